@@ -1,0 +1,28 @@
+/**
+ * Step 900-complete: a status ConfigMap that records the migration. It is the last wave, so it is
+ * applied only after every earlier wave (verification included) is healthy: Argo CD does not gate
+ * its last wave, and this one has nothing to gate.
+ */
+import * as k8s from 'cdk8s-plus-28/lib/imports/k8s.js';
+import type { ResolvedConfig } from '../lib/config/resolve.ts';
+import type { StepChart } from '../lib/step-chart.ts';
+import { TOOL } from '../lib/steps.ts';
+
+export const STATUS_CONFIGMAP = `${TOOL}-status`;
+
+export function buildComplete(chart: StepChart, config: ResolvedConfig, earlierSteps: readonly string[]): void {
+  const { cilium } = config;
+  new k8s.KubeConfigMap(chart, 'Status', {
+    metadata: { name: STATUS_CONFIGMAP, namespace: 'kube-system' },
+    data: {
+      cluster: config.cluster.name,
+      'calico-removed': config.calico.version,
+      'cilium-version': cilium.version.version,
+      'routing-mode': cilium.routingMode,
+      'kube-proxy-replacement': cilium.kubeProxyReplacement,
+      'ipv4-native-routing-cidr': cilium.ipv4NativeRoutingCIDR,
+      'run-attempt': String(config.run.attempt),
+      'steps-completed': earlierSteps.join(','),
+    },
+  });
+}

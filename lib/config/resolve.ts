@@ -1,0 +1,78 @@
+/**
+ * Fills the profile-driven defaults into a validated config, once, so nothing downstream has to
+ * know the profile rules.
+ */
+import type { Config, Profile } from './schema.ts';
+import { findCiliumVersion, type CiliumVersion } from '../versions/cilium.ts';
+
+/** Defaults that depend on the network profile. */
+interface ProfileDefaults {
+  /** `undefined`: let Cilium detect the MTU. */
+  readonly mtu: number | undefined;
+  readonly autoDirectNodeRoutes: boolean;
+}
+
+const PROFILE_DEFAULTS: Readonly<Record<Profile, ProfileDefaults>> = {
+  // Private networks carry 1450 bytes; Cilium's auto-detection would pick eth0's 1500.
+  'hetzner-cloud': { mtu: 1450, autoDirectNodeRoutes: false },
+  // vSwitch VLANs carry 1400; all Robot servers share one layer-2 segment.
+  'hetzner-vswitch': { mtu: 1400, autoDirectNodeRoutes: true },
+  generic: { mtu: undefined, autoDirectNodeRoutes: false },
+};
+
+/** The Cilium settings with every default decided. */
+export interface ResolvedCilium {
+  readonly version: CiliumVersion;
+  readonly routingMode: 'native' | 'tunnel';
+  /** The `kube-proxy-replacement` value as the ConfigMap carries it. */
+  readonly kubeProxyReplacement: string;
+  /** True when Cilium replaces kube-proxy, so k3s must run with `disable-kube-proxy`. */
+  readonly kubeProxyReplacementEnabled: boolean;
+  readonly ipv4NativeRoutingCIDR: string;
+  readonly autoDirectNodeRoutes: boolean;
+  readonly ipamMode: string;
+  readonly bpfMasquerade: boolean;
+  readonly mtu: number | undefined;
+  readonly operatorReplicas: number;
+}
+
+/** A validated config with all derived values decided. */
+export interface ResolvedConfig extends Omit<Config, 'cilium'> {
+  readonly cilium: ResolvedCilium;
+}
+
+/** Applies profile and size defaults. The config must already have passed `checkRules`. */
+export function resolveConfig(config: Config): ResolvedConfig {
+  const { cilium, cluster } = config;
+  const profile = PROFILE_DEFAULTS[cluster.profile];
+  const kpr = cilium.kubeProxyReplacement;
+  return {
+    ...config,
+    cilium: {
+      version: findCiliumVersion(cilium.version)!,
+      routingMode: cilium.routingMode,
+      kubeProxyReplacement: kpr,
+      kubeProxyReplacementEnabled: kpr === 'true' || kpr === 'strict',
+      ipv4NativeRoutingCIDR: cilium.ipv4NativeRoutingCIDR ?? cluster.podCIDR,
+      autoDirectNodeRoutes: cilium.autoDirectNodeRoutes ?? profile.autoDirectNodeRoutes,
+      ipamMode: cilium.ipam.mode,
+      bpfMasquerade: cilium.bpf.masquerade,
+      mtu: cilium.MTU ?? profile.mtu,
+      // One operator replica cannot move off a node that is drained; two need two nodes.
+      operatorReplicas: cilium.operator.replicas ?? (cluster.nodes.length <= 2 ? 1 : 2),
+    },
+  };
+}
+
+/** Warnings for settings that work but deserve attention; printed, never fatal. */
+export function configWarnings(config: ResolvedConfig): string[] {
+  const warnings: string[] = [];
+  const { version, kubeProxyReplacement } = config.cilium;
+  if (version.endOfLife) {
+    warnings.push(`cilium.version: ${version.version} is end-of-life upstream (no security fixes); prefer a maintained version`);
+  }
+  if (kubeProxyReplacement === 'strict') {
+    warnings.push('cilium.kubeProxyReplacement: "strict" is deprecated and removed in Cilium 1.16; "true" is the supported spelling');
+  }
+  return warnings;
+}

@@ -1,0 +1,152 @@
+/**
+ * Cross-field rules: what the schema cannot see field by field.
+ *
+ * Each rule returns problems as `{ path, message }`; the loader prints the first one as
+ * `<path>: <message>`. Messages say what is wrong, show the value, and say what to change.
+ */
+import { cidrContains, cidrContainsIp, cidrsOverlap, parseCidr, parseIpv4, type Ipv4Cidr } from './cidr.ts';
+import type { Config } from './schema.ts';
+import { findCiliumVersion } from '../versions/cilium.ts';
+
+/** One broken rule, located by its field path. */
+export interface ConfigProblem {
+  readonly path: string;
+  readonly message: string;
+}
+
+/** A Hetzner Cloud network holds at most 100 servers (and 100 routes). */
+export const HETZNER_CLOUD_MAX_NODES = 100;
+
+/** Largest MTU a profile's network carries (Hetzner Cloud private networks: 1450; vSwitch: 1400). */
+export const PROFILE_MAX_MTU: Readonly<Record<Config['cluster']['profile'], number>> = {
+  'hetzner-cloud': 1450,
+  'hetzner-vswitch': 1400,
+  generic: 9000,
+};
+
+/** Every cross-field problem of an already schema-valid config, in field order. */
+export function checkRules(config: Config): ConfigProblem[] {
+  return [...checkNetworks(config), ...checkNodes(config), ...checkCilium(config)];
+}
+
+function cidrOf(text: string): Ipv4Cidr {
+  // The schema accepted the value, so it parses.
+  return parseCidr(text)!;
+}
+
+function checkNetworks(config: Config): ConfigProblem[] {
+  const { cluster } = config;
+  const problems: ConfigProblem[] = [];
+  const pod = cidrOf(cluster.podCIDR);
+  const svc = cidrOf(cluster.serviceCIDR);
+  if (cidrsOverlap(pod, svc)) {
+    problems.push({
+      path: 'cluster.serviceCIDR',
+      message: `${svc.text} overlaps cluster.podCIDR ${pod.text}; use the cluster's running values, which never overlap`,
+    });
+  }
+  if (cluster.profile === 'hetzner-cloud') {
+    if (!cluster.network) {
+      problems.push({
+        path: 'cluster.network.ipRange',
+        message: "required for profile hetzner-cloud; set it to the Hetzner network's ip_range (e.g. 10.0.0.0/8)",
+      });
+    } else {
+      const range = cidrOf(cluster.network.ipRange);
+      if (!cidrContains(range, pod)) {
+        problems.push({
+          path: 'cluster.podCIDR',
+          message: `${pod.text} is outside cluster.network.ipRange ${range.text}, so nodes send pod traffic out of the public interface; widen the Hetzner network's ip_range to contain the pod CIDR (e.g. 10.0.0.0/8)`,
+        });
+      }
+    }
+  }
+  return problems;
+}
+
+function checkNodes(config: Config): ConfigProblem[] {
+  const { cluster } = config;
+  const problems: ConfigProblem[] = [];
+  const pod = cidrOf(cluster.podCIDR);
+  const svc = cidrOf(cluster.serviceCIDR);
+  const range = cluster.network ? cidrOf(cluster.network.ipRange) : undefined;
+  const names = new Map<string, number>();
+  const ips = new Map<string, number>();
+  cluster.nodes.forEach((node, i) => {
+    const at = `cluster.nodes[${i}]`;
+    const ip = parseIpv4(node.internalIP)!;
+    const firstName = names.get(node.name);
+    if (firstName !== undefined) {
+      problems.push({ path: `${at}.name`, message: `"${node.name}" is listed twice (also cluster.nodes[${firstName}]); list each node once` });
+    } else {
+      names.set(node.name, i);
+    }
+    const firstIp = ips.get(node.internalIP);
+    if (firstIp !== undefined) {
+      problems.push({
+        path: `${at}.internalIP`,
+        message: `${node.internalIP} is also the address of cluster.nodes[${firstIp}]; give each node its own InternalIP`,
+      });
+    } else {
+      ips.set(node.internalIP, i);
+    }
+    if (cidrContainsIp(pod, ip)) {
+      problems.push({ path: `${at}.internalIP`, message: `${node.internalIP} lies inside cluster.podCIDR ${pod.text}; node addresses and pod CIDR must not overlap` });
+    }
+    if (cidrContainsIp(svc, ip)) {
+      problems.push({ path: `${at}.internalIP`, message: `${node.internalIP} lies inside cluster.serviceCIDR ${svc.text}; node addresses and service CIDR must not overlap` });
+    }
+    if (range && !cidrContainsIp(range, ip)) {
+      problems.push({ path: `${at}.internalIP`, message: `${node.internalIP} is outside cluster.network.ipRange ${range.text}; use the node's private-network address` });
+    }
+  });
+  if (!cluster.nodes.some((n) => n.role === 'server')) {
+    problems.push({ path: 'cluster.nodes', message: 'no node has role server; a k3s cluster has at least one server, list it' });
+  }
+  if (cluster.profile === 'hetzner-cloud' && cluster.nodes.length > HETZNER_CLOUD_MAX_NODES) {
+    problems.push({
+      path: 'cluster.nodes',
+      message: `${cluster.nodes.length} nodes, but a Hetzner Cloud network holds at most ${HETZNER_CLOUD_MAX_NODES} servers and routes; split the cluster or use profile generic with another routing method`,
+    });
+  }
+  return problems;
+}
+
+function checkCilium(config: Config): ConfigProblem[] {
+  const { cilium, cluster } = config;
+  const problems: ConfigProblem[] = [];
+  const version = findCiliumVersion(cilium.version)!;
+  if (!version.kubeProxyReplacementValues.includes(cilium.kubeProxyReplacement)) {
+    problems.push({
+      path: 'cilium.kubeProxyReplacement',
+      message: `"${cilium.kubeProxyReplacement}" is not accepted by Cilium ${cilium.version} (the agent would not start); use true or false`,
+    });
+  }
+  if (cilium.routingMode === 'native' && cilium.ipv4NativeRoutingCIDR !== undefined) {
+    const native = cidrOf(cilium.ipv4NativeRoutingCIDR);
+    if (!cidrContains(native, cidrOf(cluster.podCIDR))) {
+      problems.push({
+        path: 'cilium.ipv4NativeRoutingCIDR',
+        message: `${native.text} does not contain cluster.podCIDR ${cluster.podCIDR}, so pod traffic would be masqueraded; remove it (defaults to the pod CIDR) or widen it`,
+      });
+    }
+  }
+  if (cilium.autoDirectNodeRoutes === true) {
+    if (cilium.routingMode === 'tunnel') {
+      problems.push({ path: 'cilium.autoDirectNodeRoutes', message: 'true needs routingMode native; remove it or set routingMode: native' });
+    } else if (cluster.profile === 'hetzner-cloud') {
+      problems.push({
+        path: 'cilium.autoDirectNodeRoutes',
+        message: 'true cannot work on hetzner-cloud (the network is layer 3; routes come from the hcloud cloud controller); remove it',
+      });
+    }
+  }
+  const maxMtu = PROFILE_MAX_MTU[cluster.profile];
+  if (cilium.MTU !== undefined && cilium.MTU > maxMtu) {
+    problems.push({
+      path: 'cilium.MTU',
+      message: `${cilium.MTU} is above what profile ${cluster.profile} carries (${maxMtu}); set ${maxMtu} or less`,
+    });
+  }
+  return problems;
+}

@@ -1,0 +1,261 @@
+/**
+ * The cluster config: one YAML file, validated by this schema (with defaults) and exported as a
+ * JSON Schema for editors (`schema/cilium-cutover.schema.json`).
+ *
+ * Field names under `cilium` follow the Cilium Helm values they correspond to, so a reader who
+ * knows the chart knows what they mean. Profile-driven defaults (MTU, direct routes, …) are not
+ * filled in here but in `resolve.ts`, because they depend on other fields.
+ */
+import { z } from 'zod';
+import { parseCidr, parseIpv4 } from './cidr.ts';
+import { CILIUM_VERSIONS, DEFAULT_CILIUM_VERSION } from '../versions/cilium.ts';
+
+/** Renders an input value for an error message: strings quoted, objects as JSON. */
+export function show(value: unknown): string {
+  if (value === undefined) {
+    return 'nothing (the field is missing)';
+  }
+  const text = JSON.stringify(value);
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+function dnsLabel(what: string) {
+  return z.string({ error: (i) => `expected ${what} (a DNS label), got ${show(i.input)}` }).refine(
+    (s) => s.length <= 63 && DNS_LABEL.test(s),
+    { error: (i) => `expected ${what}: lower-case letters, digits and '-', at most 63 characters, got ${show(i.input)}` },
+  );
+}
+
+function intRange(min: number, max: number) {
+  const error = (i: { input?: unknown }) => `expected an integer ${min}–${max}, got ${show(i.input)}`;
+  return z.number({ error }).int({ error }).min(min, { error }).max(max, { error });
+}
+
+function cidr() {
+  return z.string({ error: (i) => `expected an IPv4 CIDR like 10.42.0.0/16, got ${show(i.input)}` }).refine(
+    (s) => parseCidr(s) !== undefined,
+    { error: (i) => `expected an IPv4 CIDR with the host bits zero, like 10.42.0.0/16, got ${show(i.input)}` },
+  );
+}
+
+function ipv4() {
+  return z.string({ error: (i) => `expected an IPv4 address like 10.0.0.2, got ${show(i.input)}` }).refine(
+    (s) => parseIpv4(s) !== undefined,
+    { error: (i) => `expected an IPv4 address like 10.0.0.2, got ${show(i.input)}` },
+  );
+}
+
+function oneOf<const T extends readonly [string, ...string[]]>(values: T) {
+  return z.enum(values, {
+    error: (i) => `expected one of ${values.map((v) => JSON.stringify(v)).join(', ')}, got ${show(i.input)}`,
+  });
+}
+
+function bool() {
+  return z.boolean({ error: (i) => `expected true or false, got ${show(i.input)}` });
+}
+
+function duration() {
+  return z
+    .string({ error: (i) => `expected a duration like 10m, got ${show(i.input)}` })
+    .regex(/^[1-9]\d*(s|m|h)$/, { error: (i) => `expected a duration like 30s, 10m or 1h, got ${show(i.input)}` });
+}
+
+function httpUrl(what: string) {
+  return z.string({ error: (i) => `expected ${what}, got ${show(i.input)}` }).refine(
+    (s) => {
+      try {
+        const u = new URL(s);
+        return u.protocol === 'https:' || u.protocol === 'http:';
+      } catch {
+        return false;
+      }
+    },
+    { error: (i) => `expected ${what} (http:// or https://), got ${show(i.input)}` },
+  );
+}
+
+export const PROFILES = ['hetzner-cloud', 'hetzner-vswitch', 'generic'] as const;
+export type Profile = (typeof PROFILES)[number];
+
+const nodeSchema = z.strictObject({
+  name: z
+    .string({ error: (i) => `expected a node name, got ${show(i.input)}` })
+    .refine((s) => s.length <= 253 && DNS_SUBDOMAIN.test(s), {
+      error: (i) => `expected a Kubernetes node name (lower-case DNS subdomain), got ${show(i.input)}`,
+    })
+    .describe('The Node name as `kubectl get nodes` shows it.'),
+  role: oneOf(['server', 'agent']).describe('`server` (k3s server, runs the control plane) or `agent`.'),
+  internalIP: ipv4().describe("The node's InternalIP (on Hetzner Cloud: its address in the private network)."),
+});
+
+const clusterSchema = z.strictObject({
+  name: dnsLabel('a cluster name').describe('Name of the cluster; used in object names and PLAN.md.'),
+  distribution: oneOf(['k3s']).default('k3s').describe('Kubernetes distribution. Only k3s is supported.'),
+  kubernetesVersion: z
+    .string({ error: (i) => `expected a Kubernetes minor version like v1.32, got ${show(i.input)}` })
+    .regex(/^v1\.(2[6-9]|[3-9]\d)$/, {
+      error: (i) => `expected a Kubernetes minor version v1.26 or newer, like v1.32, got ${show(i.input)}`,
+    })
+    .describe('Kubernetes minor version the k3s servers run (`kubectl version`), e.g. v1.32. Some generated fields depend on it.'),
+  profile: oneOf(PROFILES).describe(
+    'Network profile: `hetzner-cloud` (Hetzner Cloud private network, layer 3), `hetzner-vswitch` (Robot vSwitch, layer 2) or `generic`.',
+  ),
+  network: z
+    .strictObject({
+      ipRange: cidr().describe("The provider network's ip_range (Hetzner Cloud: the network, not the subnet). Required for hetzner-cloud."),
+    })
+    .optional()
+    .describe('The provider network the nodes are attached to.'),
+  podCIDR: cidr().default('10.42.0.0/16').describe("The cluster's pod CIDR (k3s `cluster-cidr`)."),
+  serviceCIDR: cidr().default('10.43.0.0/16').describe("The cluster's service CIDR (k3s `service-cidr`)."),
+  apiServer: z
+    .strictObject({
+      host: z
+        .string({ error: (i) => `expected a host name or IP address, got ${show(i.input)}` })
+        .min(1, { error: 'expected a host name or IP address, got ""' })
+        .default('127.0.0.1')
+        .describe('Address every node reaches the API server at without kube-proxy or cluster DNS.'),
+      port: intRange(1, 65535).default(6444).describe('Port of that address (k3s serves the API on 127.0.0.1:6444 on every node).'),
+    })
+    .prefault({})
+    .describe('The direct API server address used by host-network Jobs and by Cilium instead of the kubernetes Service.'),
+  nodes: z
+    .array(nodeSchema, { error: (i) => `expected a list of nodes, got ${show(i.input)}` })
+    .min(1, { error: 'expected at least one node; list every node of the cluster' })
+    .describe('Every node of the cluster.'),
+});
+
+const ciliumVersions = CILIUM_VERSIONS.map((v) => v.version) as [string, ...string[]];
+
+const ciliumSchema = z.strictObject({
+  version: oneOf(ciliumVersions).default(DEFAULT_CILIUM_VERSION).describe('Cilium version to install.'),
+  routingMode: oneOf(['native', 'tunnel']).default('native').describe('Helm `routingMode`: native routing (no overlay) or tunnel.'),
+  kubeProxyReplacement: z
+    .union([z.boolean(), oneOf(['true', 'false', 'strict', 'partial', 'disabled'])], {
+      error: (i) => `expected true, false or (Cilium 1.15 only) "strict", got ${show(i.input)}`,
+    })
+    .default(true)
+    .transform((v) => String(v))
+    .describe('Helm `kubeProxyReplacement`. `true` replaces kube-proxy fully; "strict" exists only on 1.15 and is deprecated.'),
+  ipv4NativeRoutingCIDR: cidr()
+    .optional()
+    .describe('Helm `ipv4NativeRoutingCIDR`: traffic to this range is not masqueraded. Default: `cluster.podCIDR`.'),
+  autoDirectNodeRoutes: bool()
+    .optional()
+    .describe('Helm `autoDirectNodeRoutes`. Default by profile: false on hetzner-cloud and generic, true on hetzner-vswitch.'),
+  ipam: z
+    .strictObject({
+      mode: oneOf(['kubernetes'])
+        .default('kubernetes')
+        .describe('Helm `ipam.mode`. Only kubernetes: pods take addresses from each node\'s podCIDR, which k3s allocates.'),
+    })
+    .prefault({}),
+  bpf: z
+    .strictObject({
+      masquerade: bool().default(true).describe('Helm `bpf.masquerade`.'),
+    })
+    .prefault({}),
+  MTU: intRange(576, 9000)
+    .optional()
+    .describe('Helm `MTU`. Default by profile: 1450 on hetzner-cloud, 1400 on hetzner-vswitch, auto-detected on generic.'),
+  operator: z
+    .strictObject({
+      replicas: intRange(1, 5).optional().describe('Helm `operator.replicas`. Default: 1 for up to 2 nodes, else 2.'),
+    })
+    .prefault({}),
+});
+
+const gitopsSchema = z.strictObject({
+  engine: oneOf(['argocd', 'flux', 'both']).default('both').describe('Which GitOps objects to generate.'),
+  repoURL: z
+    .string({ error: (i) => `expected the Git URL of the repository dist/ is committed to, got ${show(i.input)}` })
+    .regex(/^(https?:\/\/|ssh:\/\/|git@)\S+$/, {
+      error: (i) => `expected a Git URL (https://, ssh:// or git@host:path), got ${show(i.input)}`,
+    })
+    .describe('The Git repository the synthesized output is committed to.'),
+  path: z
+    .string({ error: (i) => `expected a path inside the repository, got ${show(i.input)}` })
+    .regex(/^(?!\/)(?!.*\.\.)[A-Za-z0-9._/-]+$/, {
+      error: (i) => `expected a relative path inside the repository without '..', got ${show(i.input)}`,
+    })
+    .default('dist')
+    .describe('Where the synthesized output lives in that repository.'),
+  revision: z
+    .string({ error: (i) => `expected a branch name, got ${show(i.input)}` })
+    .min(1)
+    .default('main')
+    .describe('Branch the GitOps engine follows.'),
+  argocd: z
+    .strictObject({
+      namespace: dnsLabel('a namespace').default('argocd').describe('Namespace of the Argo CD Application.'),
+      project: z.string().min(1).default('default').describe('Argo CD project.'),
+      destinationServer: httpUrl('the API server URL Argo CD deploys to')
+        .default('https://kubernetes.default.svc')
+        .describe('API server of the migrated cluster as Argo CD knows it. Use the external URL when Argo CD runs in another cluster.'),
+      automated: bool()
+        .default(false)
+        .describe('Sync automatically on every commit. Off by default: the cutover starts when an operator syncs.'),
+    })
+    .prefault({}),
+  flux: z
+    .strictObject({
+      namespace: dnsLabel('a namespace').default('flux-system').describe('Namespace of the Flux objects.'),
+      interval: duration().default('10m').describe('Reconcile interval of the GitRepository and Kustomizations.'),
+    })
+    .prefault({}),
+});
+
+const verifySchema = z.strictObject({
+  namespace: dnsLabel('a namespace').default('cilium-cutover-verify').describe('Namespace of the verification workloads.'),
+  externalURLs: z
+    .array(httpUrl('an http(s) URL'), { error: (i) => `expected a list of URLs, got ${show(i.input)}` })
+    .default([])
+    .describe('URLs that must answer HTTP 200 after the migration.'),
+  ingress: z
+    .strictObject({
+      className: z.string().min(1).default('traefik').describe('IngressClass of the test Ingress.'),
+      host: z
+        .string({ error: (i) => `expected a host name, got ${show(i.input)}` })
+        .regex(DNS_SUBDOMAIN, { error: (i) => `expected a host name like echo.example.com, got ${show(i.input)}` })
+        .describe('Host header the test Ingress answers to.'),
+      controller: oneOf(['hostNetwork', 'service'])
+        .default('service')
+        .describe('How the ingress controller is reached: on every node (hostNetwork) or through its Service.'),
+      port: intRange(1, 65535).default(80).describe('Port the controller listens on.'),
+    })
+    .optional()
+    .describe('Ingress check settings. Without them the ingress check is skipped.'),
+});
+
+const runSchema = z.strictObject({
+  attempt: intRange(1, 9999)
+    .default(1)
+    .describe('Retry counter: bump it to re-run the Jobs of a step that failed (their names change).'),
+  namespace: dnsLabel('a namespace').default('cilium-cutover').describe('Namespace the migration Jobs run in.'),
+});
+
+export const configSchema = z
+  .strictObject({
+    cluster: clusterSchema,
+    calico: z.strictObject({
+      version: z
+        .string({ error: (i) => `expected the installed Calico version like v3.27.0, got ${show(i.input)}` })
+        .regex(/^v3\.\d+\.\d+$/, { error: (i) => `expected the installed Calico version like v3.27.0, got ${show(i.input)}` })
+        .describe('The Calico release installed with `kubectl apply -f calico.yaml` (calico-node image tag).'),
+    }),
+    cilium: ciliumSchema.prefault({}),
+    gitops: gitopsSchema,
+    verify: verifySchema.prefault({}),
+    run: runSchema.prefault({}),
+  })
+  .describe('cilium-cutover cluster config');
+
+/** The config as written by the user (defaults optional). */
+export type ConfigInput = z.input<typeof configSchema>;
+/** The config after schema defaults. */
+export type Config = z.output<typeof configSchema>;
+export type NodeConfig = Config['cluster']['nodes'][number];

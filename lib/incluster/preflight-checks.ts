@@ -1,0 +1,154 @@
+/**
+ * The preflight's decisions, as plain functions over API objects: the runner fetches, these judge.
+ *
+ * Dependency-free: bundled into the preflight Job's script and imported by the tests.
+ */
+import { boolFlag, flannelBackend, parseNodeArgs, type K3sNodeArgs } from './k3s-node-args.ts';
+import type { CheckResult } from './report.ts';
+
+/** What the preflight checks against, rendered into the Job's ConfigMap. */
+export interface PreflightSpec {
+  readonly nodes: readonly { readonly name: string; readonly role: 'server' | 'agent'; readonly internalIP: string }[];
+  readonly calicoVersion: string;
+  /** When true the servers must run with `disable-kube-proxy`. */
+  readonly kubeProxyReplacement: boolean;
+}
+
+/** The parts of a Node the preflight reads. */
+export interface NodeObject {
+  readonly metadata: { readonly name: string; readonly annotations?: Readonly<Record<string, string>> };
+  readonly status?: {
+    readonly conditions?: readonly { readonly type: string; readonly status: string; readonly reason?: string }[];
+    readonly addresses?: readonly { readonly type: string; readonly address: string }[];
+  };
+}
+
+/** The parts of a DaemonSet the preflight reads. */
+export interface DaemonSetObject {
+  readonly spec?: { readonly template?: { readonly spec?: { readonly containers?: readonly { readonly name: string; readonly image?: string }[] } } };
+  readonly status?: { readonly desiredNumberScheduled?: number; readonly numberReady?: number };
+}
+
+const NODE_ARGS = 'k3s.io/node-args';
+const RESTART_HINT = 'set it in /etc/rancher/k3s/config.yaml.d on every server and restart k3s in the documented order (README, "k3s settings")';
+
+/**
+ * Checks one configured node: it exists, is Ready, runs k3s in the configured role with the
+ * configured InternalIP, and (servers) runs with the flags Cilium needs.
+ */
+export function checkNode(spec: PreflightSpec, want: PreflightSpec['nodes'][number], node: NodeObject | undefined): CheckResult[] {
+  const subject = want.name;
+  if (!node) {
+    return [{ outcome: 'FAIL', check: 'node', subject, detail: 'not found in the cluster; fix cluster.nodes (name as `kubectl get nodes` shows it)' }];
+  }
+  const results: CheckResult[] = [];
+  const ready = node.status?.conditions?.find((c) => c.type === 'Ready');
+  results.push(
+    ready?.status === 'True'
+      ? { outcome: 'PASS', check: 'node-ready', subject, detail: 'Ready' }
+      : {
+          outcome: 'FAIL',
+          check: 'node-ready',
+          subject,
+          detail: `not Ready (${ready ? `${ready.status}${ready.reason ? `, ${ready.reason}` : ''}` : 'no Ready condition'}); a Job pinned to it would never finish: bring it back first`,
+        },
+  );
+  const internal = node.status?.addresses?.filter((a) => a.type === 'InternalIP').map((a) => a.address) ?? [];
+  results.push(
+    internal.includes(want.internalIP)
+      ? { outcome: 'PASS', check: 'node-address', subject, detail: `InternalIP ${want.internalIP}` }
+      : {
+          outcome: 'FAIL',
+          check: 'node-address',
+          subject,
+          detail: `InternalIP is ${internal.join(', ') || 'not reported'}, config says ${want.internalIP}; fix cluster.nodes`,
+        },
+  );
+  const annotation = node.metadata.annotations?.[NODE_ARGS];
+  if (annotation === undefined) {
+    results.push({ outcome: 'FAIL', check: 'k3s', subject, detail: `no ${NODE_ARGS} annotation: not a k3s node; only k3s clusters are supported` });
+    return results;
+  }
+  let args: K3sNodeArgs;
+  try {
+    args = parseNodeArgs(annotation);
+  } catch (err) {
+    results.push({ outcome: 'FAIL', check: 'k3s', subject, detail: `cannot read ${NODE_ARGS}: ${(err as Error).message}` });
+    return results;
+  }
+  if (args.role !== want.role) {
+    results.push({ outcome: 'FAIL', check: 'k3s-role', subject, detail: `runs k3s ${args.role ?? 'unknown'}, config says ${want.role}; fix cluster.nodes` });
+    return results;
+  }
+  if (want.role === 'server') {
+    results.push(...checkServerFlags(spec, subject, args));
+  }
+  return results;
+}
+
+/** The server flags Cilium needs (domain rules: flannel off, k3s network policy off, kube-proxy off with KPR). */
+export function checkServerFlags(spec: PreflightSpec, subject: string, args: K3sNodeArgs): CheckResult[] {
+  const problems: string[] = [];
+  const backend = flannelBackend(args);
+  if (backend !== 'none') {
+    problems.push(`flannel-backend is "${backend}"${args.flags.has('flannel-backend') ? '' : ' (default)'}, expected "none"`);
+  }
+  if (!boolFlag(args, 'disable-network-policy')) {
+    problems.push('disable-network-policy is not set, expected true');
+  }
+  if (spec.kubeProxyReplacement && !boolFlag(args, 'disable-kube-proxy')) {
+    problems.push('disable-kube-proxy is not set, expected true (Cilium replaces kube-proxy)');
+  }
+  if (problems.length > 0) {
+    return [{ outcome: 'FAIL', check: 'k3s-flags', subject, detail: `${problems.join('; ')}; ${RESTART_HINT}` }];
+  }
+  const flags = ['flannel-backend none', 'disable-network-policy', ...(spec.kubeProxyReplacement ? ['disable-kube-proxy'] : [])];
+  return [{ outcome: 'PASS', check: 'k3s-flags', subject, detail: flags.join(', ') }];
+}
+
+/** The tag of an image reference (`repo:tag@digest` → `tag`), or undefined. */
+export function imageTag(image: string): string | undefined {
+  const withoutDigest = image.split('@')[0]!;
+  const lastSlash = withoutDigest.lastIndexOf('/');
+  const colon = withoutDigest.indexOf(':', lastSlash + 1);
+  return colon >= 0 ? withoutDigest.slice(colon + 1) : undefined;
+}
+
+/**
+ * Calico must run at the configured version, or be gone already: a re-sync after a successful
+ * migration finds it absent and passes.
+ */
+export function checkCalico(spec: PreflightSpec, daemonSet: DaemonSetObject | undefined): CheckResult {
+  const subject = 'kube-system/calico-node';
+  if (!daemonSet) {
+    return { outcome: 'PASS', check: 'calico', subject, detail: 'absent (already removed)' };
+  }
+  const container = daemonSet.spec?.template?.spec?.containers?.find((c) => c.name === 'calico-node');
+  const tag = container?.image ? imageTag(container.image) : undefined;
+  const ready = `${daemonSet.status?.numberReady ?? 0}/${daemonSet.status?.desiredNumberScheduled ?? 0} ready`;
+  if (tag === spec.calicoVersion) {
+    return { outcome: 'PASS', check: 'calico', subject, detail: `runs ${tag} (${ready})` };
+  }
+  return {
+    outcome: 'FAIL',
+    check: 'calico',
+    subject,
+    detail: `runs ${tag ?? 'an image without a tag'}, config says ${spec.calicoVersion}; set calico.version to the installed release so the right objects are deleted`,
+  };
+}
+
+/** Agents take the server flags only when they start, and their node-args never show them. */
+export function agentNote(spec: PreflightSpec): CheckResult[] {
+  const agents = spec.nodes.filter((n) => n.role === 'agent');
+  if (agents.length === 0) {
+    return [];
+  }
+  return [
+    {
+      outcome: 'INFO',
+      check: 'k3s-flags',
+      subject: 'agents',
+      detail: `${agents.map((a) => a.name).join(', ')} take the server flags only when restarted; restart every agent after the servers`,
+    },
+  ];
+}

@@ -1,0 +1,140 @@
+/**
+ * Builds the cdk8s app for a config and renders it to the output layout:
+ *
+ *   manifests/<NNN-step>/<kind>-<name>.yaml + kustomization.yaml   (applied objects only)
+ *   manifests/kustomization.yaml                                    (Kustomize root for Argo CD)
+ *   argocd/, flux/                                                  (GitOps objects)
+ *   PLAN.md
+ *
+ * cdk8s's own App.synth() is not used: it never removes stale files and silently overwrites two
+ * objects that map to one file. This module owns the layout and refuses collisions.
+ */
+import { ApiObject, App, type Chart } from 'cdk8s';
+import { STEP_BUILDERS } from '../../charts/index.ts';
+import { buildArgoCd, buildFlux } from '../../charts/gitops.ts';
+import type { ResolvedConfig } from '../config/resolve.ts';
+import { StepChart } from '../step-chart.ts';
+import { ANNOTATION_SYNC_WAVE, LABEL_MANAGED_BY, LABEL_PART_OF, LABEL_STEP, STEPS, TOOL, type StepDefinition } from '../steps.ts';
+import { fileNameOf } from './file-name.ts';
+import { renderPlan } from './plan.ts';
+import { HEADER, manifestFile, toYaml } from './yaml.ts';
+
+/** One object as written, for PLAN.md and tests. */
+export interface RenderedObject {
+  readonly path: string;
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly name: string;
+  readonly namespace: string | undefined;
+}
+
+/** A step that has objects. */
+export interface RenderedStep {
+  readonly step: StepDefinition;
+  readonly objects: readonly RenderedObject[];
+}
+
+export interface Rendered {
+  /** Relative path → file content, sorted by path. */
+  readonly files: Map<string, string>;
+  readonly steps: readonly RenderedStep[];
+}
+
+type ObjectJson = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> } };
+
+/** Builds the step charts that have a builder, in step order, and drops the ones left empty. */
+export function buildSteps(app: App, config: ResolvedConfig): StepChart[] {
+  const charts: StepChart[] = [];
+  for (const step of STEPS) {
+    const builder = STEP_BUILDERS[step.dir];
+    if (!builder) {
+      continue;
+    }
+    const chart = new StepChart(app, step);
+    builder(chart, config, { earlierSteps: charts.map((c) => c.step.dir) });
+    if (chart.apiObjects.length > 0) {
+      charts.push(chart);
+    }
+  }
+  return charts;
+}
+
+function validate(app: App): void {
+  const errors = app.node.findAll().flatMap((c) => c.node.validate().map((e) => `${c.node.path}: ${e}`));
+  if (errors.length > 0) {
+    throw new Error(`validation failed:\n${errors.join('\n')}`);
+  }
+}
+
+/** Adds a label only where the object does not set it already (upstream labels win). */
+function addMissing(target: Record<string, string>, values: Record<string, string>): Record<string, string> {
+  return { ...values, ...target };
+}
+
+function decorate(json: ObjectJson, step: StepDefinition | undefined): ObjectJson {
+  const labels = addMissing(json.metadata.labels ?? {}, {
+    [LABEL_MANAGED_BY]: TOOL,
+    [LABEL_PART_OF]: TOOL,
+    ...(step ? { [LABEL_STEP]: step.dir } : {}),
+  });
+  const annotations = step ? { ...json.metadata.annotations, [ANNOTATION_SYNC_WAVE]: String(step.wave) } : json.metadata.annotations;
+  return { ...json, metadata: { ...json.metadata, labels, ...(annotations ? { annotations } : {}) } };
+}
+
+/** Writes every object of a chart under `dir`, refusing two objects for one file. */
+function renderChart(chart: Chart, dir: string, step: StepDefinition | undefined, files: Map<string, string>): RenderedObject[] {
+  const objects: RenderedObject[] = [];
+  const owners = new Map<string, string>();
+  for (const obj of chart.node.findAll().filter((c): c is ApiObject => c instanceof ApiObject)) {
+    const json = decorate(obj.toJson() as ObjectJson, step);
+    const path = `${dir}/${fileNameOf(obj)}.yaml`;
+    const owner = owners.get(path);
+    if (owner !== undefined || files.has(path)) {
+      throw new Error(`two objects would be written to ${path}: ${owner ?? 'an earlier chart'} and ${obj.node.path}; give one of them another file name`);
+    }
+    owners.set(path, obj.node.path);
+    files.set(path, manifestFile(json));
+    const { name, namespace } = json.metadata;
+    objects.push({ path, apiVersion: json.apiVersion, kind: json.kind, name, namespace });
+  }
+  return objects.sort((a, b) => (a.path < b.path ? -1 : 1));
+}
+
+function kustomization(resources: readonly string[]): string {
+  return HEADER + toYaml({ apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources });
+}
+
+function baseName(path: string): string {
+  return path.slice(path.lastIndexOf('/') + 1);
+}
+
+/** Renders a config to the output file map. Pure: nothing is written. */
+export function render(config: ResolvedConfig, warnings: readonly string[] = []): Rendered {
+  const app = new App();
+  const stepCharts = buildSteps(app, config);
+  const steps = stepCharts.map((c) => c.step);
+  const engine = config.gitops.engine;
+  const argo = engine === 'flux' ? undefined : buildArgoCd(app, config);
+  const flux = engine === 'argocd' ? undefined : buildFlux(app, config, steps);
+  validate(app);
+
+  const files = new Map<string, string>();
+  const rendered: RenderedStep[] = [];
+  for (const chart of stepCharts) {
+    const dir = `manifests/${chart.step.dir}`;
+    const objects = renderChart(chart, dir, chart.step, files);
+    files.set(`${dir}/kustomization.yaml`, kustomization(objects.map((o) => baseName(o.path))));
+    rendered.push({ step: chart.step, objects });
+  }
+  // The Kustomize root Argo CD builds; Flux applies the step directories one by one instead.
+  files.set('manifests/kustomization.yaml', kustomization(steps.map((s) => s.dir)));
+  if (argo) {
+    renderChart(argo, 'argocd', undefined, files);
+  }
+  if (flux) {
+    const objects = renderChart(flux, 'flux', undefined, files);
+    files.set('flux/kustomization.yaml', kustomization(objects.map((o) => baseName(o.path))));
+  }
+  files.set('PLAN.md', renderPlan(config, rendered, warnings));
+  return { files: new Map([...files].sort(([a], [b]) => (a < b ? -1 : 1))), steps: rendered };
+}

@@ -1,0 +1,128 @@
+/**
+ * The Cilium version table: the only place in the code that knows Cilium versions.
+ *
+ * Images are those pinned by the official packaged Cilium Helm charts (github.com/cilium/charts at
+ * 009b5e95, 2026-08-03), as rendered by `helm template`. Key rules follow the cilium-config
+ * option parsing of each release line (see README, "Cilium versions").
+ */
+import type { PinnedImage } from './images.ts';
+
+/** What this tool needs to know about one Cilium release. */
+export interface CiliumVersion {
+  readonly version: string;
+  /** Out of upstream maintenance: still generated, with a warning. */
+  readonly endOfLife: boolean;
+  /** Values `kube-proxy-replacement` accepts; others stop the agent or are ignored. */
+  readonly kubeProxyReplacementValues: readonly string[];
+  readonly images: {
+    readonly agent: PinnedImage;
+    readonly operator: PinnedImage;
+    /** Present where the version runs Envoy as its own DaemonSet by default. */
+    readonly envoy?: PinnedImage;
+  };
+}
+
+/** The version used when the config names none: newest patch of a mature maintained minor. */
+export const DEFAULT_CILIUM_VERSION = '1.19.6';
+
+const KPR_LEGACY = ['true', 'false', 'strict', 'partial', 'disabled'] as const;
+const KPR_BOOLEAN = ['true', 'false'] as const;
+
+const ENVOY_1_34 = {
+  repository: 'quay.io/cilium/cilium-envoy',
+  tag: 'v1.34.12-1767177245-7935d4d711cb6f8020385a50c996b90896e16a71',
+  digest: 'sha256:377175048c79d12c129d29e7a56268e1edaad37c96e649e892465c01bf2b4f8f',
+};
+const ENVOY_1_36 = {
+  repository: 'quay.io/cilium/cilium-envoy',
+  tag: 'v1.36.9-1782267392-edeb3f2af56c37c407efa1f63f0b32f595399bbc',
+  digest: 'sha256:767101fb8a5e38f055778cb43b7aa8eed80450b37f8121effac3d9de9e06dc99',
+};
+
+function agent(tag: string, digest: string): PinnedImage {
+  return { repository: 'quay.io/cilium/cilium', tag, digest };
+}
+function operator(tag: string, digest: string): PinnedImage {
+  return { repository: 'quay.io/cilium/operator-generic', tag, digest };
+}
+
+/** Every supported version, oldest first. */
+export const CILIUM_VERSIONS: readonly CiliumVersion[] = [
+  {
+    version: '1.15.2',
+    endOfLife: true,
+    kubeProxyReplacementValues: KPR_LEGACY,
+    images: {
+      agent: agent('v1.15.2', 'sha256:bfeb3f1034282444ae8c498dca94044df2b9c9c8e7ac678e0b43c849f0b31746'),
+      operator: operator('v1.15.2', 'sha256:4dd8f67630f45fcaf58145eb81780b677ef62d57632d7e4442905ad3226a9088'),
+    },
+  },
+  {
+    version: '1.15.19',
+    endOfLife: true,
+    kubeProxyReplacementValues: KPR_LEGACY,
+    images: {
+      agent: agent('v1.15.19', 'sha256:c50d1580194320508dd24d6544a77039fba2ce85458887698486a34769598539'),
+      operator: operator('v1.15.19', 'sha256:391c192af8f11a5733bcdc88cc09e2f3768d2c3aa663bf136208e72e07fa80bc'),
+    },
+  },
+  {
+    version: '1.16.19',
+    endOfLife: true,
+    kubeProxyReplacementValues: KPR_BOOLEAN,
+    images: {
+      agent: agent('v1.16.19', 'sha256:f0c260e30ef97ce3e45e833e702ab47efbbb1dadd0a394969c0a65553e98fefb'),
+      operator: operator('v1.16.19', 'sha256:8879e792c5566f6349b5f2865e07c0dd690eb32638afc4417b51b0ec574fa5f0'),
+      envoy: ENVOY_1_34,
+    },
+  },
+  {
+    version: '1.17.18',
+    endOfLife: true,
+    kubeProxyReplacementValues: KPR_BOOLEAN,
+    images: {
+      agent: agent('v1.17.18', 'sha256:2f2c611db8de2f9c4846ee80fa3371617218dcd0cce42cf0d7d40b4d06458a23'),
+      operator: operator('v1.17.18', 'sha256:ec68d574d2288f2d8cb0ae50778c1a0b08a6165cfcb6ba5bc5595d99ed3f7bda'),
+      envoy: ENVOY_1_36,
+    },
+  },
+  {
+    version: '1.18.12',
+    endOfLife: false,
+    kubeProxyReplacementValues: KPR_BOOLEAN,
+    images: {
+      agent: agent('v1.18.12', 'sha256:94149589d9b77fe3a78f900121b36fab51b1ede0c4190924e2328facc37de210'),
+      operator: operator('v1.18.12', 'sha256:86899c73438812b2761ac6fa435ea4e65f68e70d1ae54ac806fec8805d1ce011'),
+      envoy: ENVOY_1_36,
+    },
+  },
+  {
+    version: '1.19.6',
+    endOfLife: false,
+    kubeProxyReplacementValues: KPR_BOOLEAN,
+    images: {
+      agent: agent('v1.19.6', 'sha256:0df5b2750b64c49843aba1d649e9eaf61467cb0645ad3171db6f6962c095ac92'),
+      operator: operator('v1.19.6', 'sha256:0db4ca4e06969d8904ee036617795d0e9c3228cf7b8d902ba74fc2bb98d2d665'),
+      envoy: ENVOY_1_36,
+    },
+  },
+  {
+    version: '1.20.0',
+    endOfLife: false,
+    kubeProxyReplacementValues: KPR_BOOLEAN,
+    images: {
+      agent: agent('v1.20.0', 'sha256:383968cd5e8873f7976fa76aa6196045643558f4cc9518a207b9335cb24a0e93'),
+      operator: operator('v1.20.0', 'sha256:80744a8cc7c91c2f9e6347629406844eb35d79b30a732c6d41c15b17232a74f3'),
+      envoy: {
+        repository: 'quay.io/cilium/cilium-envoy',
+        tag: 'v1.37.5-1782911245-7cffc778c923f68a77954a53b1a98d6b5353f004',
+        digest: 'sha256:583057dd4f7d54cd41efff3c413aa0b148ac201f522e2c3336851fa89c78b039',
+      },
+    },
+  },
+];
+
+/** The table entry for a version string, or undefined when it is not supported. */
+export function findCiliumVersion(version: string): CiliumVersion | undefined {
+  return CILIUM_VERSIONS.find((v) => v.version === version);
+}

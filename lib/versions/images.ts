@@ -1,0 +1,34 @@
+/**
+ * Container images, pinned by tag and digest. The only place that names an image.
+ */
+
+/** An image reference pinned by tag and digest. */
+export interface PinnedImage {
+  readonly repository: string;
+  readonly tag: string;
+  readonly digest: string;
+}
+
+/** `repository:tag@digest`, the form every manifest uses. */
+export function imageRef(image: PinnedImage): string {
+  return `${image.repository}:${image.tag}@${image.digest}`;
+}
+
+/**
+ * Images for the Jobs this tool runs itself.
+ *
+ * Digests are taken only from sources that can be checked; see the README section "Images".
+ */
+export const UTILITY_IMAGES = {
+  /**
+   * Runs the bundled in-cluster checks (preflight, deletion, verification).
+   *
+   * Digest pinned by Renovate/Dependabot in two unrelated public repositories
+   * (reMarkable/githubUserManager and sdudley/cenote-marketplace-auditor) for `22.16.0-alpine`.
+   */
+  node: {
+    repository: 'docker.io/library/node',
+    tag: '22.16.0-alpine',
+    digest: 'sha256:41e4389f3d988d2ed55392df4db1420ad048ae53324a8e2b7c6d19508288107e',
+  },
+} as const satisfies Record<string, PinnedImage>;
