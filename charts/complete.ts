@@ -21,7 +21,6 @@ export function buildComplete(chart: StepChart, config: ResolvedConfig, earlierS
       'routing-mode': cilium.routingMode,
       'kube-proxy-replacement': cilium.kubeProxyReplacement,
       'ipv4-native-routing-cidr': cilium.ipv4NativeRoutingCIDR,
-      'run-attempt': String(config.run.attempt),
       'steps-completed': earlierSteps.join(','),
     },
   });

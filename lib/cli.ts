@@ -41,7 +41,10 @@ function loadFor(io: CliIo, configOption: string | undefined): LoadedConfig {
   for (const warning of loaded.warnings) {
     io.stderr(`warning: ${warning}`);
   }
-  return { ...loaded, source: file === EXAMPLE_CONFIG ? 'the built-in example (examples/hetzner-3-servers.yaml)' : (configOption ?? DEFAULT_CONFIG_FILE) };
+  return {
+    ...loaded,
+    source: file === EXAMPLE_CONFIG ? 'the built-in example (examples/hetzner-3-servers.yaml)' : (configOption ?? DEFAULT_CONFIG_FILE),
+  };
 }
 
 function program(io: CliIo): Command {
@@ -53,14 +56,16 @@ function program(io: CliIo): Command {
 
   cli
     .command('synth')
-    .description(`synthesize the migration into the output directory (config: --config, else ./${DEFAULT_CONFIG_FILE}, else the built-in example)`)
+    .description(
+      `synthesize the migration into the output directory (config: --config, else ./${DEFAULT_CONFIG_FILE}, else the built-in example)`,
+    )
     .option('-c, --config <file>', 'cluster config file')
     .option('-o, --out <dir>', 'output directory, replaced as a whole', 'dist')
     .action((opts: { config?: string; out: string }) => {
       const loaded = loadFor(io, opts.config);
       const rendered = render(loaded.config, loaded.warnings);
       const out = opts.out.startsWith('/') ? opts.out : `${io.cwd}/${opts.out}`;
-      const changed = writeOutput(out, rendered.files);
+      const changed = writeOutput(out, rendered.files, opts.out);
       io.stdout(`${changed ? 'wrote' : 'unchanged:'} ${rendered.files.size} files in ${opts.out}/ from ${loaded.source}`);
     });
 

@@ -51,10 +51,12 @@ const RESOURCES: k8s.ResourceRequirements = {
   limits: { memory: k8s.Quantity.fromString('256Mi') },
 };
 
-/** ConfigMap + Job, both named `<name>-<hash of everything the Job runs>`. */
+/** ConfigMap + Job, named `<name>-<content hash>`. */
 export class HostNetworkJob extends Construct {
   /** The Job's object name, with its hash. */
   public readonly jobName: string;
+  /** The files ConfigMap's object name, with the hash of the files. */
+  public readonly configMapName: string;
   public readonly backoffLimit: number;
   public readonly activeDeadline: Duration;
 
@@ -111,18 +113,21 @@ export class HostNetworkJob extends Construct {
       },
     });
 
-    const hash = shortHash({ name: props.name, namespace: props.namespace, spec: jobSpec(''), files: props.files, attempt: props.attempt });
-    this.jobName = hashedName(props.name, hash);
+    // The ConfigMap is named by its content; the Job by everything it runs (the ConfigMap's name
+    // stands for the files) plus the attempt, so bumping `run.attempt` renames only Jobs.
+    this.configMapName = hashedName(props.name, shortHash({ files: props.files }));
+    const spec = jobSpec(this.configMapName);
+    this.jobName = hashedName(props.name, shortHash({ namespace: props.namespace, spec, attempt: props.attempt }));
 
     const configMap = new k8s.KubeConfigMap(this, 'Files', {
-      metadata: { name: this.jobName, namespace: props.namespace, labels },
+      metadata: { name: this.configMapName, namespace: props.namespace, labels },
       data: { ...props.files },
       immutable: true,
     });
     setFileName(configMap, `configmap-${props.name}`);
     const job = new k8s.KubeJob(this, 'Resource', {
       metadata: { name: this.jobName, namespace: props.namespace, labels },
-      spec: jobSpec(this.jobName),
+      spec,
     });
     setFileName(job, `job-${props.name}`);
   }

@@ -27,8 +27,7 @@ const MAX_ALIAS_COUNT = 20;
  * error anyway; these get a precise hint because they are exactly the mistakes this tool prevents.
  */
 const LEGACY_KEYS: Readonly<Record<string, string>> = {
-  'cilium.tunnel':
-    'removed in Cilium 1.15 (ignored silently, so the agent stays in tunnel mode); use routingMode: native',
+  'cilium.tunnel': 'removed in Cilium 1.15 (ignored silently, so the agent stays in tunnel mode); use routingMode: native',
   'cilium.kube-proxy-replacement': 'use kubeProxyReplacement (the Helm value name)',
   'cilium.ipv4-native-routing-cidr': 'use ipv4NativeRoutingCIDR (the Helm value name)',
   'cilium.auto-direct-node-routes': 'use autoDirectNodeRoutes (the Helm value name)',
@@ -80,8 +79,10 @@ function parseYaml(text: string, source: string): unknown {
     // YAML 1.2 core schema: no `!!binary`, `!!set` or other YAML 1.1 types and no merge keys.
     schema: 'core',
     merge: false,
+    resolveKnownTags: false,
   });
-  const problem = doc.errors[0];
+  // Warnings (an unresolved tag such as !!binary or !!js/function) are errors here: a config is plain data.
+  const problem = doc.errors[0] ?? doc.warnings[0];
   if (problem) {
     const pos = problem.linePos?.[0];
     const where = pos ? `${source}:${pos.line}:${pos.col}` : source;
@@ -89,7 +90,10 @@ function parseYaml(text: string, source: string): unknown {
     throw new InputError(where, `${what}; fix the YAML there`);
   }
   if (!isMap(doc.contents)) {
-    throw new InputError(source, 'expected a mapping with the sections cluster, calico, cilium, gitops; see examples/hetzner-3-servers.yaml');
+    throw new InputError(
+      source,
+      'expected a mapping with the sections cluster, calico, cilium, gitops; see examples/hetzner-3-servers.yaml',
+    );
   }
   try {
     return doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });

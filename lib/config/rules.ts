@@ -77,7 +77,10 @@ function checkNodes(config: Config): ConfigProblem[] {
     const ip = parseIpv4(node.internalIP)!;
     const firstName = names.get(node.name);
     if (firstName !== undefined) {
-      problems.push({ path: `${at}.name`, message: `"${node.name}" is listed twice (also cluster.nodes[${firstName}]); list each node once` });
+      problems.push({
+        path: `${at}.name`,
+        message: `"${node.name}" is listed twice (also cluster.nodes[${firstName}]); list each node once`,
+      });
     } else {
       names.set(node.name, i);
     }
@@ -91,13 +94,22 @@ function checkNodes(config: Config): ConfigProblem[] {
       ips.set(node.internalIP, i);
     }
     if (cidrContainsIp(pod, ip)) {
-      problems.push({ path: `${at}.internalIP`, message: `${node.internalIP} lies inside cluster.podCIDR ${pod.text}; node addresses and pod CIDR must not overlap` });
+      problems.push({
+        path: `${at}.internalIP`,
+        message: `${node.internalIP} lies inside cluster.podCIDR ${pod.text}; node addresses and pod CIDR must not overlap`,
+      });
     }
     if (cidrContainsIp(svc, ip)) {
-      problems.push({ path: `${at}.internalIP`, message: `${node.internalIP} lies inside cluster.serviceCIDR ${svc.text}; node addresses and service CIDR must not overlap` });
+      problems.push({
+        path: `${at}.internalIP`,
+        message: `${node.internalIP} lies inside cluster.serviceCIDR ${svc.text}; node addresses and service CIDR must not overlap`,
+      });
     }
     if (range && !cidrContainsIp(range, ip)) {
-      problems.push({ path: `${at}.internalIP`, message: `${node.internalIP} is outside cluster.network.ipRange ${range.text}; use the node's private-network address` });
+      problems.push({
+        path: `${at}.internalIP`,
+        message: `${node.internalIP} is outside cluster.network.ipRange ${range.text}; use the node's private-network address`,
+      });
     }
   });
   if (!cluster.nodes.some((n) => n.role === 'server')) {
@@ -133,7 +145,10 @@ function checkCilium(config: Config): ConfigProblem[] {
   }
   if (cilium.autoDirectNodeRoutes === true) {
     if (cilium.routingMode === 'tunnel') {
-      problems.push({ path: 'cilium.autoDirectNodeRoutes', message: 'true needs routingMode native; remove it or set routingMode: native' });
+      problems.push({
+        path: 'cilium.autoDirectNodeRoutes',
+        message: 'true needs routingMode native; remove it or set routingMode: native',
+      });
     } else if (cluster.profile === 'hetzner-cloud') {
       problems.push({
         path: 'cilium.autoDirectNodeRoutes',

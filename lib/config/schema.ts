@@ -23,10 +23,11 @@ const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 function dnsLabel(what: string) {
-  return z.string({ error: (i) => `expected ${what} (a DNS label), got ${show(i.input)}` }).refine(
-    (s) => s.length <= 63 && DNS_LABEL.test(s),
-    { error: (i) => `expected ${what}: lower-case letters, digits and '-', at most 63 characters, got ${show(i.input)}` },
-  );
+  return z
+    .string({ error: (i) => `expected ${what} (a DNS label), got ${show(i.input)}` })
+    .refine((s) => s.length <= 63 && DNS_LABEL.test(s), {
+      error: (i) => `expected ${what}: lower-case letters, digits and '-', at most 63 characters, got ${show(i.input)}`,
+    });
 }
 
 function intRange(min: number, max: number) {
@@ -35,17 +36,17 @@ function intRange(min: number, max: number) {
 }
 
 function cidr() {
-  return z.string({ error: (i) => `expected an IPv4 CIDR like 10.42.0.0/16, got ${show(i.input)}` }).refine(
-    (s) => parseCidr(s) !== undefined,
-    { error: (i) => `expected an IPv4 CIDR with the host bits zero, like 10.42.0.0/16, got ${show(i.input)}` },
-  );
+  return z
+    .string({ error: (i) => `expected an IPv4 CIDR like 10.42.0.0/16, got ${show(i.input)}` })
+    .refine((s) => parseCidr(s) !== undefined, {
+      error: (i) => `expected an IPv4 CIDR with the host bits zero, like 10.42.0.0/16, got ${show(i.input)}`,
+    });
 }
 
 function ipv4() {
-  return z.string({ error: (i) => `expected an IPv4 address like 10.0.0.2, got ${show(i.input)}` }).refine(
-    (s) => parseIpv4(s) !== undefined,
-    { error: (i) => `expected an IPv4 address like 10.0.0.2, got ${show(i.input)}` },
-  );
+  return z
+    .string({ error: (i) => `expected an IPv4 address like 10.0.0.2, got ${show(i.input)}` })
+    .refine((s) => parseIpv4(s) !== undefined, { error: (i) => `expected an IPv4 address like 10.0.0.2, got ${show(i.input)}` });
 }
 
 function oneOf<const T extends readonly [string, ...string[]]>(values: T) {
@@ -151,7 +152,7 @@ const ciliumSchema = z.strictObject({
     .strictObject({
       mode: oneOf(['kubernetes'])
         .default('kubernetes')
-        .describe('Helm `ipam.mode`. Only kubernetes: pods take addresses from each node\'s podCIDR, which k3s allocates.'),
+        .describe("Helm `ipam.mode`. Only kubernetes: pods take addresses from each node's podCIDR, which k3s allocates."),
     })
     .prefault({}),
   bpf: z
@@ -232,9 +233,7 @@ const verifySchema = z.strictObject({
 });
 
 const runSchema = z.strictObject({
-  attempt: intRange(1, 9999)
-    .default(1)
-    .describe('Retry counter: bump it to re-run the Jobs of a step that failed (their names change).'),
+  attempt: intRange(1, 9999).default(1).describe('Retry counter: bump it to re-run the Jobs of a step that failed (their names change).'),
   namespace: dnsLabel('a namespace').default('cilium-cutover').describe('Namespace the migration Jobs run in.'),
 });
 

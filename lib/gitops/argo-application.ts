@@ -3,6 +3,7 @@
  */
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
+import type { IApplication } from '@kubernetes-models/argo-cd/argoproj.io/v1alpha1/Application';
 import { setFileName } from '../output/file-name.ts';
 
 export interface ArgoApplicationProps {
@@ -43,21 +44,23 @@ export class ArgoApplication extends Construct {
   public constructor(scope: Construct, id: string, props: ArgoApplicationProps) {
     super(scope, id);
     this.automated = props.automated ?? false;
+    // Typed with the CRD's own schema types, so a misspelt field fails the type check.
+    const spec: IApplication['spec'] = {
+      project: props.project,
+      source: { repoURL: props.repoURL, targetRevision: props.targetRevision, path: props.path },
+      destination: { server: props.destinationServer },
+      syncPolicy: {
+        ...(this.automated ? { automated: { prune: true, selfHeal: false } } : {}),
+        syncOptions: [...ARGO_SYNC_OPTIONS],
+        // A wave whose CRD is not registered yet is retried with backoff instead of failing the sync.
+        retry: { limit: 10, backoff: { duration: '10s', factor: 2, maxDuration: '5m' } },
+      },
+    };
     const obj = new ApiObject(this, 'Resource', {
       apiVersion: 'argoproj.io/v1alpha1',
       kind: 'Application',
       metadata: { name: props.name, namespace: props.namespace },
-      spec: {
-        project: props.project,
-        source: { repoURL: props.repoURL, targetRevision: props.targetRevision, path: props.path },
-        destination: { server: props.destinationServer },
-        syncPolicy: {
-          ...(this.automated ? { automated: { prune: true, selfHeal: false } } : {}),
-          syncOptions: [...ARGO_SYNC_OPTIONS],
-          // A wave whose CRD is not registered yet is retried with backoff instead of failing the sync.
-          retry: { limit: 10, backoff: { duration: '10s', factor: 2, maxDuration: '5m' } },
-        },
-      },
+      spec,
     });
     setFileName(obj, `application-${props.name}`);
   }

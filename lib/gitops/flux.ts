@@ -3,6 +3,8 @@
  */
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
+import type { IKustomization } from '@kubernetes-models/flux-cd/kustomize.toolkit.fluxcd.io/v1/Kustomization';
+import type { IGitRepository } from '@kubernetes-models/flux-cd/source.toolkit.fluxcd.io/v1/GitRepository';
 import { setFileName } from '../output/file-name.ts';
 
 export interface FluxGitRepositoryProps {
@@ -24,7 +26,7 @@ export class FluxGitRepository extends Construct {
       apiVersion: 'source.toolkit.fluxcd.io/v1',
       kind: 'GitRepository',
       metadata: { name: props.name, namespace: props.namespace },
-      spec: { interval: props.interval, url: props.url, ref: { branch: props.branch } },
+      spec: { interval: props.interval, url: props.url, ref: { branch: props.branch } } satisfies IGitRepository['spec'],
     });
     setFileName(obj, `gitrepository-${props.name}`);
   }
@@ -70,7 +72,7 @@ export class FluxKustomization extends Construct {
         wait: true,
         sourceRef: { kind: 'GitRepository', name: props.source.name },
         ...(props.dependsOn ? { dependsOn: [{ name: props.dependsOn.name }] } : {}),
-      },
+      } satisfies IKustomization['spec'],
     });
     setFileName(obj, `kustomization-${props.name}`);
   }

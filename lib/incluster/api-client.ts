@@ -7,6 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 
+/** The pod's ServiceAccount token; KUBERNETES_TOKEN_FILE overrides it (tests run the script outside a pod). */
 const TOKEN_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/token';
 
 /** Reads API paths; `get` returns undefined for 404. */
@@ -23,7 +24,7 @@ export function apiReader(host: string, port: number, attempts = 5, delayMs = 20
       for (let attempt = 1; attempt <= attempts; attempt++) {
         try {
           // The token is re-read each time: kubelet rotates projected tokens.
-          const token = readFileSync(TOKEN_FILE, 'utf8').trim();
+          const token = readFileSync(process.env.KUBERNETES_TOKEN_FILE ?? TOKEN_FILE, 'utf8').trim();
           const response = await fetch(`${base}${path}`, {
             headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
             signal: AbortSignal.timeout(10_000),

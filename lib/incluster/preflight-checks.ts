@@ -25,12 +25,15 @@ export interface NodeObject {
 
 /** The parts of a DaemonSet the preflight reads. */
 export interface DaemonSetObject {
-  readonly spec?: { readonly template?: { readonly spec?: { readonly containers?: readonly { readonly name: string; readonly image?: string }[] } } };
+  readonly spec?: {
+    readonly template?: { readonly spec?: { readonly containers?: readonly { readonly name: string; readonly image?: string }[] } };
+  };
   readonly status?: { readonly desiredNumberScheduled?: number; readonly numberReady?: number };
 }
 
 const NODE_ARGS = 'k3s.io/node-args';
-const RESTART_HINT = 'set it in /etc/rancher/k3s/config.yaml.d on every server and restart k3s in the documented order (README, "k3s settings")';
+const RESTART_HINT =
+  'set it in /etc/rancher/k3s/config.yaml.d on every server and restart k3s in the documented order (README, "k3s settings")';
 
 /**
  * Checks one configured node: it exists, is Ready, runs k3s in the configured role with the
@@ -39,7 +42,14 @@ const RESTART_HINT = 'set it in /etc/rancher/k3s/config.yaml.d on every server a
 export function checkNode(spec: PreflightSpec, want: PreflightSpec['nodes'][number], node: NodeObject | undefined): CheckResult[] {
   const subject = want.name;
   if (!node) {
-    return [{ outcome: 'FAIL', check: 'node', subject, detail: 'not found in the cluster; fix cluster.nodes (name as `kubectl get nodes` shows it)' }];
+    return [
+      {
+        outcome: 'FAIL',
+        check: 'node',
+        subject,
+        detail: 'not found in the cluster; fix cluster.nodes (name as `kubectl get nodes` shows it)',
+      },
+    ];
   }
   const results: CheckResult[] = [];
   const ready = node.status?.conditions?.find((c) => c.type === 'Ready');
@@ -66,7 +76,12 @@ export function checkNode(spec: PreflightSpec, want: PreflightSpec['nodes'][numb
   );
   const annotation = node.metadata.annotations?.[NODE_ARGS];
   if (annotation === undefined) {
-    results.push({ outcome: 'FAIL', check: 'k3s', subject, detail: `no ${NODE_ARGS} annotation: not a k3s node; only k3s clusters are supported` });
+    results.push({
+      outcome: 'FAIL',
+      check: 'k3s',
+      subject,
+      detail: `no ${NODE_ARGS} annotation: not a k3s node; only k3s clusters are supported`,
+    });
     return results;
   }
   let args: K3sNodeArgs;
@@ -77,7 +92,12 @@ export function checkNode(spec: PreflightSpec, want: PreflightSpec['nodes'][numb
     return results;
   }
   if (args.role !== want.role) {
-    results.push({ outcome: 'FAIL', check: 'k3s-role', subject, detail: `runs k3s ${args.role ?? 'unknown'}, config says ${want.role}; fix cluster.nodes` });
+    results.push({
+      outcome: 'FAIL',
+      check: 'k3s-role',
+      subject,
+      detail: `runs k3s ${args.role ?? 'unknown'}, config says ${want.role}; fix cluster.nodes`,
+    });
     return results;
   }
   if (want.role === 'server') {

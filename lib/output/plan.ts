@@ -16,15 +16,35 @@ function settings(config: ResolvedConfig): string {
   return table(
     ['cilium-config key', 'value', 'why'],
     [
-      ['routing-mode', `\`${c.routingMode}\``, c.routingMode === 'native' ? 'no overlay: the network routes pod CIDRs' : 'overlay between nodes'],
+      [
+        'routing-mode',
+        `\`${c.routingMode}\``,
+        c.routingMode === 'native' ? 'no overlay: the network routes pod CIDRs' : 'overlay between nodes',
+      ],
       ['ipv4-native-routing-cidr', `\`${c.ipv4NativeRoutingCIDR}\``, 'traffic to pods is not masqueraded'],
-      ['kube-proxy-replacement', `\`"${c.kubeProxyReplacement}"\``, c.kubeProxyReplacementEnabled ? 'Cilium serves Services; k3s runs without kube-proxy' : 'kube-proxy keeps serving Services'],
+      [
+        'kube-proxy-replacement',
+        `\`"${c.kubeProxyReplacement}"\``,
+        c.kubeProxyReplacementEnabled ? 'Cilium serves Services; k3s runs without kube-proxy' : 'kube-proxy keeps serving Services',
+      ],
       ['ipam', `\`${c.ipamMode}\``, "pods take addresses from each node's podCIDR"],
-      ['mtu', c.mtu === undefined ? 'auto-detected' : `\`${c.mtu}\``, c.mtu === undefined ? 'profile generic: Cilium detects it' : `the ${config.cluster.profile} network carries ${c.mtu} bytes`],
+      [
+        'mtu',
+        c.mtu === undefined ? 'auto-detected' : `\`${c.mtu}\``,
+        c.mtu === undefined ? 'profile generic: Cilium detects it' : `the ${config.cluster.profile} network carries ${c.mtu} bytes`,
+      ],
       ['enable-bpf-masquerade', `\`${c.bpfMasquerade}\``, 'masquerading of traffic leaving the cluster in eBPF'],
-      ['auto-direct-node-routes', `\`${c.autoDirectNodeRoutes}\``, c.autoDirectNodeRoutes ? 'nodes share a layer-2 segment' : 'routes come from the network (on Hetzner Cloud: the cloud controller)'],
+      [
+        'auto-direct-node-routes',
+        `\`${c.autoDirectNodeRoutes}\``,
+        c.autoDirectNodeRoutes ? 'nodes share a layer-2 segment' : 'routes come from the network (on Hetzner Cloud: the cloud controller)',
+      ],
       ['operator replicas', `\`${c.operatorReplicas}\``, ''],
-      ['API server (env, not a key)', `\`${config.cluster.apiServer.host}:${config.cluster.apiServer.port}\``, 'reachable without kube-proxy or cluster DNS'],
+      [
+        'API server (env, not a key)',
+        `\`${config.cluster.apiServer.host}:${config.cluster.apiServer.port}\``,
+        'reachable without kube-proxy or cluster DNS',
+      ],
     ],
   );
 }
@@ -55,7 +75,9 @@ function workstation(config: ResolvedConfig, steps: readonly RenderedStep[]): st
   for (const { step, objects } of steps) {
     lines.push(`kubectl apply -k dist/manifests/${step.dir}`);
     if (objects.some((o) => o.kind === 'Job')) {
-      lines.push(`kubectl wait --for=condition=complete job -l ${LABEL_STEP}=${step.dir} -n ${config.run.namespace} --timeout=${step.timeout}`);
+      lines.push(
+        `kubectl wait --for=condition=complete job -l ${LABEL_STEP}=${step.dir} -n ${config.run.namespace} --timeout=${step.timeout}`,
+      );
     }
   }
   lines.push('```');

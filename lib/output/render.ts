@@ -40,7 +40,11 @@ export interface Rendered {
   readonly steps: readonly RenderedStep[];
 }
 
-type ObjectJson = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> } };
+type ObjectJson = {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+};
 
 /** Builds the step charts that have a builder, in step order, and drops the ones left empty. */
 export function buildSteps(app: App, config: ResolvedConfig): StepChart[] {
@@ -82,7 +86,7 @@ function decorate(json: ObjectJson, step: StepDefinition | undefined): ObjectJso
 }
 
 /** Writes every object of a chart under `dir`, refusing two objects for one file. */
-function renderChart(chart: Chart, dir: string, step: StepDefinition | undefined, files: Map<string, string>): RenderedObject[] {
+export function renderChart(chart: Chart, dir: string, step: StepDefinition | undefined, files: Map<string, string>): RenderedObject[] {
   const objects: RenderedObject[] = [];
   const owners = new Map<string, string>();
   for (const obj of chart.node.findAll().filter((c): c is ApiObject => c instanceof ApiObject)) {
@@ -90,7 +94,9 @@ function renderChart(chart: Chart, dir: string, step: StepDefinition | undefined
     const path = `${dir}/${fileNameOf(obj)}.yaml`;
     const owner = owners.get(path);
     if (owner !== undefined || files.has(path)) {
-      throw new Error(`two objects would be written to ${path}: ${owner ?? 'an earlier chart'} and ${obj.node.path}; give one of them another file name`);
+      throw new Error(
+        `two objects would be written to ${path}: ${owner ?? 'an earlier chart'} and ${obj.node.path}; give one of them another file name`,
+      );
     }
     owners.set(path, obj.node.path);
     files.set(path, manifestFile(json));

@@ -45,9 +45,10 @@ function sameTree(a: FileMap, b: FileMap): boolean {
 
 /**
  * Replaces `outDir` with exactly `files` (plus the marker). Returns false when the directory
- * already held exactly that content and nothing was written.
+ * already held exactly that content and nothing was written. `shownAs` names the directory in
+ * errors as the user gave it.
  */
-export function writeOutput(outDir: string, files: FileMap): boolean {
+export function writeOutput(outDir: string, files: FileMap, shownAs: string = outDir): boolean {
   const target = resolve(outDir);
   const all = new Map(files);
   all.set(MARKER_FILE, MARKER_TEXT);
@@ -56,11 +57,11 @@ export function writeOutput(outDir: string, files: FileMap): boolean {
   }
   if (existsSync(target)) {
     if (!statSync(target).isDirectory()) {
-      throw new InputError('--out', `${outDir} exists and is not a directory; choose another output directory`);
+      throw new InputError('--out', `${shownAs} exists and is not a directory; choose another output directory`);
     }
     const entries = readdirSync(target);
     if (entries.length > 0 && !entries.includes(MARKER_FILE)) {
-      throw new InputError('--out', `${outDir} is not empty and was not written by cilium-cutover; choose an empty or new directory`);
+      throw new InputError('--out', `${shownAs} is not empty and was not written by cilium-cutover; choose an empty or new directory`);
     }
     if (entries.includes(MARKER_FILE) && sameTree(readTree(target), all)) {
       return false;

@@ -1,0 +1,35 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { readTree, MARKER_FILE, MARKER_TEXT } from '../lib/output/writer.ts';
+import { configReference } from '../lib/config/json-schema.ts';
+import { readmeWithReference, schemaText } from '../scripts/generate-docs.ts';
+import { renderExample } from './helpers.ts';
+
+const root = new URL('..', import.meta.url);
+
+describe('committed files are current', () => {
+  it('dist/ equals a fresh synth of the built-in example (run `npm run synth`)', () => {
+    const expected = new Map(renderExample().files);
+    expected.set(MARKER_FILE, MARKER_TEXT);
+    const committed = readTree(new URL('dist', root).pathname);
+    expect([...committed.keys()]).toEqual([...new Map([...expected].sort(([a], [b]) => (a < b ? -1 : 1))).keys()]);
+    for (const [path, content] of expected) {
+      expect(committed.get(path), path).toBe(content);
+    }
+  });
+
+  it('schema/cilium-cutover.schema.json is current (run `npm run docs`)', () => {
+    expect(readFileSync(new URL('schema/cilium-cutover.schema.json', root), 'utf8')).toBe(schemaText());
+  });
+
+  it("README's config reference is current (run `npm run docs`)", () => {
+    const readme = readFileSync(new URL('README.md', root), 'utf8');
+    expect(readme).toBe(readmeWithReference(readme));
+    expect(readme).toContain(configReference());
+  });
+
+  it('the example points editors at the schema', () => {
+    const example = readFileSync(new URL('examples/hetzner-3-servers.yaml', root), 'utf8');
+    expect(example.split('\n')[0]).toBe('# yaml-language-server: $schema=../schema/cilium-cutover.schema.json');
+  });
+});

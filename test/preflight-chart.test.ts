@@ -1,0 +1,97 @@
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { findObject, renderExample } from './helpers.ts';
+
+/** (verb, group/resource, namespace, name) for every permission a role grants. */
+function grants(role: any): string[] {
+  return role.rules.flatMap((r: any) =>
+    r.verbs.flatMap((v: string) =>
+      r.resources.flatMap((res: string) =>
+        (r.resourceNames ?? ['*']).map((n: string) => `${v} ${r.apiGroups[0]}/${res} ${role.metadata.namespace ?? '-'} ${n}`),
+      ),
+    ),
+  );
+}
+
+describe('000-preflight', () => {
+  const rendered = renderExample();
+  const job = findObject(rendered, 'Job', 'preflight-');
+  const pod = job.spec.template.spec;
+
+  it('runs on the host network against the direct API address, tolerating every taint', () => {
+    expect(pod.hostNetwork).toBe(true);
+    expect(pod.tolerations).toEqual([{ operator: 'Exists' }]);
+    expect(pod.dnsPolicy).toBe('Default');
+    const env = Object.fromEntries(pod.containers[0].env.map((e: any) => [e.name, e.value]));
+    expect(env.KUBERNETES_SERVICE_HOST).toBe('127.0.0.1');
+    expect(env.KUBERNETES_SERVICE_PORT).toBe('6444');
+  });
+
+  it('takes the API address from cluster.apiServer', () => {
+    const other = findObject(
+      renderExample((d) => (d.cluster.apiServer = { host: '10.0.0.2', port: 6443 })),
+      'Job',
+      'preflight-',
+    );
+    const env = Object.fromEntries(other.spec.template.spec.containers[0].env.map((e: any) => [e.name, e.value]));
+    expect(env).toMatchObject({ KUBERNETES_SERVICE_HOST: '10.0.0.2', KUBERNETES_SERVICE_PORT: '6443' });
+    expect(other.metadata.name).not.toBe(job.metadata.name);
+  });
+
+  it('is not privileged and does not enter the host', () => {
+    expect(pod.hostPID).toBeUndefined();
+    expect(pod.containers[0].securityContext.privileged).toBeUndefined();
+    expect(pod.volumes.every((v: any) => v.hostPath === undefined)).toBe(true);
+  });
+
+  it('runs as the preflight ServiceAccount, which may read only the configured nodes and calico-node', () => {
+    expect(pod.serviceAccountName).toBe('cilium-cutover-preflight');
+    const all = [
+      ...grants(findObject(rendered, 'ClusterRole', 'cilium-cutover-preflight')),
+      ...grants(findObject(rendered, 'Role', 'cilium-cutover-preflight')),
+    ];
+    expect(all.sort()).toEqual([
+      'get /nodes - k3s-server-1',
+      'get /nodes - k3s-server-2',
+      'get /nodes - k3s-server-3',
+      'get apps/daemonsets kube-system calico-node',
+    ]);
+  });
+
+  it('embeds the checks and the spec they check against', () => {
+    const configMap = findObject(rendered, 'ConfigMap', 'preflight-');
+    expect(job.spec.template.spec.volumes[0].configMap.name).toBe(configMap.metadata.name);
+    expect(configMap.data['preflight.mjs']).toContain('k3s.io/node-args');
+    expect(JSON.parse(configMap.data['preflight.json'])).toEqual({
+      nodes: [
+        { name: 'k3s-server-1', role: 'server', internalIP: '10.0.0.2' },
+        { name: 'k3s-server-2', role: 'server', internalIP: '10.0.0.3' },
+        { name: 'k3s-server-3', role: 'server', internalIP: '10.0.0.4' },
+      ],
+      calicoVersion: 'v3.27.0',
+      kubeProxyReplacement: true,
+    });
+    expect(pod.containers[0].command).toEqual(['node', '/etc/cilium-cutover/preflight.mjs', '/etc/cilium-cutover/preflight.json']);
+  });
+
+  it('creates the migration namespace, labelled for privileged pods', () => {
+    const ns = parse(rendered.files.get('manifests/000-preflight/namespace-cilium-cutover.yaml')!);
+    expect(ns.metadata.labels['pod-security.kubernetes.io/enforce']).toBe('privileged');
+  });
+});
+
+describe('900-complete', () => {
+  it('records what was migrated, in kube-system', () => {
+    const status = findObject(renderExample(), 'ConfigMap', 'cilium-cutover-status');
+    expect(status.metadata.namespace).toBe('kube-system');
+    expect(status.data).toEqual({
+      cluster: 'hetzner-demo',
+      'calico-removed': 'v3.27.0',
+      'cilium-version': '1.19.6',
+      'routing-mode': 'native',
+      'kube-proxy-replacement': 'true',
+      'ipv4-native-routing-cidr': '10.42.0.0/16',
+      'steps-completed': '000-preflight',
+    });
+  });
+});

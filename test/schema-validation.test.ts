@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { validateObject } from './k8s-schemas.ts';
+import { renderExample } from './helpers.ts';
+
+describe('OpenAPI validation', () => {
+  const rendered = renderExample((d) => {
+    // Every optional generator on: both engines, ingress settings.
+    d.gitops.engine = 'both';
+    d.gitops.argocd = { automated: true };
+    d.verify.ingress = { host: 'echo.example.com' };
+  });
+  const objects = [...rendered.files]
+    .filter(([p]) => p.endsWith('.yaml') && !p.endsWith('kustomization.yaml'))
+    .map(([path, text]) => ({ path, obj: parse(text) }));
+
+  it('covers Kubernetes, Argo CD and Flux objects', () => {
+    const kinds = new Set(objects.map(({ obj }) => `${obj.apiVersion} ${obj.kind}`));
+    expect(kinds).toContain('batch/v1 Job');
+    expect(kinds).toContain('argoproj.io/v1alpha1 Application');
+    expect(kinds).toContain('kustomize.toolkit.fluxcd.io/v1 Kustomization');
+    expect(kinds).toContain('source.toolkit.fluxcd.io/v1 GitRepository');
+  });
+
+  it('every synthesized object is valid', async () => {
+    for (const { path, obj } of objects) {
+      await expect(validateObject(obj), path).resolves.toBeUndefined();
+    }
+  });
+
+  it('an invalid object really fails', async () => {
+    const job = objects.find(({ obj }) => obj.kind === 'Job')!.obj;
+    await expect(validateObject({ ...job, spec: { ...job.spec, backoffLimit: 'six' } })).rejects.toThrow(/backoffLimit/);
+    const app = objects.find(({ obj }) => obj.kind === 'Application')!.obj;
+    await expect(validateObject({ ...app, spec: { ...app.spec, syncPolicy: { retry: { limit: 'ten' } } } })).rejects.toThrow(/limit/);
+    const ks = objects.find(({ obj }) => obj.kind === 'Kustomization')!.obj;
+    const { sourceRef: _dropped, ...withoutSource } = ks.spec;
+    await expect(validateObject({ ...ks, spec: withoutSource })).rejects.toThrow(/sourceRef/);
+  });
+});
