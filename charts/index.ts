@@ -3,7 +3,9 @@
  */
 import type { ResolvedConfig } from '../lib/config/resolve.ts';
 import type { StepChart } from '../lib/step-chart.ts';
+import { buildCalicoDelete } from './calico-delete.ts';
 import { buildComplete } from './complete.ts';
+import { buildKubeProxyCleanup, buildNodeCleanup } from './node-cleanup.ts';
 import { buildPreflight } from './preflight.ts';
 
 /** What a builder knows besides the config. */
@@ -18,5 +20,8 @@ export type StepBuilder = (chart: StepChart, config: ResolvedConfig, context: St
 /** Step directory → builder. A step of lib/steps.ts without a builder is not generated. */
 export const STEP_BUILDERS: Readonly<Record<string, StepBuilder>> = {
   '000-preflight': buildPreflight,
+  '100-calico-delete': buildCalicoDelete,
+  '110-node-cleanup': buildNodeCleanup,
+  '210-kube-proxy-cleanup': buildKubeProxyCleanup,
   '900-complete': (chart, config, context) => buildComplete(chart, config, context.earlierSteps),
 };

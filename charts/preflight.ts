@@ -5,7 +5,8 @@ import * as k8s from 'cdk8s-plus-28/lib/imports/k8s.js';
 import { bundleInCluster } from '../lib/bundle.ts';
 import type { ResolvedConfig } from '../lib/config/resolve.ts';
 import { FILES_DIR, HostNetworkJob } from '../lib/host-network-job.ts';
-import type { PreflightSpec } from '../lib/incluster/preflight-checks.ts';
+import { JobFiles } from '../lib/job-files.ts';
+import { TIGERA_OPERATOR_CRD, type PreflightSpec } from '../lib/incluster/preflight-checks.ts';
 import { ScopedServiceAccount } from '../lib/scoped-service-account.ts';
 import type { StepChart } from '../lib/step-chart.ts';
 import { TOOL } from '../lib/steps.ts';
@@ -40,22 +41,28 @@ export function buildPreflight(chart: StepChart, config: ResolvedConfig): void {
     namespace,
     rules: [
       { apiGroup: '', resource: 'nodes', verbs: ['get'], names: config.cluster.nodes.map((n) => n.name) },
+      { apiGroup: 'apiextensions.k8s.io', resource: 'customresourcedefinitions', verbs: ['get'], names: [TIGERA_OPERATOR_CRD] },
       { apiGroup: 'apps', resource: 'daemonsets', verbs: ['get'], names: ['calico-node'], namespace: 'kube-system' },
     ],
   });
 
-  new HostNetworkJob(chart, 'Job', {
+  const files = new JobFiles(chart, 'Files', {
     name: 'preflight',
     namespace,
     component: 'preflight',
-    serviceAccountName: account.name,
-    apiServer: config.cluster.apiServer,
-    attempt: config.run.attempt,
-    image: UTILITY_IMAGES.node,
-    command: ['node', `${FILES_DIR}/preflight.mjs`, `${FILES_DIR}/preflight.json`],
     files: {
       'preflight.mjs': bundleInCluster('preflight-main'),
       'preflight.json': `${JSON.stringify(preflightSpec(config), null, 2)}\n`,
     },
+  });
+  new HostNetworkJob(chart, 'Job', {
+    name: 'preflight',
+    namespace,
+    component: 'preflight',
+    api: { serviceAccountName: account.name, server: config.cluster.apiServer },
+    attempt: config.run.attempt,
+    image: UTILITY_IMAGES.node,
+    command: ['node', `${FILES_DIR}/preflight.mjs`, `${FILES_DIR}/preflight.json`],
+    files,
   });
 }

@@ -1,12 +1,14 @@
 /**
  * A Job that works while the pod network is down: host network, the API at its direct address,
- * every taint tolerated, no cluster DNS, files from a ConfigMap. Object names carry a content
- * hash, because a Job's pod template is immutable and a changed Job must be a new Job.
+ * every taint tolerated, no cluster DNS, its files from a JobFiles ConfigMap. The object name
+ * carries a content hash, because a Job's pod template is immutable and a changed Job must be a
+ * new Job.
  */
 import { Duration } from 'cdk8s';
 import { Construct } from 'constructs';
 import * as k8s from 'cdk8s-plus-28/lib/imports/k8s.js';
 import { hashedName, shortHash } from './content-hash.ts';
+import type { JobFiles } from './job-files.ts';
 import { setFileName } from './output/file-name.ts';
 import { LABEL_COMPONENT } from './steps.ts';
 import { imageRef, type PinnedImage } from './versions/images.ts';
@@ -15,23 +17,54 @@ import { imageRef, type PinnedImage } from './versions/images.ts';
 export const FILES_DIR = '/etc/cilium-cutover';
 const SA_CA = '/var/run/secrets/kubernetes.io/serviceaccount/ca.crt';
 
+/** How much of the host a Job gets. */
+export type HostAccess =
+  /** Host network only; non-root, no capabilities, read-only root file system. */
+  | 'network'
+  /** Host network and PID namespace, privileged, root: to enter the host's namespaces with nsenter. */
+  | 'privileged';
+
+/** How a Job reaches the API. */
+export interface JobApiAccess {
+  readonly serviceAccountName: string;
+  readonly server: { readonly host: string; readonly port: number };
+}
+
 export interface HostNetworkJobProps {
-  /** Readable name: the object names are `<name>-<hash>`, the file names `job-<name>.yaml`. */
+  /** Readable name: the object name is `<name>-<hash>`, the file name `job-<name>.yaml`. */
   readonly name: string;
   readonly namespace: string;
-  /** Value of `app.kubernetes.io/component` on the Job and its pods. */
+  /** Value of `app.kubernetes.io/component` on the Job and its pods (also the container name). */
   readonly component: string;
-  /** The ServiceAccount the pod runs as (its token is mounted). */
-  readonly serviceAccountName: string;
-  /** The API server address reachable from the host network. */
-  readonly apiServer: { readonly host: string; readonly port: number };
   /** `run.attempt`: part of the hash, so bumping it renames (re-runs) the Job. */
   readonly attempt: number;
   readonly image: PinnedImage;
   /** Command and arguments; files are under FILES_DIR. */
   readonly command: readonly string[];
-  /** Files mounted read-only under FILES_DIR, from a ConfigMap named like the Job. */
-  readonly files: Readonly<Record<string, string>>;
+  /** The files mounted read-only under FILES_DIR. */
+  readonly files: JobFiles;
+  /**
+   * API access: the ServiceAccount whose token is mounted, and the API server address reachable
+   * from the host network (set as KUBERNETES_SERVICE_HOST/PORT, instead of the kubernetes Service).
+   * @default - no token and no API address: the Job does not talk to the API
+   */
+  readonly api?: JobApiAccess;
+  /**
+   * Environment variables (besides the API address), rendered in key order.
+   * @default {}
+   */
+  readonly env?: Readonly<Record<string, string>>;
+  /**
+   * Node to run on.
+   * @default - any node the scheduler picks
+   * @see https://kubernetes.io/docs/concepts/scheduling-eviction/assign-pod-node/#nodename
+   */
+  readonly nodeName?: string;
+  /**
+   * How much of the host the pod gets.
+   * @default 'network'
+   */
+  readonly hostAccess?: HostAccess;
   /**
    * Retries of a failed pod before the Job is Failed.
    * @default 1
@@ -51,84 +84,90 @@ const RESOURCES: k8s.ResourceRequirements = {
   limits: { memory: k8s.Quantity.fromString('256Mi') },
 };
 
-/** ConfigMap + Job, named `<name>-<content hash>`. */
+const SECURITY: Readonly<Record<HostAccess, k8s.SecurityContext>> = {
+  network: {
+    runAsNonRoot: true,
+    // The `node` user of the node image.
+    runAsUser: 1000,
+    runAsGroup: 1000,
+    allowPrivilegeEscalation: false,
+    readOnlyRootFilesystem: true,
+    capabilities: { drop: ['ALL'] },
+  },
+  // nsenter into PID 1's namespaces needs a privileged root container in the host PID namespace.
+  privileged: { privileged: true, runAsUser: 0, readOnlyRootFilesystem: true },
+};
+
+function apiEnv(api: JobApiAccess): k8s.EnvVar[] {
+  return [
+    { name: 'NODE_EXTRA_CA_CERTS', value: SA_CA },
+    { name: 'KUBERNETES_SERVICE_HOST', value: api.server.host },
+    { name: 'KUBERNETES_SERVICE_PORT', value: String(api.server.port) },
+  ];
+}
+
 export class HostNetworkJob extends Construct {
   /** The Job's object name, with its hash. */
   public readonly jobName: string;
-  /** The files ConfigMap's object name, with the hash of the files. */
-  public readonly configMapName: string;
+  public readonly hostAccess: HostAccess;
   public readonly backoffLimit: number;
   public readonly activeDeadline: Duration;
 
   public constructor(scope: Construct, id: string, props: HostNetworkJobProps) {
     super(scope, id);
+    this.hostAccess = props.hostAccess ?? 'network';
     this.backoffLimit = props.backoffLimit ?? 1;
     this.activeDeadline = props.activeDeadline ?? Duration.minutes(10);
     if (!Number.isInteger(this.backoffLimit) || this.backoffLimit < 0) {
       throw new Error(`'backoffLimit' must be a non-negative integer, got '${this.backoffLimit}'`);
     }
+    if (props.files.namespace !== props.namespace) {
+      throw new Error(
+        `'files' is in namespace '${props.files.namespace}', the Job in '${props.namespace}'; a pod mounts ConfigMaps of its own namespace only`,
+      );
+    }
     const labels = { [LABEL_COMPONENT]: props.component };
-    const jobSpec = (configMapName: string): k8s.JobSpec => ({
+    const env = Object.entries(props.env ?? {})
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([name, value]) => ({ name, value }));
+    const spec: k8s.JobSpec = {
       backoffLimit: this.backoffLimit,
       activeDeadlineSeconds: this.activeDeadline.toSeconds(),
       template: {
         metadata: { labels },
         spec: {
+          // Fields set to undefined are left out of the manifest. No conditional spreads here: they
+          // would hide misspelt field names from the type check.
           restartPolicy: 'Never',
-          serviceAccountName: props.serviceAccountName,
-          automountServiceAccountToken: true,
+          nodeName: props.nodeName,
+          serviceAccountName: props.api?.serviceAccountName,
+          automountServiceAccountToken: props.api !== undefined,
           enableServiceLinks: false,
           hostNetwork: true,
+          hostPid: this.hostAccess === 'privileged' ? true : undefined,
           // The node's resolver: cluster DNS may be down while these Jobs run.
           dnsPolicy: 'Default',
           // Runs on nodes whatever their taints (not-ready, network-unavailable, CriticalAddonsOnly…).
           tolerations: [{ operator: 'Exists' }],
-          securityContext: { seccompProfile: { type: 'RuntimeDefault' } },
+          securityContext: { seccompProfile: { type: this.hostAccess === 'privileged' ? 'Unconfined' : 'RuntimeDefault' } },
           containers: [
             {
               name: props.component,
               image: imageRef(props.image),
               imagePullPolicy: 'IfNotPresent',
               command: [...props.command],
-              env: [
-                { name: 'NODE_EXTRA_CA_CERTS', value: SA_CA },
-                { name: 'KUBERNETES_SERVICE_HOST', value: props.apiServer.host },
-                { name: 'KUBERNETES_SERVICE_PORT', value: String(props.apiServer.port) },
-              ],
+              env: [...(props.api ? apiEnv(props.api) : []), ...env],
               resources: RESOURCES,
-              securityContext: {
-                runAsNonRoot: true,
-                // The `node` user of the node image.
-                runAsUser: 1000,
-                runAsGroup: 1000,
-                allowPrivilegeEscalation: false,
-                readOnlyRootFilesystem: true,
-                capabilities: { drop: ['ALL'] },
-              },
+              securityContext: SECURITY[this.hostAccess],
               volumeMounts: [{ name: 'files', mountPath: FILES_DIR, readOnly: true }],
             },
           ],
-          volumes: [{ name: 'files', configMap: { name: configMapName, defaultMode: 0o444 } }],
+          volumes: [{ name: 'files', configMap: { name: props.files.configMapName, defaultMode: 0o444 } }],
         },
       },
-    });
-
-    // The ConfigMap is named by its content; the Job by everything it runs (the ConfigMap's name
-    // stands for the files) plus the attempt, so bumping `run.attempt` renames only Jobs.
-    this.configMapName = hashedName(props.name, shortHash({ files: props.files }));
-    const spec = jobSpec(this.configMapName);
+    };
     this.jobName = hashedName(props.name, shortHash({ namespace: props.namespace, spec, attempt: props.attempt }));
-
-    const configMap = new k8s.KubeConfigMap(this, 'Files', {
-      metadata: { name: this.configMapName, namespace: props.namespace, labels },
-      data: { ...props.files },
-      immutable: true,
-    });
-    setFileName(configMap, `configmap-${props.name}`);
-    const job = new k8s.KubeJob(this, 'Resource', {
-      metadata: { name: this.jobName, namespace: props.namespace, labels },
-      spec,
-    });
+    const job = new k8s.KubeJob(this, 'Resource', { metadata: { name: this.jobName, namespace: props.namespace, labels }, spec });
     setFileName(job, `job-${props.name}`);
   }
 }

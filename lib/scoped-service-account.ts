@@ -65,7 +65,7 @@ export class ScopedServiceAccount extends Construct {
 
     const clusterRules = this._rules.filter((r) => r.namespace === undefined);
     if (clusterRules.length > 0) {
-      const role = new k8s.KubeClusterRole(this, 'ClusterRole', { metadata: { name: this.name }, rules: clusterRules.map(toPolicyRule) });
+      const role = new k8s.KubeClusterRole(this, 'ClusterRole', { metadata: { name: this.name }, rules: toPolicyRules(clusterRules) });
       setFileName(role, `clusterrole-${this.name}`);
       const binding = new k8s.KubeClusterRoleBinding(this, 'ClusterRoleBinding', {
         metadata: { name: this.name },
@@ -76,7 +76,7 @@ export class ScopedServiceAccount extends Construct {
     }
     const namespaces = [...new Set(this._rules.flatMap((r) => (r.namespace === undefined ? [] : [r.namespace])))].sort();
     for (const ns of namespaces) {
-      const rules = this._rules.filter((r) => r.namespace === ns).map(toPolicyRule);
+      const rules = toPolicyRules(this._rules.filter((r) => r.namespace === ns));
       const role = new k8s.KubeRole(this, `Role-${ns}`, { metadata: { name: this.name, namespace: ns }, rules });
       setFileName(role, `role-${this.name}-${ns}`);
       const binding = new k8s.KubeRoleBinding(this, `RoleBinding-${ns}`, {
@@ -114,11 +114,25 @@ function validateRule(account: string, rule: AccessRule): void {
   }
 }
 
-function toPolicyRule(rule: AccessRule): k8s.PolicyRule {
-  return {
-    apiGroups: [rule.apiGroup],
-    resources: [rule.resource],
-    verbs: [...rule.verbs],
-    ...(rule.names ? { resourceNames: [...rule.names].sort() } : {}),
-  };
+/**
+ * One PolicyRule per named rule; rules without names that share group and verbs become one rule
+ * over several resources (what they allow is the same, and the Role reads shorter).
+ */
+function toPolicyRules(rules: readonly AccessRule[]): k8s.PolicyRule[] {
+  const out: k8s.PolicyRule[] = [];
+  const merged = new Map<string, { apiGroup: string; verbs: readonly Verb[]; resources: string[] }>();
+  for (const rule of rules) {
+    if (rule.names) {
+      out.push({ apiGroups: [rule.apiGroup], resources: [rule.resource], verbs: [...rule.verbs], resourceNames: [...rule.names].sort() });
+      continue;
+    }
+    const key = `${rule.apiGroup} ${rule.verbs.join(',')}`;
+    const entry = merged.get(key) ?? { apiGroup: rule.apiGroup, verbs: rule.verbs, resources: [] };
+    entry.resources.push(rule.resource);
+    merged.set(key, entry);
+  }
+  for (const m of merged.values()) {
+    out.push({ apiGroups: [m.apiGroup], resources: [...m.resources].sort(), verbs: [...m.verbs] });
+  }
+  return out;
 }

@@ -16,9 +16,13 @@ function filesUnder(repoPath: string): string[] {
 
 describe('Flux', () => {
   it('has one Kustomization per step, each depending on the previous one', () => {
+    const n = (dir: string) => `cilium-cutover-hetzner-demo-${dir}`;
     expect(flux.map((k) => [k.metadata.name, k.spec.dependsOn?.[0]?.name])).toEqual([
-      ['cilium-cutover-hetzner-demo-000-preflight', undefined],
-      ['cilium-cutover-hetzner-demo-900-complete', 'cilium-cutover-hetzner-demo-000-preflight'],
+      [n('000-preflight'), undefined],
+      [n('100-calico-delete'), n('000-preflight')],
+      [n('110-node-cleanup'), n('100-calico-delete')],
+      [n('210-kube-proxy-cleanup'), n('110-node-cleanup')],
+      [n('900-complete'), n('210-kube-proxy-cleanup')],
     ]);
   });
 
@@ -70,8 +74,7 @@ describe('Argo CD', () => {
     }
     // Only the root and the step kustomizations: Argo CD builds the root, which lists the steps.
     expect(filesUnder(app.spec.source.path).filter((p) => p.endsWith('kustomization.yaml'))).toEqual([
-      'manifests/000-preflight/kustomization.yaml',
-      'manifests/900-complete/kustomization.yaml',
+      ...root.resources.map((dir: string) => `manifests/${dir}/kustomization.yaml`),
       'manifests/kustomization.yaml',
     ]);
   });

@@ -1,40 +1,71 @@
 import { Duration, Testing } from 'cdk8s';
+import type { Chart } from 'cdk8s';
 import { describe, expect, it } from 'vitest';
 import { hashedName, MAX_NAME_LENGTH, shortHash } from '../lib/content-hash.ts';
 import { HostNetworkJob, type HostNetworkJobProps } from '../lib/host-network-job.ts';
+import { JobFiles } from '../lib/job-files.ts';
 import { UTILITY_IMAGES } from '../lib/versions/images.ts';
 
-const base: HostNetworkJobProps = {
+type Props = Omit<HostNetworkJobProps, 'files'> & { fileContent?: string };
+
+const base: Props = {
   name: 'check',
   namespace: 'ns',
   component: 'check',
-  serviceAccountName: 'sa',
-  apiServer: { host: '127.0.0.1', port: 6444 },
+  api: { serviceAccountName: 'sa', server: { host: '127.0.0.1', port: 6444 } },
   attempt: 1,
   image: UTILITY_IMAGES.node,
   command: ['node', '/etc/cilium-cutover/run.mjs'],
-  files: { 'run.mjs': 'console.log(1)\n' },
 };
 
-function synth(props: Partial<HostNetworkJobProps> = {}) {
-  const chart = Testing.chart();
-  const job = new HostNetworkJob(chart, 'Job', { ...base, ...props });
+function synth(props: Partial<Props> = {}) {
+  const chart: Chart = Testing.chart();
+  const { fileContent, ...rest } = { ...base, ...props };
+  const files = new JobFiles(chart, 'Files', {
+    name: 'check',
+    namespace: 'ns',
+    component: 'check',
+    files: { 'run.mjs': fileContent ?? 'console.log(1)\n' },
+  });
+  const job = new HostNetworkJob(chart, 'Job', { ...rest, files });
   const [configMap, jobObj] = Testing.synth(chart);
-  return { job, configMap, jobObj };
+  return { files, job, configMap, jobObj };
 }
 
-describe('HostNetworkJob', () => {
-  it('renders an immutable files ConfigMap and a Job that mounts it, both content-hashed', () => {
-    const { job, configMap, jobObj } = synth();
+describe('JobFiles', () => {
+  it('is an immutable ConfigMap named by the hash of its files', () => {
+    const { files, configMap } = synth();
     expect(configMap.kind).toBe('ConfigMap');
-    expect(jobObj.kind).toBe('Job');
-    expect(job.jobName).toMatch(/^check-[0-9a-f]{8}$/);
-    expect(job.configMapName).toMatch(/^check-[0-9a-f]{8}$/);
-    expect(configMap.metadata.name).toBe(job.configMapName);
-    expect(jobObj.metadata.name).toBe(job.jobName);
+    expect(configMap.metadata.name).toBe(files.configMapName);
+    expect(files.configMapName).toMatch(/^check-[0-9a-f]{8}$/);
     expect(configMap.immutable).toBe(true);
     expect(configMap.data).toEqual({ 'run.mjs': 'console.log(1)\n' });
-    expect(jobObj.spec.template.spec.volumes).toEqual([{ name: 'files', configMap: { name: job.configMapName, defaultMode: 0o444 } }]);
+    expect(files.files).toEqual({ 'run.mjs': 'console.log(1)\n' });
+    expect(synth({ fileContent: 'x' }).files.configMapName).not.toBe(files.configMapName);
+    expect(synth({ attempt: 2 }).files.configMapName).toBe(files.configMapName);
+  });
+
+  it('rejects empty and odd file names', () => {
+    const chart = Testing.chart();
+    expect(() => new JobFiles(chart, 'A', { name: 'x', namespace: 'ns', component: 'x', files: {} })).toThrow(
+      "JobFiles 'x': 'files' must not be empty",
+    );
+    expect(() => new JobFiles(chart, 'B', { name: 'x', namespace: 'ns', component: 'x', files: { 'a/b': '' } })).toThrow(
+      "JobFiles 'x': file name 'a/b' must be letters, digits, '.', '_' and '-'",
+    );
+  });
+});
+
+describe('HostNetworkJob', () => {
+  it('mounts its files and is named by a content hash', () => {
+    const { files, job, jobObj } = synth();
+    expect(jobObj.kind).toBe('Job');
+    expect(job.jobName).toMatch(/^check-[0-9a-f]{8}$/);
+    expect(jobObj.metadata.name).toBe(job.jobName);
+    expect(jobObj.spec.template.spec.volumes).toEqual([{ name: 'files', configMap: { name: files.configMapName, defaultMode: 0o444 } }]);
+    expect(jobObj.spec.template.spec.containers[0].volumeMounts).toEqual([
+      { name: 'files', mountPath: '/etc/cilium-cutover', readOnly: true },
+    ]);
   });
 
   it('works without the pod network: host network, direct API, node resolver, every taint', () => {
@@ -50,14 +81,13 @@ describe('HostNetworkJob', () => {
     ]);
   });
 
-  it('pins image, pull policy, resources and a locked-down security context', () => {
-    const container = synth().jobObj.spec.template.spec.containers[0];
-    expect(container.image).toBe(
-      'docker.io/library/node:22.16.0-alpine@sha256:41e4389f3d988d2ed55392df4db1420ad048ae53324a8e2b7c6d19508288107e',
-    );
-    expect(container.imagePullPolicy).toBe('IfNotPresent');
-    expect(container.resources).toEqual({ requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '256Mi' } });
-    expect(container.securityContext).toEqual({
+  it('defaults: host network only, non-root and locked down, one retry, ten minutes, no TTL', () => {
+    const { job, jobObj } = synth();
+    const pod = jobObj.spec.template.spec;
+    expect(job.hostAccess).toBe('network');
+    expect(pod.hostPID).toBeUndefined();
+    expect(pod.securityContext).toEqual({ seccompProfile: { type: 'RuntimeDefault' } });
+    expect(pod.containers[0].securityContext).toEqual({
       runAsNonRoot: true,
       runAsUser: 1000,
       runAsGroup: 1000,
@@ -65,37 +95,61 @@ describe('HostNetworkJob', () => {
       readOnlyRootFilesystem: true,
       capabilities: { drop: ['ALL'] },
     });
-  });
-
-  it('defaults: one retry, ten minutes, no TTL', () => {
-    const { job, jobObj } = synth();
     expect(job.backoffLimit).toBe(1);
     expect(job.activeDeadline.toSeconds()).toBe(600);
-    expect(jobObj.spec.backoffLimit).toBe(1);
-    expect(jobObj.spec.activeDeadlineSeconds).toBe(600);
+    expect(jobObj.spec).toMatchObject({ backoffLimit: 1, activeDeadlineSeconds: 600 });
     expect(jobObj.spec.ttlSecondsAfterFinished).toBeUndefined();
+    expect(pod.nodeName).toBeUndefined();
+  });
+
+  it('pins image, pull policy and resources', () => {
+    const container = synth().jobObj.spec.template.spec.containers[0];
+    expect(container.image).toBe(
+      'docker.io/library/node:22.16.0-alpine@sha256:41e4389f3d988d2ed55392df4db1420ad048ae53324a8e2b7c6d19508288107e',
+    );
+    expect(container.imagePullPolicy).toBe('IfNotPresent');
+    expect(container.resources).toEqual({ requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '256Mi' } });
   });
 
   it('sets all options', () => {
-    const { job, jobObj } = synth({ backoffLimit: 3, activeDeadline: Duration.minutes(2) });
+    const { job, jobObj } = synth({
+      backoffLimit: 3,
+      activeDeadline: Duration.minutes(2),
+      nodeName: 'node-a',
+      hostAccess: 'privileged',
+      env: { Z_LAST: 'z', A_FIRST: 'a' },
+      api: undefined,
+    });
+    const pod = jobObj.spec.template.spec;
     expect(job.backoffLimit).toBe(3);
-    expect(jobObj.spec.backoffLimit).toBe(3);
-    expect(jobObj.spec.activeDeadlineSeconds).toBe(120);
+    expect(job.hostAccess).toBe('privileged');
+    expect(jobObj.spec).toMatchObject({ backoffLimit: 3, activeDeadlineSeconds: 120 });
+    expect(pod.nodeName).toBe('node-a');
+    expect(pod.hostPID).toBe(true);
+    expect(pod.containers[0].securityContext).toEqual({ privileged: true, runAsUser: 0, readOnlyRootFilesystem: true });
+    expect(pod.automountServiceAccountToken).toBe(false);
+    expect(pod.serviceAccountName).toBeUndefined();
+    expect(pod.containers[0].env).toEqual([
+      { name: 'A_FIRST', value: 'a' },
+      { name: 'Z_LAST', value: 'z' },
+    ]);
   });
 
-  it('rejects a negative backoffLimit', () => {
+  it('rejects a negative backoffLimit and files from another namespace', () => {
     expect(() => synth({ backoffLimit: -1 })).toThrow("'backoffLimit' must be a non-negative integer, got '-1'");
+    expect(() => synth({ namespace: 'other' })).toThrow(
+      "'files' is in namespace 'ns', the Job in 'other'; a pod mounts ConfigMaps of its own namespace only",
+    );
   });
 
   it('changes its name with everything it runs, and only then', () => {
     const name = synth().job.jobName;
     expect(synth().job.jobName).toBe(name);
     expect(synth({ attempt: 2 }).job.jobName).not.toBe(name);
-    expect(synth({ attempt: 2 }).job.configMapName).toBe(synth().job.configMapName);
-    expect(synth({ files: { 'run.mjs': 'console.log(2)\n' } }).job.jobName).not.toBe(name);
-    expect(synth({ files: { 'run.mjs': 'console.log(2)\n' } }).job.configMapName).not.toBe(synth().job.configMapName);
+    expect(synth({ fileContent: 'console.log(2)\n' }).job.jobName).not.toBe(name);
     expect(synth({ command: ['node', '-e', '1'] }).job.jobName).not.toBe(name);
-    expect(synth({ apiServer: { host: '10.0.0.2', port: 6443 } }).job.jobName).not.toBe(name);
+    expect(synth({ env: { DRY_RUN: 'true' } }).job.jobName).not.toBe(name);
+    expect(synth({ api: { serviceAccountName: 'sa', server: { host: '10.0.0.2', port: 6443 } } }).job.jobName).not.toBe(name);
   });
 });
 
@@ -109,7 +163,6 @@ describe('hashedName', () => {
   });
 
   it('does not leave a dash or dot before the hash', () => {
-    const name = hashedName(`${'a'.repeat(53)}.b`, 'deadbeef');
-    expect(name).toBe(`${'a'.repeat(53)}-deadbeef`);
+    expect(hashedName(`${'a'.repeat(53)}.b`, 'deadbeef')).toBe(`${'a'.repeat(53)}-deadbeef`);
   });
 });

@@ -44,7 +44,7 @@ describe('000-preflight', () => {
     expect(pod.volumes.every((v: any) => v.hostPath === undefined)).toBe(true);
   });
 
-  it('runs as the preflight ServiceAccount, which may read only the configured nodes and calico-node', () => {
+  it('runs as the preflight ServiceAccount, which may read only the configured nodes, calico-node and the tigera-operator CRD', () => {
     expect(pod.serviceAccountName).toBe('cilium-cutover-preflight');
     const all = [
       ...grants(findObject(rendered, 'ClusterRole', 'cilium-cutover-preflight')),
@@ -54,6 +54,7 @@ describe('000-preflight', () => {
       'get /nodes - k3s-server-1',
       'get /nodes - k3s-server-2',
       'get /nodes - k3s-server-3',
+      'get apiextensions.k8s.io/customresourcedefinitions - installations.operator.tigera.io',
       'get apps/daemonsets kube-system calico-node',
     ]);
   });
@@ -91,7 +92,7 @@ describe('900-complete', () => {
       'routing-mode': 'native',
       'kube-proxy-replacement': 'true',
       'ipv4-native-routing-cidr': '10.42.0.0/16',
-      'steps-completed': '000-preflight',
+      'steps-completed': '000-preflight,100-calico-delete,110-node-cleanup,210-kube-proxy-cleanup',
     });
   });
 });

@@ -1,7 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { agentNote, checkCalico, checkNode, imageTag, type PreflightSpec } from '../lib/incluster/preflight-checks.ts';
+import {
+  agentNote,
+  checkCalico,
+  checkNode,
+  checkNotOperatorManaged,
+  imageTag,
+  type PreflightSpec,
+} from '../lib/incluster/preflight-checks.ts';
 import { anyFailed, formatResult } from '../lib/incluster/report.ts';
 
 const nodes = parse(readFileSync(new URL('./fixtures/k3s-nodes.yaml', import.meta.url), 'utf8'));
@@ -104,6 +111,18 @@ describe('checkCalico', () => {
     expect(imageTag('registry.example.com:5000/calico/node:v3.26.1@sha256:abc')).toBe('v3.26.1');
     expect(imageTag('registry.example.com:5000/calico/node')).toBeUndefined();
     expect(imageTag('calico/node:v3.27.0')).toBe('v3.27.0');
+  });
+});
+
+describe('checkNotOperatorManaged', () => {
+  it('refuses a Calico installed by the tigera-operator', () => {
+    expect(
+      checkNotOperatorManaged({ kind: 'CustomResourceDefinition', metadata: { name: 'installations.operator.tigera.io' } }).outcome,
+    ).toBe('FAIL');
+    expect(formatResult(checkNotOperatorManaged({}))).toMatch(
+      /^FAIL calico-manifest installations\.operator\.tigera\.io: exists: Calico is managed by the tigera-operator/,
+    );
+    expect(checkNotOperatorManaged(undefined).outcome).toBe('PASS');
   });
 });
 

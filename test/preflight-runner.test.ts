@@ -102,6 +102,7 @@ describe.skipIf(openssl.status !== 0)('preflight script against a fake API serve
         'PASS node-ready k3s-server-1: Ready',
         'PASS node-address k3s-server-1: InternalIP 10.0.0.2',
         'PASS k3s-flags k3s-server-1: flannel-backend none, disable-network-policy, disable-kube-proxy',
+        'PASS calico-manifest installations.operator.tigera.io: absent: Calico is not managed by the tigera-operator',
         'PASS calico kube-system/calico-node: runs v3.27.0 (0/3 ready)',
         'preflight: all checks passed',
       ],
@@ -116,6 +117,7 @@ describe.skipIf(openssl.status !== 0)('preflight script against a fake API serve
     expect(result.lines).toEqual([
       'FAIL node k3s-server-1: not found in the cluster; fix cluster.nodes (name as `kubectl get nodes` shows it)',
       'FAIL node k3s-server-9: not found in the cluster; fix cluster.nodes (name as `kubectl get nodes` shows it)',
+      'PASS calico-manifest installations.operator.tigera.io: absent: Calico is not managed by the tigera-operator',
       'FAIL calico kube-system/calico-node: runs v3.26.1, config says v3.27.0; set calico.version to the installed release so the right objects are deleted',
       'preflight: 3 check(s) failed; nothing was changed',
     ]);

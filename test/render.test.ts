@@ -15,8 +15,12 @@ describe('render', () => {
       'argocd/application-cilium-cutover-hetzner-demo.yaml',
       'flux/gitrepository-cilium-cutover-hetzner-demo.yaml',
       'flux/kustomization-cilium-cutover-hetzner-demo-000-preflight.yaml',
+      'flux/kustomization-cilium-cutover-hetzner-demo-100-calico-delete.yaml',
+      'flux/kustomization-cilium-cutover-hetzner-demo-110-node-cleanup.yaml',
+      'flux/kustomization-cilium-cutover-hetzner-demo-210-kube-proxy-cleanup.yaml',
       'flux/kustomization-cilium-cutover-hetzner-demo-900-complete.yaml',
       'flux/kustomization.yaml',
+      'host/rolling-reboot.sh',
       'manifests/000-preflight/clusterrole-cilium-cutover-preflight.yaml',
       'manifests/000-preflight/clusterrolebinding-cilium-cutover-preflight.yaml',
       'manifests/000-preflight/configmap-preflight.yaml',
@@ -26,6 +30,24 @@ describe('render', () => {
       'manifests/000-preflight/role-cilium-cutover-preflight-kube-system.yaml',
       'manifests/000-preflight/rolebinding-cilium-cutover-preflight-kube-system.yaml',
       'manifests/000-preflight/serviceaccount-cilium-cutover-preflight.yaml',
+      'manifests/100-calico-delete/clusterrole-cilium-cutover-calico-delete.yaml',
+      'manifests/100-calico-delete/clusterrolebinding-cilium-cutover-calico-delete.yaml',
+      'manifests/100-calico-delete/configmap-calico-delete.yaml',
+      'manifests/100-calico-delete/job-calico-delete.yaml',
+      'manifests/100-calico-delete/kustomization.yaml',
+      'manifests/100-calico-delete/role-cilium-cutover-calico-delete-kube-system.yaml',
+      'manifests/100-calico-delete/rolebinding-cilium-cutover-calico-delete-kube-system.yaml',
+      'manifests/100-calico-delete/serviceaccount-cilium-cutover-calico-delete.yaml',
+      'manifests/110-node-cleanup/configmap-calico-cleanup.yaml',
+      'manifests/110-node-cleanup/job-cleanup-node-k3s-server-1.yaml',
+      'manifests/110-node-cleanup/job-cleanup-node-k3s-server-2.yaml',
+      'manifests/110-node-cleanup/job-cleanup-node-k3s-server-3.yaml',
+      'manifests/110-node-cleanup/kustomization.yaml',
+      'manifests/210-kube-proxy-cleanup/configmap-kube-proxy-cleanup.yaml',
+      'manifests/210-kube-proxy-cleanup/job-kube-proxy-cleanup-k3s-server-1.yaml',
+      'manifests/210-kube-proxy-cleanup/job-kube-proxy-cleanup-k3s-server-2.yaml',
+      'manifests/210-kube-proxy-cleanup/job-kube-proxy-cleanup-k3s-server-3.yaml',
+      'manifests/210-kube-proxy-cleanup/kustomization.yaml',
       'manifests/900-complete/configmap-cilium-cutover-status.yaml',
       'manifests/900-complete/kustomization.yaml',
       'manifests/kustomization.yaml',
@@ -69,14 +91,20 @@ describe('render', () => {
   });
 
   it('lists exactly its files in each step kustomization, and the steps in the root', () => {
-    for (const dir of ['000-preflight', '900-complete']) {
+    for (const dir of rendered.steps.map((st) => st.step.dir)) {
       const listed = parse(rendered.files.get(`manifests/${dir}/kustomization.yaml`)!).resources;
       const present = [...rendered.files.keys()]
         .filter((p) => p.startsWith(`manifests/${dir}/`) && !p.endsWith('kustomization.yaml'))
         .map((p) => p.slice(p.lastIndexOf('/') + 1));
       expect(listed).toEqual(present);
     }
-    expect(parse(rendered.files.get('manifests/kustomization.yaml')!).resources).toEqual(['000-preflight', '900-complete']);
+    expect(parse(rendered.files.get('manifests/kustomization.yaml')!).resources).toEqual([
+      '000-preflight',
+      '100-calico-delete',
+      '110-node-cleanup',
+      '210-kube-proxy-cleanup',
+      '900-complete',
+    ]);
   });
 
   it('keeps Job names within 63 characters and file names free of hashes', () => {
@@ -99,7 +127,17 @@ describe('render', () => {
     expect(changed.every((line) => / Job /.test(line))).toBe(true);
     expect(before.filter((l) => / Job /.test(l)).every((l) => !after.includes(l))).toBe(true);
     const changedFiles = [...rendered.files.keys()].filter((p) => rendered.files.get(p) !== bumped.files.get(p));
-    expect(changedFiles.sort()).toEqual(['PLAN.md', 'manifests/000-preflight/job-preflight.yaml']);
+    expect(changedFiles.sort()).toEqual([
+      'PLAN.md',
+      'manifests/000-preflight/job-preflight.yaml',
+      'manifests/100-calico-delete/job-calico-delete.yaml',
+      'manifests/110-node-cleanup/job-cleanup-node-k3s-server-1.yaml',
+      'manifests/110-node-cleanup/job-cleanup-node-k3s-server-2.yaml',
+      'manifests/110-node-cleanup/job-cleanup-node-k3s-server-3.yaml',
+      'manifests/210-kube-proxy-cleanup/job-kube-proxy-cleanup-k3s-server-1.yaml',
+      'manifests/210-kube-proxy-cleanup/job-kube-proxy-cleanup-k3s-server-2.yaml',
+      'manifests/210-kube-proxy-cleanup/job-kube-proxy-cleanup-k3s-server-3.yaml',
+    ]);
   });
 
   it('leaves out GitOps objects the engine setting does not ask for', () => {

@@ -7,6 +7,7 @@
 import { cidrContains, cidrContainsIp, cidrsOverlap, parseCidr, parseIpv4, type Ipv4Cidr } from './cidr.ts';
 import type { Config } from './schema.ts';
 import { findCiliumVersion } from '../versions/cilium.ts';
+import { calicoLine, supportedCalicoLines } from '../calico/deletion-sets.ts';
 
 /** One broken rule, located by its field path. */
 export interface ConfigProblem {
@@ -26,7 +27,7 @@ export const PROFILE_MAX_MTU: Readonly<Record<Config['cluster']['profile'], numb
 
 /** Every cross-field problem of an already schema-valid config, in field order. */
 export function checkRules(config: Config): ConfigProblem[] {
-  return [...checkNetworks(config), ...checkNodes(config), ...checkCilium(config)];
+  return [...checkNetworks(config), ...checkNodes(config), ...checkCalico(config), ...checkCilium(config)];
 }
 
 function cidrOf(text: string): Ipv4Cidr {
@@ -121,6 +122,27 @@ function checkNodes(config: Config): ConfigProblem[] {
       message: `${cluster.nodes.length} nodes, but a Hetzner Cloud network holds at most ${HETZNER_CLOUD_MAX_NODES} servers and routes; split the cluster or use profile generic with another routing method`,
     });
   }
+  return problems;
+}
+
+function checkCalico(config: Config): ConfigProblem[] {
+  const { calico, cluster, cleanup } = config;
+  const problems: ConfigProblem[] = [];
+  if (calicoLine(calico.version) === undefined) {
+    problems.push({
+      path: 'calico.version',
+      message: `${calico.version} has no known deletion set; supported: ${supportedCalicoLines()} (manifest installs; the tigera-operator is not supported)`,
+    });
+  }
+  const pod = cidrOf(cluster.podCIDR);
+  calico.ipPools.forEach((text, i) => {
+    if (!cleanup.birdRoutes && cidrsOverlap(cidrOf(text), pod)) {
+      problems.push({
+        path: 'cleanup.birdRoutes',
+        message: `false, but calico.ipPools[${i}] ${text} overlaps cluster.podCIDR ${pod.text}: BIRD's blackhole routes would drop traffic to new pods; remove the setting`,
+      });
+    }
+  });
   return problems;
 }
 

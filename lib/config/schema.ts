@@ -232,6 +232,27 @@ const verifySchema = z.strictObject({
     .describe('Ingress check settings. Without them the ingress check is skipped.'),
 });
 
+const cleanupSchema = z.strictObject({
+  dryRun: bool()
+    .default(false)
+    .describe('Node cleanup and kube-proxy cleanup Jobs only print what they would remove. The Calico deletion Job is not affected.'),
+  birdRoutes: bool()
+    .default(true)
+    .describe(
+      "Flush the routes Calico's BIRD installed (`proto bird`, blackholes included). Cannot be turned off when a Calico pool overlaps the pod CIDR.",
+    ),
+  kubeProxy: bool()
+    .default(true)
+    .describe(
+      "Step 210: remove the embedded kube-proxy's iptables rules on every node once its Cilium agent is ready (with kube-proxy replacement only).",
+    ),
+  kubeRouterPolicy: bool()
+    .default(true)
+    .describe(
+      "In step 210, also remove kube-router's network-policy chains and KUBE-SRC-/KUBE-DST- ipsets. k3s runs that controller unless it was started with disable-network-policy; set false if the servers had that before this migration.",
+    ),
+});
+
 const runSchema = z.strictObject({
   attempt: intRange(1, 9999).default(1).describe('Retry counter: bump it to re-run the Jobs of a step that failed (their names change).'),
   namespace: dnsLabel('a namespace').default('cilium-cutover').describe('Namespace the migration Jobs run in.'),
@@ -244,10 +265,26 @@ export const configSchema = z
       version: z
         .string({ error: (i) => `expected the installed Calico version like v3.27.0, got ${show(i.input)}` })
         .regex(/^v3\.\d+\.\d+$/, { error: (i) => `expected the installed Calico version like v3.27.0, got ${show(i.input)}` })
-        .describe('The Calico release installed with `kubectl apply -f calico.yaml` (calico-node image tag).'),
+        .describe('The Calico release installed with `kubectl apply -f calico.yaml` (calico-node image tag). Picks the deletion set.'),
+      manifest: oneOf(['calico', 'calico-typha'])
+        .default('calico')
+        .describe('Which manifest was applied: `calico.yaml`, or `calico-typha.yaml` (adds the calico-typha Deployment, Service and PDB).'),
+      ipPools: z
+        .array(cidr(), { error: (i) => `expected a list of CIDRs, got ${show(i.input)}` })
+        .min(1, { error: 'expected at least one pool; the unmodified manifest uses 192.168.0.0/16' })
+        .default(['192.168.0.0/16'])
+        .describe(
+          "Calico's IPv4 pools (`kubectl get ippools.crd.projectcalico.org -o yaml`). The unmodified manifest uses 192.168.0.0/16.",
+        ),
+      deleteNetworkPolicyAPICRDs: bool()
+        .default(false)
+        .describe(
+          'Also delete the policy.networking.k8s.io CRDs that Calico 3.29+ manifests ship. They belong to the Kubernetes network-policy API project and may have other users.',
+        ),
     }),
     cilium: ciliumSchema.prefault({}),
     gitops: gitopsSchema,
+    cleanup: cleanupSchema.prefault({}),
     verify: verifySchema.prefault({}),
     run: runSchema.prefault({}),
   })

@@ -1,5 +1,5 @@
 /**
- * A minimal Kubernetes API reader for the in-cluster Jobs: `fetch` with the pod's ServiceAccount
+ * A minimal Kubernetes API client for the in-cluster Jobs: `fetch` with the pod's ServiceAccount
  * token, against the direct API address (no Service, no cluster DNS). Dependency-free.
  *
  * The API server's certificate is trusted through NODE_EXTRA_CA_CERTS, which the Job points at
@@ -10,43 +10,83 @@ import { readFileSync } from 'node:fs';
 /** The pod's ServiceAccount token; KUBERNETES_TOKEN_FILE overrides it (tests run the script outside a pod). */
 const TOKEN_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/token';
 
-/** Reads API paths; `get` returns undefined for 404. */
-export interface ApiReader {
-  get<T>(path: string): Promise<T | undefined>;
+/** An API answer: status and parsed JSON body (or the text when it is not JSON). */
+export interface ApiResponse {
+  readonly status: number;
+  readonly body: unknown;
 }
 
-/** An ApiReader for `https://host:port`, retrying transport errors and 5xx a bounded number of times. */
-export function apiReader(host: string, port: number, attempts = 5, delayMs = 2000): ApiReader {
+export interface ApiClient {
+  /** GET; undefined for 404, throws for other errors. */
+  get<T>(path: string): Promise<T | undefined>;
+  /** Any request; returns the response whatever its status, throws only when no response came. */
+  request(method: 'GET' | 'DELETE', path: string): Promise<ApiResponse>;
+}
+
+/** An ApiClient for `https://host:port`, retrying transport errors and 5xx a bounded number of times. */
+export function apiClient(host: string, port: number, attempts = 5, delayMs = 2000): ApiClient {
   const base = `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  return {
-    async get<T>(path: string): Promise<T | undefined> {
-      let lastError = '';
-      for (let attempt = 1; attempt <= attempts; attempt++) {
+  const request = async (method: 'GET' | 'DELETE', path: string): Promise<ApiResponse> => {
+    let last: ApiResponse | undefined;
+    let lastError = '';
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      try {
+        // The token is re-read each time: kubelet rotates projected tokens.
+        const token = readFileSync(process.env.KUBERNETES_TOKEN_FILE ?? TOKEN_FILE, 'utf8').trim();
+        const response = await fetch(`${base}${path}`, {
+          method,
+          headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
+          signal: AbortSignal.timeout(10_000),
+        });
+        const text = await response.text();
+        let body: unknown = text;
         try {
-          // The token is re-read each time: kubelet rotates projected tokens.
-          const token = readFileSync(process.env.KUBERNETES_TOKEN_FILE ?? TOKEN_FILE, 'utf8').trim();
-          const response = await fetch(`${base}${path}`, {
-            headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
-            signal: AbortSignal.timeout(10_000),
-          });
-          if (response.status === 404) {
-            return undefined;
-          }
-          if (response.ok) {
-            return (await response.json()) as T;
-          }
-          lastError = `HTTP ${response.status}: ${(await response.text()).slice(0, 200)}`;
-          if (response.status < 500) {
-            break;
-          }
-        } catch (err) {
-          lastError = (err as Error).message;
+          body = JSON.parse(text);
+        } catch {
+          // Not JSON: keep the text for the message.
         }
-        if (attempt < attempts) {
-          await new Promise((resolve) => setTimeout(resolve, delayMs));
+        last = { status: response.status, body };
+        if (response.status < 500) {
+          return last;
         }
+      } catch (err) {
+        lastError = (err as Error).message;
       }
-      throw new Error(`GET ${path} failed: ${lastError}`);
+      if (attempt < attempts) {
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+      }
+    }
+    if (last) {
+      return last;
+    }
+    throw new Error(`${method} ${path} failed: ${lastError}`);
+  };
+  return {
+    request,
+    async get<T>(path: string): Promise<T | undefined> {
+      const response = await request('GET', path);
+      if (response.status === 404) {
+        return undefined;
+      }
+      if (response.status >= 200 && response.status < 300) {
+        return response.body as T;
+      }
+      throw new Error(`GET ${path} failed: HTTP ${response.status}: ${describeBody(response.body)}`);
     },
   };
+}
+
+/** The message of a Kubernetes Status body, or the start of any other body. */
+export function describeBody(body: unknown): string {
+  if (body && typeof body === 'object' && 'message' in body && typeof body.message === 'string') {
+    return body.message;
+  }
+  return (typeof body === 'string' ? body : JSON.stringify(body)).slice(0, 200);
+}
+
+/** The API path of an object: `/api/v1/namespaces/ns/configmaps/x`, `/apis/apps/v1/…`. */
+export function objectPath(group: string, version: string, resource: string, namespace: string | undefined, name?: string): string {
+  const prefix = group === '' ? `/api/${version}` : `/apis/${group}/${version}`;
+  const scope = namespace === undefined ? '' : `/namespaces/${encodeURIComponent(namespace)}`;
+  return `${prefix}${scope}/${resource}${name === undefined ? '' : `/${encodeURIComponent(name)}`}`;
 }

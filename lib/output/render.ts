@@ -4,6 +4,7 @@
  *   manifests/<NNN-step>/<kind>-<name>.yaml + kustomization.yaml   (applied objects only)
  *   manifests/kustomization.yaml                                    (Kustomize root for Argo CD)
  *   argocd/, flux/                                                  (GitOps objects)
+ *   host/                                                           (scripts for hosts and workstations)
  *   PLAN.md
  *
  * cdk8s's own App.synth() is not used: it never removes stale files and silently overwrites two
@@ -16,6 +17,7 @@ import type { ResolvedConfig } from '../config/resolve.ts';
 import { StepChart } from '../step-chart.ts';
 import { ANNOTATION_SYNC_WAVE, LABEL_MANAGED_BY, LABEL_PART_OF, LABEL_STEP, STEPS, TOOL, type StepDefinition } from '../steps.ts';
 import { fileNameOf } from './file-name.ts';
+import { hostFiles } from './host-files.ts';
 import { renderPlan } from './plan.ts';
 import { HEADER, manifestFile, toYaml } from './yaml.ts';
 
@@ -56,7 +58,8 @@ export function buildSteps(app: App, config: ResolvedConfig): StepChart[] {
     }
     const chart = new StepChart(app, step);
     builder(chart, config, { earlierSteps: charts.map((c) => c.step.dir) });
-    if (chart.apiObjects.length > 0) {
+    // Chart.apiObjects lists direct children only; objects sit deeper, inside constructs.
+    if (chart.node.findAll().some((c) => c instanceof ApiObject)) {
       charts.push(chart);
     }
   }
@@ -140,6 +143,9 @@ export function render(config: ResolvedConfig, warnings: readonly string[] = [])
   if (flux) {
     const objects = renderChart(flux, 'flux', undefined, files);
     files.set('flux/kustomization.yaml', kustomization(objects.map((o) => baseName(o.path))));
+  }
+  for (const [path, content] of hostFiles(config)) {
+    files.set(path, content);
   }
   files.set('PLAN.md', renderPlan(config, rendered, warnings));
   return { files: new Map([...files].sort(([a], [b]) => (a < b ? -1 : 1))), steps: rendered };

@@ -31,4 +31,17 @@ export const UTILITY_IMAGES = {
     tag: '22.16.0-alpine',
     digest: 'sha256:41e4389f3d988d2ed55392df4db1420ad048ae53324a8e2b7c6d19508288107e',
   },
+  /**
+   * Enters the host's namespaces (`nsenter`, in busybox's default build) to run the node scripts
+   * with the host's own tools.
+   *
+   * Digest pinned by Renovate/Dependabot in three unrelated public repositories
+   * (markormesher/task-fetcher, nadiamoe/glados-voice-container, harryzcy/artifact-store) for
+   * `1.37.0` (May 2026 build).
+   */
+  busybox: {
+    repository: 'docker.io/library/busybox',
+    tag: '1.37.0',
+    digest: 'sha256:0d3f1e630be52ade0c06107515937607be2cab11a2ad2122099fc79e19bcc18b',
+  },
 } as const satisfies Record<string, PinnedImage>;

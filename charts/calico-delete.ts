@@ -1,0 +1,105 @@
+/**
+ * Step 100-calico-delete: a Job that deletes, by name, every object the Calico manifest created,
+ * after logging an inventory of the Calico custom resources that go with the CRDs.
+ */
+import { Duration } from 'cdk8s';
+import { bundleInCluster } from '../lib/bundle.ts';
+import { calicoCrdPlurals, deletionSet, KINDS, type CalicoObject } from '../lib/calico/deletion-sets.ts';
+import type { ResolvedConfig } from '../lib/config/resolve.ts';
+import { FILES_DIR, HostNetworkJob } from '../lib/host-network-job.ts';
+import { objectPath } from '../lib/incluster/api-client.ts';
+import type { DeletionSpec } from '../lib/incluster/calico-delete.ts';
+import { JobFiles } from '../lib/job-files.ts';
+import { ScopedServiceAccount, type AccessRule } from '../lib/scoped-service-account.ts';
+import type { StepChart } from '../lib/step-chart.ts';
+import { TOOL } from '../lib/steps.ts';
+import { UTILITY_IMAGES } from '../lib/versions/images.ts';
+
+/** Labels of the pods of Calico's workloads (`k8s-app` in the manifests). */
+const POD_LABELS: Readonly<Record<string, string>> = {
+  'calico-node': 'k8s-app=calico-node',
+  'calico-kube-controllers': 'k8s-app=calico-kube-controllers',
+  'calico-typha': 'k8s-app=calico-typha',
+};
+
+/** The objects this config deletes, in order. */
+export function calicoObjects(config: ResolvedConfig): CalicoObject[] {
+  return deletionSet(config.calico.version, { variant: config.calico.manifest, includeForeign: config.calico.deleteNetworkPolicyAPICRDs });
+}
+
+/** The deletion Job's spec. */
+export function deletionSpec(config: ResolvedConfig): DeletionSpec {
+  const objects = calicoObjects(config);
+  return {
+    calicoVersion: config.calico.version,
+    targets: objects.map((o) => {
+      const kind = KINDS[o.kind];
+      return {
+        kind: o.kind,
+        ...(o.namespace ? { namespace: o.namespace } : {}),
+        name: o.name,
+        phase: o.phase,
+        path: objectPath(kind.group, kind.version, kind.resource, o.namespace, o.name),
+        ...(o.optional ? { optional: true } : {}),
+      };
+    }),
+    inventory: calicoCrdPlurals(objects),
+    podSelectors: objects.filter((o) => o.kind === 'DaemonSet' || o.kind === 'Deployment').map((o) => POD_LABELS[o.name]!),
+    podWaitSeconds: 300,
+    nodes: config.cluster.nodes.map((n) => n.name),
+  };
+}
+
+/** Exactly the permissions the Job uses: delete by name, list only what the inventory and the pod wait read. */
+export function deletionRules(config: ResolvedConfig): AccessRule[] {
+  const objects = calicoObjects(config);
+  const byResource = new Map<string, { kind: CalicoObject['kind']; namespace: string | undefined; names: string[] }>();
+  for (const o of objects) {
+    const key = `${o.kind}/${o.namespace ?? ''}`;
+    const entry = byResource.get(key) ?? { kind: o.kind, namespace: o.namespace, names: [] };
+    entry.names.push(o.name);
+    byResource.set(key, entry);
+  }
+  const deletes: AccessRule[] = [...byResource.values()].map((e) => ({
+    apiGroup: KINDS[e.kind].group,
+    resource: KINDS[e.kind].resource,
+    verbs: ['delete'],
+    names: e.names,
+    ...(e.namespace ? { namespace: e.namespace } : {}),
+  }));
+  return [
+    ...deletes,
+    // Inventory: Kubernetes cannot limit list by name; these are the Calico resources only.
+    ...calicoCrdPlurals(objects).map((plural): AccessRule => ({ apiGroup: 'crd.projectcalico.org', resource: plural, verbs: ['list'] })),
+    // Waiting for Calico's pods to go.
+    { apiGroup: '', resource: 'pods', verbs: ['list'], namespace: 'kube-system' },
+    // Reporting NetworkUnavailable.
+    { apiGroup: '', resource: 'nodes', verbs: ['get'], names: config.cluster.nodes.map((n) => n.name) },
+  ];
+}
+
+export function buildCalicoDelete(chart: StepChart, config: ResolvedConfig): void {
+  const namespace = config.run.namespace;
+  const account = new ScopedServiceAccount(chart, 'Access', { name: `${TOOL}-calico-delete`, namespace, rules: deletionRules(config) });
+  const files = new JobFiles(chart, 'Files', {
+    name: 'calico-delete',
+    namespace,
+    component: 'calico-delete',
+    files: {
+      'calico-delete.mjs': bundleInCluster('calico-delete-main'),
+      'calico-delete.json': `${JSON.stringify(deletionSpec(config), null, 2)}\n`,
+    },
+  });
+  new HostNetworkJob(chart, 'Job', {
+    name: 'calico-delete',
+    namespace,
+    component: 'calico-delete',
+    api: { serviceAccountName: account.name, server: config.cluster.apiServer },
+    attempt: config.run.attempt,
+    image: UTILITY_IMAGES.node,
+    command: ['node', `${FILES_DIR}/calico-delete.mjs`, `${FILES_DIR}/calico-delete.json`],
+    files,
+    // Waiting for the pods takes up to 5 minutes; the deletes themselves take seconds.
+    activeDeadline: Duration.minutes(15),
+  });
+}

@@ -1,0 +1,119 @@
+/**
+ * The Calico deletion Job's decisions, as plain functions: what a delete answer means, what the
+ * inventory prints, which pods are left, what each node's NetworkUnavailable condition says.
+ * Dependency-free: bundled into the Job's script and imported by the tests.
+ */
+import { describeBody, type ApiResponse } from './api-client.ts';
+
+/** One object to delete, as the Job's spec carries it. */
+export interface DeletionTarget {
+  readonly kind: string;
+  readonly namespace?: string;
+  readonly name: string;
+  readonly phase: string;
+  /** API path of the object. */
+  readonly path: string;
+  readonly optional?: boolean;
+}
+
+/** What the deletion Job works from, rendered into its ConfigMap. */
+export interface DeletionSpec {
+  readonly calicoVersion: string;
+  readonly targets: readonly DeletionTarget[];
+  /** `crd.projectcalico.org` resources (plural) whose custom resources the inventory lists. */
+  readonly inventory: readonly string[];
+  /** Label selectors of the Calico pods in kube-system awaited after the workloads are deleted. */
+  readonly podSelectors: readonly string[];
+  /** How long to wait for those pods to go. */
+  readonly podWaitSeconds: number;
+  readonly nodes: readonly string[];
+}
+
+/** The custom resources whose full content goes to the log: they are policy someone wrote. */
+export const POLICY_RESOURCES: ReadonlySet<string> = new Set([
+  'globalnetworkpolicies',
+  'networkpolicies',
+  'stagedglobalnetworkpolicies',
+  'stagedkubernetesnetworkpolicies',
+  'stagednetworkpolicies',
+  'tiers',
+]);
+/** IPAM bookkeeping: one object per block or pod; only counted. */
+export const COUNTED_RESOURCES: ReadonlySet<string> = new Set(['ipamblocks', 'ipamhandles', 'blockaffinities']);
+
+export type DeletionOutcome = 'DELETED' | 'ABSENT' | 'FAILED';
+
+/** The log line for one delete answer. */
+export function deletionResult(target: DeletionTarget, response: ApiResponse): { outcome: DeletionOutcome; line: string } {
+  const what = `${target.kind} ${target.namespace ? `${target.namespace}/` : ''}${target.name}`;
+  if (response.status === 200 || response.status === 202) {
+    return { outcome: 'DELETED', line: `DELETED ${what}` };
+  }
+  if (response.status === 404) {
+    return {
+      outcome: 'ABSENT',
+      line: `ABSENT ${what}${target.optional ? ' (optional, not created by the manifest)' : ' (already deleted)'}`,
+    };
+  }
+  return { outcome: 'FAILED', line: `FAILED ${what}: HTTP ${response.status}: ${describeBody(response.body)}` };
+}
+
+interface ObjectList {
+  readonly kind?: string;
+  readonly items?: readonly {
+    readonly kind?: string;
+    readonly metadata: { readonly name: string; readonly namespace?: string };
+    readonly spec?: unknown;
+  }[];
+}
+
+/**
+ * The inventory lines for one Calico resource: every object by kind, namespace and name; policies
+ * with their full spec (one JSON line each, to restore by hand); IPAM bookkeeping as a count.
+ */
+export function inventoryLines(resource: string, list: ObjectList | undefined): string[] {
+  if (!list) {
+    return [`INVENTORY ${resource}: no such resource (CRD absent)`];
+  }
+  const items = list.items ?? [];
+  const kind = list.kind?.replace(/List$/, '') ?? resource;
+  if (COUNTED_RESOURCES.has(resource)) {
+    return [`INVENTORY ${kind}: ${items.length} object(s) (IPAM bookkeeping, not listed)`];
+  }
+  if (items.length === 0) {
+    return [`INVENTORY ${kind}: none`];
+  }
+  return items.flatMap((item) => {
+    const id = `${item.metadata.namespace ? `${item.metadata.namespace}/` : ''}${item.metadata.name}`;
+    const line = `INVENTORY ${kind} ${id}`;
+    return POLICY_RESOURCES.has(resource) ? [line, `POLICY ${kind} ${id} ${JSON.stringify(item.spec ?? {})}`] : [line];
+  });
+}
+
+interface PodList {
+  readonly items?: readonly { readonly metadata: { readonly name: string }; readonly spec?: { readonly nodeName?: string } }[];
+}
+
+/** Names (with node) of the Calico pods still present. */
+export function remainingPods(lists: readonly (PodList | undefined)[]): string[] {
+  return lists.flatMap((l) => l?.items ?? []).map((p) => `${p.metadata.name}${p.spec?.nodeName ? ` on ${p.spec.nodeName}` : ''}`);
+}
+
+interface NodeConditions {
+  readonly status?: { readonly conditions?: readonly { readonly type: string; readonly status: string; readonly reason?: string }[] };
+}
+
+/** One line per node about NetworkUnavailable: who clears it, and the deadlock to watch for. */
+export function networkUnavailableLine(name: string, node: NodeConditions | undefined): string {
+  if (!node) {
+    return `INFO node ${name}: not found`;
+  }
+  const condition = node.status?.conditions?.find((c) => c.type === 'NetworkUnavailable');
+  if (!condition || condition.status !== 'True') {
+    return `INFO node ${name}: NetworkUnavailable=${condition?.status ?? 'unset'}`;
+  }
+  return (
+    `INFO node ${name}: NetworkUnavailable=True (${condition.reason ?? 'no reason'}); the node is tainted network-unavailable ` +
+    'until the Cilium operator, which tolerates that taint, sees a ready Cilium agent there and clears it'
+  );
+}
