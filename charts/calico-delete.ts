@@ -103,3 +103,34 @@ export function buildCalicoDelete(chart: StepChart, config: ResolvedConfig): voi
     activeDeadline: Duration.minutes(15),
   });
 }
+
+/** PLAN.md notes: what goes, in which order, and what cannot be undone. */
+export function calicoDeletePlan(config: ResolvedConfig): string[] {
+  const objects = calicoObjects(config);
+  const phase = (p: CalicoObject['phase']) =>
+    objects
+      .filter((o) => o.phase === p)
+      .map((o) => `${o.kind} \`${o.namespace ? `${o.namespace}/` : ''}${o.name}\`${o.optional ? ' (if present)' : ''}`)
+      .join(', ');
+  const line = config.calico.manifest === 'calico-typha' ? '`calico-typha.yaml`' : '`calico.yaml`';
+  const foreign = deletionSet(config.calico.version, { variant: config.calico.manifest, includeForeign: true }).filter((o) => o.foreign);
+  return [
+    `Calico ${config.calico.version} was applied by hand from ${line}, so no GitOps prune can remove it: the Job deletes its ${objects.length} objects by name, in this order (each delete ignores "not found", so a re-run reports them ABSENT):`,
+    '',
+    `1. workloads: ${phase('workloads')}; then it waits until their pods are gone (5 minutes at most, else it stops before the CRDs);`,
+    `2. CRDs: ${phase('crds')};`,
+    `3. access: ${phase('access')};`,
+    `4. configuration: ${phase('config')}.`,
+    '',
+    '**Irreversible:** deleting the CRDs deletes every Calico custom resource with them: IP pools, IPAM blocks, and every Calico policy (GlobalNetworkPolicy, projectcalico.org NetworkPolicy, HostEndpoint, NetworkSet). Kubernetes NetworkPolicy objects stay (Cilium enforces them). Before deleting anything the Job logs an inventory of those resources, policies in full as JSON: keep it with',
+    `\`kubectl logs -n ${config.run.namespace} job/<calico-delete Job> > calico-inventory.txt\` (the Job stays until the next synth renames it).`,
+    ...(foreign.length > 0 && !config.calico.deleteNetworkPolicyAPICRDs
+      ? [
+          '',
+          `Not deleted: ${foreign.map((o) => `\`${o.name}\``).join(', ')} (the Kubernetes network-policy API's CRDs, which other software may use; \`calico.deleteNetworkPolicyAPICRDs: true\` deletes them).`,
+        ]
+      : []),
+    '',
+    "After calico-node is gone, nodes may carry `NetworkUnavailable=True` (reason `CalicoIsDown`) and the `node.kubernetes.io/network-unavailable` taint until the Cilium operator clears them; the Job prints each node's condition.",
+  ];
+}

@@ -3,9 +3,9 @@
  */
 import type { ResolvedConfig } from '../lib/config/resolve.ts';
 import type { StepChart } from '../lib/step-chart.ts';
-import { buildCalicoDelete } from './calico-delete.ts';
+import { buildCalicoDelete, calicoDeletePlan } from './calico-delete.ts';
 import { buildComplete } from './complete.ts';
-import { buildKubeProxyCleanup, buildNodeCleanup } from './node-cleanup.ts';
+import { buildKubeProxyCleanup, buildNodeCleanup, kubeProxyCleanupPlan, nodeCleanupPlan } from './node-cleanup.ts';
 import { buildPreflight } from './preflight.ts';
 
 /** What a builder knows besides the config. */
@@ -17,11 +17,21 @@ export interface StepContext {
 /** Adds a step's objects to its chart; adding none leaves the step out of the output. */
 export type StepBuilder = (chart: StepChart, config: ResolvedConfig, context: StepContext) => void;
 
-/** Step directory → builder. A step of lib/steps.ts without a builder is not generated. */
-export const STEP_BUILDERS: Readonly<Record<string, StepBuilder>> = {
-  '000-preflight': buildPreflight,
-  '100-calico-delete': buildCalicoDelete,
-  '110-node-cleanup': buildNodeCleanup,
-  '210-kube-proxy-cleanup': buildKubeProxyCleanup,
-  '900-complete': (chart, config, context) => buildComplete(chart, config, context.earlierSteps),
+/** Markdown lines PLAN.md shows under a step, besides its object list. */
+export type StepPlan = (config: ResolvedConfig) => string[];
+
+/** How one step is generated and explained. */
+export interface StepEntry {
+  readonly build: StepBuilder;
+  /** @default - no notes beyond the step summary and its objects */
+  readonly plan?: StepPlan;
+}
+
+/** Step directory → entry. A step of lib/steps.ts without an entry is not generated. */
+export const STEP_BUILDERS: Readonly<Record<string, StepEntry>> = {
+  '000-preflight': { build: buildPreflight },
+  '100-calico-delete': { build: buildCalicoDelete, plan: calicoDeletePlan },
+  '110-node-cleanup': { build: buildNodeCleanup, plan: nodeCleanupPlan },
+  '210-kube-proxy-cleanup': { build: buildKubeProxyCleanup, plan: kubeProxyCleanupPlan },
+  '900-complete': { build: (chart, config, context) => buildComplete(chart, config, context.earlierSteps) },
 };

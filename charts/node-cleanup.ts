@@ -64,3 +64,31 @@ export function buildKubeProxyCleanup(chart: StepChart, config: ResolvedConfig):
     activeDeadline: Duration.minutes(15),
   });
 }
+
+/** PLAN.md notes for the Calico node cleanup, with the reboot alternative. */
+export function nodeCleanupPlan(config: ResolvedConfig): string[] {
+  return [
+    `One privileged Job per node runs \`calico-cleanup.sh\` on the host${config.cleanup.dryRun ? ' **in dry-run mode: it only prints what it would remove** (`cleanup.dryRun`)' : ''}, in this order:`,
+    '',
+    "- Calico's CNI config (`/etc/cni/net.d/10-calico.conflist`, its `.cilium_bak` copy, `calico-kubeconfig`) and plugins (`/opt/cni/bin/calico`, `calico-ipam`; the generic plugins stay);",
+    '- the jumps into `cali-*` chains and the chains, in iptables-legacy and iptables-nft (a backend whose tools the host lacks is reported as CANNOT-INSPECT, not as clean); then the `cali4*`/`cali6*` ipsets;',
+    config.cleanup.birdRoutes
+      ? "- the routes BIRD installed (`proto bird`, blackholes included: they would drop traffic to new pods when Calico's pool overlaps the pod CIDR);"
+      : '- not the BIRD routes (`cleanup.birdRoutes: false`; no Calico pool overlaps the pod CIDR);',
+    '- `tunl0` flushed and set down (it disappears at the next reboot); `/run/calico/cgroup` unmounted, then `/run/calico` and `/var/lib/calico` removed.',
+    '',
+    'It never touches `/sys/fs/bpf`, `/run/xtables.lock` or chains of anything else, and prints REMOVED, ABSENT, KEPT or CANNOT-INSPECT for each item.',
+    '',
+    '**Rolling reboot instead, or as well:** `host/rolling-reboot.sh` drains, reboots and uncordons one node at a time (servers first, for etcd quorum). A reboot clears everything Calico and kube-proxy left, including what no script can remove (the `tunl0` device), and is what the Cilium and k3s documentation prescribe. Prefer it when you can drain every node in turn; prefer the scripted cleanup when workloads cannot be moved, when the pod network must come back before anything is rebooted, or to keep the migration inside one GitOps sync. Run the reboot after step `200-cilium` is healthy.',
+  ];
+}
+
+/** PLAN.md notes for the kube-proxy cleanup. */
+export function kubeProxyCleanupPlan(config: ResolvedConfig): string[] {
+  return [
+    `One privileged Job per node waits until the node's Cilium agent is healthy (\`127.0.0.1:9879/healthz\`, 5 minutes at most), then runs \`kube-proxy-cleanup.sh\` on the host${config.cleanup.dryRun ? ' **in dry-run mode**' : ''}: it removes the rules k3s's embedded kube-proxy left, by chain name (KUBE-SERVICES, KUBE-NODEPORTS, KUBE-EXTERNAL-SERVICES, KUBE-POSTROUTING, KUBE-FORWARD, KUBE-MARK-*, KUBE-PROXY-*, KUBE-SVC-*, KUBE-SEP-*, KUBE-FW-*, KUBE-EXT-*, KUBE-SVL-*), never the kubelet's KUBE-FIREWALL or KUBE-KUBELET-CANARY.`,
+    config.cleanup.kubeRouterPolicy
+      ? "Its second named step, `kube-router-policy`, removes kube-router's network-policy chains (KUBE-ROUTER-*, KUBE-NWPLCY-*, KUBE-POD-FW-*) and KUBE-SRC-*/KUBE-DST-* ipsets, left since k3s runs with `disable-network-policy` (`cleanup.kubeRouterPolicy`)."
+      : "kube-router's network-policy chains are left alone (`cleanup.kubeRouterPolicy: false`).",
+  ];
+}

@@ -65,7 +65,7 @@ for entry in "${NODES[@]}"; do
   [ "$node" = "$FROM" ] && started=true
   $started || { echo "skip $node (before --from $FROM)"; continue; }
   echo "== $node ($role, $ip)"
-  old="$( [ "$DRY_RUN" = "true" ] && echo dry-run || boot_id "$node")"
+  if [ "$DRY_RUN" = "true" ]; then old=dry-run; else old="$(boot_id "$node")"; fi
   run kubectl drain "$node" --ignore-daemonsets --delete-emptydir-data --timeout="$DRAIN_TIMEOUT"
   # The connection drops when the node goes down: ssh's exit status says nothing here.
   run ssh -o BatchMode=yes -o ConnectTimeout=10 "$SSH_USER@$ip" sudo systemctl reboot || true

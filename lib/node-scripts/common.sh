@@ -1,4 +1,4 @@
-# Shared functions of the node scripts. Synth puts this file where a script says `# @include common.sh`.
+# Shared functions of the node scripts, inlined by synth where a script includes common.sh.
 #
 # Every script runs on the host (entered with nsenter from a privileged pod), prints one line per
 # action (REMOVED, ABSENT, KEPT, WOULD-REMOVE, CANNOT-INSPECT, WARN, FAILED) and exits 1 when an

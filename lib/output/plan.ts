@@ -62,8 +62,12 @@ function k3sFlags(config: ResolvedConfig): string {
   ].join('\n');
 }
 
-function stepSection(index: number, { step, objects }: RenderedStep): string {
+function stepSection(index: number, { step, objects, notes }: RenderedStep): string {
   const lines = [`### ${index}. \`${step.dir}\`: ${step.title} (sync wave ${step.wave})`, '', step.summary, ''];
+  if (notes.length > 0) {
+    lines.push(...notes, '');
+  }
+  lines.push('Objects:', '');
   for (const o of objects) {
     lines.push(`- ${o.kind} \`${o.namespace ? `${o.namespace}/` : ''}${o.name}\``);
   }

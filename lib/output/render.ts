@@ -34,6 +34,8 @@ export interface RenderedObject {
 export interface RenderedStep {
   readonly step: StepDefinition;
   readonly objects: readonly RenderedObject[];
+  /** What PLAN.md says about the step besides its objects. */
+  readonly notes: readonly string[];
 }
 
 export interface Rendered {
@@ -52,12 +54,12 @@ type ObjectJson = {
 export function buildSteps(app: App, config: ResolvedConfig): StepChart[] {
   const charts: StepChart[] = [];
   for (const step of STEPS) {
-    const builder = STEP_BUILDERS[step.dir];
-    if (!builder) {
+    const entry = STEP_BUILDERS[step.dir];
+    if (!entry) {
       continue;
     }
     const chart = new StepChart(app, step);
-    builder(chart, config, { earlierSteps: charts.map((c) => c.step.dir) });
+    entry.build(chart, config, { earlierSteps: charts.map((c) => c.step.dir) });
     // Chart.apiObjects lists direct children only; objects sit deeper, inside constructs.
     if (chart.node.findAll().some((c) => c instanceof ApiObject)) {
       charts.push(chart);
@@ -133,7 +135,7 @@ export function render(config: ResolvedConfig, warnings: readonly string[] = [])
     const dir = `manifests/${chart.step.dir}`;
     const objects = renderChart(chart, dir, chart.step, files);
     files.set(`${dir}/kustomization.yaml`, kustomization(objects.map((o) => baseName(o.path))));
-    rendered.push({ step: chart.step, objects });
+    rendered.push({ step: chart.step, objects, notes: STEP_BUILDERS[chart.step.dir]!.plan?.(config) ?? [] });
   }
   // The Kustomize root Argo CD builds; Flux applies the step directories one by one instead.
   files.set('manifests/kustomization.yaml', kustomization(steps.map((s) => s.dir)));
