@@ -17,6 +17,21 @@ for (const name of ['calico-cleanup', 'kube-proxy-cleanup'] as const) {
   writeFileSync(join(dir, `${name}.sh`), nodeScript(name));
 }
 
+/** The Calico sets in fixtures/ipset-list-names.txt, in its order. */
+const CALICO_SETS = [
+  'cali40all-ipam-pools',
+  'cali40masq-ipam-pools',
+  'cali40all-vxlan-net',
+  'cali40all-hosts-net',
+  'cali40this-host',
+  'cali4t-s:Rxjt7Vh0_qi7bYJ9FhA',
+  'cali40s:Rxjt7Vh0_qi7bYJ9FhA',
+  'felix-masq-ipam-pools',
+];
+
+/** The flush, then delete, lines of a batch for these chains. */
+const flushAndDelete = (chains: string[]) => [...chains.map((c) => `-F ${c}`), ...chains.map((c) => `-X ${c}`)];
+
 /** Runs `fn` from a script (sourced, main not run) with `input` on stdin. */
 function call(script: NodeScript, fn: string, input: string): string {
   const result = spawnSync('bash', ['-c', `SOURCE_ONLY=true source ${join(dir, `${script}.sh`)}; ${fn}`], { input, encoding: 'utf8' });
@@ -67,16 +82,13 @@ describe('Calico chain selection', () => {
       [
         '*mangle',
         '-D PREROUTING -m comment --comment "cali:6gwbT8clXdHdC1b1" -j cali-PREROUTING',
-        '-F cali-PREROUTING',
-        '-F cali-from-host-endpoint',
-        '-X cali-PREROUTING',
-        '-X cali-from-host-endpoint',
+        ...flushAndDelete(['cali-PREROUTING', 'cali-from-host-endpoint']),
         'COMMIT',
         '*filter',
         '-D INPUT -m comment --comment "cali:Cz_u1IQiXIMmKD4c" -j cali-INPUT',
         '-D FORWARD -m comment --comment "cali:wUHhoiAYhphO9Mso" -j cali-FORWARD',
         '-D OUTPUT -m comment --comment "cali:tVnHkvAo15HuiPy0" -j cali-OUTPUT',
-        ...[
+        ...flushAndDelete([
           'cali-FORWARD',
           'cali-INPUT',
           'cali-OUTPUT',
@@ -84,27 +96,13 @@ describe('Calico chain selection', () => {
           'cali-from-wl-dispatch',
           'cali-to-wl-dispatch',
           'cali-wl-to-host',
-        ].map((c) => `-F ${c}`),
-        ...[
-          'cali-FORWARD',
-          'cali-INPUT',
-          'cali-OUTPUT',
-          'cali-from-hep-forward',
-          'cali-from-wl-dispatch',
-          'cali-to-wl-dispatch',
-          'cali-wl-to-host',
-        ].map((c) => `-X ${c}`),
+        ]),
         'COMMIT',
         '*nat',
         '-D PREROUTING -m comment --comment "cali:6gwbT8clXdHdC1b1" -j cali-PREROUTING',
         '-D OUTPUT -m comment --comment "cali:tVnHkvAo15HuiPy0" -j cali-OUTPUT',
         '-D POSTROUTING -m comment --comment "cali:O3lYWMrLQYEMJtB5" -j cali-POSTROUTING',
-        ...['cali-OUTPUT', 'cali-POSTROUTING', 'cali-PREROUTING', 'cali-fip-dnat', 'cali-fip-snat', 'cali-nat-outgoing'].map(
-          (c) => `-F ${c}`,
-        ),
-        ...['cali-OUTPUT', 'cali-POSTROUTING', 'cali-PREROUTING', 'cali-fip-dnat', 'cali-fip-snat', 'cali-nat-outgoing'].map(
-          (c) => `-X ${c}`,
-        ),
+        ...flushAndDelete(['cali-OUTPUT', 'cali-POSTROUTING', 'cali-PREROUTING', 'cali-fip-dnat', 'cali-fip-snat', 'cali-nat-outgoing']),
         'COMMIT',
         '',
       ].join('\n'),
@@ -119,16 +117,9 @@ describe('Calico chain selection', () => {
   });
 
   it('selects Calico ipsets only', () => {
-    expect(call('calico-cleanup', 'select_ipsets "$CALICO_IPSETS"', fixture('ipset-list-names.txt')).trim().split('\n')).toEqual([
-      'cali40all-ipam-pools',
-      'cali40masq-ipam-pools',
-      'cali40all-vxlan-net',
-      'cali40all-hosts-net',
-      'cali40this-host',
-      'cali4t-s:Rxjt7Vh0_qi7bYJ9FhA',
-      'cali40s:Rxjt7Vh0_qi7bYJ9FhA',
-      'felix-masq-ipam-pools',
-    ]);
+    expect(call('calico-cleanup', 'select_ipsets "$CALICO_IPSETS"', fixture('ipset-list-names.txt')).trim().split('\n')).toEqual(
+      CALICO_SETS,
+    );
   });
 
   it('selects the routes BIRD installed, blackholes included', () => {
@@ -157,18 +148,20 @@ describe('kube-proxy chain selection', () => {
         '-D FORWARD -m comment --comment "kubernetes forwarding rules" -j KUBE-FORWARD',
         '-D FORWARD -m conntrack --ctstate NEW -m comment --comment "kubernetes service portals" -j KUBE-SERVICES',
         '-D OUTPUT -m conntrack --ctstate NEW -m comment --comment "kubernetes service portals" -j KUBE-SERVICES',
-        ...['KUBE-EXTERNAL-SERVICES', 'KUBE-FORWARD', 'KUBE-NODEPORTS', 'KUBE-PROXY-CANARY', 'KUBE-PROXY-FIREWALL', 'KUBE-SERVICES'].map(
-          (c) => `-F ${c}`,
-        ),
-        ...['KUBE-EXTERNAL-SERVICES', 'KUBE-FORWARD', 'KUBE-NODEPORTS', 'KUBE-PROXY-CANARY', 'KUBE-PROXY-FIREWALL', 'KUBE-SERVICES'].map(
-          (c) => `-X ${c}`,
-        ),
+        ...flushAndDelete([
+          'KUBE-EXTERNAL-SERVICES',
+          'KUBE-FORWARD',
+          'KUBE-NODEPORTS',
+          'KUBE-PROXY-CANARY',
+          'KUBE-PROXY-FIREWALL',
+          'KUBE-SERVICES',
+        ]),
         'COMMIT',
         '*nat',
         '-D PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES',
         '-D OUTPUT -m comment --comment "kubernetes service portals" -j KUBE-SERVICES',
         '-D POSTROUTING -m comment --comment "kubernetes postrouting rules" -j KUBE-POSTROUTING',
-        ...[
+        ...flushAndDelete([
           'KUBE-EXT-UQMCRMJZLI3FTLDP',
           'KUBE-MARK-DROP',
           'KUBE-MARK-MASQ',
@@ -179,19 +172,7 @@ describe('kube-proxy chain selection', () => {
           'KUBE-SERVICES',
           'KUBE-SVC-NPX46M4PTMTKRN6Y',
           'KUBE-SVC-UQMCRMJZLI3FTLDP',
-        ].map((c) => `-F ${c}`),
-        ...[
-          'KUBE-EXT-UQMCRMJZLI3FTLDP',
-          'KUBE-MARK-DROP',
-          'KUBE-MARK-MASQ',
-          'KUBE-NODEPORTS',
-          'KUBE-POSTROUTING',
-          'KUBE-PROXY-CANARY',
-          'KUBE-SEP-IT2ZTR26TO4XFPTO',
-          'KUBE-SERVICES',
-          'KUBE-SVC-NPX46M4PTMTKRN6Y',
-          'KUBE-SVC-UQMCRMJZLI3FTLDP',
-        ].map((c) => `-X ${c}`),
+        ]),
         'COMMIT',
         '',
       ].join('\n'),
@@ -386,16 +367,7 @@ describe('calico-cleanup.sh on a fake host', () => {
       'REMOVED iptables-nft: 15 Calico chains and 7 jumps into them',
       'CANNOT-INSPECT ip6tables-legacy: its tools are not installed on this host (Calico rules there, if any, stay until reboot)',
       'CANNOT-INSPECT ip6tables-nft: its tools are not installed on this host (Calico rules there, if any, stay until reboot)',
-      ...[
-        'cali40all-ipam-pools',
-        'cali40masq-ipam-pools',
-        'cali40all-vxlan-net',
-        'cali40all-hosts-net',
-        'cali40this-host',
-        'cali4t-s:Rxjt7Vh0_qi7bYJ9FhA',
-        'cali40s:Rxjt7Vh0_qi7bYJ9FhA',
-        'felix-masq-ipam-pools',
-      ].map((s) => `REMOVED ipset ${s}`),
+      ...CALICO_SETS.map((s) => `REMOVED ipset ${s}`),
       'REMOVED routes: 3 with proto bird',
       'REMOVED addresses of tunl0 and set it down (it disappears at the next reboot)',
       'ABSENT interface vxlan.calico',
