@@ -18,6 +18,8 @@ export function preflightSpec(config: ResolvedConfig): PreflightSpec {
     nodes: config.cluster.nodes.map((n) => ({ name: n.name, role: n.role, internalIP: n.internalIP })),
     calicoVersion: config.calico.version,
     kubeProxyReplacement: config.cilium.kubeProxyReplacementEnabled,
+    podCIDR: config.cluster.podCIDR,
+    serviceCIDR: config.cluster.serviceCIDR,
   };
 }
 

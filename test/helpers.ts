@@ -39,10 +39,15 @@ export function manifestObjects(rendered: Rendered, prefix = 'manifests/'): { pa
     .map(([path, text]) => ({ path, obj: parse(text) }));
 }
 
+/** True for files that hold one Kubernetes object (not kustomizations, not host files). */
+export function isObjectFile(path: string): boolean {
+  return path.endsWith('.yaml') && !path.endsWith('kustomization.yaml') && !path.startsWith('host/');
+}
+
 /** The one object of a kind (and optional name prefix) in a rendered output. */
 export function findObject(rendered: Rendered, kind: string, namePrefix = ''): any {
   const found = [...rendered.files]
-    .filter(([p]) => p.endsWith('.yaml') && !p.endsWith('kustomization.yaml'))
+    .filter(([p]) => isObjectFile(p))
     .map(([, text]) => parse(text))
     .filter((o) => o.kind === kind && String(o.metadata.name).startsWith(namePrefix));
   if (found.length !== 1) {

@@ -71,6 +71,8 @@ describe('000-preflight', () => {
       ],
       calicoVersion: 'v3.27.0',
       kubeProxyReplacement: true,
+      podCIDR: '10.42.0.0/16',
+      serviceCIDR: '10.43.0.0/16',
     });
     expect(pod.containers[0].command).toEqual(['node', '/etc/cilium-cutover/preflight.mjs', '/etc/cilium-cutover/preflight.json']);
   });

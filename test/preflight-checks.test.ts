@@ -23,6 +23,8 @@ const spec: PreflightSpec = {
   ],
   calicoVersion: 'v3.27.0',
   kubeProxyReplacement: true,
+  podCIDR: '10.42.0.0/16',
+  serviceCIDR: '10.43.0.0/16',
 };
 const want = (name: string) => spec.nodes.find((n) => n.name === name)!;
 const lines = (results: ReturnType<typeof checkNode>) => results.map(formatResult);
@@ -33,6 +35,7 @@ describe('checkNode', () => {
       'PASS node-ready k3s-server-1: Ready',
       'PASS node-address k3s-server-1: InternalIP 10.0.0.2',
       'PASS k3s-flags k3s-server-1: flannel-backend none, disable-network-policy, disable-kube-proxy',
+      'PASS k3s-cidrs k3s-server-1: cluster-cidr 10.42.0.0/16, service-cidr 10.43.0.0/16',
     ]);
   });
 
@@ -47,6 +50,7 @@ describe('checkNode', () => {
       'FAIL k3s-flags k3s-server-3: flannel-backend is "vxlan" (default), expected "none"; disable-network-policy is not set, expected true; ' +
         'disable-kube-proxy is not set, expected true (Cilium replaces kube-proxy); set it in /etc/rancher/k3s/config.yaml.d on every server ' +
         'and restart k3s in the documented order (README, "k3s settings")',
+      'PASS k3s-cidrs k3s-server-3: cluster-cidr 10.42.0.0/16, service-cidr 10.43.0.0/16',
     ]);
   });
 
@@ -86,6 +90,34 @@ describe('checkNode', () => {
     );
     expect(lines(checkNode(spec, want('k3s-server-1'), nodes['not-k3s']))).toContain(
       'FAIL k3s k3s-server-1: no k3s.io/node-args annotation: not a k3s node; only k3s clusters are supported',
+    );
+  });
+});
+
+describe('checkServerCidrs', () => {
+  it('compares the running CIDRs (k3s defaults when not set) with the config', () => {
+    const withCidrs = (args: string) => ({
+      ...nodes['migrated-server'],
+      metadata: { name: 'k3s-server-1', annotations: { 'k3s.io/node-args': args } },
+    });
+    const flags = '"--flannel-backend","none","--disable-network-policy","true","--disable-kube-proxy","true"';
+    const custom = lines(
+      checkNode(
+        { ...spec, podCIDR: '10.244.0.0/16' },
+        want('k3s-server-1'),
+        withCidrs(`["server",${flags},"--cluster-cidr","10.244.0.0/16"]`),
+      ),
+    );
+    expect(custom).toContain('PASS k3s-cidrs k3s-server-1: cluster-cidr 10.244.0.0/16, service-cidr 10.43.0.0/16');
+    const wrong = lines(
+      checkNode(
+        spec,
+        want('k3s-server-1'),
+        withCidrs(`["server",${flags},"--cluster-cidr","10.244.0.0/16","--service-cidr","10.96.0.0/12"]`),
+      ),
+    );
+    expect(wrong).toContain(
+      'FAIL k3s-cidrs k3s-server-1: cluster-cidr is 10.244.0.0/16, cluster.podCIDR says 10.42.0.0/16; service-cidr is 10.96.0.0/12, cluster.serviceCIDR says 10.43.0.0/16; set the config to the running values',
     );
   });
 });

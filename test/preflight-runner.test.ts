@@ -27,6 +27,8 @@ describe.skipIf(!HAVE_OPENSSL)('preflight script against a fake API server', () 
     nodes: [{ name: 'k3s-server-1', role: 'server', internalIP: '10.0.0.2' }],
     calicoVersion: 'v3.27.0',
     kubeProxyReplacement: true,
+    podCIDR: '10.42.0.0/16',
+    serviceCIDR: '10.43.0.0/16',
   };
 
   it('passes a ready, reconfigured cluster and exits 0', async () => {
@@ -41,6 +43,7 @@ describe.skipIf(!HAVE_OPENSSL)('preflight script against a fake API server', () 
         'PASS node-ready k3s-server-1: Ready',
         'PASS node-address k3s-server-1: InternalIP 10.0.0.2',
         'PASS k3s-flags k3s-server-1: flannel-backend none, disable-network-policy, disable-kube-proxy',
+        'PASS k3s-cidrs k3s-server-1: cluster-cidr 10.42.0.0/16, service-cidr 10.43.0.0/16',
         'PASS calico-manifest installations.operator.tigera.io: absent: Calico is not managed by the tigera-operator',
         'PASS calico kube-system/calico-node: runs v3.27.0 (0/3 ready)',
         'preflight: all checks passed',

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { validateObject } from './k8s-schemas.ts';
-import { renderExample } from './helpers.ts';
+import { isObjectFile, renderExample } from './helpers.ts';
 
 describe('OpenAPI validation', () => {
   const rendered = renderExample((d) => {
@@ -10,9 +10,7 @@ describe('OpenAPI validation', () => {
     d.gitops.argocd = { automated: true };
     d.verify.ingress = { host: 'echo.example.com' };
   });
-  const objects = [...rendered.files]
-    .filter(([p]) => p.endsWith('.yaml') && !p.endsWith('kustomization.yaml'))
-    .map(([path, text]) => ({ path, obj: parse(text) }));
+  const objects = [...rendered.files].filter(([p]) => isObjectFile(p)).map(([path, text]) => ({ path, obj: parse(text) }));
 
   it('covers Kubernetes, Argo CD and Flux objects', () => {
     const kinds = new Set(objects.map(({ obj }) => `${obj.apiVersion} ${obj.kind}`));

@@ -12,7 +12,13 @@ export interface PreflightSpec {
   readonly calicoVersion: string;
   /** When true the servers must run with `disable-kube-proxy`. */
   readonly kubeProxyReplacement: boolean;
+  /** `cluster.podCIDR` and `cluster.serviceCIDR`: must be what the servers run with. */
+  readonly podCIDR: string;
+  readonly serviceCIDR: string;
 }
+
+/** k3s's defaults for the flags the preflight compares with the config. */
+export const K3S_DEFAULT_CIDRS = { 'cluster-cidr': '10.42.0.0/16', 'service-cidr': '10.43.0.0/16' } as const;
 
 /** The parts of a Node the preflight reads. */
 export interface NodeObject {
@@ -101,7 +107,7 @@ export function checkNode(spec: PreflightSpec, want: PreflightSpec['nodes'][numb
     return results;
   }
   if (want.role === 'server') {
-    results.push(...checkServerFlags(spec, subject, args));
+    results.push(...checkServerFlags(spec, subject, args), checkServerCidrs(spec, subject, args));
   }
   return results;
 }
@@ -124,6 +130,33 @@ export function checkServerFlags(spec: PreflightSpec, subject: string, args: K3s
   }
   const flags = ['flannel-backend none', 'disable-network-policy', ...(spec.kubeProxyReplacement ? ['disable-kube-proxy'] : [])];
   return [{ outcome: 'PASS', check: 'k3s-flags', subject, detail: flags.join(', ') }];
+}
+
+/**
+ * The running cluster and service CIDRs equal the config: Cilium's native-routing CIDR and the
+ * checks are derived from it, and a drop-in must never change them (a changed service CIDR is fatal).
+ */
+export function checkServerCidrs(spec: PreflightSpec, subject: string, args: K3sNodeArgs): CheckResult {
+  const running = {
+    'cluster-cidr': args.flags.get('cluster-cidr') ?? K3S_DEFAULT_CIDRS['cluster-cidr'],
+    'service-cidr': args.flags.get('service-cidr') ?? K3S_DEFAULT_CIDRS['service-cidr'],
+  };
+  const wrong: string[] = [];
+  if (running['cluster-cidr'] !== spec.podCIDR) {
+    wrong.push(`cluster-cidr is ${running['cluster-cidr']}, cluster.podCIDR says ${spec.podCIDR}`);
+  }
+  if (running['service-cidr'] !== spec.serviceCIDR) {
+    wrong.push(`service-cidr is ${running['service-cidr']}, cluster.serviceCIDR says ${spec.serviceCIDR}`);
+  }
+  if (wrong.length > 0) {
+    return { outcome: 'FAIL', check: 'k3s-cidrs', subject, detail: `${wrong.join('; ')}; set the config to the running values` };
+  }
+  return {
+    outcome: 'PASS',
+    check: 'k3s-cidrs',
+    subject,
+    detail: `cluster-cidr ${running['cluster-cidr']}, service-cidr ${running['service-cidr']}`,
+  };
 }
 
 /** The tag of an image reference (`repo:tag@digest` → `tag`), or undefined. */

@@ -59,6 +59,9 @@ function k3sFlags(config: ResolvedConfig): string {
     "the servers' `k3s.io/node-args` show them); agents take them from the servers when they restart:",
     '',
     ...flags.map((f) => `- \`${f}\``),
+    '',
+    '`host/k3s/config.yaml.d/90-cilium-cutover.yaml` holds them; `host/k3s-rollout.sh` installs it on every server and restarts k3s in',
+    'order: the server the others join through first, the other servers one at a time, then every agent.',
   ].join('\n');
 }
 
