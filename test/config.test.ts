@@ -79,6 +79,18 @@ describe('defaults', () => {
     });
   }
 
+  it('skips unreachable nodes on a vSwitch with cloud servers, where the version can', () => {
+    const mixed = exampleConfig((d) => {
+      d.cluster.profile = 'hetzner-vswitch';
+      d.cluster.network.cloudServers = true;
+      d.cilium.MTU = 1400;
+    });
+    expect(mixed.cilium.autoDirectNodeRoutes).toBe(true);
+    expect(mixed.cilium.directRoutingSkipUnreachable).toBe(true);
+    expect(exampleConfig().cilium.directRoutingSkipUnreachable).toBe(false);
+    expect(exampleConfig((d) => (d.cilium.version = '1.15.2')).cilium.directRoutingSkipUnreachable).toBeUndefined();
+  });
+
   it('operator replicas: 1 up to two nodes, else 2, unless set', () => {
     expect(exampleConfig().cilium.operatorReplicas).toBe(2);
     expect(exampleConfig((d) => d.cluster.nodes.splice(2)).cilium.operatorReplicas).toBe(1);
@@ -173,6 +185,42 @@ describe('cross-field rules', () => {
         d.cilium.autoDirectNodeRoutes = true;
       },
       message: 'cilium.autoDirectNodeRoutes: true needs routingMode native; remove it or set routingMode: native',
+    },
+    {
+      name: 'cloud servers on a profile other than hetzner-vswitch',
+      edit: (d) => (d.cluster.network.cloudServers = true),
+      message: 'cluster.network.cloudServers: applies to profile hetzner-vswitch only, not hetzner-cloud; remove it',
+    },
+    {
+      name: 'a vSwitch with cloud servers on a Cilium without direct-routing-skip-unreachable',
+      edit: (d) => {
+        d.cluster.profile = 'hetzner-vswitch';
+        d.cluster.network.cloudServers = true;
+        d.cilium.version = '1.15.19';
+        d.cilium.MTU = 1400;
+      },
+      message:
+        "cilium.version: 1.15.19 cannot skip the cloud servers, which are not on the vSwitch's layer-2 segment (direct-routing-skip-unreachable needs 1.16+); choose a newer version",
+    },
+    {
+      name: 'a vSwitch with cloud servers and direct routes that do not skip them',
+      edit: (d) => {
+        d.cluster.profile = 'hetzner-vswitch';
+        d.cluster.network.cloudServers = true;
+        d.cilium.directRoutingSkipUnreachable = false;
+        d.cilium.MTU = 1400;
+      },
+      message:
+        'cilium.directRoutingSkipUnreachable: false with direct node routes and cloud servers on the vSwitch: routes to the cloud servers cannot be installed; remove the setting',
+    },
+    {
+      name: 'direct-routing-skip-unreachable on 1.15',
+      edit: (d) => {
+        d.cilium.version = '1.15.2';
+        d.cilium.directRoutingSkipUnreachable = true;
+      },
+      message:
+        'cilium.directRoutingSkipUnreachable: does not exist in Cilium 1.15.2 (1.16 and newer); remove it or choose a newer cilium.version',
     },
     {
       name: 'MTU above the profile limit',

@@ -30,6 +30,8 @@ export interface ResolvedCilium {
   readonly kubeProxyReplacementEnabled: boolean;
   readonly ipv4NativeRoutingCIDR: string;
   readonly autoDirectNodeRoutes: boolean;
+  /** Undefined where the version has no such key. */
+  readonly directRoutingSkipUnreachable: boolean | undefined;
   readonly ipamMode: string;
   readonly bpfMasquerade: boolean;
   readonly mtu: number | undefined;
@@ -46,15 +48,19 @@ export function resolveConfig(config: Config): ResolvedConfig {
   const { cilium, cluster } = config;
   const profile = PROFILE_DEFAULTS[cluster.profile];
   const kpr = cilium.kubeProxyReplacement;
+  const version = findCiliumVersion(cilium.version)!;
   return {
     ...config,
     cilium: {
-      version: findCiliumVersion(cilium.version)!,
+      version,
       routingMode: cilium.routingMode,
       kubeProxyReplacement: kpr,
       kubeProxyReplacementEnabled: kpr === 'true' || kpr === 'strict',
       ipv4NativeRoutingCIDR: cilium.ipv4NativeRoutingCIDR ?? cluster.podCIDR,
       autoDirectNodeRoutes: cilium.autoDirectNodeRoutes ?? profile.autoDirectNodeRoutes,
+      directRoutingSkipUnreachable: version.rules.directRoutingSkipUnreachable
+        ? (cilium.directRoutingSkipUnreachable ?? (cluster.profile === 'hetzner-vswitch' && cluster.network?.cloudServers === true))
+        : undefined,
       ipamMode: cilium.ipam.mode,
       bpfMasquerade: cilium.bpf.masquerade,
       mtu: cilium.MTU ?? profile.mtu,

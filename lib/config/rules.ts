@@ -150,7 +150,7 @@ function checkCilium(config: Config): ConfigProblem[] {
   const { cilium, cluster } = config;
   const problems: ConfigProblem[] = [];
   const version = findCiliumVersion(cilium.version)!;
-  if (!version.kubeProxyReplacementValues.includes(cilium.kubeProxyReplacement)) {
+  if (!version.rules.kubeProxyReplacementValues.includes(cilium.kubeProxyReplacement)) {
     problems.push({
       path: 'cilium.kubeProxyReplacement',
       message: `"${cilium.kubeProxyReplacement}" is not accepted by Cilium ${cilium.version} (the agent would not start); use true or false`,
@@ -177,6 +177,30 @@ function checkCilium(config: Config): ConfigProblem[] {
         message: 'true cannot work on hetzner-cloud (the network is layer 3; routes come from the hcloud cloud controller); remove it',
       });
     }
+  }
+  const mixed = cluster.profile === 'hetzner-vswitch' && cluster.network?.cloudServers === true;
+  if (cluster.network?.cloudServers && cluster.profile !== 'hetzner-vswitch') {
+    problems.push({
+      path: 'cluster.network.cloudServers',
+      message: `applies to profile hetzner-vswitch only, not ${cluster.profile}; remove it`,
+    });
+  }
+  if (cilium.directRoutingSkipUnreachable !== undefined && !version.rules.directRoutingSkipUnreachable) {
+    problems.push({
+      path: 'cilium.directRoutingSkipUnreachable',
+      message: `does not exist in Cilium ${cilium.version} (1.16 and newer); remove it or choose a newer cilium.version`,
+    });
+  } else if (mixed && !version.rules.directRoutingSkipUnreachable) {
+    problems.push({
+      path: 'cilium.version',
+      message: `${cilium.version} cannot skip the cloud servers, which are not on the vSwitch's layer-2 segment (direct-routing-skip-unreachable needs 1.16+); choose a newer version`,
+    });
+  } else if (mixed && cilium.directRoutingSkipUnreachable === false && (cilium.autoDirectNodeRoutes ?? true)) {
+    problems.push({
+      path: 'cilium.directRoutingSkipUnreachable',
+      message:
+        'false with direct node routes and cloud servers on the vSwitch: routes to the cloud servers cannot be installed; remove the setting',
+    });
   }
   const maxMtu = PROFILE_MAX_MTU[cluster.profile];
   if (cilium.MTU !== undefined && cilium.MTU > maxMtu) {

@@ -108,6 +108,11 @@ const clusterSchema = z.strictObject({
   network: z
     .strictObject({
       ipRange: cidr().describe("The provider network's ip_range (Hetzner Cloud: the network, not the subnet). Required for hetzner-cloud."),
+      cloudServers: bool()
+        .default(false)
+        .describe(
+          'hetzner-vswitch only: the vSwitch is coupled to a Hetzner Cloud network whose cloud servers are nodes too. They are layer 3 away from the Robot servers.',
+        ),
     })
     .optional()
     .describe('The provider network the nodes are attached to.'),
@@ -145,6 +150,11 @@ const ciliumSchema = z.strictObject({
   ipv4NativeRoutingCIDR: cidr()
     .optional()
     .describe('Helm `ipv4NativeRoutingCIDR`: traffic to this range is not masqueraded. Default: `cluster.podCIDR`.'),
+  directRoutingSkipUnreachable: bool()
+    .optional()
+    .describe(
+      'Helm `directRoutingSkipUnreachable` (Cilium 1.16+): with direct node routes, skip nodes that are not on the same layer-2 segment. Default: true on hetzner-vswitch with cloud servers, else false.',
+    ),
   autoDirectNodeRoutes: bool()
     .optional()
     .describe('Helm `autoDirectNodeRoutes`. Default by profile: false on hetzner-cloud and generic, true on hetzner-vswitch.'),

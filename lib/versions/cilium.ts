@@ -5,15 +5,97 @@
  * 009b5e95, 2026-08-03), as rendered by `helm template`. Key rules follow the cilium-config
  * option parsing of each release line (see README, "Cilium versions").
  */
+import type { CiliumLine } from './cilium-config.ts';
 import type { PinnedImage } from './images.ts';
+
+/** What differs between release lines, as the agent and the chart of each line behave. */
+export interface LineRules {
+  /** Values `kube-proxy-replacement` accepts; 1.16 removed strict/partial/disabled (the agent then fails). */
+  readonly kubeProxyReplacementValues: readonly string[];
+  /** The `tunnel` key: removed in 1.15 (an unknown key is ignored silently, leaving tunnel mode on). */
+  readonly acceptsTunnelKey: boolean;
+  /** The chart renders `tunnel-protocol`/`tunnel-source-port-range` even in native mode. */
+  readonly rendersTunnelProtocol: boolean;
+  /** `unmanaged-pod-watcher-interval`: seconds as a number until 1.18, a duration from 1.19. */
+  readonly watcherInterval: 'seconds' | 'duration';
+  /** Envoy runs as its own DaemonSet by default from 1.16; before, it is embedded in the agent. */
+  readonly envoy: 'daemonset' | 'embedded';
+  /** Up to 1.17 the chart's operator tolerates every taint; from 1.18 only a narrow list. */
+  readonly operatorTolerations: 'all' | 'narrow';
+  /** `direct-routing-skip-unreachable` exists (1.16+). */
+  readonly directRoutingSkipUnreachable: boolean;
+}
+
+const LEGACY_KPR = ['true', 'false', 'strict', 'partial', 'disabled'];
+const BOOLEAN_KPR = ['true', 'false'];
+
+/** The rules of each line. */
+export const LINE_RULES: Readonly<Record<CiliumLine, LineRules>> = {
+  '1.15': {
+    kubeProxyReplacementValues: LEGACY_KPR,
+    acceptsTunnelKey: false,
+    rendersTunnelProtocol: false,
+    watcherInterval: 'seconds',
+    envoy: 'embedded',
+    operatorTolerations: 'all',
+    directRoutingSkipUnreachable: false,
+  },
+  '1.16': {
+    kubeProxyReplacementValues: BOOLEAN_KPR,
+    acceptsTunnelKey: false,
+    rendersTunnelProtocol: false,
+    watcherInterval: 'seconds',
+    envoy: 'daemonset',
+    operatorTolerations: 'all',
+    directRoutingSkipUnreachable: true,
+  },
+  '1.17': {
+    kubeProxyReplacementValues: BOOLEAN_KPR,
+    acceptsTunnelKey: false,
+    rendersTunnelProtocol: true,
+    watcherInterval: 'seconds',
+    envoy: 'daemonset',
+    operatorTolerations: 'all',
+    directRoutingSkipUnreachable: true,
+  },
+  '1.18': {
+    kubeProxyReplacementValues: BOOLEAN_KPR,
+    acceptsTunnelKey: false,
+    rendersTunnelProtocol: true,
+    watcherInterval: 'seconds',
+    envoy: 'daemonset',
+    operatorTolerations: 'narrow',
+    directRoutingSkipUnreachable: true,
+  },
+  '1.19': {
+    kubeProxyReplacementValues: BOOLEAN_KPR,
+    acceptsTunnelKey: false,
+    rendersTunnelProtocol: true,
+    watcherInterval: 'duration',
+    envoy: 'daemonset',
+    operatorTolerations: 'narrow',
+    directRoutingSkipUnreachable: true,
+  },
+  '1.20': {
+    kubeProxyReplacementValues: BOOLEAN_KPR,
+    acceptsTunnelKey: false,
+    rendersTunnelProtocol: true,
+    watcherInterval: 'duration',
+    envoy: 'daemonset',
+    operatorTolerations: 'narrow',
+    directRoutingSkipUnreachable: true,
+  },
+};
 
 /** What this tool needs to know about one Cilium release. */
 export interface CiliumVersion {
   readonly version: string;
+  readonly line: CiliumLine;
   /** Out of upstream maintenance: still generated, with a warning. */
   readonly endOfLife: boolean;
-  /** Values `kube-proxy-replacement` accepts; others stop the agent or are ignored. */
-  readonly kubeProxyReplacementValues: readonly string[];
+  /** A render of the official chart for the example's values is in the test fixtures. */
+  readonly referenceRender: boolean;
+  readonly rules: LineRules;
   readonly images: {
     readonly agent: PinnedImage;
     readonly operator: PinnedImage;
@@ -24,9 +106,6 @@ export interface CiliumVersion {
 
 /** The version used when the config names none: newest patch of a mature maintained minor. */
 export const DEFAULT_CILIUM_VERSION = '1.19.6';
-
-const KPR_LEGACY = ['true', 'false', 'strict', 'partial', 'disabled'] as const;
-const KPR_BOOLEAN = ['true', 'false'] as const;
 
 const ENVOY_1_34 = {
   repository: 'quay.io/cilium/cilium-envoy',
@@ -51,7 +130,9 @@ export const CILIUM_VERSIONS: readonly CiliumVersion[] = [
   {
     version: '1.15.2',
     endOfLife: true,
-    kubeProxyReplacementValues: KPR_LEGACY,
+    line: '1.15',
+    referenceRender: true,
+    rules: LINE_RULES['1.15'],
     images: {
       agent: agent('v1.15.2', 'sha256:bfeb3f1034282444ae8c498dca94044df2b9c9c8e7ac678e0b43c849f0b31746'),
       operator: operator('v1.15.2', 'sha256:4dd8f67630f45fcaf58145eb81780b677ef62d57632d7e4442905ad3226a9088'),
@@ -60,7 +141,9 @@ export const CILIUM_VERSIONS: readonly CiliumVersion[] = [
   {
     version: '1.15.19',
     endOfLife: true,
-    kubeProxyReplacementValues: KPR_LEGACY,
+    line: '1.15',
+    referenceRender: false,
+    rules: LINE_RULES['1.15'],
     images: {
       agent: agent('v1.15.19', 'sha256:c50d1580194320508dd24d6544a77039fba2ce85458887698486a34769598539'),
       operator: operator('v1.15.19', 'sha256:391c192af8f11a5733bcdc88cc09e2f3768d2c3aa663bf136208e72e07fa80bc'),
@@ -69,7 +152,9 @@ export const CILIUM_VERSIONS: readonly CiliumVersion[] = [
   {
     version: '1.16.19',
     endOfLife: true,
-    kubeProxyReplacementValues: KPR_BOOLEAN,
+    line: '1.16',
+    referenceRender: true,
+    rules: LINE_RULES['1.16'],
     images: {
       agent: agent('v1.16.19', 'sha256:f0c260e30ef97ce3e45e833e702ab47efbbb1dadd0a394969c0a65553e98fefb'),
       operator: operator('v1.16.19', 'sha256:8879e792c5566f6349b5f2865e07c0dd690eb32638afc4417b51b0ec574fa5f0'),
@@ -79,7 +164,9 @@ export const CILIUM_VERSIONS: readonly CiliumVersion[] = [
   {
     version: '1.17.18',
     endOfLife: true,
-    kubeProxyReplacementValues: KPR_BOOLEAN,
+    line: '1.17',
+    referenceRender: false,
+    rules: LINE_RULES['1.17'],
     images: {
       agent: agent('v1.17.18', 'sha256:2f2c611db8de2f9c4846ee80fa3371617218dcd0cce42cf0d7d40b4d06458a23'),
       operator: operator('v1.17.18', 'sha256:ec68d574d2288f2d8cb0ae50778c1a0b08a6165cfcb6ba5bc5595d99ed3f7bda'),
@@ -89,7 +176,9 @@ export const CILIUM_VERSIONS: readonly CiliumVersion[] = [
   {
     version: '1.18.12',
     endOfLife: false,
-    kubeProxyReplacementValues: KPR_BOOLEAN,
+    line: '1.18',
+    referenceRender: true,
+    rules: LINE_RULES['1.18'],
     images: {
       agent: agent('v1.18.12', 'sha256:94149589d9b77fe3a78f900121b36fab51b1ede0c4190924e2328facc37de210'),
       operator: operator('v1.18.12', 'sha256:86899c73438812b2761ac6fa435ea4e65f68e70d1ae54ac806fec8805d1ce011'),
@@ -99,7 +188,9 @@ export const CILIUM_VERSIONS: readonly CiliumVersion[] = [
   {
     version: '1.19.6',
     endOfLife: false,
-    kubeProxyReplacementValues: KPR_BOOLEAN,
+    line: '1.19',
+    referenceRender: true,
+    rules: LINE_RULES['1.19'],
     images: {
       agent: agent('v1.19.6', 'sha256:0df5b2750b64c49843aba1d649e9eaf61467cb0645ad3171db6f6962c095ac92'),
       operator: operator('v1.19.6', 'sha256:0db4ca4e06969d8904ee036617795d0e9c3228cf7b8d902ba74fc2bb98d2d665'),
@@ -109,7 +200,9 @@ export const CILIUM_VERSIONS: readonly CiliumVersion[] = [
   {
     version: '1.20.0',
     endOfLife: false,
-    kubeProxyReplacementValues: KPR_BOOLEAN,
+    line: '1.20',
+    referenceRender: true,
+    rules: LINE_RULES['1.20'],
     images: {
       agent: agent('v1.20.0', 'sha256:383968cd5e8873f7976fa76aa6196045643558f4cc9518a207b9335cb24a0e93'),
       operator: operator('v1.20.0', 'sha256:80744a8cc7c91c2f9e6347629406844eb35d79b30a732c6d41c15b17232a74f3'),
