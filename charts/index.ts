@@ -4,6 +4,7 @@
 import type { ResolvedConfig } from '../lib/config/resolve.ts';
 import type { StepChart } from '../lib/step-chart.ts';
 import { buildCalicoDelete, calicoDeletePlan } from './calico-delete.ts';
+import { buildCilium, ciliumPlan } from './cilium.ts';
 import { buildComplete } from './complete.ts';
 import { buildKubeProxyCleanup, buildNodeCleanup, kubeProxyCleanupPlan, nodeCleanupPlan } from './node-cleanup.ts';
 import { buildPreflight } from './preflight.ts';
@@ -32,6 +33,7 @@ export const STEP_BUILDERS: Readonly<Record<string, StepEntry>> = {
   '000-preflight': { build: buildPreflight },
   '100-calico-delete': { build: buildCalicoDelete, plan: calicoDeletePlan },
   '110-node-cleanup': { build: buildNodeCleanup, plan: nodeCleanupPlan },
+  '200-cilium': { build: buildCilium, plan: ciliumPlan },
   '210-kube-proxy-cleanup': { build: buildKubeProxyCleanup, plan: kubeProxyCleanupPlan },
   '900-complete': { build: (chart, config, context) => buildComplete(chart, config, context.earlierSteps) },
 };

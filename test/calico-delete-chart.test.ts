@@ -87,19 +87,23 @@ describe('100-calico-delete', () => {
 
   const rendered = renderExample();
 
-  it('no generated rule uses *, deletecollection or escalation verbs, and every nameable verb is named', () => {
+  it('no generated rule uses *; the rules of our own Jobs use no deletecollection or escalation and name every object they can', () => {
     const roles = manifestObjects(rendered)
       .map(({ obj }) => obj)
       .filter((o) => o.kind === 'Role' || o.kind === 'ClusterRole');
-    expect(roles.length).toBeGreaterThan(0);
+    expect(roles.some((r) => r.metadata.name.startsWith('cilium-cutover-'))).toBe(true);
     for (const role of roles) {
       for (const rule of role.rules) {
         for (const field of ['verbs', 'resources', 'apiGroups']) {
           expect(rule[field], `${role.metadata.name} ${field}`).not.toContain('*');
         }
-        expect(rule.verbs).not.toContain('deletecollection');
-        expect(rule.verbs).not.toContain('escalate');
-        expect(rule.verbs).not.toContain('bind');
+        // Cilium's own roles are what its chart grants, checked in test/cilium-install.test.ts.
+        if (!role.metadata.name.startsWith('cilium-cutover-')) {
+          continue;
+        }
+        for (const verb of ['deletecollection', 'escalate', 'bind']) {
+          expect(rule.verbs, `${role.metadata.name} ${verb}`).not.toContain(verb);
+        }
         const nameable = rule.verbs.filter((v: string) => !['list', 'watch', 'create'].includes(v));
         if (nameable.length > 0) {
           expect(rule.resourceNames, `${role.metadata.name} ${rule.resources}`).toBeDefined();

@@ -36,12 +36,16 @@ describe('cilium-config against the reference renders', () => {
       const render = fixture.cilium_config_data;
       const hubble = (k: string) => k.startsWith('hubble-');
 
-      it('emits every key the render has, with its value, except the Hubble keys (deviation hubble-off)', () => {
-        const expected = Object.fromEntries(Object.entries(render).filter(([k]) => !hubble(k) && k !== 'enable-hubble'));
-        const { 'enable-hubble': enableHubble, ...rest } = ours;
+      it('emits every key the render has, with its value, except the deviations hubble-off and envoy-embedded', () => {
+        const expected = Object.fromEntries(
+          Object.entries(render).filter(([k]) => !hubble(k) && k !== 'enable-hubble' && k !== 'external-envoy-proxy'),
+        );
+        const { 'enable-hubble': enableHubble, 'external-envoy-proxy': externalEnvoy, ...rest } = ours;
         expect(rest).toEqual(expected);
         expect(enableHubble).toBe('false');
         expect(render['enable-hubble']).toBe('true');
+        expect(externalEnvoy).toBe('false');
+        expect(render['external-envoy-proxy']).toBe(fixture.version.startsWith('1.15.') ? 'false' : 'true');
       });
 
       it('emits no key the version does not know', () => {

@@ -21,7 +21,8 @@ describe('Flux', () => {
       [n('000-preflight'), undefined],
       [n('100-calico-delete'), n('000-preflight')],
       [n('110-node-cleanup'), n('100-calico-delete')],
-      [n('210-kube-proxy-cleanup'), n('110-node-cleanup')],
+      [n('200-cilium'), n('110-node-cleanup')],
+      [n('210-kube-proxy-cleanup'), n('200-cilium')],
       [n('900-complete'), n('210-kube-proxy-cleanup')],
     ]);
   });

@@ -19,6 +19,7 @@ export const SETTING_KEYS = [
   'mtu',
   'unmanaged-pod-watcher-interval',
   'enable-hubble',
+  'external-envoy-proxy',
 ] as const;
 
 /** Seconds between the operator's checks for pods Cilium does not manage (it restarts them). */
@@ -54,5 +55,7 @@ export function ciliumConfigData(config: ResolvedConfig): Record<string, string>
   data['unmanaged-pod-watcher-interval'] =
     rules.watcherInterval === 'duration' ? `${UNMANAGED_POD_WATCHER_SECONDS}s` : String(UNMANAGED_POD_WATCHER_SECONDS);
   data['enable-hubble'] = 'false';
+  // Envoy runs inside the agent pod (deviation envoy-embedded).
+  data['external-envoy-proxy'] = 'false';
   return Object.fromEntries(Object.entries(data).sort(([a], [b]) => (a < b ? -1 : 1)));
 }

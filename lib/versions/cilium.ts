@@ -24,7 +24,83 @@ export interface LineRules {
   readonly operatorTolerations: 'all' | 'narrow';
   /** `direct-routing-skip-unreachable` exists (1.16+). */
   readonly directRoutingSkipUnreachable: boolean;
+  /** How the chart shapes the agent and operator pods on this line. */
+  readonly pods: PodRules;
 }
+
+/** Per-line details of the agent DaemonSet and operator Deployment. */
+export interface PodRules {
+  /** AppArmor `Unconfined` as the pod's `appArmorProfile` field (1.16+ charts, on Kubernetes 1.30+); else as annotations. */
+  readonly appArmorField: boolean;
+  /** The agent pod's `kubectl.kubernetes.io/default-container` annotation (1.18+). */
+  readonly defaultContainerAnnotation: boolean;
+  /** The agent mounts the host's `/var/run/netns` (1.16+). */
+  readonly netnsMount: boolean;
+  /** The `config` init container gets NET_ADMIN (1.19+) and an empty `--k8s-api-server-urls` (1.20+). */
+  readonly configInit: { readonly netAdmin: boolean; readonly apiServerUrlsFlag: boolean };
+  /** Shell of the mount-cgroup and apply-sysctl-overwrites init containers. */
+  readonly initShell: 'sh' | 'bash';
+  /** install-cni-binaries has limits (1.19+), not only requests. */
+  readonly installCniLimits: boolean;
+  /** The agent's capabilities include SYSLOG (1.19+). */
+  readonly syslogCapability: boolean;
+  /** KUBE_CLIENT_BACKOFF_BASE/DURATION on the agent (1.18+). */
+  readonly kubeClientBackoff: boolean;
+  /** The operator pod has a RuntimeDefault seccomp profile and a locked-down container (1.18+). */
+  readonly operatorHardened: boolean;
+  /** Namespace cilium-secrets with its TLS-interception Roles (1.17+). */
+  readonly secretsNamespace: boolean;
+  /** Role cilium-operator-ztunnel (1.19+); from 1.20 it also reads ServiceAccounts. */
+  readonly ztunnelRole: boolean;
+  readonly ztunnelReadsServiceAccounts: boolean;
+  /** Probes name the health port (1.19+; the operator then declares it); before, they use its number. */
+  readonly namedHealthPorts: boolean;
+  /** failureThreshold of the agent's startup probe (105 until 1.17, 300 from 1.18). */
+  readonly startupFailureThreshold: number;
+  /** The clustermesh Secrets volume also projects the local clustermesh-apiserver certificate (1.16+). */
+  readonly clustermeshLocalCert: boolean;
+  /** The liveness probe's `require-k8s-connectivity` header: absent on 1.15, true on 1.16, false from 1.18. */
+  readonly livenessRequiresK8s: boolean | undefined;
+}
+
+const PODS_1_15: PodRules = {
+  appArmorField: false,
+  defaultContainerAnnotation: false,
+  netnsMount: false,
+  configInit: { netAdmin: false, apiServerUrlsFlag: false },
+  initShell: 'sh',
+  installCniLimits: false,
+  syslogCapability: false,
+  kubeClientBackoff: false,
+  operatorHardened: false,
+  secretsNamespace: false,
+  ztunnelRole: false,
+  ztunnelReadsServiceAccounts: false,
+  namedHealthPorts: false,
+  startupFailureThreshold: 105,
+  clustermeshLocalCert: false,
+  livenessRequiresK8s: undefined,
+};
+const PODS_1_16: PodRules = { ...PODS_1_15, appArmorField: true, netnsMount: true, clustermeshLocalCert: true, livenessRequiresK8s: true };
+const PODS_1_17: PodRules = { ...PODS_1_16, secretsNamespace: true };
+const PODS_1_18: PodRules = {
+  ...PODS_1_17,
+  defaultContainerAnnotation: true,
+  kubeClientBackoff: true,
+  operatorHardened: true,
+  startupFailureThreshold: 300,
+  livenessRequiresK8s: false,
+};
+const PODS_1_19: PodRules = {
+  ...PODS_1_18,
+  configInit: { netAdmin: true, apiServerUrlsFlag: false },
+  initShell: 'bash',
+  installCniLimits: true,
+  syslogCapability: true,
+  ztunnelRole: true,
+  namedHealthPorts: true,
+};
+const PODS_1_20: PodRules = { ...PODS_1_19, configInit: { netAdmin: true, apiServerUrlsFlag: true }, ztunnelReadsServiceAccounts: true };
 
 const LEGACY_KPR = ['true', 'false', 'strict', 'partial', 'disabled'];
 const BOOLEAN_KPR = ['true', 'false'];
@@ -39,6 +115,7 @@ export const LINE_RULES: Readonly<Record<CiliumLine, LineRules>> = {
     envoy: 'embedded',
     operatorTolerations: 'all',
     directRoutingSkipUnreachable: false,
+    pods: PODS_1_15,
   },
   '1.16': {
     kubeProxyReplacementValues: BOOLEAN_KPR,
@@ -48,6 +125,7 @@ export const LINE_RULES: Readonly<Record<CiliumLine, LineRules>> = {
     envoy: 'daemonset',
     operatorTolerations: 'all',
     directRoutingSkipUnreachable: true,
+    pods: PODS_1_16,
   },
   '1.17': {
     kubeProxyReplacementValues: BOOLEAN_KPR,
@@ -57,6 +135,7 @@ export const LINE_RULES: Readonly<Record<CiliumLine, LineRules>> = {
     envoy: 'daemonset',
     operatorTolerations: 'all',
     directRoutingSkipUnreachable: true,
+    pods: PODS_1_17,
   },
   '1.18': {
     kubeProxyReplacementValues: BOOLEAN_KPR,
@@ -66,6 +145,7 @@ export const LINE_RULES: Readonly<Record<CiliumLine, LineRules>> = {
     envoy: 'daemonset',
     operatorTolerations: 'narrow',
     directRoutingSkipUnreachable: true,
+    pods: PODS_1_18,
   },
   '1.19': {
     kubeProxyReplacementValues: BOOLEAN_KPR,
@@ -75,6 +155,7 @@ export const LINE_RULES: Readonly<Record<CiliumLine, LineRules>> = {
     envoy: 'daemonset',
     operatorTolerations: 'narrow',
     directRoutingSkipUnreachable: true,
+    pods: PODS_1_19,
   },
   '1.20': {
     kubeProxyReplacementValues: BOOLEAN_KPR,
@@ -84,6 +165,7 @@ export const LINE_RULES: Readonly<Record<CiliumLine, LineRules>> = {
     envoy: 'daemonset',
     operatorTolerations: 'narrow',
     directRoutingSkipUnreachable: true,
+    pods: PODS_1_20,
   },
 };
 
