@@ -68,7 +68,7 @@ export class CiliumAgent extends Construct {
       {
         ...base,
         name: 'config',
-        command: ['cilium-dbg', 'build-config', ...(pods.configInit.apiServerUrlsFlag ? ['--k8s-api-server-urls='] : [])],
+        command: [props.version.rules.cli, 'build-config', ...(pods.configInit.apiServerUrlsFlag ? ['--k8s-api-server-urls='] : [])],
         env: [...identityEnv, ...apiEnv],
         volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
         securityContext: pods.configInit.netAdmin ? { capabilities: { add: ['NET_ADMIN'], drop: ['ALL'] } } : undefined,

@@ -10,6 +10,8 @@ import type { PinnedImage } from './images.ts';
 
 /** What differs between release lines, as the agent and the chart of each line behave. */
 export interface LineRules {
+  /** The debug CLI in the agent image: `cilium-dbg` from 1.15 (`cilium` before, not supported here). */
+  readonly cli: 'cilium-dbg';
   /** Values `kube-proxy-replacement` accepts; 1.16 removed strict/partial/disabled (the agent then fails). */
   readonly kubeProxyReplacementValues: readonly string[];
   /** The `tunnel` key: removed in 1.15 (an unknown key is ignored silently, leaving tunnel mode on). */
@@ -108,6 +110,7 @@ const BOOLEAN_KPR = ['true', 'false'];
 /** The rules of each line. */
 export const LINE_RULES: Readonly<Record<CiliumLine, LineRules>> = {
   '1.15': {
+    cli: 'cilium-dbg',
     kubeProxyReplacementValues: LEGACY_KPR,
     acceptsTunnelKey: false,
     rendersTunnelProtocol: false,
@@ -118,6 +121,7 @@ export const LINE_RULES: Readonly<Record<CiliumLine, LineRules>> = {
     pods: PODS_1_15,
   },
   '1.16': {
+    cli: 'cilium-dbg',
     kubeProxyReplacementValues: BOOLEAN_KPR,
     acceptsTunnelKey: false,
     rendersTunnelProtocol: false,
@@ -128,6 +132,7 @@ export const LINE_RULES: Readonly<Record<CiliumLine, LineRules>> = {
     pods: PODS_1_16,
   },
   '1.17': {
+    cli: 'cilium-dbg',
     kubeProxyReplacementValues: BOOLEAN_KPR,
     acceptsTunnelKey: false,
     rendersTunnelProtocol: true,
@@ -138,6 +143,7 @@ export const LINE_RULES: Readonly<Record<CiliumLine, LineRules>> = {
     pods: PODS_1_17,
   },
   '1.18': {
+    cli: 'cilium-dbg',
     kubeProxyReplacementValues: BOOLEAN_KPR,
     acceptsTunnelKey: false,
     rendersTunnelProtocol: true,
@@ -148,6 +154,7 @@ export const LINE_RULES: Readonly<Record<CiliumLine, LineRules>> = {
     pods: PODS_1_18,
   },
   '1.19': {
+    cli: 'cilium-dbg',
     kubeProxyReplacementValues: BOOLEAN_KPR,
     acceptsTunnelKey: false,
     rendersTunnelProtocol: true,
@@ -158,6 +165,7 @@ export const LINE_RULES: Readonly<Record<CiliumLine, LineRules>> = {
     pods: PODS_1_19,
   },
   '1.20': {
+    cli: 'cilium-dbg',
     kubeProxyReplacementValues: BOOLEAN_KPR,
     acceptsTunnelKey: false,
     rendersTunnelProtocol: true,
