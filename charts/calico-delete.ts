@@ -6,7 +6,7 @@ import { Duration } from 'cdk8s';
 import { bundleInCluster } from '../lib/bundle.ts';
 import { calicoCrdPlurals, deletionSet, KINDS, type CalicoObject } from '../lib/calico/deletion-sets.ts';
 import type { ResolvedConfig } from '../lib/config/resolve.ts';
-import { FILES_DIR, HostNetworkJob } from '../lib/host-network-job.ts';
+import { FILES_DIR, CutoverJob } from '../lib/cutover-job.ts';
 import { objectPath } from '../lib/incluster/api-client.ts';
 import type { DeletionSpec } from '../lib/incluster/calico-delete.ts';
 import { JobFiles } from '../lib/job-files.ts';
@@ -90,7 +90,7 @@ export function buildCalicoDelete(chart: StepChart, config: ResolvedConfig): voi
       'calico-delete.json': `${JSON.stringify(deletionSpec(config), null, 2)}\n`,
     },
   });
-  new HostNetworkJob(chart, 'Job', {
+  new CutoverJob(chart, 'Job', {
     name: 'calico-delete',
     namespace,
     component: 'calico-delete',

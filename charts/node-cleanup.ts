@@ -4,7 +4,7 @@
  */
 import { Duration } from 'cdk8s';
 import type { ResolvedConfig } from '../lib/config/resolve.ts';
-import { FILES_DIR, HostNetworkJob } from '../lib/host-network-job.ts';
+import { FILES_DIR, CutoverJob } from '../lib/cutover-job.ts';
 import { JobFiles } from '../lib/job-files.ts';
 import { enterHostScript, nodeScript, type NodeScript } from '../lib/node-scripts.ts';
 import type { StepChart } from '../lib/step-chart.ts';
@@ -27,7 +27,7 @@ function buildNodeJobs(chart: StepChart, config: ResolvedConfig, options: NodeJo
     files: { 'enter-host.sh': enterHostScript(), [`${options.script}.sh`]: nodeScript(options.script) },
   });
   for (const node of config.cluster.nodes) {
-    new HostNetworkJob(chart, `Node-${node.name}`, {
+    new CutoverJob(chart, `Node-${node.name}`, {
       name: `${options.prefix}-${node.name}`,
       namespace,
       component: options.script,

@@ -4,7 +4,7 @@
 import * as k8s from 'cdk8s-plus-28/lib/imports/k8s.js';
 import { bundleInCluster } from '../lib/bundle.ts';
 import type { ResolvedConfig } from '../lib/config/resolve.ts';
-import { FILES_DIR, HostNetworkJob } from '../lib/host-network-job.ts';
+import { FILES_DIR, CutoverJob } from '../lib/cutover-job.ts';
 import { JobFiles } from '../lib/job-files.ts';
 import { TIGERA_OPERATOR_CRD, type PreflightSpec } from '../lib/incluster/preflight-checks.ts';
 import { ScopedServiceAccount } from '../lib/scoped-service-account.ts';
@@ -57,7 +57,7 @@ export function buildPreflight(chart: StepChart, config: ResolvedConfig): void {
       'preflight.json': `${JSON.stringify(preflightSpec(config), null, 2)}\n`,
     },
   });
-  new HostNetworkJob(chart, 'Job', {
+  new CutoverJob(chart, 'Job', {
     name: 'preflight',
     namespace,
     component: 'preflight',

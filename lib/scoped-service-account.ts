@@ -57,7 +57,7 @@ export class ScopedServiceAccount extends Construct {
 
     const account = new k8s.KubeServiceAccount(this, 'Resource', {
       metadata: { name: this.name, namespace: this.namespace },
-      // Pods opt in to the token explicitly (HostNetworkJob does).
+      // Pods opt in to the token explicitly (CutoverJob does).
       automountServiceAccountToken: false,
     });
     setFileName(account, `serviceaccount-${this.name}`);

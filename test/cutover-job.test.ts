@@ -2,11 +2,11 @@ import { Duration, Testing } from 'cdk8s';
 import type { Chart } from 'cdk8s';
 import { describe, expect, it } from 'vitest';
 import { hashedName, MAX_NAME_LENGTH, shortHash } from '../lib/content-hash.ts';
-import { HostNetworkJob, type HostNetworkJobProps } from '../lib/host-network-job.ts';
+import { CutoverJob, type CutoverJobProps } from '../lib/cutover-job.ts';
 import { JobFiles } from '../lib/job-files.ts';
 import { UTILITY_IMAGES } from '../lib/versions/images.ts';
 
-type Props = Omit<HostNetworkJobProps, 'files'> & { fileContent?: string };
+type Props = Omit<CutoverJobProps, 'files'> & { fileContent?: string };
 
 const base: Props = {
   name: 'check',
@@ -27,7 +27,7 @@ function synth(props: Partial<Props> = {}) {
     component: 'check',
     files: { 'run.mjs': fileContent ?? 'console.log(1)\n' },
   });
-  const job = new HostNetworkJob(chart, 'Job', { ...rest, files });
+  const job = new CutoverJob(chart, 'Job', { ...rest, files });
   const [configMap, jobObj] = Testing.synth(chart);
   return { files, job, configMap, jobObj };
 }
@@ -56,7 +56,7 @@ describe('JobFiles', () => {
   });
 });
 
-describe('HostNetworkJob', () => {
+describe('CutoverJob', () => {
   it('mounts its files and is named by a content hash', () => {
     const { files, job, jobObj } = synth();
     expect(jobObj.kind).toBe('Job');

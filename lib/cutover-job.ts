@@ -1,8 +1,9 @@
 /**
- * A Job that works while the pod network is down: host network, the API at its direct address,
- * every taint tolerated, no cluster DNS, its files from a JobFiles ConfigMap. The object name
- * carries a content hash, because a Job's pod template is immutable and a changed Job must be a
- * new Job.
+ * The Jobs of the migration: by default built to work while the pod network is down (host network,
+ * the API at its direct address, no cluster DNS), every taint tolerated, their files from a
+ * JobFiles ConfigMap. Verification Jobs run on the pod network instead, because that is what they
+ * test. The object name carries a content hash, because a Job's pod template is immutable and a
+ * changed Job must be a new Job.
  */
 import { Duration } from 'cdk8s';
 import { Construct } from 'constructs';
@@ -19,6 +20,8 @@ const SA_CA = '/var/run/secrets/kubernetes.io/serviceaccount/ca.crt';
 
 /** How much of the host a Job gets. */
 export type HostAccess =
+  /** Nothing of the host: the pod network and cluster DNS (what the verification Jobs test). */
+  | 'none'
   /** Host network only; non-root, no capabilities, read-only root file system. */
   | 'network'
   /** Host network and PID namespace, privileged, root: to enter the host's namespaces with nsenter. */
@@ -27,10 +30,14 @@ export type HostAccess =
 /** How a Job reaches the API. */
 export interface JobApiAccess {
   readonly serviceAccountName: string;
-  readonly server: { readonly host: string; readonly port: number };
+  /**
+   * The API address, set as KUBERNETES_SERVICE_HOST/PORT (a host-network Job uses the direct address).
+   * @default - the kubernetes Service, as the kubelet sets it (pod-network Jobs)
+   */
+  readonly server?: { readonly host: string; readonly port: number };
 }
 
-export interface HostNetworkJobProps {
+export interface CutoverJobProps {
   /** Readable name: the object name is `<name>-<hash>`, the file name `job-<name>.yaml`. */
   readonly name: string;
   readonly namespace: string;
@@ -84,16 +91,19 @@ const RESOURCES: k8s.ResourceRequirements = {
   limits: { memory: k8s.Quantity.fromString('256Mi') },
 };
 
+const UNPRIVILEGED: k8s.SecurityContext = {
+  runAsNonRoot: true,
+  // The `node` user of the node image.
+  runAsUser: 1000,
+  runAsGroup: 1000,
+  allowPrivilegeEscalation: false,
+  readOnlyRootFilesystem: true,
+  capabilities: { drop: ['ALL'] },
+};
+
 const SECURITY: Readonly<Record<HostAccess, k8s.SecurityContext>> = {
-  network: {
-    runAsNonRoot: true,
-    // The `node` user of the node image.
-    runAsUser: 1000,
-    runAsGroup: 1000,
-    allowPrivilegeEscalation: false,
-    readOnlyRootFilesystem: true,
-    capabilities: { drop: ['ALL'] },
-  },
+  none: UNPRIVILEGED,
+  network: UNPRIVILEGED,
   // nsenter into PID 1's namespaces needs a privileged root container in the host PID namespace.
   privileged: { privileged: true, runAsUser: 0, readOnlyRootFilesystem: true },
 };
@@ -101,19 +111,23 @@ const SECURITY: Readonly<Record<HostAccess, k8s.SecurityContext>> = {
 function apiEnv(api: JobApiAccess): k8s.EnvVar[] {
   return [
     { name: 'NODE_EXTRA_CA_CERTS', value: SA_CA },
-    { name: 'KUBERNETES_SERVICE_HOST', value: api.server.host },
-    { name: 'KUBERNETES_SERVICE_PORT', value: String(api.server.port) },
+    ...(api.server
+      ? [
+          { name: 'KUBERNETES_SERVICE_HOST', value: api.server.host },
+          { name: 'KUBERNETES_SERVICE_PORT', value: String(api.server.port) },
+        ]
+      : []),
   ];
 }
 
-export class HostNetworkJob extends Construct {
+export class CutoverJob extends Construct {
   /** The Job's object name, with its hash. */
   public readonly jobName: string;
   public readonly hostAccess: HostAccess;
   public readonly backoffLimit: number;
   public readonly activeDeadline: Duration;
 
-  public constructor(scope: Construct, id: string, props: HostNetworkJobProps) {
+  public constructor(scope: Construct, id: string, props: CutoverJobProps) {
     super(scope, id);
     this.hostAccess = props.hostAccess ?? 'network';
     this.backoffLimit = props.backoffLimit ?? 1;
@@ -143,10 +157,10 @@ export class HostNetworkJob extends Construct {
           serviceAccountName: props.api?.serviceAccountName,
           automountServiceAccountToken: props.api !== undefined,
           enableServiceLinks: false,
-          hostNetwork: true,
+          hostNetwork: this.hostAccess !== 'none',
           hostPid: this.hostAccess === 'privileged' ? true : undefined,
-          // The node's resolver: cluster DNS may be down while these Jobs run.
-          dnsPolicy: 'Default',
+          // Host-network Jobs use the node's resolver: cluster DNS may be down while they run.
+          dnsPolicy: this.hostAccess === 'none' ? 'ClusterFirst' : 'Default',
           // Runs on nodes whatever their taints (not-ready, network-unavailable, CriticalAddonsOnly…).
           tolerations: [{ operator: 'Exists' }],
           securityContext: { seccompProfile: { type: this.hostAccess === 'privileged' ? 'Unconfined' : 'RuntimeDefault' } },
