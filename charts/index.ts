@@ -8,6 +8,7 @@ import { buildCilium, ciliumPlan } from './cilium.ts';
 import { buildComplete } from './complete.ts';
 import { buildKubeProxyCleanup, buildNodeCleanup, kubeProxyCleanupPlan, nodeCleanupPlan } from './node-cleanup.ts';
 import { buildPreflight } from './preflight.ts';
+import { buildVerifyChecks, buildVerifyWorkloads, verifyChecksPlan } from './verify.ts';
 
 /** What a builder knows besides the config. */
 export interface StepContext {
@@ -35,5 +36,7 @@ export const STEP_BUILDERS: Readonly<Record<string, StepEntry>> = {
   '110-node-cleanup': { build: buildNodeCleanup, plan: nodeCleanupPlan },
   '200-cilium': { build: buildCilium, plan: ciliumPlan },
   '210-kube-proxy-cleanup': { build: buildKubeProxyCleanup, plan: kubeProxyCleanupPlan },
+  '300-verify-workloads': { build: buildVerifyWorkloads },
+  '310-verify-checks': { build: buildVerifyChecks, plan: verifyChecksPlan },
   '900-complete': { build: (chart, config, context) => buildComplete(chart, config, context.earlierSteps) },
 };

@@ -62,6 +62,12 @@ export interface CutoverJobProps {
    */
   readonly env?: Readonly<Record<string, string>>;
   /**
+   * Environment variables from the pod's own fields (name → fieldPath, e.g. `spec.nodeName`).
+   * @default {}
+   * @see https://kubernetes.io/docs/concepts/workloads/pods/downward-api/
+   */
+  readonly fieldEnv?: Readonly<Record<string, string>>;
+  /**
    * Node to run on.
    * @default - any node the scheduler picks
    * @see https://kubernetes.io/docs/concepts/scheduling-eviction/assign-pod-node/#nodename
@@ -141,9 +147,14 @@ export class CutoverJob extends Construct {
       );
     }
     const labels = { [LABEL_COMPONENT]: props.component };
-    const env = Object.entries(props.env ?? {})
-      .sort(([a], [b]) => (a < b ? -1 : 1))
-      .map(([name, value]) => ({ name, value }));
+    const env: k8s.EnvVar[] = [
+      ...Object.entries(props.env ?? {})
+        .sort(([a], [b]) => (a < b ? -1 : 1))
+        .map(([name, value]) => ({ name, value })),
+      ...Object.entries(props.fieldEnv ?? {})
+        .sort(([a], [b]) => (a < b ? -1 : 1))
+        .map(([name, fieldPath]) => ({ name, valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath } } })),
+    ];
     const spec: k8s.JobSpec = {
       backoffLimit: this.backoffLimit,
       activeDeadlineSeconds: this.activeDeadline.toSeconds(),

@@ -55,7 +55,7 @@ describe('defaults', () => {
       automated: false,
     });
     expect(config.gitops.flux).toEqual({ namespace: 'flux-system', interval: '10m' });
-    expect(config.verify).toEqual({ namespace: 'cilium-cutover-verify', externalURLs: [] });
+    expect(config.verify).toEqual({ enabled: true, namespace: 'cilium-cutover-verify', externalURLs: [] });
     expect(config.run).toEqual({ attempt: 1, namespace: 'cilium-cutover' });
   });
 

@@ -20,8 +20,15 @@ export type Handler = (method: string, url: string) => [number, unknown] | undef
 export interface FakeApi {
   readonly requests: string[];
   handler: Handler;
-  /** Runs `lib/incluster/<entry>.ts`, bundled, with a spec file; resolves with exit code and lines. */
-  runScript(entry: string, spec: unknown, token?: string): Promise<{ code: number; lines: string[] }>;
+  /**
+   * Runs `lib/incluster/<entry>.ts`, bundled, as `node <entry>.mjs [...args] <spec file>`; resolves
+   * with exit code and lines.
+   */
+  runScript(
+    entry: string,
+    spec: unknown,
+    options?: { token?: string; args?: string[]; env?: Record<string, string> },
+  ): Promise<{ code: number; lines: string[] }>;
   close(): Promise<void>;
 }
 
@@ -60,7 +67,8 @@ export async function startFakeApi(handler: Handler): Promise<FakeApi> {
   const api: FakeApi = {
     requests,
     handler,
-    async runScript(entry, spec, token = TOKEN) {
+    async runScript(entry, spec, options = {}) {
+      const token = options.token ?? TOKEN;
       writeFileSync(join(dir, `${entry}.mjs`), bundleInCluster(entry));
       writeFileSync(join(dir, 'spec.json'), JSON.stringify(spec));
       writeFileSync(join(dir, 'token'), `${token}\n`);
@@ -70,9 +78,12 @@ export async function startFakeApi(handler: Handler): Promise<FakeApi> {
         KUBERNETES_SERVICE_HOST: '127.0.0.1',
         KUBERNETES_SERVICE_PORT: String(port),
         KUBERNETES_TOKEN_FILE: join(dir, 'token'),
+        ...options.env,
       };
       try {
-        const { stdout } = await run(process.execPath, [join(dir, `${entry}.mjs`), join(dir, 'spec.json')], { env });
+        const { stdout } = await run(process.execPath, [join(dir, `${entry}.mjs`), ...(options.args ?? []), join(dir, 'spec.json')], {
+          env,
+        });
         return { code: 0, lines: stdout.trim().split('\n') };
       } catch (err) {
         const e = err as { code: number; stdout: string };

@@ -23,7 +23,9 @@ describe('Flux', () => {
       [n('110-node-cleanup'), n('100-calico-delete')],
       [n('200-cilium'), n('110-node-cleanup')],
       [n('210-kube-proxy-cleanup'), n('200-cilium')],
-      [n('900-complete'), n('210-kube-proxy-cleanup')],
+      [n('300-verify-workloads'), n('210-kube-proxy-cleanup')],
+      [n('310-verify-checks'), n('300-verify-workloads')],
+      [n('900-complete'), n('310-verify-checks')],
     ]);
   });
 

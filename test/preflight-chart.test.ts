@@ -94,7 +94,8 @@ describe('900-complete', () => {
       'routing-mode': 'native',
       'kube-proxy-replacement': 'true',
       'ipv4-native-routing-cidr': '10.42.0.0/16',
-      'steps-completed': '000-preflight,100-calico-delete,110-node-cleanup,200-cilium,210-kube-proxy-cleanup',
+      'steps-completed':
+        '000-preflight,100-calico-delete,110-node-cleanup,200-cilium,210-kube-proxy-cleanup,300-verify-workloads,310-verify-checks',
     });
   });
 });

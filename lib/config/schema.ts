@@ -221,6 +221,9 @@ const gitopsSchema = z.strictObject({
 });
 
 const verifySchema = z.strictObject({
+  enabled: bool()
+    .default(true)
+    .describe('Generate steps 300 and 310 (test workloads and checks). Set false after a successful migration: the engine prunes them.'),
   namespace: dnsLabel('a namespace').default('cilium-cutover-verify').describe('Namespace of the verification workloads.'),
   externalURLs: z
     .array(httpUrl('an http(s) URL'), { error: (i) => `expected a list of URLs, got ${show(i.input)}` })
@@ -237,6 +240,13 @@ const verifySchema = z.strictObject({
         .default('service')
         .describe('How the ingress controller is reached: on every node (hostNetwork) or through its Service.'),
       port: intRange(1, 65535).default(80).describe('Port the controller listens on.'),
+      service: z
+        .strictObject({
+          namespace: dnsLabel('a namespace').default('kube-system'),
+          name: dnsLabel('a Service name').default('traefik'),
+        })
+        .prefault({})
+        .describe("The controller's Service, for controller: service (k3s ships Traefik as kube-system/traefik)."),
     })
     .optional()
     .describe('Ingress check settings. Without them the ingress check is skipped.'),

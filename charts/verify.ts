@@ -1,0 +1,274 @@
+/**
+ * Steps 300-verify-workloads and 310-verify-checks: an echo backend behind a ClusterIP Service (and
+ * an Ingress when configured), then one Job per check. Their success is what lets 900-complete,
+ * and with it the sync, go through.
+ */
+import { Duration } from 'cdk8s';
+import * as k8s from 'cdk8s-plus-28/lib/imports/k8s.js';
+import { bundleInCluster } from '../lib/bundle.ts';
+import type { ResolvedConfig } from '../lib/config/resolve.ts';
+import { CutoverJob, FILES_DIR, type HostAccess } from '../lib/cutover-job.ts';
+import type { VerifySpec } from '../lib/incluster/verify-checks.ts';
+import { JobFiles } from '../lib/job-files.ts';
+import { ScopedServiceAccount, type AccessRule } from '../lib/scoped-service-account.ts';
+import type { StepChart } from '../lib/step-chart.ts';
+import { LABEL_COMPONENT, TOOL } from '../lib/steps.ts';
+import { imageRef, UTILITY_IMAGES } from '../lib/versions/images.ts';
+
+export const ECHO = 'echo';
+const ECHO_LABELS = { 'app.kubernetes.io/name': `${TOOL}-echo`, [LABEL_COMPONENT]: 'verify-workload' };
+const ECHO_POD_PORT = 8080;
+const ECHO_SERVICE_PORT = 80;
+/** Every check's log carries this component label: `kubectl logs -l app.kubernetes.io/component=verify`. */
+export const VERIFY_COMPONENT = 'verify';
+
+/** The checks, in the order PLAN.md lists them, with what each proves and what it may read. */
+export const CHECKS: readonly {
+  readonly name: string;
+  readonly plan: string;
+  readonly proves: string;
+  readonly hostAccess: HostAccess;
+  readonly rules: (config: ResolvedConfig) => AccessRule[];
+}[] = [
+  {
+    name: 'coredns',
+    plan: 'CoreDNS Running',
+    proves: 'CoreDNS pods in kube-system are Running and Ready',
+    hostAccess: 'none',
+    rules: () => [{ apiGroup: '', resource: 'pods', verbs: ['list'], namespace: 'kube-system' }],
+  },
+  {
+    name: 'clusterip',
+    plan: 'ClusterIP reachable',
+    proves: 'the echo Service answers on its ClusterIP from a pod (Cilium serves Services; no DNS involved)',
+    hostAccess: 'none',
+    rules: (c) => [{ apiGroup: '', resource: 'services', verbs: ['get'], names: [ECHO], namespace: c.verify.namespace }],
+  },
+  {
+    name: 'pod-to-pod',
+    plan: 'pod-to-pod',
+    proves: 'a pod reaches the echo pod on another node by its pod IP (native routing between nodes)',
+    hostAccess: 'none',
+    rules: (c) => [{ apiGroup: '', resource: 'pods', verbs: ['list'], namespace: c.verify.namespace }],
+  },
+  {
+    name: 'dns',
+    plan: 'DNS resolves Services',
+    proves: 'cluster DNS resolves kubernetes.default.svc.cluster.local and the echo Service from a pod',
+    hostAccess: 'none',
+    rules: () => [],
+  },
+  {
+    name: 'ingress',
+    plan: 'Ingress to backend',
+    proves: 'the ingress controller routes the configured host to the echo backend (SKIP when not configured)',
+    hostAccess: 'none',
+    rules: () => [],
+  },
+  {
+    name: 'external',
+    plan: 'external URLs answer HTTP 200',
+    proves: 'each configured external URL answers 200 from a pod (egress, masquerading, DNS; SKIP when none)',
+    hostAccess: 'none',
+    rules: () => [],
+  },
+  {
+    name: 'cilium-health',
+    plan: '(cilium status)',
+    proves: 'agent DaemonSet rolled out and ready, operator ready, NetworkUnavailable False on every node, every pod managed by Cilium',
+    hostAccess: 'network',
+    rules: (c) => [
+      { apiGroup: 'apps', resource: 'daemonsets', verbs: ['get'], names: ['cilium'], namespace: 'kube-system' },
+      { apiGroup: 'apps', resource: 'deployments', verbs: ['get'], names: ['cilium-operator'], namespace: 'kube-system' },
+      { apiGroup: '', resource: 'nodes', verbs: ['get'], names: c.cluster.nodes.map((n) => n.name) },
+      // Which pods are not managed: every pod and every CiliumEndpoint; list cannot be limited by name.
+      { apiGroup: '', resource: 'pods', verbs: ['list'] },
+      { apiGroup: 'cilium.io', resource: 'ciliumendpoints', verbs: ['list'] },
+    ],
+  },
+];
+
+/** How many times a check tries before it fails, and the pause between tries. */
+const ATTEMPTS = 12;
+const DELAY_SECONDS = 5;
+
+export function echoReplicas(config: ResolvedConfig): number {
+  // Two replicas on two nodes (required anti-affinity); a one-node cluster gets one, or the
+  // second replica would stay Pending and block the sync.
+  return Math.min(2, config.cluster.nodes.length);
+}
+
+export function verifySpec(config: ResolvedConfig): VerifySpec {
+  const { verify } = config;
+  return {
+    namespace: verify.namespace,
+    echo: { service: ECHO, selector: `app.kubernetes.io/name=${TOOL}-echo`, servicePort: ECHO_SERVICE_PORT, podPort: ECHO_POD_PORT },
+    nodes: config.cluster.nodes.map((n) => ({ name: n.name, internalIP: n.internalIP })),
+    podCIDR: config.cluster.podCIDR,
+    ...(verify.ingress
+      ? {
+          ingress: {
+            host: verify.ingress.host,
+            controller: verify.ingress.controller,
+            port: verify.ingress.port,
+            service: verify.ingress.service,
+          },
+        }
+      : {}),
+    externalURLs: verify.externalURLs,
+    attempts: ATTEMPTS,
+    delaySeconds: DELAY_SECONDS,
+  };
+}
+
+export function buildVerifyWorkloads(chart: StepChart, config: ResolvedConfig): void {
+  const { verify } = config;
+  if (!verify.enabled) {
+    return;
+  }
+  const namespace = verify.namespace;
+  new k8s.KubeNamespace(chart, 'Namespace', {
+    metadata: {
+      name: namespace,
+      // The cilium-health check runs on the host network.
+      labels: { 'pod-security.kubernetes.io/enforce': 'privileged', 'pod-security.kubernetes.io/warn': 'privileged' },
+    },
+  });
+  const files = new JobFiles(chart, 'EchoFiles', {
+    name: ECHO,
+    namespace,
+    component: 'verify-workload',
+    files: { 'echo-server.mjs': bundleInCluster('echo-server') },
+  });
+  const field = (fieldPath: string): k8s.EnvVarSource => ({ fieldRef: { apiVersion: 'v1', fieldPath } });
+  new k8s.KubeDeployment(chart, 'Echo', {
+    metadata: { name: ECHO, namespace, labels: ECHO_LABELS },
+    spec: {
+      replicas: echoReplicas(config),
+      selector: { matchLabels: { 'app.kubernetes.io/name': ECHO_LABELS['app.kubernetes.io/name'] } },
+      template: {
+        metadata: { labels: ECHO_LABELS },
+        spec: {
+          affinity: {
+            podAntiAffinity: {
+              requiredDuringSchedulingIgnoredDuringExecution: [
+                {
+                  labelSelector: { matchLabels: { 'app.kubernetes.io/name': ECHO_LABELS['app.kubernetes.io/name'] } },
+                  topologyKey: 'kubernetes.io/hostname',
+                },
+              ],
+            },
+          },
+          automountServiceAccountToken: false,
+          enableServiceLinks: false,
+          securityContext: { seccompProfile: { type: 'RuntimeDefault' } },
+          containers: [
+            {
+              name: ECHO,
+              image: imageRef(UTILITY_IMAGES.node),
+              imagePullPolicy: 'IfNotPresent',
+              command: ['node', `${FILES_DIR}/echo-server.mjs`],
+              env: [
+                { name: 'ECHO_PORT', value: String(ECHO_POD_PORT) },
+                { name: 'POD_NAME', valueFrom: field('metadata.name') },
+                { name: 'NODE_NAME', valueFrom: field('spec.nodeName') },
+                { name: 'POD_IP', valueFrom: field('status.podIP') },
+              ],
+              ports: [{ name: 'http', containerPort: ECHO_POD_PORT, protocol: 'TCP' }],
+              readinessProbe: { httpGet: { path: '/healthz', port: k8s.IntOrString.fromNumber(ECHO_POD_PORT) }, periodSeconds: 5 },
+              resources: {
+                requests: { cpu: k8s.Quantity.fromString('10m'), memory: k8s.Quantity.fromString('32Mi') },
+                limits: { memory: k8s.Quantity.fromString('96Mi') },
+              },
+              securityContext: {
+                runAsNonRoot: true,
+                runAsUser: 1000,
+                runAsGroup: 1000,
+                allowPrivilegeEscalation: false,
+                readOnlyRootFilesystem: true,
+                capabilities: { drop: ['ALL'] },
+              },
+              volumeMounts: [{ name: 'files', mountPath: FILES_DIR, readOnly: true }],
+            },
+          ],
+          volumes: [{ name: 'files', configMap: { name: files.configMapName, defaultMode: 0o444 } }],
+        },
+      },
+    },
+  });
+  new k8s.KubeService(chart, 'EchoService', {
+    metadata: { name: ECHO, namespace, labels: ECHO_LABELS },
+    spec: {
+      type: 'ClusterIP',
+      selector: { 'app.kubernetes.io/name': ECHO_LABELS['app.kubernetes.io/name'] },
+      ports: [{ name: 'http', port: ECHO_SERVICE_PORT, targetPort: k8s.IntOrString.fromNumber(ECHO_POD_PORT), protocol: 'TCP' }],
+    },
+  });
+  if (verify.ingress) {
+    new k8s.KubeIngress(chart, 'EchoIngress', {
+      metadata: { name: ECHO, namespace, labels: ECHO_LABELS },
+      spec: {
+        ingressClassName: verify.ingress.className,
+        rules: [
+          {
+            host: verify.ingress.host,
+            http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: ECHO, port: { number: ECHO_SERVICE_PORT } } } }] },
+          },
+        ],
+      },
+    });
+  }
+}
+
+export function buildVerifyChecks(chart: StepChart, config: ResolvedConfig): void {
+  const { verify } = config;
+  if (!verify.enabled) {
+    return;
+  }
+  const namespace = verify.namespace;
+  const files = new JobFiles(chart, 'Files', {
+    name: VERIFY_COMPONENT,
+    namespace,
+    component: VERIFY_COMPONENT,
+    files: { 'verify.mjs': bundleInCluster('verify-main'), 'verify.json': `${JSON.stringify(verifySpec(config), null, 2)}\n` },
+  });
+  for (const check of CHECKS) {
+    const rules = check.rules(config);
+    const account =
+      rules.length > 0
+        ? new ScopedServiceAccount(chart, `Access-${check.name}`, { name: `${TOOL}-verify-${check.name}`, namespace, rules })
+        : undefined;
+    new CutoverJob(chart, `Check-${check.name}`, {
+      name: `verify-${check.name}`,
+      namespace,
+      component: VERIFY_COMPONENT,
+      attempt: config.run.attempt,
+      image: UTILITY_IMAGES.node,
+      command: ['node', `${FILES_DIR}/verify.mjs`, check.name, `${FILES_DIR}/verify.json`],
+      files,
+      hostAccess: check.hostAccess,
+      // Pod-network checks use the kubernetes Service; the host-network one the direct address.
+      api: account
+        ? { serviceAccountName: account.name, server: check.hostAccess === 'network' ? config.cluster.apiServer : undefined }
+        : undefined,
+      fieldEnv: check.name === 'pod-to-pod' ? { NODE_NAME: 'spec.nodeName' } : undefined,
+      backoffLimit: 1,
+      activeDeadline: Duration.minutes(5),
+    });
+  }
+}
+
+/** PLAN.md notes: which Job does which of the plan's checks, and how to read the result. */
+export function verifyChecksPlan(config: ResolvedConfig): string[] {
+  return [
+    'Each check is a Job that prints one `PASS`, `FAIL` or `SKIP` line per subject (retrying for a minute while the network settles) and fails on a FAIL. Read them all with:',
+    '',
+    `\`kubectl logs -n ${config.verify.namespace} -l ${LABEL_COMPONENT}=${VERIFY_COMPONENT} --prefix\``,
+    '',
+    '| check of the original plan | Job | what a PASS proves |',
+    '| --- | --- | --- |',
+    ...CHECKS.map((c) => `| ${c.plan} | \`verify-${c.name}\` | ${c.proves} |`),
+    '',
+    'Test workloads stay until `verify.enabled: false` (after the migration): the next sync prunes steps 300 and 310.',
+  ];
+}
