@@ -135,6 +135,19 @@ describe('CutoverJob', () => {
     ]);
   });
 
+  it("on the pod network: cluster DNS, the kubelet's API address, unprivileged, fields from the pod", () => {
+    const { jobObj } = synth({ hostAccess: 'none', api: { serviceAccountName: 'sa' }, fieldEnv: { NODE_NAME: 'spec.nodeName' } });
+    const pod = jobObj.spec.template.spec;
+    expect(pod.hostNetwork).toBe(false);
+    expect(pod.dnsPolicy).toBe('ClusterFirst');
+    expect(pod.hostPID).toBeUndefined();
+    expect(pod.containers[0].securityContext.runAsNonRoot).toBe(true);
+    expect(pod.containers[0].env).toEqual([
+      { name: 'NODE_EXTRA_CA_CERTS', value: '/var/run/secrets/kubernetes.io/serviceaccount/ca.crt' },
+      { name: 'NODE_NAME', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'spec.nodeName' } } },
+    ]);
+  });
+
   it('rejects a negative backoffLimit and files from another namespace', () => {
     expect(() => synth({ backoffLimit: -1 })).toThrow("'backoffLimit' must be a non-negative integer, got '-1'");
     expect(() => synth({ namespace: 'other' })).toThrow(
