@@ -13,7 +13,6 @@ import { JobFiles } from '../lib/job-files.ts';
 import { ScopedServiceAccount, type AccessRule } from '../lib/scoped-service-account.ts';
 import type { StepChart } from '../lib/step-chart.ts';
 import { TOOL } from '../lib/steps.ts';
-import { UTILITY_IMAGES } from '../lib/versions/images.ts';
 
 /** Labels of the pods of Calico's workloads (`k8s-app` in the manifests). */
 const POD_LABELS: Readonly<Record<string, string>> = {
@@ -96,7 +95,7 @@ export function buildCalicoDelete(chart: StepChart, config: ResolvedConfig): voi
     component: 'calico-delete',
     api: { serviceAccountName: account.name, server: config.cluster.apiServer },
     attempt: config.run.attempt,
-    image: UTILITY_IMAGES.node,
+    image: config.images.node,
     command: ['node', `${FILES_DIR}/calico-delete.mjs`, `${FILES_DIR}/calico-delete.json`],
     files,
     // Waiting for the pods takes up to 5 minutes; the deletes themselves take seconds.

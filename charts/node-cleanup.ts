@@ -8,7 +8,6 @@ import { FILES_DIR, CutoverJob } from '../lib/cutover-job.ts';
 import { JobFiles } from '../lib/job-files.ts';
 import { enterHostScript, nodeScript, type NodeScript } from '../lib/node-scripts.ts';
 import type { StepChart } from '../lib/step-chart.ts';
-import { UTILITY_IMAGES } from '../lib/versions/images.ts';
 
 interface NodeJobsOptions {
   /** Readable prefix of Job names: `<prefix>-<node>`. */
@@ -26,13 +25,14 @@ function buildNodeJobs(chart: StepChart, config: ResolvedConfig, options: NodeJo
     component: options.script,
     files: { 'enter-host.sh': enterHostScript(), [`${options.script}.sh`]: nodeScript(options.script) },
   });
-  for (const node of config.cluster.nodes) {
+  // A node listed in run.skipNodes is down: a Job pinned to it would never finish.
+  for (const node of config.cluster.nodes.filter((n) => !config.run.skipNodes.includes(n.name))) {
     new CutoverJob(chart, `Node-${node.name}`, {
       name: `${options.prefix}-${node.name}`,
       namespace,
       component: options.script,
       attempt: config.run.attempt,
-      image: UTILITY_IMAGES.busybox,
+      image: config.images.busybox,
       command: ['sh', `${FILES_DIR}/enter-host.sh`, `${options.script}.sh`],
       files,
       nodeName: node.name,

@@ -10,7 +10,6 @@ import { TIGERA_OPERATOR_CRD, type PreflightSpec } from '../lib/incluster/prefli
 import { ScopedServiceAccount } from '../lib/scoped-service-account.ts';
 import type { StepChart } from '../lib/step-chart.ts';
 import { TOOL } from '../lib/steps.ts';
-import { UTILITY_IMAGES } from '../lib/versions/images.ts';
 
 /** What the preflight Job checks, as its ConfigMap carries it. */
 export function preflightSpec(config: ResolvedConfig): PreflightSpec {
@@ -18,6 +17,7 @@ export function preflightSpec(config: ResolvedConfig): PreflightSpec {
     nodes: config.cluster.nodes.map((n) => ({ name: n.name, role: n.role, internalIP: n.internalIP })),
     calicoVersion: config.calico.version,
     kubeProxyReplacement: config.cilium.kubeProxyReplacementEnabled,
+    skipNodes: config.run.skipNodes,
     podCIDR: config.cluster.podCIDR,
     serviceCIDR: config.cluster.serviceCIDR,
   };
@@ -63,7 +63,7 @@ export function buildPreflight(chart: StepChart, config: ResolvedConfig): void {
     component: 'preflight',
     api: { serviceAccountName: account.name, server: config.cluster.apiServer },
     attempt: config.run.attempt,
-    image: UTILITY_IMAGES.node,
+    image: config.images.node,
     command: ['node', `${FILES_DIR}/preflight.mjs`, `${FILES_DIR}/preflight.json`],
     files,
   });

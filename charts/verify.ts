@@ -13,7 +13,7 @@ import { JobFiles } from '../lib/job-files.ts';
 import { ScopedServiceAccount, type AccessRule } from '../lib/scoped-service-account.ts';
 import type { StepChart } from '../lib/step-chart.ts';
 import { LABEL_COMPONENT, TOOL } from '../lib/steps.ts';
-import { imageRef, UTILITY_IMAGES } from '../lib/versions/images.ts';
+import { imageRef } from '../lib/versions/images.ts';
 
 export const ECHO = 'echo';
 const ECHO_LABELS = { 'app.kubernetes.io/name': `${TOOL}-echo`, [LABEL_COMPONENT]: 'verify-workload' };
@@ -165,7 +165,7 @@ export function buildVerifyWorkloads(chart: StepChart, config: ResolvedConfig): 
           containers: [
             {
               name: ECHO,
-              image: imageRef(UTILITY_IMAGES.node),
+              image: imageRef(config.images.node),
               imagePullPolicy: 'IfNotPresent',
               command: ['node', `${FILES_DIR}/echo-server.mjs`],
               env: [
@@ -243,7 +243,7 @@ export function buildVerifyChecks(chart: StepChart, config: ResolvedConfig): voi
       namespace,
       component: VERIFY_COMPONENT,
       attempt: config.run.attempt,
-      image: UTILITY_IMAGES.node,
+      image: config.images.node,
       command: ['node', `${FILES_DIR}/verify.mjs`, check.name, `${FILES_DIR}/verify.json`],
       files,
       hostAccess: check.hostAccess,

@@ -56,7 +56,10 @@ describe('defaults', () => {
     });
     expect(config.gitops.flux).toEqual({ namespace: 'flux-system', interval: '10m' });
     expect(config.verify).toEqual({ enabled: true, namespace: 'cilium-cutover-verify', externalURLs: [] });
-    expect(config.run).toEqual({ attempt: 1, namespace: 'cilium-cutover' });
+    expect(config.run).toEqual({ attempt: 1, namespace: 'cilium-cutover', skipNodes: [] });
+    expect(config.phase).toBe('migrate');
+    expect(config.safety).toEqual({ maxSnapshotAge: '24h', acknowledgeNoSnapshot: false, acknowledgeDroppedPolicies: false });
+    expect(config.images.node.repository).toBe('docker.io/library/node');
   });
 
   it('native routing CIDR defaults to the pod CIDR', () => {

@@ -105,3 +105,21 @@ describe('110-node-cleanup and 210-kube-proxy-cleanup', () => {
     expect(() => renderExample((d) => (d.cleanup = { birdRoutes: false }))).not.toThrow();
   });
 });
+
+describe('run.skipNodes', () => {
+  it('runs no per-node Job on a skipped node', () => {
+    const skipped = renderExample((d) => (d.run.skipNodes = ['k3s-server-2']));
+    for (const dir of ['110-node-cleanup', '210-kube-proxy-cleanup']) {
+      expect(jobsIn(skipped, dir).map((j) => j.spec.template.spec.nodeName)).toEqual(['k3s-server-1', 'k3s-server-3']);
+    }
+  });
+
+  it('rejects unknown nodes and skipping every node', () => {
+    expect(() => renderExample((d) => (d.run.skipNodes = ['k3s-server-9']))).toThrow(
+      'run.skipNodes[0]: "k3s-server-9" is not in cluster.nodes; list a configured node',
+    );
+    expect(() => renderExample((d) => (d.run.skipNodes = ['k3s-server-1', 'k3s-server-2', 'k3s-server-3']))).toThrow(
+      'run.skipNodes: skips every node; at least one node must take part in the migration',
+    );
+  });
+});

@@ -71,6 +71,7 @@ describe('000-preflight', () => {
       ],
       calicoVersion: 'v3.27.0',
       kubeProxyReplacement: true,
+      skipNodes: [],
       podCIDR: '10.42.0.0/16',
       serviceCIDR: '10.43.0.0/16',
     });

@@ -23,6 +23,7 @@ const spec: PreflightSpec = {
   ],
   calicoVersion: 'v3.27.0',
   kubeProxyReplacement: true,
+  skipNodes: [],
   podCIDR: '10.42.0.0/16',
   serviceCIDR: '10.43.0.0/16',
 };
@@ -91,6 +92,14 @@ describe('checkNode', () => {
     expect(lines(checkNode(spec, want('k3s-server-1'), nodes['not-k3s']))).toContain(
       'FAIL k3s k3s-server-1: no k3s.io/node-args annotation: not a k3s node; only k3s clusters are supported',
     );
+  });
+});
+
+describe('run.skipNodes', () => {
+  it('does not require a skipped node, and says so', () => {
+    expect(lines(checkNode({ ...spec, skipNodes: ['k3s-server-3'] }, want('k3s-server-3'), nodes['default-flannel-server']))).toEqual([
+      'INFO node k3s-server-3: skipped (run.skipNodes): no per-node Job runs there; clean it up by hand or reboot it when it returns',
+    ]);
   });
 });
 

@@ -27,6 +27,7 @@ describe.skipIf(!HAVE_OPENSSL)('preflight script against a fake API server', () 
     nodes: [{ name: 'k3s-server-1', role: 'server', internalIP: '10.0.0.2' }],
     calicoVersion: 'v3.27.0',
     kubeProxyReplacement: true,
+    skipNodes: [],
     podCIDR: '10.42.0.0/16',
     serviceCIDR: '10.43.0.0/16',
   };

@@ -5,7 +5,7 @@
 import { ApiObject, JsonPatch } from 'cdk8s';
 import { Construct } from 'constructs';
 import * as k8s from 'cdk8s-plus-28/lib/imports/k8s.js';
-import { imageRef } from '../versions/images.ts';
+import { imageRef, type PinnedImage } from '../versions/images.ts';
 import type { CiliumVersion } from '../versions/cilium.ts';
 import { AGENT_ACCOUNT, CILIUM_NAMESPACE } from './cilium-access.ts';
 
@@ -17,6 +17,8 @@ export const AGENT_HEALTH_PORT = 9879;
 
 export interface CiliumAgentProps {
   readonly version: CiliumVersion;
+  /** The agent image (the version's, possibly from a mirror). */
+  readonly image: PinnedImage;
   readonly apiServer: { readonly host: string; readonly port: number };
   /** Minor version the servers run, e.g. 30 for v1.30: decides how AppArmor is expressed. */
   readonly kubernetesMinor: number;
@@ -35,7 +37,7 @@ export class CiliumAgent extends Construct {
   public constructor(scope: Construct, id: string, props: CiliumAgentProps) {
     super(scope, id);
     const pods = props.version.rules.pods;
-    const image = imageRef(props.version.images.agent);
+    const image = imageRef(props.image);
     const apiEnv: k8s.EnvVar[] = [
       { name: 'KUBERNETES_SERVICE_HOST', value: props.apiServer.host },
       { name: 'KUBERNETES_SERVICE_PORT', value: String(props.apiServer.port) },

@@ -4,7 +4,7 @@
  */
 import { Construct } from 'constructs';
 import * as k8s from 'cdk8s-plus-28/lib/imports/k8s.js';
-import { imageRef } from '../versions/images.ts';
+import { imageRef, type PinnedImage } from '../versions/images.ts';
 import type { CiliumVersion } from '../versions/cilium.ts';
 import { CILIUM_CONFIG, CONFIG_CHECKSUM_ANNOTATION } from './cilium-agent.ts';
 import { CILIUM_NAMESPACE, OPERATOR_ACCOUNT } from './cilium-access.ts';
@@ -29,6 +29,8 @@ const HEALTH_PORT = 9234;
 
 export interface CiliumOperatorProps {
   readonly version: CiliumVersion;
+  /** The operator image (the version's, possibly from a mirror). */
+  readonly image: PinnedImage;
   readonly replicas: number;
   readonly apiServer: { readonly host: string; readonly port: number };
   readonly configChecksum: string;
@@ -88,7 +90,7 @@ export class CiliumOperator extends Construct {
             containers: [
               {
                 name: 'cilium-operator',
-                image: imageRef(props.version.images.operator),
+                image: imageRef(props.image),
                 imagePullPolicy: 'IfNotPresent',
                 command: ['cilium-operator-generic'],
                 args: ['--config-dir=/tmp/cilium/config-map', '--debug=$(CILIUM_DEBUG)'],

@@ -4,6 +4,7 @@
  */
 import type { Config, Profile } from './schema.ts';
 import { findCiliumVersion, type CiliumVersion } from '../versions/cilium.ts';
+import { UTILITY_IMAGES, withRegistry, type PinnedImage } from '../versions/images.ts';
 
 /** Defaults that depend on the network profile. */
 interface ProfileDefaults {
@@ -38,9 +39,18 @@ export interface ResolvedCilium {
   readonly operatorReplicas: number;
 }
 
+/** Every image the output uses, from `images.registry` when set. */
+export interface ResolvedImages {
+  readonly node: PinnedImage;
+  readonly busybox: PinnedImage;
+  readonly ciliumAgent: PinnedImage;
+  readonly ciliumOperator: PinnedImage;
+}
+
 /** A validated config with all derived values decided. */
-export interface ResolvedConfig extends Omit<Config, 'cilium'> {
+export interface ResolvedConfig extends Omit<Config, 'cilium' | 'images'> {
   readonly cilium: ResolvedCilium;
+  readonly images: ResolvedImages & { readonly registry: string | undefined };
 }
 
 /** Applies profile and size defaults. The config must already have passed `checkRules`. */
@@ -49,8 +59,16 @@ export function resolveConfig(config: Config): ResolvedConfig {
   const profile = PROFILE_DEFAULTS[cluster.profile];
   const kpr = cilium.kubeProxyReplacement;
   const version = findCiliumVersion(cilium.version)!;
+  const registry = config.images.registry;
   return {
     ...config,
+    images: {
+      registry,
+      node: withRegistry(UTILITY_IMAGES.node, registry),
+      busybox: withRegistry(UTILITY_IMAGES.busybox, registry),
+      ciliumAgent: withRegistry(version.images.agent, registry),
+      ciliumOperator: withRegistry(version.images.operator, registry),
+    },
     cilium: {
       version,
       routingMode: cilium.routingMode,

@@ -113,6 +113,14 @@ function checkNodes(config: Config): ConfigProblem[] {
       });
     }
   });
+  config.run.skipNodes.forEach((name, i) => {
+    if (!names.has(name)) {
+      problems.push({ path: `run.skipNodes[${i}]`, message: `"${name}" is not in cluster.nodes; list a configured node` });
+    }
+  });
+  if (config.run.skipNodes.length > 0 && cluster.nodes.every((n) => config.run.skipNodes.includes(n.name))) {
+    problems.push({ path: 'run.skipNodes', message: 'skips every node; at least one node must take part in the migration' });
+  }
   if (!cluster.nodes.some((n) => n.role === 'server')) {
     problems.push({ path: 'cluster.nodes', message: 'no node has role server; a k3s cluster has at least one server, list it' });
   }

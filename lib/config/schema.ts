@@ -108,6 +108,13 @@ const clusterSchema = z.strictObject({
   network: z
     .strictObject({
       ipRange: cidr().describe("The provider network's ip_range (Hetzner Cloud: the network, not the subnet). Required for hetzner-cloud."),
+      cloudController: z
+        .strictObject({
+          namespace: dnsLabel('a namespace').default('kube-system'),
+          name: dnsLabel('a Deployment name').default('hcloud-cloud-controller-manager'),
+        })
+        .prefault({})
+        .describe('hetzner-cloud: the hcloud cloud-controller-manager Deployment, which the preflight checks.'),
       cloudServers: bool()
         .default(false)
         .describe(
@@ -276,10 +283,51 @@ const cleanupSchema = z.strictObject({
 const runSchema = z.strictObject({
   attempt: intRange(1, 9999).default(1).describe('Retry counter: bump it to re-run the Jobs of a step that failed (their names change).'),
   namespace: dnsLabel('a namespace').default('cilium-cutover').describe('Namespace the migration Jobs run in.'),
+  skipNodes: z
+    .array(z.string({ error: (i) => `expected a node name, got ${show(i.input)}` }), {
+      error: (i) => `expected a list of node names, got ${show(i.input)}`,
+    })
+    .default([])
+    .describe(
+      'Nodes of cluster.nodes that are down and must not block the migration: the preflight does not require them Ready and no per-node Job runs there. Clean them up by hand or reboot them when they return.',
+    ),
+});
+
+const safetySchema = z.strictObject({
+  maxSnapshotAge: duration()
+    .default('24h')
+    .describe('The newest k3s etcd snapshot (ETCDSnapshotFile) must be younger than this before Calico is deleted.'),
+  acknowledgeNoSnapshot: bool()
+    .default(false)
+    .describe(
+      'Go on without a recent etcd snapshot (for example k3s with SQLite). Take one with `k3s etcd-snapshot save` instead if you can.',
+    ),
+  acknowledgeDroppedPolicies: bool()
+    .default(false)
+    .describe(
+      'Go on although Calico policies exist (GlobalNetworkPolicy, projectcalico NetworkPolicy, HostEndpoint, NetworkSet): deleting the Calico CRDs destroys them.',
+    ),
+});
+
+const imagesSchema = z.strictObject({
+  registry: z
+    .string({ error: (i) => `expected a registry host with an optional path, got ${show(i.input)}` })
+    .regex(/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d+)?(\/[a-z0-9._-]+)*$/, {
+      error: (i) => `expected a registry like registry.example.com or registry.example.com:5000/mirror, got ${show(i.input)}`,
+    })
+    .optional()
+    .describe(
+      'A private mirror: replaces the registry of every image (quay.io, docker.io); repository paths and digests stay, so the mirror must hold the same images.',
+    ),
 });
 
 export const configSchema = z
   .strictObject({
+    phase: oneOf(['migrate', 'steady'])
+      .default('migrate')
+      .describe(
+        '`migrate` generates every step; `steady` (after a successful migration) only the Cilium step and the k3s drop-in, protected from pruning.',
+      ),
     cluster: clusterSchema,
     calico: z.strictObject({
       version: z
@@ -306,6 +354,8 @@ export const configSchema = z
     gitops: gitopsSchema,
     cleanup: cleanupSchema.prefault({}),
     verify: verifySchema.prefault({}),
+    safety: safetySchema.prefault({}),
+    images: imagesSchema.prefault({}),
     run: runSchema.prefault({}),
   })
   .describe('cilium-cutover cluster config');

@@ -12,6 +12,8 @@ export interface PreflightSpec {
   readonly calicoVersion: string;
   /** When true the servers must run with `disable-kube-proxy`. */
   readonly kubeProxyReplacement: boolean;
+  /** Nodes that are down and must not block the migration (`run.skipNodes`). */
+  readonly skipNodes: readonly string[];
   /** `cluster.podCIDR` and `cluster.serviceCIDR`: must be what the servers run with. */
   readonly podCIDR: string;
   readonly serviceCIDR: string;
@@ -47,6 +49,16 @@ const RESTART_HINT =
  */
 export function checkNode(spec: PreflightSpec, want: PreflightSpec['nodes'][number], node: NodeObject | undefined): CheckResult[] {
   const subject = want.name;
+  if (spec.skipNodes.includes(want.name)) {
+    return [
+      {
+        outcome: 'INFO',
+        check: 'node',
+        subject,
+        detail: 'skipped (run.skipNodes): no per-node Job runs there; clean it up by hand or reboot it when it returns',
+      },
+    ];
+  }
   if (!node) {
     return [
       {

@@ -9,6 +9,17 @@ export interface PinnedImage {
   readonly digest: string;
 }
 
+/**
+ * The image from a mirror: the registry host (the part before the first `/`) replaced, path, tag
+ * and digest kept.
+ */
+export function withRegistry(image: PinnedImage, registry: string | undefined): PinnedImage {
+  if (registry === undefined) {
+    return image;
+  }
+  return { ...image, repository: `${registry}/${image.repository.slice(image.repository.indexOf('/') + 1)}` };
+}
+
 /** `repository:tag@digest`, the form every manifest uses. */
 export function imageRef(image: PinnedImage): string {
   return `${image.repository}:${image.tag}@${image.digest}`;
