@@ -14,6 +14,11 @@ export interface StepDefinition {
   readonly summary: string;
   /** How long Flux waits for the step's objects to become ready (Go duration). */
   readonly timeout: string;
+  /**
+   * Kept after the migration (`phase: steady`).
+   * @default false
+   */
+  readonly steady?: boolean;
 }
 
 /** Every step in order. A step without objects for a config is left out of the output. */
@@ -52,6 +57,7 @@ export const STEPS: readonly StepDefinition[] = [
     title: 'Install Cilium',
     summary: 'Installs Cilium with native routing and kube-proxy replacement.',
     timeout: '20m',
+    steady: true,
   },
   {
     dir: '210-kube-proxy-cleanup',
@@ -96,5 +102,10 @@ export const LABEL_MANAGED_BY = 'app.kubernetes.io/managed-by';
 export const LABEL_PART_OF = 'app.kubernetes.io/part-of';
 export const LABEL_COMPONENT = 'app.kubernetes.io/component';
 export const ANNOTATION_SYNC_WAVE = 'argocd.argoproj.io/sync-wave';
+/** In `phase: steady`, on every object: neither engine ever prunes it. */
+export const STEADY_ANNOTATIONS = {
+  'argocd.argoproj.io/sync-options': 'Prune=false',
+  'kustomize.toolkit.fluxcd.io/prune': 'disabled',
+} as const;
 /** The tool's name: label value, field manager and ConfigMap prefix. */
 export const TOOL = 'cilium-cutover';

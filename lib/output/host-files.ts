@@ -93,11 +93,11 @@ export function k3sRolloutScript(config: ResolvedConfig): string {
   ]);
 }
 
-/** Every host file, by path under the output directory. */
+/** Every host file, by path under the output directory. After the migration only the drop-in stays. */
 export function hostFiles(config: ResolvedConfig): Map<string, string> {
-  return new Map([
-    [`host/k3s/config.yaml.d/${K3S_DROPIN}`, k3sDropIn(config)],
-    ['host/k3s-rollout.sh', k3sRolloutScript(config)],
-    ['host/rolling-reboot.sh', rollingRebootScript(config)],
-  ]);
+  const dropIn: [string, string] = [`host/k3s/config.yaml.d/${K3S_DROPIN}`, k3sDropIn(config)];
+  if (config.phase === 'steady') {
+    return new Map([dropIn]);
+  }
+  return new Map([dropIn, ['host/k3s-rollout.sh', k3sRolloutScript(config)], ['host/rolling-reboot.sh', rollingRebootScript(config)]]);
 }

@@ -91,6 +91,31 @@ function workstation(config: ResolvedConfig, steps: readonly RenderedStep[]): st
   return lines.join('\n');
 }
 
+function graduation(config: ResolvedConfig): string[] {
+  if (config.phase === 'steady') {
+    return [
+      '## Steady phase',
+      '',
+      'The migration is over: this output keeps only the Cilium step and the k3s drop-in. Every object carries',
+      '`argocd.argoproj.io/sync-options: Prune=false` and `kustomize.toolkit.fluxcd.io/prune: disabled`, so no change',
+      'in this repository, nor deleting the Argo CD Application or a Flux Kustomization, can delete Cilium.',
+      '',
+    ];
+  }
+  return [
+    '## After the migration: `phase: steady`',
+    '',
+    'When `900-complete` has applied (every check passed), set `phase: steady` (and `verify.enabled` no longer matters)',
+    'and synth. The diff of that switch: every directory but `manifests/200-cilium/` disappears, with its Flux',
+    'Kustomization and the host scripts (the drop-in stays); the Cilium objects gain the annotations',
+    '`argocd.argoproj.io/sync-options: Prune=false` and `kustomize.toolkit.fluxcd.io/prune: disabled`, and nothing else',
+    'in them changes. The engines then prune the migration Jobs, their RBAC and the test workloads, and can never prune',
+    'Cilium. Until then every step is safe to sync again on the migrated cluster: the preflight passes with Calico gone,',
+    'the deletion and cleanup Jobs report everything ABSENT, and the checks run again.',
+    '',
+  ];
+}
+
 /** The Markdown plan for the rendered steps. */
 export function renderPlan(config: ResolvedConfig, steps: readonly RenderedStep[], warnings: readonly string[]): string {
   const { cluster } = config;
@@ -135,6 +160,7 @@ export function renderPlan(config: ResolvedConfig, steps: readonly RenderedStep[
     '',
     workstation(config, steps),
     '',
+    ...graduation(config),
     '## Retrying a failed step',
     '',
     `A failed Job keeps its name and stays Failed. Fix the cause, then bump \`run.attempt\` (now ${config.run.attempt})`,

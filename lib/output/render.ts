@@ -15,7 +15,16 @@ import { STEP_BUILDERS } from '../../charts/index.ts';
 import { buildArgoCd, buildFlux } from '../../charts/gitops.ts';
 import type { ResolvedConfig } from '../config/resolve.ts';
 import { StepChart } from '../step-chart.ts';
-import { ANNOTATION_SYNC_WAVE, LABEL_MANAGED_BY, LABEL_PART_OF, LABEL_STEP, STEPS, TOOL, type StepDefinition } from '../steps.ts';
+import {
+  ANNOTATION_SYNC_WAVE,
+  LABEL_MANAGED_BY,
+  LABEL_PART_OF,
+  LABEL_STEP,
+  STEADY_ANNOTATIONS,
+  STEPS,
+  TOOL,
+  type StepDefinition,
+} from '../steps.ts';
 import { fileNameOf } from './file-name.ts';
 import { hostFiles } from './host-files.ts';
 import { renderPlan } from './plan.ts';
@@ -55,7 +64,8 @@ export function buildSteps(app: App, config: ResolvedConfig): StepChart[] {
   const charts: StepChart[] = [];
   for (const step of STEPS) {
     const entry = STEP_BUILDERS[step.dir];
-    if (!entry) {
+    // After the migration only the steps that stay (Cilium) are generated.
+    if (!entry || (config.phase === 'steady' && !step.steady)) {
       continue;
     }
     const chart = new StepChart(app, step);
@@ -80,22 +90,30 @@ function addMissing(target: Record<string, string>, values: Record<string, strin
   return { ...values, ...target };
 }
 
-function decorate(json: ObjectJson, step: StepDefinition | undefined): ObjectJson {
+function decorate(json: ObjectJson, step: StepDefinition | undefined, steady: boolean): ObjectJson {
   const labels = addMissing(json.metadata.labels ?? {}, {
     [LABEL_MANAGED_BY]: TOOL,
     [LABEL_PART_OF]: TOOL,
     ...(step ? { [LABEL_STEP]: step.dir } : {}),
   });
-  const annotations = step ? { ...json.metadata.annotations, [ANNOTATION_SYNC_WAVE]: String(step.wave) } : json.metadata.annotations;
+  const annotations = step
+    ? { ...json.metadata.annotations, [ANNOTATION_SYNC_WAVE]: String(step.wave), ...(steady ? STEADY_ANNOTATIONS : {}) }
+    : json.metadata.annotations;
   return { ...json, metadata: { ...json.metadata, labels, ...(annotations ? { annotations } : {}) } };
 }
 
 /** Writes every object of a chart under `dir`, refusing two objects for one file. */
-export function renderChart(chart: Chart, dir: string, step: StepDefinition | undefined, files: Map<string, string>): RenderedObject[] {
+export function renderChart(
+  chart: Chart,
+  dir: string,
+  step: StepDefinition | undefined,
+  files: Map<string, string>,
+  steady = false,
+): RenderedObject[] {
   const objects: RenderedObject[] = [];
   const owners = new Map<string, string>();
   for (const obj of chart.node.findAll().filter((c): c is ApiObject => c instanceof ApiObject)) {
-    const json = decorate(obj.toJson() as ObjectJson, step);
+    const json = decorate(obj.toJson() as ObjectJson, step, steady);
     const path = `${dir}/${fileNameOf(obj)}.yaml`;
     const owner = owners.get(path);
     if (owner !== undefined || files.has(path)) {
@@ -133,7 +151,7 @@ export function render(config: ResolvedConfig, warnings: readonly string[] = [])
   const rendered: RenderedStep[] = [];
   for (const chart of stepCharts) {
     const dir = `manifests/${chart.step.dir}`;
-    const objects = renderChart(chart, dir, chart.step, files);
+    const objects = renderChart(chart, dir, chart.step, files, config.phase === 'steady');
     files.set(`${dir}/kustomization.yaml`, kustomization(objects.map((o) => baseName(o.path))));
     rendered.push({ step: chart.step, objects, notes: STEP_BUILDERS[chart.step.dir]!.plan?.(config) ?? [] });
   }
