@@ -56,6 +56,12 @@ describe('000-preflight', () => {
       'get /nodes - k3s-server-3',
       'get apiextensions.k8s.io/customresourcedefinitions - installations.operator.tigera.io',
       'get apps/daemonsets kube-system calico-node',
+      'get apps/deployments kube-system hcloud-cloud-controller-manager',
+      'list crd.projectcalico.org/globalnetworkpolicies - *',
+      'list crd.projectcalico.org/hostendpoints - *',
+      'list crd.projectcalico.org/networkpolicies - *',
+      'list crd.projectcalico.org/networksets - *',
+      'list k3s.cattle.io/etcdsnapshotfiles - *',
     ]);
   });
 
@@ -74,6 +80,10 @@ describe('000-preflight', () => {
       skipNodes: [],
       podCIDR: '10.42.0.0/16',
       serviceCIDR: '10.43.0.0/16',
+      profile: 'hetzner-cloud',
+      cloudController: { namespace: 'kube-system', name: 'hcloud-cloud-controller-manager' },
+      snapshot: { maxAgeSeconds: 86400, acknowledged: false },
+      policies: { acknowledged: false },
     });
     expect(pod.containers[0].command).toEqual(['node', '/etc/cilium-cutover/preflight.mjs', '/etc/cilium-cutover/preflight.json']);
   });

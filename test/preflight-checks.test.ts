@@ -4,8 +4,13 @@ import { parse } from 'yaml';
 import {
   agentNote,
   checkCalico,
+  checkCloudController,
+  checkHetznerNode,
   checkNode,
   checkNotOperatorManaged,
+  checkPolicies,
+  checkSnapshot,
+  cidrWithin,
   imageTag,
   type PreflightSpec,
 } from '../lib/incluster/preflight-checks.ts';
@@ -26,6 +31,9 @@ const spec: PreflightSpec = {
   skipNodes: [],
   podCIDR: '10.42.0.0/16',
   serviceCIDR: '10.43.0.0/16',
+  profile: 'generic',
+  snapshot: { maxAgeSeconds: 86400, acknowledged: false },
+  policies: { acknowledged: false },
 };
 const want = (name: string) => spec.nodes.find((n) => n.name === name)!;
 const lines = (results: ReturnType<typeof checkNode>) => results.map(formatResult);
@@ -173,5 +181,85 @@ describe('agentNote', () => {
       'INFO k3s-flags agents: k3s-agent-1 take the server flags only when restarted; restart every agent after the servers',
     ]);
     expect(agentNote({ ...spec, nodes: spec.nodes.filter((n) => n.role === 'server') })).toEqual([]);
+  });
+});
+
+describe('backups and acknowledgements', () => {
+  const now = new Date('2026-11-25T12:00:00Z');
+  const snap = (name: string, time: string, readyToUse = true) => ({
+    metadata: { name },
+    spec: { snapshotName: name },
+    status: { creationTime: time, readyToUse },
+  });
+
+  it('passes a snapshot younger than the limit, fails an older one or none, unless acknowledged', () => {
+    const recent = [
+      snap('old', '2026-11-20T12:00:00Z'),
+      snap('new', '2026-11-25T09:00:00Z'),
+      snap('broken', '2026-11-25T11:59:00Z', false),
+    ];
+    expect(formatResult(checkSnapshot(spec, true, recent, now))).toBe('PASS snapshot etcd: new is 3.0h old');
+    expect(formatResult(checkSnapshot(spec, true, [snap('old', '2026-11-20T12:00:00Z')], now))).toBe(
+      'FAIL snapshot etcd: newest snapshot old is 120.0h old, more than safety.maxSnapshotAge; take one on a server with `k3s etcd-snapshot save`, or set safety.acknowledgeNoSnapshot',
+    );
+    expect(checkSnapshot(spec, true, [], now).outcome).toBe('FAIL');
+    expect(checkSnapshot({ ...spec, snapshot: { maxAgeSeconds: 86400, acknowledged: true } }, true, undefined, now).outcome).toBe('PASS');
+  });
+
+  it('needs no snapshot once Calico is gone, so a re-sync after the migration passes', () => {
+    expect(formatResult(checkSnapshot(spec, false, undefined, now))).toBe(
+      'PASS snapshot etcd: Calico is already removed: nothing left to protect',
+    );
+  });
+
+  it('counts the Calico policies that would be destroyed and refuses them unless acknowledged', () => {
+    const lists = [
+      { kind: 'GlobalNetworkPolicyList', items: [{ metadata: { name: 'default.deny-public-ssh' } }] },
+      { kind: 'NetworkPolicyList', items: [{ metadata: { name: 'default.allow-web', namespace: 'shop' } }] },
+      undefined,
+      { kind: 'NetworkSetList', items: [] },
+    ];
+    expect(formatResult(checkPolicies(spec, lists))).toBe(
+      'FAIL calico-policies crd.projectcalico.org: 2 would be destroyed with the Calico CRDs: GlobalNetworkPolicy default.deny-public-ssh, NetworkPolicy shop/default.allow-web; recreate what you need as Kubernetes or Cilium policies, then set safety.acknowledgeDroppedPolicies',
+    );
+    expect(formatResult(checkPolicies({ ...spec, policies: { acknowledged: true } }, lists))).toMatch(
+      /^PASS calico-policies crd\.projectcalico\.org: 2 will be destroyed \(safety\.acknowledgeDroppedPolicies\): /,
+    );
+    expect(checkPolicies(spec, [undefined, undefined, undefined, undefined]).outcome).toBe('PASS');
+  });
+});
+
+describe('hetzner-cloud checks', () => {
+  const cloud = {
+    ...spec,
+    profile: 'hetzner-cloud',
+    cloudController: { namespace: 'kube-system', name: 'hcloud-cloud-controller-manager' },
+  };
+
+  it('requires an hcloud providerID and a podCIDR inside the pod CIDR', () => {
+    expect(formatResult(checkHetznerNode(cloud, 'k3s-server-1', nodes['migrated-server']))).toBe(
+      'PASS hcloud-node k3s-server-1: hcloud://41234567, podCIDR 10.42.0.0/24',
+    );
+    expect(formatResult(checkHetznerNode(cloud, 'k3s-server-2', nodes['calico-server-cli-flags']))).toBe(
+      'FAIL hcloud-node k3s-server-2: providerID is not set, expected hcloud://…: the hcloud cloud controller has not initialised this node; podCIDR is not set',
+    );
+    expect(
+      checkHetznerNode(cloud, 'x', { ...nodes['migrated-server'], spec: { providerID: 'hcloud://1', podCIDR: '10.244.1.0/24' } }).detail,
+    ).toBe('podCIDR 10.244.1.0/24 is outside cluster.podCIDR 10.42.0.0/16');
+    expect(cidrWithin('10.42.3.0/24', '10.42.0.0/16')).toBe(true);
+    expect(cidrWithin('10.0.0.0/8', '10.42.0.0/16')).toBe(false);
+  });
+
+  it('requires the cloud controller with networking, on the host network', () => {
+    const ccm = (hostNetwork: boolean, env: string[]) => ({
+      spec: { template: { spec: { hostNetwork, containers: [{ env: env.map((name) => ({ name })) }] } } },
+    });
+    expect(formatResult(checkCloudController(cloud, ccm(true, ['HCLOUD_TOKEN', 'HCLOUD_NETWORK'])))).toBe(
+      'PASS hcloud-ccm kube-system/hcloud-cloud-controller-manager: networking on, host network',
+    );
+    expect(checkCloudController(cloud, ccm(false, ['HCLOUD_TOKEN'])).detail).toBe(
+      'networking is off (no HCLOUD_NETWORK): it creates no routes for pod CIDRs; it does not run with hostNetwork: it stops working while the pod network is down',
+    );
+    expect(checkCloudController(cloud, undefined).outcome).toBe('FAIL');
   });
 });

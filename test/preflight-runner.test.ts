@@ -30,12 +30,26 @@ describe.skipIf(!HAVE_OPENSSL)('preflight script against a fake API server', () 
     skipNodes: [],
     podCIDR: '10.42.0.0/16',
     serviceCIDR: '10.43.0.0/16',
+    profile: 'generic',
+    snapshot: { maxAgeSeconds: 86400, acknowledged: false },
+    policies: { acknowledged: false },
   };
 
   it('passes a ready, reconfigured cluster and exits 0', async () => {
+    const halfAnHourAgo = new Date(Date.now() - 1800_000).toISOString();
     objects = {
       '/api/v1/nodes/k3s-server-1': nodes['migrated-server'],
       '/apis/apps/v1/namespaces/kube-system/daemonsets/calico-node': daemonSets['v3.27.0-crashing'],
+      '/apis/k3s.cattle.io/v1/etcdsnapshotfiles': {
+        kind: 'ETCDSnapshotFileList',
+        items: [
+          {
+            metadata: { name: 'local-on-demand-k3s-server-1' },
+            spec: { snapshotName: 'on-demand-k3s-server-1-1764000000' },
+            status: { creationTime: halfAnHourAgo, readyToUse: true },
+          },
+        ],
+      },
     };
     const result = await api.runScript('preflight-main', spec);
     expect(result).toEqual({
@@ -47,16 +61,22 @@ describe.skipIf(!HAVE_OPENSSL)('preflight script against a fake API server', () 
         'PASS k3s-cidrs k3s-server-1: cluster-cidr 10.42.0.0/16, service-cidr 10.43.0.0/16',
         'PASS calico-manifest installations.operator.tigera.io: absent: Calico is not managed by the tigera-operator',
         'PASS calico kube-system/calico-node: runs v3.27.0 (0/3 ready)',
+        'PASS snapshot etcd: on-demand-k3s-server-1-1764000000 is 30m old',
+        'PASS calico-policies crd.projectcalico.org: no Calico policies, host endpoints or network sets to lose',
         'preflight: all checks passed',
       ],
     });
-    expect(api.requests.at(-1)).toBe('GET /apis/apps/v1/namespaces/kube-system/daemonsets/calico-node');
+    expect(api.requests).toContain('GET /apis/apps/v1/namespaces/kube-system/daemonsets/calico-node');
   });
 
   it('fails with one line per failed check and exits 1', async () => {
     objects = {
       '/apis/apps/v1/namespaces/kube-system/daemonsets/calico-node': daemonSets['v3.26.1'],
       '/apis/apiextensions.k8s.io/v1/customresourcedefinitions/installations.operator.tigera.io': { kind: 'CustomResourceDefinition' },
+      '/apis/crd.projectcalico.org/v1/globalnetworkpolicies': {
+        kind: 'GlobalNetworkPolicyList',
+        items: [{ metadata: { name: 'default.deny-public-ssh' } }],
+      },
     };
     const result = await api.runScript('preflight-main', {
       ...spec,
@@ -68,7 +88,9 @@ describe.skipIf(!HAVE_OPENSSL)('preflight script against a fake API server', () 
       'FAIL node k3s-server-9: not found in the cluster; fix cluster.nodes (name as `kubectl get nodes` shows it)',
       "FAIL calico-manifest installations.operator.tigera.io: exists: Calico is managed by the tigera-operator, which this tool does not remove (other objects, finalizers); uninstall it with the operator's procedure first",
       'FAIL calico kube-system/calico-node: runs v3.26.1, config says v3.27.0; set calico.version to the installed release so the right objects are deleted',
-      'preflight: 4 check(s) failed; nothing was changed',
+      'FAIL snapshot etcd: no ETCDSnapshotFile API (k3s without embedded etcd?); take one on a server with `k3s etcd-snapshot save`, or set safety.acknowledgeNoSnapshot',
+      'FAIL calico-policies crd.projectcalico.org: 1 would be destroyed with the Calico CRDs: GlobalNetworkPolicy default.deny-public-ssh; recreate what you need as Kubernetes or Cilium policies, then set safety.acknowledgeDroppedPolicies',
+      'preflight: 6 check(s) failed; nothing was changed',
     ]);
   });
 

@@ -17,7 +17,18 @@ export interface PreflightSpec {
   /** `cluster.podCIDR` and `cluster.serviceCIDR`: must be what the servers run with. */
   readonly podCIDR: string;
   readonly serviceCIDR: string;
+  /** `hetzner-cloud` adds the cloud checks (providerID, pod CIDR routes, cloud controller). */
+  readonly profile: string;
+  /** The hcloud cloud-controller-manager Deployment (hetzner-cloud). */
+  readonly cloudController?: { readonly namespace: string; readonly name: string };
+  /** The newest etcd snapshot must be younger than this, unless acknowledged. */
+  readonly snapshot: { readonly maxAgeSeconds: number; readonly acknowledged: boolean };
+  /** Calico policies the deletion destroys: refused unless acknowledged. */
+  readonly policies: { readonly acknowledged: boolean };
 }
+
+/** The Calico resources that hold policy someone wrote (GlobalNetworkPolicy, NetworkPolicy, HostEndpoint, NetworkSet). */
+export const POLICY_RESOURCES = ['globalnetworkpolicies', 'networkpolicies', 'hostendpoints', 'networksets'] as const;
 
 /** k3s's defaults for the flags the preflight compares with the config. */
 export const K3S_DEFAULT_CIDRS = { 'cluster-cidr': '10.42.0.0/16', 'service-cidr': '10.43.0.0/16' } as const;
@@ -25,6 +36,7 @@ export const K3S_DEFAULT_CIDRS = { 'cluster-cidr': '10.42.0.0/16', 'service-cidr
 /** The parts of a Node the preflight reads. */
 export interface NodeObject {
   readonly metadata: { readonly name: string; readonly annotations?: Readonly<Record<string, string>> };
+  readonly spec?: { readonly providerID?: string; readonly podCIDR?: string };
   readonly status?: {
     readonly conditions?: readonly { readonly type: string; readonly status: string; readonly reason?: string }[];
     readonly addresses?: readonly { readonly type: string; readonly address: string }[];
@@ -121,6 +133,9 @@ export function checkNode(spec: PreflightSpec, want: PreflightSpec['nodes'][numb
   if (want.role === 'server') {
     results.push(...checkServerFlags(spec, subject, args), checkServerCidrs(spec, subject, args));
   }
+  if (spec.profile === 'hetzner-cloud') {
+    results.push(checkHetznerNode(spec, subject, node));
+  }
   return results;
 }
 
@@ -169,6 +184,163 @@ export function checkServerCidrs(spec: PreflightSpec, subject: string, args: K3s
     subject,
     detail: `cluster-cidr ${running['cluster-cidr']}, service-cidr ${running['service-cidr']}`,
   };
+}
+
+function ipNumber(ip: string): number {
+  return ip.split('.').reduce((a, p) => a * 256 + Number(p), 0);
+}
+
+/** True when the network `inner` lies inside `outer` (both CIDRs). */
+export function cidrWithin(inner: string, outer: string): boolean {
+  const [ib, ip] = inner.split('/');
+  const [ob, op] = outer.split('/');
+  const first = ipNumber(ib!);
+  const last = first + 2 ** (32 - Number(ip)) - 1;
+  const oFirst = ipNumber(ob!);
+  return Number(ip) >= Number(op) && first >= oFirst && last <= oFirst + 2 ** (32 - Number(op)) - 1;
+}
+
+/** hetzner-cloud: the node is a cloud server the cloud controller knows, with a pod CIDR it routes. */
+export function checkHetznerNode(spec: PreflightSpec, subject: string, node: NodeObject): CheckResult {
+  const problems: string[] = [];
+  const provider = node.spec?.providerID;
+  if (!provider?.startsWith('hcloud://')) {
+    problems.push(
+      `providerID is ${provider ? `"${provider}"` : 'not set'}, expected hcloud://…: the hcloud cloud controller has not initialised this node`,
+    );
+  }
+  const podCIDR = node.spec?.podCIDR;
+  if (!podCIDR || !/^\d+\.\d+\.\d+\.\d+\/\d+$/.test(podCIDR) || !cidrWithin(podCIDR, spec.podCIDR)) {
+    problems.push(`podCIDR ${podCIDR ?? 'is not set'}${podCIDR ? ` is outside cluster.podCIDR ${spec.podCIDR}` : ''}`);
+  }
+  return problems.length > 0
+    ? { outcome: 'FAIL', check: 'hcloud-node', subject, detail: problems.join('; ') }
+    : { outcome: 'PASS', check: 'hcloud-node', subject, detail: `${provider}, podCIDR ${podCIDR}` };
+}
+
+/** The parts of an ETCDSnapshotFile (k3s.cattle.io/v1) the preflight reads. */
+export interface SnapshotObject {
+  readonly metadata: { readonly name: string; readonly creationTimestamp?: string };
+  readonly spec?: { readonly snapshotName?: string; readonly nodeName?: string };
+  readonly status?: { readonly creationTime?: string; readonly readyToUse?: boolean };
+}
+
+const SNAPSHOT_HINT = 'take one on a server with `k3s etcd-snapshot save`, or set safety.acknowledgeNoSnapshot';
+
+/**
+ * A recent etcd snapshot exists before Calico is deleted (there is nothing left to protect once
+ * Calico is gone, so a re-sync after the migration passes).
+ */
+export function checkSnapshot(
+  spec: PreflightSpec,
+  calicoPresent: boolean,
+  snapshots: readonly SnapshotObject[] | undefined,
+  now: Date,
+): CheckResult {
+  const subject = 'etcd';
+  if (!calicoPresent) {
+    return { outcome: 'PASS', check: 'snapshot', subject, detail: 'Calico is already removed: nothing left to protect' };
+  }
+  const usable = (snapshots ?? []).filter((s) => s.status?.readyToUse !== false);
+  const times = usable
+    .map((s) => ({ s, t: Date.parse(s.status?.creationTime ?? s.metadata.creationTimestamp ?? '') }))
+    .filter((x) => !Number.isNaN(x.t));
+  const newest = times.sort((a, b) => b.t - a.t)[0];
+  const ack = spec.snapshot.acknowledged;
+  if (!newest) {
+    const why = snapshots === undefined ? 'no ETCDSnapshotFile API (k3s without embedded etcd?)' : 'no etcd snapshot in the cluster';
+    return ack
+      ? { outcome: 'PASS', check: 'snapshot', subject, detail: `${why}; going on without one (safety.acknowledgeNoSnapshot)` }
+      : { outcome: 'FAIL', check: 'snapshot', subject, detail: `${why}; ${SNAPSHOT_HINT}` };
+  }
+  const ageSeconds = Math.round((now.getTime() - newest.t) / 1000);
+  const name = newest.s.spec?.snapshotName ?? newest.s.metadata.name;
+  const age = ageSeconds < 3600 ? `${Math.round(ageSeconds / 60)}m` : `${(ageSeconds / 3600).toFixed(1)}h`;
+  if (ageSeconds <= spec.snapshot.maxAgeSeconds) {
+    return { outcome: 'PASS', check: 'snapshot', subject, detail: `${name} is ${age} old` };
+  }
+  return ack
+    ? {
+        outcome: 'PASS',
+        check: 'snapshot',
+        subject,
+        detail: `newest snapshot ${name} is ${age} old; going on (safety.acknowledgeNoSnapshot)`,
+      }
+    : {
+        outcome: 'FAIL',
+        check: 'snapshot',
+        subject,
+        detail: `newest snapshot ${name} is ${age} old, more than safety.maxSnapshotAge; ${SNAPSHOT_HINT}`,
+      };
+}
+
+interface NamedList {
+  readonly kind?: string;
+  readonly items?: readonly { readonly metadata: { readonly name: string; readonly namespace?: string } }[];
+}
+
+/** Calico policies that deleting the CRDs destroys: refused unless acknowledged; listed either way. */
+export function checkPolicies(spec: PreflightSpec, lists: readonly (NamedList | undefined)[]): CheckResult {
+  const subject = 'crd.projectcalico.org';
+  const found = lists.flatMap((l) =>
+    (l?.items ?? []).map(
+      (i) => `${(l?.kind ?? '').replace(/List$/, '')} ${i.metadata.namespace ? `${i.metadata.namespace}/` : ''}${i.metadata.name}`,
+    ),
+  );
+  if (found.length === 0) {
+    return { outcome: 'PASS', check: 'calico-policies', subject, detail: 'no Calico policies, host endpoints or network sets to lose' };
+  }
+  const shown = found.length > 20 ? `${found.slice(0, 20).join(', ')} and ${found.length - 20} more` : found.join(', ');
+  return spec.policies.acknowledged
+    ? {
+        outcome: 'PASS',
+        check: 'calico-policies',
+        subject,
+        detail: `${found.length} will be destroyed (safety.acknowledgeDroppedPolicies): ${shown}`,
+      }
+    : {
+        outcome: 'FAIL',
+        check: 'calico-policies',
+        subject,
+        detail: `${found.length} would be destroyed with the Calico CRDs: ${shown}; recreate what you need as Kubernetes or Cilium policies, then set safety.acknowledgeDroppedPolicies`,
+      };
+}
+
+/** The parts of the cloud controller Deployment the preflight reads. */
+export interface ControllerObject {
+  readonly spec?: {
+    readonly template?: {
+      readonly spec?: {
+        readonly hostNetwork?: boolean;
+        readonly containers?: readonly { readonly env?: readonly { readonly name: string }[] }[];
+      };
+    };
+  };
+}
+
+/** hetzner-cloud: the hcloud cloud controller routes pod CIDRs (networking on) and survives the outage (host network). */
+export function checkCloudController(spec: PreflightSpec, deployment: ControllerObject | undefined): CheckResult {
+  const cc = spec.cloudController!;
+  const subject = `${cc.namespace}/${cc.name}`;
+  if (!deployment) {
+    return {
+      outcome: 'FAIL',
+      check: 'hcloud-ccm',
+      subject,
+      detail: 'not found: without it no route to any pod CIDR exists in the Hetzner network; install it with networking enabled',
+    };
+  }
+  const pod = deployment.spec?.template?.spec;
+  const problems: string[] = [];
+  if (!pod?.containers?.some((c) => c.env?.some((e) => e.name === 'HCLOUD_NETWORK'))) {
+    problems.push('networking is off (no HCLOUD_NETWORK): it creates no routes for pod CIDRs');
+  }
+  if (pod?.hostNetwork !== true) {
+    problems.push('it does not run with hostNetwork: it stops working while the pod network is down');
+  }
+  return problems.length > 0
+    ? { outcome: 'FAIL', check: 'hcloud-ccm', subject, detail: problems.join('; ') }
+    : { outcome: 'PASS', check: 'hcloud-ccm', subject, detail: 'networking on, host network' };
 }
 
 /** The tag of an image reference (`repo:tag@digest` → `tag`), or undefined. */

@@ -4,15 +4,22 @@
  */
 import { readFileSync } from 'node:fs';
 import { apiClient } from './api-client.ts';
+import { objectPath } from './api-client.ts';
 import {
   agentNote,
   checkCalico,
+  checkCloudController,
   checkNode,
   checkNotOperatorManaged,
+  checkPolicies,
+  checkSnapshot,
+  POLICY_RESOURCES,
   TIGERA_OPERATOR_CRD,
+  type ControllerObject,
   type DaemonSetObject,
   type NodeObject,
   type PreflightSpec,
+  type SnapshotObject,
 } from './preflight-checks.ts';
 import { anyFailed, formatResult, type CheckResult } from './report.ts';
 
@@ -26,8 +33,21 @@ async function main(): Promise<number> {
     results.push(...checkNode(spec, node, live));
   }
   results.push(...agentNote(spec));
+  if (spec.cloudController) {
+    const cc = spec.cloudController;
+    results.push(
+      checkCloudController(spec, await api.get<ControllerObject>(objectPath('apps', 'v1', 'deployments', cc.namespace, cc.name))),
+    );
+  }
   results.push(checkNotOperatorManaged(await api.get(`/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${TIGERA_OPERATOR_CRD}`)));
-  results.push(checkCalico(spec, await api.get<DaemonSetObject>('/apis/apps/v1/namespaces/kube-system/daemonsets/calico-node')));
+  const calicoNode = await api.get<DaemonSetObject>('/apis/apps/v1/namespaces/kube-system/daemonsets/calico-node');
+  results.push(checkCalico(spec, calicoNode));
+  const snapshots = await api.get<{ items?: SnapshotObject[] }>(objectPath('k3s.cattle.io', 'v1', 'etcdsnapshotfiles', undefined));
+  results.push(checkSnapshot(spec, calicoNode !== undefined, snapshots?.items, new Date()));
+  const policies = await Promise.all(
+    POLICY_RESOURCES.map((r) => api.get<{ kind?: string; items?: [] }>(objectPath('crd.projectcalico.org', 'v1', r, undefined))),
+  );
+  results.push(checkPolicies(spec, policies));
   for (const r of results) {
     console.log(formatResult(r));
   }
