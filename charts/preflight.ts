@@ -4,8 +4,9 @@
 import * as k8s from 'cdk8s-plus-28/lib/imports/k8s.js';
 import { bundleInCluster } from '../lib/bundle.ts';
 import type { ResolvedConfig } from '../lib/config/resolve.ts';
-import { FILES_DIR, CutoverJob } from '../lib/cutover-job.ts';
+import { CutoverJob, FILES_DIR } from '../lib/cutover-job.ts';
 import { JobFiles } from '../lib/job-files.ts';
+import type { NodePreflightSpec } from '../lib/incluster/node-checks.ts';
 import { POLICY_RESOURCES, TIGERA_OPERATOR_CRD, type PreflightSpec } from '../lib/incluster/preflight-checks.ts';
 import { ScopedServiceAccount, type AccessRule } from '../lib/scoped-service-account.ts';
 import type { StepChart } from '../lib/step-chart.ts';
@@ -38,6 +39,7 @@ export function preflightSpec(config: ResolvedConfig): PreflightSpec {
 export function buildPreflight(chart: StepChart, config: ResolvedConfig): void {
   const namespace = config.run.namespace;
   const spec = preflightSpec(config);
+  buildNodePreflight(chart, config);
   new k8s.KubeNamespace(chart, 'Namespace', {
     metadata: {
       name: namespace,
@@ -94,4 +96,57 @@ export function buildPreflight(chart: StepChart, config: ResolvedConfig): void {
     command: ['node', `${FILES_DIR}/preflight.mjs`, `${FILES_DIR}/preflight.json`],
     files,
   });
+}
+
+/** Host directories the node preflight looks for the cleanup's tools in (read-only). */
+const HOST_BIN_DIRS = ['/usr/sbin', '/sbin', '/usr/bin', '/bin'];
+
+/**
+ * One Job per node that checks what only the node sees (kube-proxy still answering, the host's
+ * tools, on hetzner-cloud the route to other nodes' pods) and pulls the Cilium images onto it ahead
+ * of the outage: a host-network pod needs no CNI to pull.
+ */
+export function buildNodePreflight(chart: StepChart, config: ResolvedConfig): void {
+  const namespace = config.run.namespace;
+  const cloud = config.cluster.profile === 'hetzner-cloud';
+  const spec: NodePreflightSpec = {
+    kubeProxyReplacement: config.cilium.kubeProxyReplacementEnabled,
+    profile: config.cluster.profile,
+    podCIDR: config.cluster.podCIDR,
+    nodes: config.cluster.nodes.map((n) => ({ name: n.name, internalIP: n.internalIP })),
+  };
+  const files = new JobFiles(chart, 'NodeFiles', {
+    name: 'node-preflight',
+    namespace,
+    component: 'node-preflight',
+    files: { 'node-preflight.mjs': bundleInCluster('node-preflight-main'), 'node-preflight.json': `${JSON.stringify(spec, null, 2)}\n` },
+  });
+  // Only hetzner-cloud reads the API (the other nodes' podCIDRs).
+  const account = cloud
+    ? new ScopedServiceAccount(chart, 'NodeAccess', {
+        name: `${TOOL}-node-preflight`,
+        namespace,
+        rules: [{ apiGroup: '', resource: 'nodes', verbs: ['get'], names: config.cluster.nodes.map((n) => n.name) }],
+      })
+    : undefined;
+  for (const node of config.cluster.nodes.filter((n) => !config.run.skipNodes.includes(n.name))) {
+    new CutoverJob(chart, `Node-${node.name}`, {
+      name: `node-preflight-${node.name}`,
+      namespace,
+      component: 'node-preflight',
+      attempt: config.run.attempt,
+      image: config.images.node,
+      command: ['node', `${FILES_DIR}/node-preflight.mjs`, `${FILES_DIR}/node-preflight.json`],
+      files,
+      nodeName: node.name,
+      api: account ? { serviceAccountName: account.name, server: config.cluster.apiServer } : undefined,
+      fieldEnv: { NODE_NAME: 'spec.nodeName' },
+      readOnlyHostPaths: HOST_BIN_DIRS,
+      initContainers: [
+        // Pulls the images now; `--help` exits at once without touching anything.
+        { name: 'pull-cilium-agent', image: config.images.ciliumAgent, command: ['cilium-agent', '--help'] },
+        { name: 'pull-cilium-operator', image: config.images.ciliumOperator, command: ['cilium-operator-generic', '--help'] },
+      ],
+    });
+  }
 }

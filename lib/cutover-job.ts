@@ -68,6 +68,17 @@ export interface CutoverJobProps {
    */
   readonly fieldEnv?: Readonly<Record<string, string>>;
   /**
+   * Host directories mounted read-only (under the same path below `/host`).
+   * @default - none
+   */
+  readonly readOnlyHostPaths?: readonly string[];
+  /**
+   * Containers run before the main one, for example to pull an image onto the node ahead of time.
+   * They get the same resources and security context as the main container.
+   * @default - none
+   */
+  readonly initContainers?: readonly { readonly name: string; readonly image: PinnedImage; readonly command: readonly string[] }[];
+  /**
    * Node to run on.
    * @default - any node the scheduler picks
    * @see https://kubernetes.io/docs/concepts/scheduling-eviction/assign-pod-node/#nodename
@@ -147,6 +158,7 @@ export class CutoverJob extends Construct {
       );
     }
     const labels = { [LABEL_COMPONENT]: props.component };
+    const hostPaths = (props.readOnlyHostPaths ?? []).map((path) => ({ path, name: `host${path.replace(/\//g, '-')}` }));
     const env: k8s.EnvVar[] = [
       ...Object.entries(props.env ?? {})
         .sort(([a], [b]) => (a < b ? -1 : 1))
@@ -184,10 +196,24 @@ export class CutoverJob extends Construct {
               env: [...(props.api ? apiEnv(props.api) : []), ...env],
               resources: RESOURCES,
               securityContext: SECURITY[this.hostAccess],
-              volumeMounts: [{ name: 'files', mountPath: FILES_DIR, readOnly: true }],
+              volumeMounts: [
+                { name: 'files', mountPath: FILES_DIR, readOnly: true },
+                ...hostPaths.map((h) => ({ name: h.name, mountPath: `/host${h.path}`, readOnly: true })),
+              ],
             },
           ],
-          volumes: [{ name: 'files', configMap: { name: props.files.configMapName, defaultMode: 0o444 } }],
+          initContainers: props.initContainers?.map((c) => ({
+            name: c.name,
+            image: imageRef(c.image),
+            imagePullPolicy: 'IfNotPresent',
+            command: [...c.command],
+            resources: RESOURCES,
+            securityContext: SECURITY[this.hostAccess],
+          })),
+          volumes: [
+            { name: 'files', configMap: { name: props.files.configMapName, defaultMode: 0o444 } },
+            ...hostPaths.map((h) => ({ name: h.name, hostPath: { path: h.path, type: 'Directory' } })),
+          ],
         },
       },
     };

@@ -110,3 +110,54 @@ describe('900-complete', () => {
     });
   });
 });
+
+describe('000-preflight per node', () => {
+  const rendered = renderExample();
+  const nodeJobs = [...rendered.files].filter(([p]) => /^manifests\/000-preflight\/job-node-preflight-/.test(p)).map(([, t]) => parse(t));
+
+  it('runs one host-network Job per configured node, tolerating every taint, with read-only host binaries', () => {
+    expect(nodeJobs.map((j) => j.spec.template.spec.nodeName)).toEqual(['k3s-server-1', 'k3s-server-2', 'k3s-server-3']);
+    for (const job of nodeJobs) {
+      const pod = job.spec.template.spec;
+      expect(pod.hostNetwork).toBe(true);
+      expect(pod.hostPID).toBeUndefined();
+      expect(pod.tolerations).toEqual([{ operator: 'Exists' }]);
+      expect(pod.containers[0].securityContext.privileged).toBeUndefined();
+      expect(
+        pod.containers[0].volumeMounts
+          .filter((m: { mountPath: string }) => m.mountPath.startsWith('/host'))
+          .every((m: { readOnly: boolean }) => m.readOnly),
+      ).toBe(true);
+      expect(
+        pod.volumes.filter((v: { hostPath?: unknown }) => v.hostPath).map((v: { hostPath: { path: string } }) => v.hostPath.path),
+      ).toEqual(['/usr/sbin', '/sbin', '/usr/bin', '/bin']);
+    }
+  });
+
+  it('pulls the Cilium agent and operator images onto every node before the outage', () => {
+    for (const job of nodeJobs) {
+      expect(job.spec.template.spec.initContainers.map((c: { image: string }) => c.image)).toEqual([
+        'quay.io/cilium/cilium:v1.19.6@sha256:0df5b2750b64c49843aba1d649e9eaf61467cb0645ad3171db6f6962c095ac92',
+        'quay.io/cilium/operator-generic:v1.19.6@sha256:0db4ca4e06969d8904ee036617795d0e9c3228cf7b8d902ba74fc2bb98d2d665',
+      ]);
+    }
+  });
+
+  it('reads the API (other nodes\u2019 podCIDRs) only on hetzner-cloud', () => {
+    expect(nodeJobs[0].spec.template.spec.serviceAccountName).toBe('cilium-cutover-node-preflight');
+    const generic = [...renderExample((d) => (d.cluster.profile = 'generic')).files]
+      .filter(([p]) => /job-node-preflight-k3s-server-1/.test(p))
+      .map(([, t]) => parse(t))[0];
+    expect(generic.spec.template.spec.automountServiceAccountToken).toBe(false);
+  });
+
+  it('skips nodes in run.skipNodes', () => {
+    const skipped = [...renderExample((d) => (d.run.skipNodes = ['k3s-server-2'])).files.keys()].filter((p) =>
+      /job-node-preflight-/.test(p),
+    );
+    expect(skipped).toEqual([
+      'manifests/000-preflight/job-node-preflight-k3s-server-1.yaml',
+      'manifests/000-preflight/job-node-preflight-k3s-server-3.yaml',
+    ]);
+  });
+});

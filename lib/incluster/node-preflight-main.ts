@@ -1,0 +1,54 @@
+/**
+ * Entry point of the per-node preflight Jobs (host network, read-only host binaries under /host).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { apiClient, objectPath } from './api-client.ts';
+import { HOST_TOOLS, judgeKubeProxyPort, judgePodRoute, judgeTools, parseRoutes, type NodePreflightSpec } from './node-checks.ts';
+import { anyFailed, formatResult, type CheckResult } from './report.ts';
+
+const HOST_BIN_DIRS = ['/host/usr/sbin', '/host/sbin', '/host/usr/bin', '/host/bin'];
+
+function answers(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port, timeout: 2000 });
+    socket.on('connect', () => (socket.destroy(), resolve(true)));
+    socket.on('timeout', () => (socket.destroy(), resolve(false)));
+    socket.on('error', () => resolve(false));
+  });
+}
+
+async function main(): Promise<number> {
+  const spec = JSON.parse(readFileSync(process.argv[2] ?? '/etc/cilium-cutover/node-preflight.json', 'utf8')) as NodePreflightSpec;
+  const self = process.env.NODE_NAME ?? 'unknown';
+  const results: CheckResult[] = [];
+  if (spec.kubeProxyReplacement) {
+    results.push(judgeKubeProxyPort(self, await answers(10256)));
+  }
+  const found = new Set(HOST_TOOLS.filter((t) => HOST_BIN_DIRS.some((d) => existsSync(`${d}/${t}`))));
+  results.push(judgeTools(self, found));
+  if (spec.profile === 'hetzner-cloud') {
+    const api = apiClient(process.env.KUBERNETES_SERVICE_HOST ?? '127.0.0.1', Number(process.env.KUBERNETES_SERVICE_PORT ?? '6444'));
+    let other: { name: string; internalIP: string; podCIDR: string } | undefined;
+    for (const n of spec.nodes.filter((x) => x.name !== self)) {
+      const node = await api.get<{ spec?: { podCIDR?: string } }>(objectPath('', 'v1', 'nodes', undefined, n.name));
+      if (node?.spec?.podCIDR) {
+        other = { ...n, podCIDR: node.spec.podCIDR };
+        break;
+      }
+    }
+    results.push(judgePodRoute(self, other, parseRoutes(readFileSync('/proc/net/route', 'utf8'))));
+  }
+  for (const r of results) {
+    console.log(formatResult(r));
+  }
+  return anyFailed(results) ? 1 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.log(`FAIL node-preflight: ${(err as Error).message}`);
+    process.exit(1);
+  },
+);
