@@ -3,6 +3,17 @@
  */
 import type { ResolvedConfig } from '../lib/config/resolve.ts';
 import type { StepChart } from '../lib/step-chart.ts';
+import {
+  calicoDeleteAbort,
+  ciliumAbort,
+  completeAbort,
+  kubeProxyCleanupAbort,
+  nodeCleanupAbort,
+  preflightAbort,
+  verifyChecksAbort,
+  verifyWorkloadsAbort,
+  type AbortGuide,
+} from './abort.ts';
 import { buildCalicoDelete, calicoDeletePlan } from './calico-delete.ts';
 import { buildCilium, ciliumPlan } from './cilium.ts';
 import { buildComplete } from './complete.ts';
@@ -27,16 +38,18 @@ export interface StepEntry {
   readonly build: StepBuilder;
   /** @default - no notes beyond the step summary and its objects */
   readonly plan?: StepPlan;
+  /** What PLAN.md says when the step fails: required, so no step goes without. */
+  readonly abort: (config: ResolvedConfig) => AbortGuide;
 }
 
 /** Step directory → entry. A step of lib/steps.ts without an entry is not generated. */
 export const STEP_BUILDERS: Readonly<Record<string, StepEntry>> = {
-  '000-preflight': { build: buildPreflight },
-  '100-calico-delete': { build: buildCalicoDelete, plan: calicoDeletePlan },
-  '110-node-cleanup': { build: buildNodeCleanup, plan: nodeCleanupPlan },
-  '200-cilium': { build: buildCilium, plan: ciliumPlan },
-  '210-kube-proxy-cleanup': { build: buildKubeProxyCleanup, plan: kubeProxyCleanupPlan },
-  '300-verify-workloads': { build: buildVerifyWorkloads },
-  '310-verify-checks': { build: buildVerifyChecks, plan: verifyChecksPlan },
-  '900-complete': { build: (chart, config, context) => buildComplete(chart, config, context.earlierSteps) },
+  '000-preflight': { build: buildPreflight, abort: preflightAbort },
+  '100-calico-delete': { build: buildCalicoDelete, plan: calicoDeletePlan, abort: calicoDeleteAbort },
+  '110-node-cleanup': { build: buildNodeCleanup, plan: nodeCleanupPlan, abort: nodeCleanupAbort },
+  '200-cilium': { build: buildCilium, plan: ciliumPlan, abort: ciliumAbort },
+  '210-kube-proxy-cleanup': { build: buildKubeProxyCleanup, plan: kubeProxyCleanupPlan, abort: kubeProxyCleanupAbort },
+  '300-verify-workloads': { build: buildVerifyWorkloads, abort: verifyWorkloadsAbort },
+  '310-verify-checks': { build: buildVerifyChecks, plan: verifyChecksPlan, abort: verifyChecksAbort },
+  '900-complete': { build: (chart, config, context) => buildComplete(chart, config, context.earlierSteps), abort: completeAbort },
 };

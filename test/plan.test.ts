@@ -44,3 +44,37 @@ describe('PLAN.md', () => {
     expect(plan).not.toContain('kubectl wait --for=condition=complete job -l cilium-cutover.io/step=900-complete');
   });
 });
+
+describe('PLAN.md abort guidance', () => {
+  for (const [name, edit] of [
+    ['the example', () => {}],
+    ['phase steady', (d: Record<string, any>) => (d.phase = 'steady')],
+    [
+      'without verification or kube-proxy cleanup',
+      (d: Record<string, any>) => ((d.verify.enabled = false), (d.cleanup = { kubeProxy: false })),
+    ],
+  ] as const) {
+    it(`has a failure section for every step in the output (${name}), and no other`, () => {
+      const rendered = renderExample(edit);
+      const plan = rendered.files.get('PLAN.md')!;
+      const sections = plan
+        .split('\n')
+        .filter((l) => /^### `[^`]+` failed$/.test(l))
+        .map((l) => l.match(/`([^`]+)`/)![1]);
+      expect(sections).toEqual(rendered.steps.map((s) => s.step.dir));
+      for (const dir of sections) {
+        const body = plan.slice(plan.indexOf(`### \`${dir}\` failed`)).split('\n### ')[0]!;
+        expect(body, dir).toContain('- **After it succeeds:** ');
+        expect(body, dir).toContain('- **How a failure shows:** ');
+        expect(body, dir).toContain('- **What to do:** ');
+      }
+    });
+  }
+
+  it('says how to keep access and how to remove Cilium without losing the host', () => {
+    const plan = renderExample().files.get('PLAN.md')!;
+    expect(plan).toContain('### Keeping API and SSH access');
+    expect(plan).toContain('**before any `k3s-killall.sh` or `k3s-uninstall.sh`**');
+    expect(plan).toContain('`ip link delete cilium_host; ip link delete cilium_net; ip link delete cilium_vxlan`');
+  });
+});

@@ -91,6 +91,42 @@ function workstation(config: ResolvedConfig, steps: readonly RenderedStep[]): st
   return lines.join('\n');
 }
 
+function abortSection(config: ResolvedConfig, steps: readonly RenderedStep[]): string[] {
+  const lines = [
+    '## If a step fails',
+    '',
+    'A failed step stops the sync (or the workstation loop) before the next one starts. Per step:',
+    '',
+  ];
+  for (const { step, abort } of steps) {
+    lines.push(
+      `### \`${step.dir}\` failed`,
+      '',
+      `- **After it succeeds:** ${abort.after}`,
+      `- **How a failure shows:** ${abort.failure}`,
+      `- **What to do:** ${abort.action}`,
+      '',
+    );
+  }
+  lines.push(
+    '### Keeping API and SSH access',
+    '',
+    '- SSH reaches the nodes over their own interfaces, which no step touches; keep a session open on one server during the outage.',
+    `- The API server does not need the pod network: point a kubeconfig at a server directly (its address, port 6443, or \`${config.cluster.apiServer.host}:${config.cluster.apiServer.port}\` from a node) rather than through a load balancer that runs in the cluster.`,
+    '- Never restart all k3s servers at once (etcd quorum); `host/k3s-rollout.sh` restarts them one at a time.',
+    '',
+    '### Removing Cilium',
+    '',
+    '1. Delete the Cilium objects: `kubectl delete -k dist/manifests/200-cilium` (in `phase: steady` they are protected from pruning, so only a deliberate delete removes them).',
+    "2. On every node, **before any `k3s-killall.sh` or `k3s-uninstall.sh`**, remove Cilium's host interfaces, or the host may lose connectivity when k3s stops:",
+    '   `ip link delete cilium_host; ip link delete cilium_net; ip link delete cilium_vxlan` (the last one exists only in tunnel mode).',
+    "3. Clean Cilium's remaining state on each node with `cilium-dbg post-uninstall-cleanup` from the agent image, or reboot the node, and remove `/etc/cni/net.d/05-cilium.conflist`.",
+    '4. Install the replacement CNI; pods get new addresses when they restart.',
+    '',
+  );
+  return lines;
+}
+
 function graduation(config: ResolvedConfig): string[] {
   if (config.phase === 'steady') {
     return [
@@ -160,6 +196,7 @@ export function renderPlan(config: ResolvedConfig, steps: readonly RenderedStep[
     '',
     workstation(config, steps),
     '',
+    ...abortSection(config, steps),
     ...graduation(config),
     '## Retrying a failed step',
     '',

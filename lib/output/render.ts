@@ -11,6 +11,7 @@
  * objects that map to one file. This module owns the layout and refuses collisions.
  */
 import { ApiObject, App, type Chart } from 'cdk8s';
+import type { AbortGuide } from '../../charts/abort.ts';
 import { STEP_BUILDERS } from '../../charts/index.ts';
 import { buildArgoCd, buildFlux } from '../../charts/gitops.ts';
 import type { ResolvedConfig } from '../config/resolve.ts';
@@ -45,6 +46,8 @@ export interface RenderedStep {
   readonly objects: readonly RenderedObject[];
   /** What PLAN.md says about the step besides its objects. */
   readonly notes: readonly string[];
+  /** What PLAN.md says about the step failing. */
+  readonly abort: AbortGuide;
 }
 
 export interface Rendered {
@@ -153,7 +156,8 @@ export function render(config: ResolvedConfig, warnings: readonly string[] = [])
     const dir = `manifests/${chart.step.dir}`;
     const objects = renderChart(chart, dir, chart.step, files, config.phase === 'steady');
     files.set(`${dir}/kustomization.yaml`, kustomization(objects.map((o) => baseName(o.path))));
-    rendered.push({ step: chart.step, objects, notes: STEP_BUILDERS[chart.step.dir]!.plan?.(config) ?? [] });
+    const entry = STEP_BUILDERS[chart.step.dir]!;
+    rendered.push({ step: chart.step, objects, notes: entry.plan?.(config) ?? [], abort: entry.abort(config) });
   }
   // The Kustomize root Argo CD builds; Flux applies the step directories one by one instead.
   files.set('manifests/kustomization.yaml', kustomization(steps.map((s) => s.dir)));
