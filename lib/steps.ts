@@ -3,6 +3,9 @@
  * entry here plus its chart builder in charts/index.ts.
  */
 
+/** The annotation on a step's kustomization.yaml that bounds how long `apply` waits for the step. */
+export const STEP_TIMEOUT_ANNOTATION = 'cilium-cutover.io/timeout';
+
 /** One ordered step of the migration. */
 export interface StepDefinition {
   /** Directory under `manifests/`, also the Flux Kustomization suffix: `<NNN>-<name>`. */

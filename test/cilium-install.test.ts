@@ -82,7 +82,8 @@ for (const fixture of fixtures) {
         // Same program (the shell scripts of the helper containers are written in our own words).
         expect(c.command[0], c.name).toBe(theirs.command[0]);
         expect(c.securityContext ?? null, c.name).toEqual(theirs.securityContext ?? null);
-        expect(c.resources ?? null, c.name).toEqual(theirs.resources ?? null);
+        // Same quantities; ours are always strings (`cpu: "1"` where the chart writes `cpu: 1`).
+        expect(c.resources ?? null, c.name).toEqual(quantitiesAsStrings(theirs.resources) ?? null);
       }
     });
 
@@ -241,3 +242,13 @@ describe('a one-setting change in dist/', () => {
     expect(parse(after.files.get('manifests/200-cilium/configmap-cilium-config.yaml')!).data.mtu).toBe('1400');
   });
 });
+
+/** A resources block with every quantity as a string, as server-side apply types them. */
+function quantitiesAsStrings(resources: Record<string, Record<string, unknown>> | undefined) {
+  return (
+    resources &&
+    Object.fromEntries(
+      Object.entries(resources).map(([k, v]) => [k, Object.fromEntries(Object.entries(v).map(([r, q]) => [r, String(q)]))]),
+    )
+  );
+}

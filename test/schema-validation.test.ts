@@ -36,3 +36,32 @@ describe('OpenAPI validation', () => {
     await expect(validateObject({ ...ks, spec: withoutSource })).rejects.toThrow(/sourceRef/);
   });
 });
+
+describe('resource quantities', () => {
+  // The OpenAPI models accept a number for a quantity, but server-side apply types quantities as
+  // strings and refuses `cpu: 1` on some API server versions; the output always quotes them.
+  it('every resource request and limit is written as a string', () => {
+    const rendered = renderExample();
+    const found: string[] = [];
+    for (const [path, text] of rendered.files) {
+      if (!isObjectFile(path)) {
+        continue;
+      }
+      const walk = (node: unknown, at: string): void => {
+        if (node && typeof node === 'object') {
+          for (const [key, value] of Object.entries(node)) {
+            if ((key === 'limits' || key === 'requests') && value && typeof value === 'object') {
+              for (const [resource, quantity] of Object.entries(value)) {
+                found.push(`${path} ${at}.${key}.${resource}`);
+                expect(typeof quantity, `${path} ${at}.${key}.${resource}`).toBe('string');
+              }
+            }
+            walk(value, `${at}.${key}`);
+          }
+        }
+      };
+      walk(parse(text), '');
+    }
+    expect(found.some((f) => f.includes('daemonset-cilium') && f.endsWith('limits.cpu'))).toBe(true);
+  });
+});

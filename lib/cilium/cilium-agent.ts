@@ -138,7 +138,7 @@ export class CiliumAgent extends Construct {
         command: ['/install-plugin.sh'],
         resources: {
           requests: { cpu: k8s.Quantity.fromString('100m'), memory: k8s.Quantity.fromString('10Mi') },
-          limits: pods.installCniLimits ? { cpu: k8s.Quantity.fromNumber(1), memory: k8s.Quantity.fromString('1Gi') } : undefined,
+          limits: pods.installCniLimits ? { cpu: k8s.Quantity.fromString('1'), memory: k8s.Quantity.fromString('1Gi') } : undefined,
         },
         volumeMounts: [{ name: 'cni-path', mountPath: '/host/opt/cni/bin' }],
         securityContext: { seLinuxOptions: SPC_T, capabilities: { drop: ['ALL'] } },

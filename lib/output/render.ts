@@ -22,6 +22,7 @@ import {
   LABEL_PART_OF,
   LABEL_STEP,
   STEADY_ANNOTATIONS,
+  STEP_TIMEOUT_ANNOTATION,
   STEPS,
   TOOL,
   type StepDefinition,
@@ -132,8 +133,13 @@ export function renderChart(
   return objects.sort((a, b) => (a.path < b.path ? -1 : 1));
 }
 
-function kustomization(resources: readonly string[]): string {
-  return HEADER + toYaml({ apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources });
+/**
+ * A kustomization.yaml listing `resources`. A step's own carries its name and wait timeout in
+ * `metadata` (kustomize reads and ignores it), so `apply` needs only the directory.
+ */
+function kustomization(resources: readonly string[], step?: StepDefinition): string {
+  const metadata = step ? { metadata: { name: step.dir, annotations: { [STEP_TIMEOUT_ANNOTATION]: step.timeout } } } : {};
+  return HEADER + toYaml({ apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', ...metadata, resources });
 }
 
 function baseName(path: string): string {
@@ -155,7 +161,13 @@ export function render(config: ResolvedConfig, warnings: readonly string[] = [])
   for (const chart of stepCharts) {
     const dir = `manifests/${chart.step.dir}`;
     const objects = renderChart(chart, dir, chart.step, files, config.phase === 'steady');
-    files.set(`${dir}/kustomization.yaml`, kustomization(objects.map((o) => baseName(o.path))));
+    files.set(
+      `${dir}/kustomization.yaml`,
+      kustomization(
+        objects.map((o) => baseName(o.path)),
+        chart.step,
+      ),
+    );
     const entry = STEP_BUILDERS[chart.step.dir]!;
     rendered.push({ step: chart.step, objects, notes: entry.plan?.(config) ?? [], abort: entry.abort(config) });
   }
