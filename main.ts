@@ -1,6 +1,20 @@
 /**
  * Entry point: `tsx main.ts <command>` (what `npm run synth` and the `cilium-cutover` bin run).
+ *
+ * During `apply` the first Ctrl-C asks it to stop at its next API call; a second one exits at once.
  */
 import { runCli } from './lib/cli.ts';
 
-process.exitCode = await runCli(process.argv.slice(2));
+const args = process.argv.slice(2);
+const interrupt = new AbortController();
+if (args[0] === 'apply') {
+  process.on('SIGINT', () => {
+    if (interrupt.signal.aborted) {
+      process.exit(130);
+    }
+    process.stderr.write('\nstopping after the current API call (Ctrl-C again to quit now)\n');
+    interrupt.abort();
+  });
+}
+
+process.exitCode = await runCli(args, { signal: interrupt.signal });

@@ -1,10 +1,14 @@
 /**
- * The command line: `synth`, `validate`, `--help`, `--version`.
+ * The command line: `synth`, `validate`, `apply`, `--help`, `--version`.
  *
  * Exit codes: 0 done, 2 bad input (config or options; one line on stderr, output untouched),
- * 1 an unexpected failure.
+ * 1 a failed step of `apply` (named) or an unexpected failure, 130 `apply` interrupted by Ctrl-C.
  */
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
+import { join } from 'node:path';
+import { kubeCluster, loadKubeConfig } from './apply/cluster.ts';
+import { parseDuration, readDist, selectSteps } from './apply/dist.ts';
+import { type Cluster, Interrupted, runApply, StepFailed } from './apply/run.ts';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { loadConfigFile, type LoadedConfig } from './config/load.ts';
@@ -22,12 +26,23 @@ export interface CliIo {
   readonly stdout: (line: string) => void;
   readonly stderr: (line: string) => void;
   readonly cwd: string;
+  /** A transient status line; only where stdout is a terminal. */
+  readonly status?: (text: string) => void;
+  /** Stops `apply` between API calls (Ctrl-C). */
+  readonly signal?: AbortSignal;
+  /** The cluster `apply` talks to; tests pass a fake, otherwise it comes from the kubeconfig. */
+  readonly cluster?: Cluster;
+  /** Poll interval of `apply`'s waits, in milliseconds. */
+  readonly pollMs?: number;
 }
 
+const tty = process.stdout.isTTY === true;
 const defaultIo: CliIo = {
-  stdout: (line) => process.stdout.write(`${line}\n`),
-  stderr: (line) => process.stderr.write(`${line}\n`),
+  // On a terminal a line first clears the status line it replaces.
+  stdout: (line) => process.stdout.write(`${tty ? '\r\x1b[K' : ''}${line}\n`),
+  stderr: (line) => process.stderr.write(`${tty ? '\r\x1b[K' : ''}${line}\n`),
   cwd: process.cwd(),
+  status: tty ? (text) => process.stdout.write(`\r\x1b[K${text.slice(0, (process.stdout.columns || 120) - 1)}`) : undefined,
 };
 
 function version(): string {
@@ -81,11 +96,57 @@ function program(io: CliIo): Command {
           `routing-mode ${c.routingMode}, kube-proxy-replacement ${c.kubeProxyReplacement}, native CIDR ${c.ipv4NativeRoutingCIDR}, MTU ${c.mtu ?? 'auto'}`,
       );
     });
+
+  cli
+    .command('apply')
+    .description(
+      'apply the synthesized steps to a cluster in order, waiting for each (Jobs complete, DaemonSets and Deployments ready); ' +
+        'for a cluster whose own Argo CD or Flux cannot run',
+    )
+    .option('-d, --dir <dir>', 'the synthesized output to apply', 'dist')
+    .option('--kubeconfig <file>', 'kubeconfig (default: $KUBECONFIG, then ~/.kube/config)')
+    .option('--context <name>', 'kubeconfig context (default: the current one)')
+    .option('--from <step>', 'first step to apply: directory (100-calico-delete) or number (100)')
+    .option('--to <step>', 'last step to apply')
+    .addOption(new Option('--dry-run <mode>', 'validate every object on the API server without changing anything').choices(['server']))
+    .option('--rerun', 'run Jobs again that completed in an earlier run')
+    .option('--timeout <duration>', "wait at most this long for each step (e.g. 30m); default: the step's own timeout")
+    .action(
+      async (opts: {
+        dir: string;
+        kubeconfig?: string;
+        context?: string;
+        from?: string;
+        to?: string;
+        dryRun?: string;
+        rerun?: boolean;
+        timeout?: string;
+      }) => {
+        const timeoutMs = opts.timeout === undefined ? undefined : parseDuration(opts.timeout);
+        if (timeoutMs === undefined && opts.timeout !== undefined) {
+          throw new InputError('--timeout', `"${opts.timeout}" is not a duration; write it like 30m or 1h`);
+        }
+        const steps = selectSteps(readDist(opts.dir.startsWith('/') ? opts.dir : join(io.cwd, opts.dir)), opts.from, opts.to);
+        const cluster = io.cluster ?? kubeCluster(loadKubeConfig(opts.kubeconfig, opts.context));
+        await runApply({
+          steps,
+          cluster,
+          output: { line: io.stdout, status: io.status },
+          dryRun: opts.dryRun === 'server',
+          rerun: opts.rerun,
+          timeoutMs,
+          signal: io.signal,
+          pollMs: io.pollMs,
+        });
+        io.stdout(`${opts.dryRun ? 'dry-run passed' : 'done'}: ${steps.map((s) => s.dir).join(', ')}`);
+      },
+    );
   return cli;
 }
 
 /** Runs the CLI; returns the exit code instead of exiting, so tests can call it. */
-export async function runCli(argv: readonly string[], io: CliIo = defaultIo): Promise<number> {
+export async function runCli(argv: readonly string[], overrides: Partial<CliIo> = {}): Promise<number> {
+  const io: CliIo = { ...defaultIo, ...overrides };
   try {
     await program(io).parseAsync([...argv], { from: 'user' });
     return 0;
@@ -97,6 +158,14 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo): Pr
     if (err instanceof InputError) {
       io.stderr(`error: ${err.message}`);
       return 2;
+    }
+    if (err instanceof StepFailed) {
+      io.stderr(`error: ${err.message}`);
+      return 1;
+    }
+    if (err instanceof Interrupted) {
+      io.stderr(err.message);
+      return 130;
     }
     io.stderr(`internal error: ${(err as Error).stack ?? String(err)}`);
     return 1;

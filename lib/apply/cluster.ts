@@ -1,0 +1,119 @@
+/**
+ * The Cluster that `apply` uses, on @kubernetes/client-node: server-side apply with the tool's
+ * field manager, against the API address in the kubeconfig (a server node's address works when
+ * the cluster's own Service network is down).
+ */
+import { ApiException, CoreV1Api, KubeConfig, KubernetesObjectApi, PatchStrategy } from '@kubernetes/client-node';
+import { existsSync } from 'node:fs';
+import { InputError } from '../input-error.ts';
+import { TOOL } from '../steps.ts';
+import type { ManifestObject } from './dist.ts';
+import type { LiveObject } from './readiness.ts';
+import type { Cluster } from './run.ts';
+
+/** The field manager of everything `apply` writes. */
+export const FIELD_MANAGER = TOOL;
+
+/** Loads the kubeconfig: the file given, else $KUBECONFIG or ~/.kube/config; then the context. */
+export function loadKubeConfig(file: string | undefined, context: string | undefined): KubeConfig {
+  const kc = new KubeConfig();
+  if (file !== undefined) {
+    if (!existsSync(file)) {
+      throw new InputError('--kubeconfig', `${file} does not exist; give the path of a kubeconfig file`);
+    }
+    kc.loadFromFile(file);
+  } else {
+    kc.loadFromDefault();
+  }
+  if (context !== undefined) {
+    if (!kc.getContextObject(context)) {
+      throw new InputError(
+        '--context',
+        `no context "${context}" in the kubeconfig; it has ${
+          kc
+            .getContexts()
+            .map((c) => c.name)
+            .join(', ') || 'none'
+        }`,
+      );
+    }
+    kc.setCurrentContext(context);
+  }
+  if (!kc.getCurrentCluster()) {
+    throw new InputError('--kubeconfig', 'no cluster in the kubeconfig; pass --kubeconfig with a file for the cluster to migrate');
+  }
+  return kc;
+}
+
+/** The API's own message for a failed request (`jobs.batch "x" is invalid: ...`). */
+function apiMessage(err: unknown): string {
+  if (err instanceof ApiException) {
+    const body = err.body as unknown;
+    let message: string | undefined;
+    try {
+      message = (typeof body === 'string' ? (JSON.parse(body) as { message?: string }) : (body as { message?: string }))?.message;
+    } catch {
+      message = typeof body === 'string' ? body : undefined;
+    }
+    return `HTTP ${err.code}: ${message ?? err.message}`;
+  }
+  return (err as Error).message;
+}
+
+function header(obj: ManifestObject): ManifestObject {
+  const { name, namespace } = obj.metadata;
+  return { apiVersion: obj.apiVersion, kind: obj.kind, metadata: namespace ? { name, namespace } : { name } };
+}
+
+export function kubeCluster(kc: KubeConfig): Cluster {
+  const objects = KubernetesObjectApi.makeApiClient(kc);
+  const core = kc.makeApiClient(CoreV1Api);
+  const wrap = async <T>(fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await fn();
+    } catch (err) {
+      throw new Error(apiMessage(err));
+    }
+  };
+  return {
+    apply: (obj, dryRun) =>
+      wrap(
+        async () =>
+          (await objects.patch(
+            obj as never,
+            undefined,
+            dryRun ? 'All' : undefined,
+            FIELD_MANAGER,
+            false,
+            PatchStrategy.ServerSideApply,
+          )) as unknown as LiveObject,
+      ),
+    read: async (obj) => {
+      try {
+        return (await objects.read(header(obj) as never)) as unknown as LiveObject;
+      } catch (err) {
+        if (err instanceof ApiException && err.code === 404) {
+          return undefined;
+        }
+        throw new Error(apiMessage(err));
+      }
+    },
+    remove: (obj) =>
+      wrap(async () => {
+        await objects.delete(header(obj) as never, undefined, undefined, undefined, undefined, 'Background');
+      }),
+    jobLogs: (job, lines) =>
+      wrap(async () => {
+        const namespace = job.metadata.namespace ?? 'default';
+        const pods = await core.listNamespacedPod({ namespace, labelSelector: `job-name=${job.metadata.name}` });
+        const newest = [...pods.items]
+          .sort((a, b) => (a.metadata?.creationTimestamp?.getTime() ?? 0) - (b.metadata?.creationTimestamp?.getTime() ?? 0))
+          .pop();
+        if (!newest?.metadata?.name) {
+          return ['(the Job has no pods left)'];
+        }
+        const log = await core.readNamespacedPodLog({ name: newest.metadata.name, namespace, tailLines: lines });
+        return [`pod ${newest.metadata.name}:`, ...log.trimEnd().split('\n')];
+      }),
+  };
+}
