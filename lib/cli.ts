@@ -6,9 +6,8 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { join } from 'node:path';
-import { kubeCluster, loadKubeConfig } from './apply/cluster.ts';
 import { parseDuration, readDist, selectSteps } from './apply/dist.ts';
-import { type Cluster, Interrupted, runApply, StepFailed } from './apply/run.ts';
+import { type Cluster, Interrupted, releaseOwnership, runApply, StepFailed } from './apply/run.ts';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { loadConfigFile, type LoadedConfig } from './config/load.ts';
@@ -111,6 +110,7 @@ function program(io: CliIo): Command {
     .addOption(new Option('--dry-run <mode>', 'validate every object on the API server without changing anything').choices(['server']))
     .option('--rerun', 'run Jobs again that completed in an earlier run')
     .option('--timeout <duration>', "wait at most this long for each step (e.g. 30m); default: the step's own timeout")
+    .option('--release', "after Argo CD or Flux has synced the same files server-side: give up this tool's field ownership to them")
     .action(
       async (opts: {
         dir: string;
@@ -121,13 +121,24 @@ function program(io: CliIo): Command {
         dryRun?: string;
         rerun?: boolean;
         timeout?: string;
+        release?: boolean;
       }) => {
+        if (opts.release && opts.dryRun) {
+          throw new InputError('--release', 'cannot be combined with --dry-run; run it alone once the GitOps engine has synced');
+        }
         const timeoutMs = opts.timeout === undefined ? undefined : parseDuration(opts.timeout);
         if (timeoutMs === undefined && opts.timeout !== undefined) {
           throw new InputError('--timeout', `"${opts.timeout}" is not a duration; write it like 30m or 1h`);
         }
         const steps = selectSteps(readDist(opts.dir.startsWith('/') ? opts.dir : join(io.cwd, opts.dir)), opts.from, opts.to);
+        // The Kubernetes client loads only here: synth and validate stay offline and fast.
+        const { FIELD_MANAGER, kubeCluster, loadKubeConfig } = await import('./apply/cluster.ts');
         const cluster = io.cluster ?? kubeCluster(loadKubeConfig(opts.kubeconfig, opts.context));
+        if (opts.release) {
+          const kept = await releaseOwnership(steps, cluster, { line: io.stdout }, FIELD_MANAGER);
+          io.stdout(kept.length === 0 ? 'released every object' : `released; ${kept.length} object(s) kept, listed above`);
+          return;
+        }
         await runApply({
           steps,
           cluster,

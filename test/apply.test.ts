@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readDist, parseDuration, selectSteps, type ManifestObject } from '../lib/apply/dist.ts';
 import { daemonSetReadiness, deploymentReadiness, jobReadiness, type LiveObject } from '../lib/apply/readiness.ts';
-import { type Cluster, Interrupted, runApply, StepFailed } from '../lib/apply/run.ts';
+import { type Cluster, Interrupted, releaseOwnership, runApply, StepFailed } from '../lib/apply/run.ts';
 import { runCli } from '../lib/cli.ts';
 import { InputError } from '../lib/input-error.ts';
 import { writeOutput } from '../lib/output/writer.ts';
@@ -324,6 +324,51 @@ describe('runApply', () => {
   });
 });
 
+describe('releasing ownership to a GitOps engine', () => {
+  it('releases objects another server-side apply manager co-owns, keeps the others, skips what the tool does not own', async () => {
+    const step = selectSteps(steps, '300', '300')[0]!;
+    const [first, second, third] = step.objects;
+    const managers: Record<string, { manager: string; operation: string }[]> = {
+      [first!.metadata.name]: [
+        { manager: 'cilium-cutover', operation: 'Apply' },
+        { manager: 'kustomize-controller', operation: 'Apply' },
+      ],
+      [second!.metadata.name]: [
+        { manager: 'cilium-cutover', operation: 'Apply' },
+        { manager: 'kube-controller-manager', operation: 'Update' },
+      ],
+      [third!.metadata.name]: [{ manager: 'kustomize-controller', operation: 'Apply' }],
+    };
+    const sent: ManifestObject[] = [];
+    const cluster: Cluster = {
+      apply: async (obj) => {
+        sent.push(obj);
+        return { kind: obj.kind };
+      },
+      read: async (obj) => ({ kind: obj.kind, metadata: { managedFields: managers[obj.metadata.name] ?? [] } }),
+      remove: async () => undefined,
+      jobLogs: async () => [],
+    };
+    const { lines, output } = collect();
+    const kept = await releaseOwnership([{ ...step, objects: [first!, second!, third!] }], cluster, output, 'cilium-cutover');
+    // Only the co-owned object gets the empty apply: no spec, no labels, nothing but its name.
+    expect(sent).toEqual([
+      {
+        apiVersion: first!.apiVersion,
+        kind: first!.kind,
+        metadata: first!.metadata.namespace
+          ? { name: first!.metadata.name, namespace: first!.metadata.namespace }
+          : { name: first!.metadata.name },
+      },
+    ]);
+    expect(lines[0]).toMatch(/ released to kustomize-controller$/);
+    // An Update by a controller is not a co-owner of the applied fields.
+    expect(kept).toHaveLength(1);
+    expect(lines[1]).toMatch(/ kept: no other server-side apply manager co-owns it yet/);
+    expect(lines).toHaveLength(2);
+  });
+});
+
 describe('cilium-cutover apply', () => {
   async function cli(args: string[], cluster: Cluster, signal?: AbortSignal) {
     const stdout: string[] = [];
@@ -361,6 +406,10 @@ describe('cilium-cutover apply', () => {
       [['--from', '999'], /^error: --from: no step "999"; the steps are /],
       [['--dir', '/nonexistent'], /^error: --dir: \/nonexistent\/manifests\/kustomization.yaml does not exist/],
       [['--dry-run=client'], /--dry-run/],
+      [
+        ['--release', '--dry-run=server'],
+        'error: --release: cannot be combined with --dry-run; run it alone once the GitOps engine has synced',
+      ],
     ] as const) {
       const result = await cli([...args], new FakeCluster());
       expect(result.code, args.join(' ')).toBe(2);

@@ -34,14 +34,21 @@ describe('PLAN.md', () => {
     );
   });
 
-  it('gives the workstation commands for every step, waiting for Jobs', () => {
+  it('gives the workstation commands: apply, and a kubectl fallback that waits for every Job and rollout', () => {
+    expect(plan).toContain('npx cilium-cutover apply --dir dist --kubeconfig <kubeconfig pointing at a server node>');
     for (const { step } of rendered.steps) {
-      expect(plan).toContain(`kubectl apply -k dist/manifests/${step.dir}`);
+      expect(plan).toContain(`kubectl apply --server-side --field-manager=cilium-cutover -k dist/manifests/${step.dir}\n`);
     }
-    expect(plan).toContain(
-      'kubectl wait --for=condition=complete job -l cilium-cutover.io/step=110-node-cleanup -n cilium-cutover --timeout=15m',
-    );
-    expect(plan).not.toContain('kubectl wait --for=condition=complete job -l cilium-cutover.io/step=900-complete');
+    // The verification Jobs run in their own namespace: the wait covers all namespaces.
+    expect(plan).toContain('kubectl wait --for=condition=complete job -A -l cilium-cutover.io/step=310-verify-checks --timeout=15m');
+    expect(plan).not.toContain('cilium-cutover.io/step=900-complete');
+    expect(plan).toContain('kubectl rollout status daemonset/cilium -n kube-system --timeout=20m');
+    expect(plan).toContain('kubectl rollout status deployment/echo -n cilium-cutover-verify --timeout=10m');
+    // Each wait follows its own step's apply.
+    const ciliumApply = plan.indexOf('-k dist/manifests/200-cilium');
+    const rollout = plan.indexOf('kubectl rollout status daemonset/cilium');
+    expect(rollout).toBeGreaterThan(ciliumApply);
+    expect(rollout).toBeLessThan(plan.indexOf('-k dist/manifests/210-kube-proxy-cleanup'));
   });
 });
 

@@ -21,7 +21,10 @@ interface Condition {
 /** A live object as the API returns it (only the fields read here). */
 export interface LiveObject {
   readonly kind: string;
-  readonly metadata?: { readonly generation?: number };
+  readonly metadata?: {
+    readonly generation?: number;
+    readonly managedFields?: readonly { readonly manager?: string; readonly operation?: string }[];
+  };
   readonly spec?: { readonly replicas?: number; readonly completions?: number };
   readonly status?: {
     readonly observedGeneration?: number;

@@ -77,14 +77,26 @@ function stepSection(index: number, { step, objects, notes }: RenderedStep): str
   return lines.join('\n');
 }
 
-function workstation(config: ResolvedConfig, steps: readonly RenderedStep[]): string {
-  const lines = ['```sh'];
+function workstation(steps: readonly RenderedStep[]): string {
+  const first = steps[0]?.step.dir ?? '';
+  const lines = [
+    '```sh',
+    '# every step in order, each awaited (Jobs complete, DaemonSets and Deployments ready); resumes after a failure',
+    'npx cilium-cutover apply --dir dist --kubeconfig <kubeconfig pointing at a server node>',
+    `# or one step at a time: --from ${first.split('-')[0]} --to ${first.split('-')[0]}; first a check: --dry-run=server`,
+    '```',
+    '',
+    'Without Node.js, the same with kubectl (no resume: delete a failed Job before applying its step again):',
+    '',
+    '```sh',
+  ];
   for (const { step, objects } of steps) {
-    lines.push(`kubectl apply -k dist/manifests/${step.dir}`);
+    lines.push(`kubectl apply --server-side --field-manager=cilium-cutover -k dist/manifests/${step.dir}`);
     if (objects.some((o) => o.kind === 'Job')) {
-      lines.push(
-        `kubectl wait --for=condition=complete job -l ${LABEL_STEP}=${step.dir} -n ${config.run.namespace} --timeout=${step.timeout}`,
-      );
+      lines.push(`kubectl wait --for=condition=complete job -A -l ${LABEL_STEP}=${step.dir} --timeout=${step.timeout}`);
+    }
+    for (const o of objects.filter((o) => o.kind === 'DaemonSet' || o.kind === 'Deployment')) {
+      lines.push(`kubectl rollout status ${o.kind.toLowerCase()}/${o.name} -n ${o.namespace} --timeout=${step.timeout}`);
     }
   }
   lines.push('```');
@@ -192,9 +204,9 @@ export function renderPlan(config: ResolvedConfig, steps: readonly RenderedStep[
     '- **Argo CD** (running outside this cluster, or with host networking): apply `argocd/`, then sync the',
     '  Application; it applies the waves in order.',
     '- **Flux** (with host networking while the pod network is down): apply `flux/`.',
-    '- **From a workstation** when no GitOps controller can run, step by step:',
+    '- **From a workstation** when no GitOps controller can run:',
     '',
-    workstation(config, steps),
+    workstation(steps),
     '',
     ...abortSection(config, steps),
     ...graduation(config),

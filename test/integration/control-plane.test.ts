@@ -1,0 +1,411 @@
+/**
+ * Against a real kube-apiserver (scripts/control-plane/, or any disposable cluster): the output
+ * applies with a server-side dry-run, a broken object is refused by name, and every generated
+ * ServiceAccount can do what its rules say and nothing else (SubjectAccessReview).
+ *
+ * It runs when CILIUM_CUTOVER_TEST_KUBECONFIG names a kubeconfig, and prints one SKIP line
+ * otherwise. It creates namespaces, RBAC objects and CRDs for real: use a throwaway cluster.
+ */
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
+import { type CliIo, runCli } from '../../lib/cli.ts';
+import { writeOutput } from '../../lib/output/writer.ts';
+import { isObjectFile, renderExample } from '../helpers.ts';
+
+const kubeconfig = process.env.CILIUM_CUTOVER_TEST_KUBECONFIG;
+if (!kubeconfig) {
+  console.log(
+    'SKIP integration: no test control plane; start one with scripts/control-plane/start.sh and set CILIUM_CUTOVER_TEST_KUBECONFIG',
+  );
+}
+
+// Parsed YAML.
+type Any = any;
+
+function kubectl(args: string[], input?: string) {
+  const result = spawnSync('kubectl', ['--kubeconfig', kubeconfig!, ...args], { input, encoding: 'utf8', timeout: 60_000 });
+  return { code: result.status, out: result.stdout, err: result.stderr };
+}
+
+const rendered = renderExample();
+const out = join(mkdtempSync(join(tmpdir(), 'cilium-cutover-it-')), 'dist');
+writeOutput(out, rendered.files);
+const objects: Any[] = [...rendered.files].filter(([p]) => p.startsWith('manifests/') && isObjectFile(p)).map(([, t]) => parse(t));
+
+/**
+ * Fields this API level does not know (server-side apply refuses them by name), with the version
+ * that added them. A copy of the output without them is what the dry-run checks; each removal is
+ * printed, so nothing is skipped silently.
+ */
+const NEWER_FIELDS: Record<string, string> = { appArmorProfile: 'Kubernetes 1.30' };
+
+function stripNewerFields(dist: string): string {
+  const copy = join(mkdtempSync(join(tmpdir(), 'cilium-cutover-it-')), 'dist');
+  cpSync(dist, copy, { recursive: true });
+  const removed: string[] = [];
+  const strip = (node: Any, at: string): void => {
+    if (node && typeof node === 'object') {
+      for (const key of Object.keys(node)) {
+        if (key in NEWER_FIELDS) {
+          removed.push(`${at}.${key} (${NEWER_FIELDS[key]})`);
+          delete node[key];
+        } else {
+          strip(node[key], `${at}.${key}`);
+        }
+      }
+    }
+  };
+  for (const [path] of rendered.files) {
+    if (path.startsWith('manifests/') && isObjectFile(path)) {
+      const obj = parse(readFileSync(join(copy, path), 'utf8'));
+      const before = removed.length;
+      strip(obj, `${obj.kind}/${obj.metadata.name}`);
+      if (removed.length > before) {
+        writeFileSync(join(copy, path), stringify(obj));
+      }
+    }
+  }
+  if (removed.length > 0) {
+    console.log(`not checked on this API server (newer than it): ${removed.join(', ')}`);
+  }
+  return copy;
+}
+
+/** Runs `cilium-cutover apply` on a directory against the test cluster. */
+async function apply(args: string[], dir: string, overrides: Partial<CliIo> = {}) {
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  const code = await runCli(['apply', '--dir', dir, '--kubeconfig', kubeconfig!, ...args], {
+    stdout: (l) => stdout.push(l),
+    stderr: (l) => stderr.push(l),
+    cwd: process.cwd(),
+    status: undefined,
+    pollMs: 200,
+    ...overrides,
+  });
+  return { code, stdout, stderr };
+}
+
+/** The CRDs the GitOps objects need, with schemas that keep every field (the server does not validate them further). */
+function permissiveCrd(group: string, kind: string, plural: string, version: string): Any {
+  return {
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
+    metadata: { name: `${plural}.${group}` },
+    spec: {
+      group,
+      scope: 'Namespaced',
+      names: { kind, plural, singular: kind.toLowerCase(), listKind: `${kind}List` },
+      versions: [
+        {
+          name: version,
+          served: true,
+          storage: true,
+          schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } },
+        },
+      ],
+    },
+  };
+}
+
+describe.skipIf(!kubeconfig)('against a real API server', () => {
+  beforeAll(() => {
+    // Namespaces and RBAC for real: the dry-run of namespaced objects needs the namespaces, and
+    // the access reviews need the roles.
+    const real = objects.filter((o) =>
+      ['Namespace', 'ServiceAccount', 'Role', 'ClusterRole', 'RoleBinding', 'ClusterRoleBinding'].includes(o.kind),
+    );
+    const ns = ['kube-system', 'argocd', 'flux-system'].map((name) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } }));
+    const crds = [
+      permissiveCrd('argoproj.io', 'Application', 'applications', 'v1alpha1'),
+      permissiveCrd('source.toolkit.fluxcd.io', 'GitRepository', 'gitrepositories', 'v1'),
+      permissiveCrd('kustomize.toolkit.fluxcd.io', 'Kustomization', 'kustomizations', 'v1'),
+    ];
+    const setup = [...ns, ...crds, ...real.filter((o) => o.kind === 'Namespace'), ...real.filter((o) => o.kind !== 'Namespace')];
+    const applied = kubectl(
+      ['apply', '--server-side', '--field-manager=cilium-cutover-test', '-f', '-'],
+      setup.map((o) => stringify(o)).join('---\n'),
+    );
+    expect(applied.err).toBe('');
+    expect(applied.code).toBe(0);
+    kubectl(['wait', '--for=condition=Established', '--timeout=60s', ...crds.map((c) => `crd/${c.metadata.name}`)]);
+  });
+
+  it('every step of the example applies with `apply --dry-run=server`', async () => {
+    const kinds = new Set(kubectl(['api-resources', '--no-headers', '-o', 'name']).out.split('\n'));
+    const unsupported = objects.filter(
+      (o) => !kinds.has(`${o.kind.toLowerCase()}s`) && ![...kinds].some((k) => k.startsWith(`${o.kind.toLowerCase()}s.`)),
+    );
+    // Objects whose API this server lacks would be listed here; the example has none on 1.20.
+    expect(unsupported.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([]);
+    const result = await apply(['--dry-run=server'], stripNewerFields(out));
+    expect(result.stderr).toEqual([]);
+    expect(result.code).toBe(0);
+    expect(result.stdout.filter((l) => l.endsWith('accepted (dry-run)'))).toHaveLength(objects.length);
+  });
+
+  it('a broken object fails the dry-run, and the error names it', async () => {
+    const copy = stripNewerFields(out);
+    const path = join(copy, 'manifests', '100-calico-delete', 'job-calico-delete.yaml');
+    const job = parse(readFileSync(path, 'utf8'));
+    writeFileSync(path, stringify({ ...job, spec: { ...job.spec, backoffLimit: 'six' } }));
+    const result = await apply(['--dry-run=server'], copy);
+    expect(result.code).toBe(1);
+    expect(result.stderr.join('\n')).toContain(`step 100-calico-delete failed: applying job/cilium-cutover/${job.metadata.name}`);
+    expect(result.stderr.join('\n')).toContain('backoffLimit');
+  });
+
+  it('the GitOps objects apply with a server-side dry-run', () => {
+    for (const dir of ['argocd', 'flux']) {
+      const files = [...rendered.files].filter(([p]) => p.startsWith(`${dir}/`) && isObjectFile(p)).map(([, t]) => t);
+      const result = kubectl(['apply', '--server-side', '--dry-run=server', '-f', '-'], files.join('---\n'));
+      expect(result.err, dir).toBe('');
+      expect(result.code, dir).toBe(0);
+    }
+  });
+
+  describe('every generated ServiceAccount can do what its rules say, and nothing else', () => {
+    const accounts = objects.filter((o) => o.kind === 'ServiceAccount');
+    /** A SubjectAccessReview for the ServiceAccount: `resource` is `plural[.group][/subresource]`. */
+    const can = (sa: Any, verb: string, resource: string, namespace: string | undefined, name?: string): string => {
+      const [plural, subresource] = resource.split('/');
+      const dot = plural!.indexOf('.');
+      const review = {
+        apiVersion: 'authorization.k8s.io/v1',
+        kind: 'SubjectAccessReview',
+        spec: {
+          user: `system:serviceaccount:${sa.metadata.namespace}:${sa.metadata.name}`,
+          groups: ['system:serviceaccounts', `system:serviceaccounts:${sa.metadata.namespace}`, 'system:authenticated'],
+          resourceAttributes: {
+            verb,
+            group: dot === -1 ? '' : plural!.slice(dot + 1),
+            resource: dot === -1 ? plural : plural!.slice(0, dot),
+            ...(subresource ? { subresource } : {}),
+            ...(name ? { name } : {}),
+            ...(namespace ? { namespace } : {}),
+          },
+        },
+      };
+      const result = kubectl(['create', '-o', 'jsonpath={.status.allowed}', '-f', '-'], JSON.stringify(review));
+      expect(result.err).toBe('');
+      return result.out.trim() === 'true' ? 'yes' : 'no';
+    };
+
+    for (const sa of accounts) {
+      it(`${sa.metadata.namespace}/${sa.metadata.name}`, () => {
+        const bindings = objects.filter(
+          (o) =>
+            (o.kind === 'RoleBinding' || o.kind === 'ClusterRoleBinding') &&
+            o.subjects.some((s: Any) => s.name === sa.metadata.name && s.namespace === sa.metadata.namespace),
+        );
+        expect(bindings.length).toBeGreaterThan(0);
+        let checked = 0;
+        for (const binding of bindings) {
+          const role = objects.find(
+            (o) =>
+              o.kind === binding.roleRef.kind &&
+              o.metadata.name === binding.roleRef.name &&
+              (binding.kind === 'ClusterRoleBinding' || o.metadata.namespace === binding.metadata.namespace),
+          );
+          const namespace = binding.kind === 'RoleBinding' ? binding.metadata.namespace : undefined;
+          for (const rule of role.rules) {
+            const [plural, subresource] = rule.resources[0].split('/');
+            const resource = `${plural}${rule.apiGroups[0] ? `.${rule.apiGroups[0]}` : ''}${subresource ? `/${subresource}` : ''}`;
+            const name = rule.resourceNames?.[0];
+            const what = `${rule.verbs[0]} ${resource}${name ? ` ${name}` : ''}${namespace ? ` in ${namespace}` : ''}`;
+            expect(can(sa, rule.verbs[0], resource, namespace, name), `allowed: ${what}`).toBe('yes');
+            if (name) {
+              expect(can(sa, rule.verbs[0], resource, namespace, `not-${name}`), `denied: ${what} for another name`).toBe('no');
+            }
+            if (namespace) {
+              expect(can(sa, rule.verbs[0], resource, 'another-namespace', name), `denied: ${what} in another namespace`).toBe('no');
+            }
+            checked++;
+          }
+        }
+        expect(can(sa, 'deletecollection', 'secrets', sa.metadata.namespace), 'denied: secrets').toBe('no');
+        expect(can(sa, 'create', 'clusterrolebindings.rbac.authorization.k8s.io', undefined), 'denied: granting itself more').toBe('no');
+        expect(checked).toBeGreaterThan(0);
+      });
+    }
+
+    it('the Calico deletion account can delete calico-node but no other DaemonSet', () => {
+      const sa = accounts.find((a) => a.metadata.name === 'cilium-cutover-calico-delete');
+      expect(can(sa, 'delete', 'daemonsets.apps', 'kube-system', 'calico-node')).toBe('yes');
+      expect(can(sa, 'delete', 'daemonsets.apps', 'kube-system', 'cilium')).toBe('no');
+      expect(
+        can(sa, 'delete', 'customresourcedefinitions.apiextensions.k8s.io', undefined, 'bgpconfigurations.crd.projectcalico.org'),
+      ).toBe('yes');
+      expect(can(sa, 'delete', 'customresourcedefinitions.apiextensions.k8s.io', undefined, 'ciliumnodes.cilium.io')).toBe('no');
+    });
+  });
+});
+
+/**
+ * Stands in for the kubelets: Job pods succeed (or fail, for the Jobs named in `failing`), other
+ * pods become Running and Ready, so the controllers report Jobs complete and rollouts available.
+ */
+function fakeKubelets(failing: () => readonly string[]) {
+  const kc = new KubeConfig();
+  kc.loadFromFile(kubeconfig!);
+  const core = kc.makeApiClient(CoreV1Api);
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const pods = await core.listPodForAllNamespaces();
+      for (const pod of pods.items) {
+        const { name, namespace, labels } = pod.metadata!;
+        const job = labels?.['job-name'];
+        if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed' || pod.status?.phase === 'Running') {
+          continue;
+        }
+        const phase = job ? (failing().some((f) => job.startsWith(f)) ? 'Failed' : 'Succeeded') : 'Running';
+        const ready = { type: 'Ready', status: phase === 'Running' ? 'True' : 'False', lastTransitionTime: new Date(Date.now() - 60_000) };
+        await core
+          .replaceNamespacedPodStatus({ name: name!, namespace: namespace!, body: { ...pod, status: { phase, conditions: [ready] } } })
+          .catch(() => undefined); // Deleted or changed meanwhile: the next pass sees it again.
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await loop;
+    },
+  };
+}
+
+describe.skipIf(!kubeconfig)('apply against a real API server', () => {
+  const dir = kubeconfig ? stripNewerFields(out) : '';
+  const nodes = ['k3s-server-1', 'k3s-server-2', 'k3s-server-3'];
+  const stepLines = (lines: string[]) => lines.filter((l) => /^step \d+\/\d+: /.test(l)).map((l) => l.split(' ')[2]);
+
+  beforeAll(() => {
+    // Node objects, so node-pinned Job pods are not collected as orphans and the DaemonSet has
+    // somewhere to run.
+    const created = kubectl(
+      ['apply', '-f', '-'],
+      nodes
+        .map((name) =>
+          stringify({
+            apiVersion: 'v1',
+            kind: 'Node',
+            metadata: { name, labels: { 'kubernetes.io/os': 'linux', 'kubernetes.io/hostname': name } },
+          }),
+        )
+        .join('---\n'),
+    );
+    expect(created.err).toBe('');
+    // Jobs of an earlier run against the same cluster would be skipped as complete.
+    kubectl(['delete', 'jobs', '--all-namespaces', '-l', 'app.kubernetes.io/part-of=cilium-cutover', '--wait=true']);
+  });
+
+  it('stops at a failed Job, names it, and does not start the next step', async () => {
+    const kubelets = fakeKubelets(() => ['calico-delete-']);
+    const result = await apply([], dir);
+    await kubelets.stop();
+    expect(result.code).toBe(1);
+    expect(stepLines(result.stdout)).toEqual(['000-preflight', '100-calico-delete']);
+    const calicoJob = objects.find((o) => o.kind === 'Job' && o.metadata.name.startsWith('calico-delete-'));
+    expect(result.stderr.join('\n')).toMatch(
+      new RegExp(`step 100-calico-delete failed: job/cilium-cutover/${calicoJob.metadata.name} BackoffLimitExceeded`),
+    );
+    // The preflight Jobs were reported while waiting, then complete.
+    const preflight = objects.find((o) => o.kind === 'Job' && o.metadata.name.startsWith('preflight-'));
+    const lines = result.stdout.filter((l) => l.includes(`job/cilium-cutover/${preflight.metadata.name} `));
+    expect(lines[0]).toContain('applied');
+    expect(lines.some((l) => l.includes('waiting:'))).toBe(true);
+    expect(lines.at(-1)).toContain('done: complete');
+    // Nothing of the next step exists.
+    const cleanupJob = objects.find((o) => o.kind === 'Job' && o.metadata.name.startsWith('cleanup-node-'));
+    expect(kubectl(['get', 'job', '-n', 'cilium-cutover', cleanupJob.metadata.name]).code).not.toBe(0);
+  }, 120_000);
+
+  it('resumes: completed Jobs are not run again, the failed one is, and every later step is applied in order', async () => {
+    const kubelets = fakeKubelets(() => []);
+    const result = await apply([], dir);
+    await kubelets.stop();
+    expect(result.stderr).toEqual([]);
+    expect(result.code).toBe(0);
+    expect(stepLines(result.stdout)).toEqual(rendered.steps.map((s) => s.step.dir));
+    const preflightJobs = objects.filter((o) => o.kind === 'Job' && o.metadata.labels['cilium-cutover.io/step'] === '000-preflight');
+    for (const job of preflightJobs) {
+      expect(result.stdout).toContain(
+        `[000-preflight] job/cilium-cutover/${job.metadata.name} completed in an earlier run; not run again (--rerun runs it again)`,
+      );
+    }
+    expect(result.stdout.join('\n')).toMatch(
+      /\[100-calico-delete\] job\/cilium-cutover\/calico-delete-\w+ failed in an earlier run; deleting it to run it again/,
+    );
+    // Each step is done before the next one starts.
+    const starts = result.stdout.flatMap((l, i) => (/^step \d+\/\d+: /.test(l) ? [i] : []));
+    const dones = result.stdout.flatMap((l, i) => (/^\[[\w-]+\] done in /.test(l) ? [i] : []));
+    for (let i = 1; i < starts.length; i++) {
+      expect(dones.some((d) => d > starts[i - 1]! && d < starts[i]!)).toBe(true);
+    }
+    expect(result.stdout.join('\n')).toMatch(/daemonset\/kube-system\/cilium done: 3\/3 available/);
+    expect(result.stdout.join('\n')).toMatch(/deployment\/kube-system\/cilium-operator done: 2\/2 available/);
+  }, 180_000);
+
+  it("--from/--to with --rerun runs one step's completed Jobs again", async () => {
+    const kubelets = fakeKubelets(() => []);
+    const result = await apply(['--from', '310', '--to', '310-verify-checks', '--rerun'], dir);
+    await kubelets.stop();
+    expect(result.code).toBe(0);
+    expect(stepLines(result.stdout)).toEqual(['310-verify-checks']);
+    const jobs = objects.filter((o) => o.kind === 'Job' && o.metadata.labels['cilium-cutover.io/step'] === '310-verify-checks');
+    for (const job of jobs) {
+      expect(result.stdout).toContain(
+        `[310-verify-checks] job/${job.metadata.namespace}/${job.metadata.name} completed in an earlier run; deleting it to run it again`,
+      );
+    }
+  }, 120_000);
+});
+
+describe.skipIf(!kubeconfig)('handing over to a GitOps engine after apply', () => {
+  const dir = kubeconfig ? stripNewerFields(out) : '';
+  const status = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'cilium-cutover-status');
+  const liveData = () => JSON.parse(kubectl(['get', 'configmap', '-n', 'kube-system', 'cilium-cutover-status', '-o', 'json']).out).data;
+  /** Flux's kustomize-controller applying a version of the object server-side. */
+  const engineApplies = (obj: Any) => {
+    const result = kubectl(['apply', '--server-side', '--field-manager=kustomize-controller', '-f', '-'], JSON.stringify(obj));
+    expect(result.err).toBe('');
+  };
+
+  it('a field removed from Git stays while cilium-cutover co-owns it, and goes after --release', async () => {
+    expect((await apply(['--from', '900', '--to', '900'], dir)).code).toBe(0);
+    engineApplies(status);
+    const { 'routing-mode': _removed, ...rest } = status.data;
+    engineApplies({ ...status, data: rest });
+    // The engine dropped the key, but the tool still owns it: it stays.
+    expect(liveData()['routing-mode']).toBe('native');
+
+    const released = await apply(['--release', '--from', '900', '--to', '900'], dir);
+    expect(released.code).toBe(0);
+    expect(released.stdout).toContain('[900-complete] configmap/kube-system/cilium-cutover-status released to kustomize-controller');
+    expect(liveData()['routing-mode']).toBeUndefined();
+    expect(liveData()).toEqual(rest);
+  });
+
+  it('an object no engine co-owns yet is kept and listed, unchanged', { timeout: 120_000 }, async () => {
+    const kubelets = fakeKubelets(() => []);
+    expect((await apply(['--from', '300', '--to', '300'], dir)).code).toBe(0);
+    await kubelets.stop();
+    const service = () => kubectl(['get', 'service', '-n', 'cilium-cutover-verify', 'echo', '-o', 'jsonpath={.spec.ports}']).out;
+    const before = service();
+    expect(before).toContain('8080');
+    const released = await apply(['--release', '--from', '300', '--to', '300'], dir);
+    expect(released.code).toBe(0);
+    expect(released.stdout).toContain(
+      '[300-verify-workloads] service/cilium-cutover-verify/echo kept: no other server-side apply manager co-owns it yet (sync the GitOps engine first)',
+    );
+    expect(released.stdout.at(-1)).toMatch(/^released; \d+ object\(s\) kept, listed above$/);
+    expect(service()).toBe(before);
+  });
+});
