@@ -109,6 +109,7 @@ function program(io: CliIo): Command {
     .option('--to <step>', 'last step to apply')
     .addOption(new Option('--dry-run <mode>', 'validate every object on the API server without changing anything').choices(['server']))
     .option('--rerun', 'run Jobs again that completed in an earlier run')
+    .option('--force-conflicts', 'take over fields that another field manager (Argo CD, Flux) owns instead of stopping')
     .option('--timeout <duration>', "wait at most this long for each step (e.g. 30m); default: the step's own timeout")
     .option('--release', "after Argo CD or Flux has synced the same files server-side: give up this tool's field ownership to them")
     .action(
@@ -122,6 +123,7 @@ function program(io: CliIo): Command {
         rerun?: boolean;
         timeout?: string;
         release?: boolean;
+        forceConflicts?: boolean;
       }) => {
         if (opts.release && opts.dryRun) {
           throw new InputError('--release', 'cannot be combined with --dry-run; run it alone once the GitOps engine has synced');
@@ -145,6 +147,7 @@ function program(io: CliIo): Command {
           output: { line: io.stdout, status: io.status },
           dryRun: opts.dryRun === 'server',
           rerun: opts.rerun,
+          forceConflicts: opts.forceConflicts,
           timeoutMs,
           signal: io.signal,
           pollMs: io.pollMs,

@@ -76,7 +76,7 @@ export function kubeCluster(kc: KubeConfig): Cluster {
     }
   };
   return {
-    apply: (obj, dryRun) =>
+    apply: (obj, dryRun, force) =>
       wrap(
         async () =>
           (await objects.patch(
@@ -84,7 +84,7 @@ export function kubeCluster(kc: KubeConfig): Cluster {
             undefined,
             dryRun ? 'All' : undefined,
             FIELD_MANAGER,
-            false,
+            force === true,
             PatchStrategy.ServerSideApply,
           )) as unknown as LiveObject,
       ),

@@ -8,8 +8,11 @@ import { AWAITED_KINDS, type LiveObject, readiness } from './readiness.ts';
 
 /** What `apply` needs from a cluster. */
 export interface Cluster {
-  /** Server-side apply with the tool's field manager; returns the object as the server has it. */
-  apply(obj: ManifestObject, dryRun: boolean): Promise<LiveObject>;
+  /**
+   * Server-side apply with the tool's field manager; returns the object as the server has it.
+   * `force` takes over fields another manager owns instead of failing with a conflict.
+   */
+  apply(obj: ManifestObject, dryRun: boolean, force?: boolean): Promise<LiveObject>;
   /** The live object, or undefined when it does not exist. */
   read(obj: ManifestObject): Promise<LiveObject | undefined>;
   /** Deletes (dependents in the background); resolves once the delete is accepted. */
@@ -31,6 +34,8 @@ export interface ApplyOptions {
   readonly dryRun?: boolean;
   /** Run Jobs again that completed in an earlier run. */
   readonly rerun?: boolean;
+  /** Take over fields that another field manager (a GitOps engine) owns. */
+  readonly forceConflicts?: boolean;
   /** Overrides every step's own timeout. */
   readonly timeoutMs?: number;
   /** Ctrl-C: stops between API calls. */
@@ -116,7 +121,7 @@ export async function runApply(options: ApplyOptions): Promise<void> {
         }
       }
       checkpoint();
-      await call(() => cluster.apply(obj, options.dryRun ?? false), `applying ${ref}`, fail);
+      await call(() => cluster.apply(obj, options.dryRun ?? false, options.forceConflicts), `applying ${ref}`, fail);
       say(`${ref} ${options.dryRun ? 'accepted (dry-run)' : 'applied'}`);
       if (AWAITED_KINDS.has(obj.kind)) {
         awaited.push(obj);
@@ -199,7 +204,11 @@ async function call<T>(fn: () => Promise<T>, what: string, fail: (detail: string
   try {
     return await fn();
   } catch (err) {
-    return fail(`${what}: ${(err as Error).message}`);
+    const message = (err as Error).message;
+    const hint = message.startsWith('HTTP 409: Apply failed')
+      ? ' (another field manager, usually a GitOps engine, owns these fields now: let it apply the step, or pass --force-conflicts to take them back)'
+      : '';
+    return fail(`${what}: ${message}${hint}`);
   }
 }
 
