@@ -82,3 +82,20 @@ export function completeAbort(): AbortGuide {
     action: 'switch to `phase: steady` when you are ready (see below).',
   };
 }
+
+export function pauseAbort(config: ResolvedConfig): AbortGuide {
+  return {
+    after:
+      'the listed Argo CD Applications no longer sync automatically, the listed Flux objects are suspended, and the listed workloads run no pods; each remembers its previous state in a `cilium-cutover.io/paused-*` annotation.',
+    failure: `the Job is Failed; \`kubectl logs -n ${config.run.namespace} -l app.kubernetes.io/component=pause\` shows a FAILED line per object (a missing object changes nothing at all).`,
+    action: `${RETRY}; pausing again keeps the remembered values. To back out, apply \`800-resume\` (or sync it): it restores exactly what was remembered.`,
+  };
+}
+
+export function resumeAbort(config: ResolvedConfig): AbortGuide {
+  return {
+    after: 'every paused workload runs its remembered replicas again and the GitOps engines reconcile again.',
+    failure: `the Job is Failed; \`kubectl logs -n ${config.run.namespace} -l app.kubernetes.io/component=resume\` names the objects it could not restore.`,
+    action: `${RETRY}; objects already resumed are left as they are. By hand: set the replicas (or \`spec.suspend\`, or \`spec.syncPolicy.automated\`) from the object's \`cilium-cutover.io/paused-*\` annotation and remove the annotation.`,
+  };
+}

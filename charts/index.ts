@@ -9,7 +9,9 @@ import {
   completeAbort,
   kubeProxyCleanupAbort,
   nodeCleanupAbort,
+  pauseAbort,
   preflightAbort,
+  resumeAbort,
   verifyChecksAbort,
   verifyWorkloadsAbort,
   type AbortGuide,
@@ -17,6 +19,7 @@ import {
 import { buildCalicoDelete, calicoDeletePlan } from './calico-delete.ts';
 import { buildCilium, ciliumPlan } from './cilium.ts';
 import { buildComplete } from './complete.ts';
+import { buildPause, buildResume, pausePlan, resumePlan } from './maintenance.ts';
 import { buildKubeProxyCleanup, buildNodeCleanup, kubeProxyCleanupPlan, nodeCleanupPlan } from './node-cleanup.ts';
 import { buildPreflight } from './preflight.ts';
 import { buildVerifyChecks, buildVerifyWorkloads, verifyChecksPlan } from './verify.ts';
@@ -45,11 +48,13 @@ export interface StepEntry {
 /** Step directory → entry. A step of lib/steps.ts without an entry is not generated. */
 export const STEP_BUILDERS: Readonly<Record<string, StepEntry>> = {
   '000-preflight': { build: buildPreflight, abort: preflightAbort },
+  '050-pause': { build: buildPause, plan: pausePlan, abort: pauseAbort },
   '100-calico-delete': { build: buildCalicoDelete, plan: calicoDeletePlan, abort: calicoDeleteAbort },
   '110-node-cleanup': { build: buildNodeCleanup, plan: nodeCleanupPlan, abort: nodeCleanupAbort },
   '200-cilium': { build: buildCilium, plan: ciliumPlan, abort: ciliumAbort },
   '210-kube-proxy-cleanup': { build: buildKubeProxyCleanup, plan: kubeProxyCleanupPlan, abort: kubeProxyCleanupAbort },
   '300-verify-workloads': { build: buildVerifyWorkloads, abort: verifyWorkloadsAbort },
   '310-verify-checks': { build: buildVerifyChecks, plan: verifyChecksPlan, abort: verifyChecksAbort },
+  '800-resume': { build: buildResume, plan: resumePlan, abort: resumeAbort },
   '900-complete': { build: (chart, config, context) => buildComplete(chart, config, context.earlierSteps), abort: completeAbort },
 };

@@ -14,8 +14,8 @@ import { bundleInCluster } from '../lib/bundle.ts';
 const run = promisify(execFile);
 export const TOKEN = 'test-token';
 
-/** A request handler: return [status, body], or undefined for 404. */
-export type Handler = (method: string, url: string) => [number, unknown] | undefined;
+/** A request handler: return [status, body], or undefined for 404. `body` is the parsed request body, if any. */
+export type Handler = (method: string, url: string, body?: unknown) => [number, unknown] | undefined;
 
 export interface FakeApi {
   readonly requests: string[];
@@ -93,13 +93,19 @@ export async function startFakeApi(handler: Handler): Promise<FakeApi> {
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
   const server: Server = createServer({ key: readFileSync(tls.key), cert: readFileSync(tls.cert) }, (req, res) => {
-    requests.push(`${req.method} ${req.url}`);
-    const answer: [number, unknown] =
-      req.headers.authorization === `Bearer ${TOKEN}`
-        ? (api.handler(req.method!, req.url!) ?? [404, { kind: 'Status', code: 404 }])
-        : [401, { kind: 'Status', message: 'Unauthorized' }];
-    res.writeHead(answer[0], { 'content-type': 'application/json' });
-    res.end(JSON.stringify(answer[1]));
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      requests.push(`${req.method} ${req.url}`);
+      const text = Buffer.concat(chunks).toString('utf8');
+      const body = text === '' ? undefined : (JSON.parse(text) as unknown);
+      const answer: [number, unknown] =
+        req.headers.authorization === `Bearer ${TOKEN}`
+          ? (api.handler(req.method!, req.url!, body) ?? [404, { kind: 'Status', code: 404 }])
+          : [401, { kind: 'Status', message: 'Unauthorized' }];
+      res.writeHead(answer[0], { 'content-type': 'application/json' });
+      res.end(JSON.stringify(answer[1]));
+    });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;

@@ -9,6 +9,11 @@ describe('OpenAPI validation', () => {
     d.gitops.engine = 'both';
     d.gitops.argocd = { automated: true };
     d.verify.ingress = { host: 'echo.example.com' };
+    d.maintenance = {
+      workloads: [{ kind: 'StatefulSet', namespace: 'shop', name: 'db' }],
+      flux: [{ kind: 'HelmRelease', name: 'shop' }],
+      argocd: [{ name: 'shop' }],
+    };
   });
   const objects = [...rendered.files].filter(([p]) => isObjectFile(p)).map(([path, text]) => ({ path, obj: parse(text) }));
 

@@ -259,6 +259,51 @@ const verifySchema = z.strictObject({
     .describe('Ingress check settings. Without them the ingress check is skipped.'),
 });
 
+function objectName(what: string) {
+  return z.string({ error: (i) => `expected ${what}, got ${show(i.input)}` }).refine((s) => s.length <= 253 && DNS_SUBDOMAIN.test(s), {
+    error: (i) => `expected ${what}: lower-case letters, digits, '-' and '.', got ${show(i.input)}`,
+  });
+}
+
+function listOf<T extends z.ZodType>(item: T, what: string) {
+  return z.array(item, { error: (i) => `expected a list of ${what}, got ${show(i.input)}` }).default([]);
+}
+
+const maintenanceSchema = z.strictObject({
+  workloads: listOf(
+    z.strictObject({
+      kind: oneOf(['Deployment', 'StatefulSet']),
+      namespace: dnsLabel('a namespace'),
+      name: objectName('a Deployment or StatefulSet name'),
+    }),
+    'Deployments and StatefulSets',
+  ).describe(
+    'Scaled to zero in step 050-pause (the replicas are remembered in the annotation cilium-cutover.io/paused-replicas) and scaled back in 800-resume.',
+  ),
+  flux: listOf(
+    z.strictObject({
+      kind: oneOf(['Kustomization', 'HelmRelease']),
+      namespace: dnsLabel('a namespace').default('flux-system'),
+      name: objectName('a Kustomization or HelmRelease name'),
+    }),
+    'Flux objects',
+  ).describe(
+    'Flux Kustomizations and HelmReleases in this cluster, suspended in 050-pause and resumed in 800-resume (one suspended before stays suspended). List the ones that manage the paused workloads, or Flux scales them back up.',
+  ),
+  argocd: listOf(
+    z.strictObject({ namespace: dnsLabel('a namespace').default('argocd'), name: objectName('an Application name') }),
+    'Argo CD Applications',
+  ).describe(
+    "Argo CD Applications stored in this cluster whose automated sync is turned off in 050-pause and restored in 800-resume. List the ones that manage the paused workloads, or Argo CD's self-heal scales them back up.",
+  ),
+  remoteArgocd: listOf(
+    z.strictObject({ namespace: dnsLabel('a namespace').default('argocd'), name: objectName('an Application name') }),
+    'Argo CD Applications',
+  ).describe(
+    'Argo CD Applications stored in another cluster (a management Argo CD). A Job here cannot reach them: PLAN.md gives the kubectl commands to run against that cluster before 050-pause and after 800-resume.',
+  ),
+});
+
 const cleanupSchema = z.strictObject({
   dryRun: bool()
     .default(false)
@@ -354,6 +399,11 @@ export const configSchema = z
     gitops: gitopsSchema,
     cleanup: cleanupSchema.prefault({}),
     verify: verifySchema.prefault({}),
+    maintenance: maintenanceSchema
+      .prefault({})
+      .describe(
+        'The maintenance window: applications paused before Calico goes and resumed after the checks. Off while every list is empty.',
+      ),
     safety: safetySchema.prefault({}),
     images: imagesSchema.prefault({}),
     run: runSchema.prefault({}),

@@ -21,12 +21,14 @@ export interface ApiClient {
   get<T>(path: string): Promise<T | undefined>;
   /** Any request; returns the response whatever its status, throws only when no response came. */
   request(method: 'GET' | 'DELETE', path: string): Promise<ApiResponse>;
+  /** A JSON merge patch (RFC 7386: `null` removes a key); returns the response whatever its status. */
+  mergePatch(path: string, patch: unknown): Promise<ApiResponse>;
 }
 
 /** An ApiClient for `https://host:port`, retrying transport errors and 5xx a bounded number of times. */
 export function apiClient(host: string, port: number, attempts = 5, delayMs = 2000): ApiClient {
   const base = `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  const request = async (method: 'GET' | 'DELETE', path: string): Promise<ApiResponse> => {
+  const request = async (method: 'GET' | 'DELETE' | 'PATCH', path: string, patch?: unknown): Promise<ApiResponse> => {
     let last: ApiResponse | undefined;
     let lastError = '';
     for (let attempt = 1; attempt <= attempts; attempt++) {
@@ -35,7 +37,12 @@ export function apiClient(host: string, port: number, attempts = 5, delayMs = 20
         const token = readFileSync(process.env.KUBERNETES_TOKEN_FILE ?? TOKEN_FILE, 'utf8').trim();
         const response = await fetch(`${base}${path}`, {
           method,
-          headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
+          headers: {
+            authorization: `Bearer ${token}`,
+            accept: 'application/json',
+            ...(patch === undefined ? {} : { 'content-type': 'application/merge-patch+json' }),
+          },
+          ...(patch === undefined ? {} : { body: JSON.stringify(patch) }),
           signal: AbortSignal.timeout(10_000),
         });
         const text = await response.text();
@@ -62,7 +69,8 @@ export function apiClient(host: string, port: number, attempts = 5, delayMs = 20
     throw new Error(`${method} ${path} failed: ${lastError}`);
   };
   return {
-    request,
+    request: (method, path) => request(method, path),
+    mergePatch: (path, patch) => request('PATCH', path, patch),
     async get<T>(path: string): Promise<T | undefined> {
       const response = await request('GET', path);
       if (response.status === 404) {

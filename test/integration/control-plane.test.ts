@@ -32,7 +32,14 @@ function kubectl(args: string[], input?: string) {
   return { code: result.status, out: result.stdout, err: result.stderr };
 }
 
-const rendered = renderExample();
+// The example with the maintenance window on, so its steps and accounts are covered too.
+const rendered = renderExample((d) => {
+  d.maintenance = {
+    workloads: [{ kind: 'Deployment', namespace: 'shop', name: 'web' }],
+    flux: [{ kind: 'Kustomization', name: 'apps' }],
+    argocd: [{ name: 'shop' }],
+  };
+});
 const out = join(mkdtempSync(join(tmpdir(), 'cilium-cutover-it-')), 'dist');
 writeOutput(out, rendered.files);
 const objects: Any[] = [...rendered.files].filter(([p]) => p.startsWith('manifests/') && isObjectFile(p)).map(([, t]) => parse(t));
@@ -120,7 +127,11 @@ describe.skipIf(!kubeconfig)('against a real API server', () => {
     const real = objects.filter((o) =>
       ['Namespace', 'ServiceAccount', 'Role', 'ClusterRole', 'RoleBinding', 'ClusterRoleBinding'].includes(o.kind),
     );
-    const ns = ['kube-system', 'argocd', 'flux-system'].map((name) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } }));
+    const ns = ['kube-system', 'argocd', 'flux-system', 'shop'].map((name) => ({
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name },
+    }));
     const crds = [
       permissiveCrd('argoproj.io', 'Application', 'applications', 'v1alpha1'),
       permissiveCrd('source.toolkit.fluxcd.io', 'GitRepository', 'gitrepositories', 'v1'),
@@ -311,7 +322,7 @@ describe.skipIf(!kubeconfig)('apply against a real API server', () => {
     const result = await apply([], dir);
     await kubelets.stop();
     expect(result.code).toBe(1);
-    expect(stepLines(result.stdout)).toEqual(['000-preflight', '100-calico-delete']);
+    expect(stepLines(result.stdout)).toEqual(['000-preflight', '050-pause', '100-calico-delete']);
     const calicoJob = objects.find((o) => o.kind === 'Job' && o.metadata.name.startsWith('calico-delete-'));
     expect(result.stderr.join('\n')).toMatch(
       new RegExp(`step 100-calico-delete failed: job/cilium-cutover/${calicoJob.metadata.name} BackoffLimitExceeded`),
@@ -391,6 +402,20 @@ describe.skipIf(!kubeconfig)('handing over to a GitOps engine after apply', () =
     expect(released.stdout).toContain('[900-complete] configmap/kube-system/cilium-cutover-status released to kustomize-controller');
     expect(liveData()['routing-mode']).toBeUndefined();
     expect(liveData()).toEqual(rest);
+
+    // Now the engine owns the fields: apply stops on a changed value unless told to take it back.
+    const changed = join(mkdtempSync(join(tmpdir(), 'cilium-cutover-it-')), 'dist');
+    cpSync(dir, changed, { recursive: true });
+    const file = join(changed, 'manifests', '900-complete', 'configmap-cilium-cutover-status.yaml');
+    writeFileSync(file, stringify({ ...status, data: { ...status.data, cluster: 'renamed' } }));
+    const conflict = await apply(['--from', '900', '--to', '900'], changed);
+    expect(conflict.code).toBe(1);
+    expect(conflict.stderr[0]).toContain('conflict with "kustomize-controller"');
+    expect(conflict.stderr[0]).toContain('pass --force-conflicts to take them back');
+    expect((await apply(['--from', '900', '--to', '900', '--force-conflicts'], changed)).code).toBe(0);
+    expect(liveData().cluster).toBe('renamed');
+    // Leave the cluster as a later run of the suite expects it.
+    kubectl(['delete', 'configmap', '-n', 'kube-system', 'cilium-cutover-status']);
   });
 
   it('an object no engine co-owns yet is kept and listed, unchanged', { timeout: 120_000 }, async () => {

@@ -1,0 +1,151 @@
+/**
+ * Steps 050-pause and 800-resume: the maintenance window. One Job each, with RBAC limited to the
+ * listed objects (get and patch, by name). Both steps exist only when the config lists something.
+ */
+import { Duration } from 'cdk8s';
+import { bundleInCluster } from '../lib/bundle.ts';
+import type { ResolvedConfig } from '../lib/config/resolve.ts';
+import { FILES_DIR, CutoverJob } from '../lib/cutover-job.ts';
+import { objectPath } from '../lib/incluster/api-client.ts';
+import { PAUSE_ANNOTATIONS, type MaintenanceSpec, type MaintenanceTarget, type TargetType } from '../lib/incluster/maintenance.ts';
+import { JobFiles } from '../lib/job-files.ts';
+import { ScopedServiceAccount, type AccessRule } from '../lib/scoped-service-account.ts';
+import type { StepChart } from '../lib/step-chart.ts';
+import { TOOL } from '../lib/steps.ts';
+
+/** API coordinates of each kind the maintenance window handles. */
+const KINDS: Readonly<Record<string, { type: TargetType; group: string; version: string; resource: string }>> = {
+  Deployment: { type: 'workload', group: 'apps', version: 'v1', resource: 'deployments' },
+  StatefulSet: { type: 'workload', group: 'apps', version: 'v1', resource: 'statefulsets' },
+  Kustomization: { type: 'flux', group: 'kustomize.toolkit.fluxcd.io', version: 'v1', resource: 'kustomizations' },
+  HelmRelease: { type: 'flux', group: 'helm.toolkit.fluxcd.io', version: 'v2', resource: 'helmreleases' },
+  Application: { type: 'argocd', group: 'argoproj.io', version: 'v1alpha1', resource: 'applications' },
+};
+
+/** True when the config lists anything to pause in this cluster. */
+export function maintenanceEnabled(config: ResolvedConfig): boolean {
+  const m = config.maintenance;
+  return m.workloads.length + m.flux.length + m.argocd.length > 0;
+}
+
+/** The targets in pause order: the engines first (so they do not scale back up), then the workloads. */
+export function maintenanceTargets(config: ResolvedConfig): MaintenanceTarget[] {
+  const m = config.maintenance;
+  const listed = [...m.argocd.map((a) => ({ kind: 'Application', namespace: a.namespace, name: a.name })), ...m.flux, ...m.workloads];
+  return listed.map((o) => {
+    const k = KINDS[o.kind]!;
+    return {
+      type: k.type,
+      kind: o.kind,
+      namespace: o.namespace,
+      name: o.name,
+      path: objectPath(k.group, k.version, k.resource, o.namespace, o.name),
+    };
+  });
+}
+
+/** Exactly what the Job uses: get and patch on each listed object, by name. */
+export function maintenanceRules(config: ResolvedConfig): AccessRule[] {
+  const byResource = new Map<string, { apiGroup: string; resource: string; namespace: string; names: string[] }>();
+  for (const t of maintenanceTargets(config)) {
+    const k = KINDS[t.kind]!;
+    const key = `${k.group}/${k.resource}/${t.namespace}`;
+    const entry = byResource.get(key) ?? { apiGroup: k.group, resource: k.resource, namespace: t.namespace, names: [] };
+    entry.names.push(t.name);
+    byResource.set(key, entry);
+  }
+  return [...byResource.values()].map((e) => ({ ...e, verbs: ['get', 'patch'] }));
+}
+
+function buildMaintenanceJob(chart: StepChart, config: ResolvedConfig, mode: MaintenanceSpec['mode']): void {
+  if (!maintenanceEnabled(config)) {
+    return;
+  }
+  const namespace = config.run.namespace;
+  const targets = maintenanceTargets(config);
+  const spec: MaintenanceSpec = { mode, targets: mode === 'pause' ? targets : [...targets].reverse() };
+  const account = new ScopedServiceAccount(chart, 'Access', { name: `${TOOL}-${mode}`, namespace, rules: maintenanceRules(config) });
+  const files = new JobFiles(chart, 'Files', {
+    name: mode,
+    namespace,
+    component: mode,
+    files: {
+      'maintenance.mjs': bundleInCluster('maintenance-main'),
+      'maintenance.json': `${JSON.stringify(spec, null, 2)}\n`,
+    },
+  });
+  new CutoverJob(chart, 'Job', {
+    name: mode,
+    namespace,
+    component: mode,
+    api: { serviceAccountName: account.name, server: config.cluster.apiServer },
+    attempt: config.run.attempt,
+    image: config.images.node,
+    command: ['node', `${FILES_DIR}/maintenance.mjs`, `${FILES_DIR}/maintenance.json`],
+    files,
+    activeDeadline: Duration.minutes(5),
+  });
+}
+
+export function buildPause(chart: StepChart, config: ResolvedConfig): void {
+  buildMaintenanceJob(chart, config, 'pause');
+}
+
+export function buildResume(chart: StepChart, config: ResolvedConfig): void {
+  buildMaintenanceJob(chart, config, 'resume');
+}
+
+function listing(config: ResolvedConfig): string[] {
+  return maintenanceTargets(config).map((t) => `- ${t.kind} \`${t.namespace}/${t.name}\``);
+}
+
+/** kubectl commands for Applications in another cluster, which no Job here can reach. */
+function remoteCommands(config: ResolvedConfig, mode: MaintenanceSpec['mode']): string[] {
+  const remote = config.maintenance.remoteArgocd;
+  if (remote.length === 0) {
+    return [];
+  }
+  const annotation = PAUSE_ANNOTATIONS.argocd;
+  const lines = remote.flatMap((a) => {
+    const target = `-n ${a.namespace} application ${a.name}`;
+    return mode === 'pause'
+      ? [
+          `# ${a.name}: remember automated sync in an annotation, then turn it off`,
+          `kubectl --context <argocd-cluster> annotate ${target} ${annotation}="$(kubectl --context <argocd-cluster> get ${target} -o jsonpath='{.spec.syncPolicy.automated}')"`,
+          `kubectl --context <argocd-cluster> patch ${target} --type merge -p '{"spec":{"syncPolicy":{"automated":null}}}'`,
+        ]
+      : [
+          `# ${a.name}: restore automated sync from the annotation (when it is empty, sync was off before: skip the patch)`,
+          `kubectl --context <argocd-cluster> patch ${target} --type merge -p "{\\"spec\\":{\\"syncPolicy\\":{\\"automated\\":$(kubectl --context <argocd-cluster> get ${target} -o jsonpath='{.metadata.annotations.${annotation.replace(/\./g, '\\.')}}')}}}"`,
+          `kubectl --context <argocd-cluster> annotate ${target} ${annotation}-`,
+        ];
+  });
+  return [
+    '',
+    mode === 'pause'
+      ? '**Before this step**, in the cluster that runs Argo CD (its Applications for this cluster cannot be reached from a Job here):'
+      : '**After this step**, in the cluster that runs Argo CD:',
+    '',
+    '```sh',
+    ...lines,
+    '```',
+  ];
+}
+
+export function pausePlan(config: ResolvedConfig): string[] {
+  return [
+    'The Job pauses, in this order (Argo CD and Flux first, so they do not scale the workloads back up), remembering the previous state in an annotation on each object:',
+    '',
+    ...listing(config),
+    '',
+    'It changes nothing unless every listed object exists. Pausing twice keeps the first remembered value.',
+    ...remoteCommands(config, 'pause'),
+  ];
+}
+
+export function resumePlan(config: ResolvedConfig): string[] {
+  return [
+    'The Job restores what 050-pause remembered, workloads first, and removes the annotations; an object without the annotation is left as it is.',
+    ...remoteCommands(config, 'resume'),
+  ];
+}
