@@ -1,19 +1,22 @@
 /**
- * The command line: `synth`, `validate`, `apply`, `--help`, `--version`.
+ * The command line: `synth`, `validate`, `plan`, `diff`, `apply`, `--help`, `--version`.
  *
  * Exit codes: 0 done, 2 bad input (config or options; one line on stderr, output untouched),
- * 1 a failed step of `apply` (named) or an unexpected failure, 130 `apply` interrupted by Ctrl-C.
+ * 1 a failed step of `apply` (named), differences found by `diff --exit-code`, or an unexpected
+ * failure; 130 `apply` interrupted by Ctrl-C.
  */
 import { Command, CommanderError, Option } from 'commander';
 import { join } from 'node:path';
 import { parseDuration, readDist, selectSteps } from './apply/dist.ts';
 import { type Cluster, Interrupted, releaseOwnership, runApply, StepFailed } from './apply/run.ts';
-import { existsSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { loadConfigFile, type LoadedConfig } from './config/load.ts';
 import { InputError } from './input-error.ts';
 import { render } from './output/render.ts';
-import { writeOutput } from './output/writer.ts';
+import { diffTrees, formatDiff } from './output/diff.ts';
+import { MARKER_FILE, readTree, writeOutput } from './output/writer.ts';
 
 /** The config file read when `--config` is not given and it exists in the working directory. */
 export const DEFAULT_CONFIG_FILE = 'cilium-cutover.yaml';
@@ -97,6 +100,33 @@ function program(io: CliIo): Command {
     });
 
   cli
+    .command('plan')
+    .description('print the migration plan for review (the text of PLAN.md in the output), without writing anything')
+    .option('-c, --config <file>', 'cluster config file')
+    .action((opts: { config?: string }) => {
+      const loaded = loadFor(io, opts.config);
+      io.stdout(render(loaded.config, loaded.warnings).files.get('PLAN.md')!.trimEnd());
+    });
+
+  cli
+    .command('diff')
+    .description('synthesize in memory and show, object by object and field by field, what differs from the committed output')
+    .option('-c, --config <file>', 'cluster config file')
+    .option('--against <dir|git-ref>', 'compare with this directory, or with the output directory at this git revision', 'dist')
+    .option('-o, --out <dir>', 'where the output lives in the repository (for --against <git-ref>)', 'dist')
+    .option('--exit-code', 'exit 1 when anything differs (for CI)')
+    .action((opts: { config?: string; against: string; out: string; exitCode?: boolean }) => {
+      const loaded = loadFor(io, opts.config);
+      const rendered = render(loaded.config, loaded.warnings);
+      const before = readAgainst(io.cwd, opts.against, opts.out);
+      const diffs = diffTrees(before, rendered.files);
+      formatDiff(diffs).forEach((line) => io.stdout(line));
+      if (opts.exitCode && diffs.length > 0) {
+        throw new Differs();
+      }
+    });
+
+  cli
     .command('apply')
     .description(
       'apply the synthesized steps to a cluster in order, waiting for each (Jobs complete, DaemonSets and Deployments ready); ' +
@@ -158,6 +188,36 @@ function program(io: CliIo): Command {
   return cli;
 }
 
+/** `diff --exit-code` found differences: exit 1, nothing more to print. */
+class Differs extends Error {}
+
+/** The output to compare with: a directory, else the output directory at a git revision. */
+function readAgainst(cwd: string, against: string, out: string): Map<string, string> {
+  const dir = against.startsWith('/') ? against : join(cwd, against);
+  if (existsSync(dir) && statSync(dir).isDirectory()) {
+    const files = readTree(dir);
+    files.delete(MARKER_FILE);
+    return files;
+  }
+  const git = (args: string[]) => spawnSync('git', args, { cwd, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+  if (git(['rev-parse', '--verify', '--quiet', `${against}^{commit}`]).status !== 0) {
+    throw new InputError(
+      '--against',
+      `"${against}" is neither a directory nor a git revision here; give a directory or a commit, branch or tag`,
+    );
+  }
+  const listed = git(['ls-tree', '-r', '--name-only', against, '--', `${out}/`]);
+  const files = new Map<string, string>();
+  for (const path of listed.stdout.split('\n').filter((p) => p && !p.endsWith(`/${MARKER_FILE}`))) {
+    const text = git(['show', `${against}:./${path}`]);
+    files.set(path.slice(out.replace(/\/$/, '').length + 1), text.stdout);
+  }
+  if (files.size === 0) {
+    throw new InputError('--against', `${against} has no ${out}/ directory; pass --out with where the output lives in the repository`);
+  }
+  return files;
+}
+
 /** Runs the CLI; returns the exit code instead of exiting, so tests can call it. */
 export async function runCli(argv: readonly string[], overrides: Partial<CliIo> = {}): Promise<number> {
   const io: CliIo = { ...defaultIo, ...overrides };
@@ -172,6 +232,9 @@ export async function runCli(argv: readonly string[], overrides: Partial<CliIo> 
     if (err instanceof InputError) {
       io.stderr(`error: ${err.message}`);
       return 2;
+    }
+    if (err instanceof Differs) {
+      return 1;
     }
     if (err instanceof StepFailed) {
       io.stderr(`error: ${err.message}`);

@@ -85,3 +85,19 @@ describe('PLAN.md abort guidance', () => {
     expect(plan).toContain('`ip link delete cilium_host; ip link delete cilium_net; ip link delete cilium_vxlan`');
   });
 });
+
+describe('cilium-cutover plan', () => {
+  it('prints the same text as PLAN.md, with every check and what it proves', async () => {
+    const { runCli } = await import('../lib/cli.ts');
+    const { CHECKS } = await import('../charts/verify.ts');
+    const stdout: string[] = [];
+    const code = await runCli(['plan'], { stdout: (l) => stdout.push(l), stderr: () => {}, cwd: '/nonexistent' });
+    expect(code).toBe(0);
+    const plan = renderExample().files.get('PLAN.md')!;
+    expect(`${stdout.join('\n')}\n`).toBe(plan);
+    expect(CHECKS.length).toBeGreaterThanOrEqual(7);
+    for (const check of CHECKS) {
+      expect(plan).toContain(`| ${check.plan} | \`verify-${check.name}\` | ${check.proves} |`);
+    }
+  });
+});
