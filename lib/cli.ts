@@ -1,5 +1,5 @@
 /**
- * The command line: `synth`, `validate`, `plan`, `diff`, `apply`, `--help`, `--version`.
+ * The command line: `synth`, `validate`, `plan`, `diff`, `check`, `apply`, `--help`, `--version`.
  *
  * Exit codes: 0 done, 2 bad input (config or options; one line on stderr, output untouched),
  * 1 a failed step of `apply` (named), differences found by `diff --exit-code`, or an unexpected
@@ -109,6 +109,27 @@ function program(io: CliIo): Command {
     });
 
   cli
+    .command('check')
+    .description('check a synthesized output directory: every object against its schema, every kustomization with kubectl kustomize')
+    .option('-d, --dir <dir>', 'the output directory', 'dist')
+    .option('--no-kustomize', 'skip the kubectl kustomize builds (for machines without kubectl)')
+    .action(async (opts: { dir: string; kustomize: boolean }) => {
+      const dir = opts.dir.startsWith('/') ? opts.dir : join(io.cwd, opts.dir);
+      if (!existsSync(join(dir, 'manifests'))) {
+        throw new InputError('--dir', `${opts.dir} has no manifests/ directory; run synth first or point --dir at its output`);
+      }
+      const { checkOutput } = await import('./output/schema-check.ts');
+      const files = readTree(dir);
+      const problems = await checkOutput(files, dir, opts.kustomize);
+      problems.forEach((p) => io.stdout(`INVALID ${p.file}: ${p.message}`));
+      const checked = [...files.keys()].filter((f) => /^(manifests|argocd|flux)\/.*\.yaml$/.test(f)).length;
+      io.stdout(problems.length === 0 ? `valid: ${checked} files in ${opts.dir}/` : `${problems.length} problem(s) in ${opts.dir}/`);
+      if (problems.length > 0) {
+        throw new Differs();
+      }
+    });
+
+  cli
     .command('diff')
     .description('synthesize in memory and show, object by object and field by field, what differs from the committed output')
     .option('-c, --config <file>', 'cluster config file')
@@ -188,7 +209,7 @@ function program(io: CliIo): Command {
   return cli;
 }
 
-/** `diff --exit-code` found differences: exit 1, nothing more to print. */
+/** `diff --exit-code` found differences, or `check` found problems: exit 1, already printed. */
 class Differs extends Error {}
 
 /** The output to compare with: a directory, else the output directory at a git revision. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { validateObject } from './k8s-schemas.ts';
+import { validateObject } from '../lib/output/schema-check.ts';
 import { isObjectFile, renderExample } from './helpers.ts';
 
 describe('OpenAPI validation', () => {
