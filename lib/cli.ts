@@ -1,5 +1,6 @@
 /**
- * The command line: `synth`, `validate`, `plan`, `diff`, `check`, `apply`, `--help`, `--version`.
+ * The command line: `synth`, `validate`, `plan`, `diff`, `check`, `discover`, `apply`, `--help`,
+ * `--version`.
  *
  * Exit codes: 0 done, 2 bad input (config or options; one line on stderr, output untouched),
  * 1 a failed step of `apply` (named), differences found by `diff --exit-code`, or an unexpected
@@ -106,6 +107,20 @@ function program(io: CliIo): Command {
     .action((opts: { config?: string }) => {
       const loaded = loadFor(io, opts.config);
       io.stdout(render(loaded.config, loaded.warnings).files.get('PLAN.md')!.trimEnd());
+    });
+
+  cli
+    .command('discover')
+    .description('read a live k3s + Calico cluster (read-only) and print a config for it; review its CHECK comments')
+    .option('--kubeconfig <file>', 'kubeconfig (default: $KUBECONFIG, then ~/.kube/config)')
+    .option('--context <name>', 'kubeconfig context (default: the current one)')
+    .action(async (opts: { kubeconfig?: string; context?: string }) => {
+      const { loadKubeConfig } = await import('./apply/cluster.ts');
+      const { readSnapshot } = await import('./discover/read.ts');
+      const { discoverConfig } = await import('./discover/discover.ts');
+      const discovered = discoverConfig(await readSnapshot(loadKubeConfig(opts.kubeconfig, opts.context)));
+      io.stdout(discovered.text.trimEnd());
+      discovered.notes.forEach((n) => io.stderr(`note: ${n}`));
     });
 
   cli

@@ -454,3 +454,77 @@ describe.skipIf(!kubeconfig)('handing over to a GitOps engine after apply', () =
     expect(service()).toBe(before);
   });
 });
+
+describe.skipIf(!kubeconfig)('discover against a real API server', () => {
+  const run = async () => {
+    const stdout: string[] = [];
+    const stderr: string[] = [];
+    const code = await runCli(['discover', '--kubeconfig', kubeconfig!], {
+      stdout: (l) => stdout.push(l),
+      stderr: (l) => stderr.push(l),
+      cwd: tmpdir(),
+    });
+    return { code, stdout, stderr };
+  };
+  const nodeNames = ['k3s-server-1', 'k3s-server-2', 'k3s-server-3'];
+  const setKubelet = (version: string) => {
+    for (const [i, name] of nodeNames.entries()) {
+      const status = { status: { nodeInfo: { kubeletVersion: version }, addresses: [{ type: 'InternalIP', address: `10.0.0.${i + 2}` }] } };
+      const patched = kubectl(['patch', 'node', name, '--subresource=status', '--type=merge', '-p', JSON.stringify(status)]);
+      expect(patched.err).toBe('');
+    }
+  };
+
+  beforeAll(() => {
+    const labels = (name: string) => ({
+      'kubernetes.io/os': 'linux',
+      'kubernetes.io/hostname': name,
+      'node-role.kubernetes.io/control-plane': 'true',
+    });
+    const created = kubectl(
+      ['apply', '-f', '-'],
+      nodeNames.map((name) => stringify({ apiVersion: 'v1', kind: 'Node', metadata: { name, labels: labels(name) } })).join('---\n'),
+    );
+    expect(created.err).toBe('');
+  });
+
+  it('refuses a cluster whose nodes are not k3s, naming the node', async () => {
+    setKubelet('v1.20.2');
+    const result = await run();
+    expect(result.code).toBe(2);
+    expect(result.stderr).toEqual([
+      'error: discover: node k3s-server-1 runs kubelet v1.20.2, not k3s; cilium-cutover migrates k3s clusters only',
+    ]);
+  });
+
+  it('reads nodes, the Calico version and the service address, and the result validates', async () => {
+    setKubelet('v1.32.5+k3s1');
+    const calico = {
+      apiVersion: 'apps/v1',
+      kind: 'DaemonSet',
+      metadata: { name: 'calico-node', namespace: 'kube-system' },
+      spec: {
+        selector: { matchLabels: { 'k8s-app': 'calico-node' } },
+        template: {
+          metadata: { labels: { 'k8s-app': 'calico-node' } },
+          spec: { nodeSelector: { 'no-such-node': 'true' }, containers: [{ name: 'calico-node', image: 'docker.io/calico/node:v3.27.0' }] },
+        },
+      },
+    };
+    expect(kubectl(['apply', '-f', '-'], JSON.stringify(calico)).err).toBe('');
+    const result = await run();
+    kubectl(['delete', 'daemonset', '-n', 'kube-system', 'calico-node']);
+    expect(result.stderr.filter((l) => !l.startsWith('note: '))).toEqual([]);
+    expect(result.code).toBe(0);
+    const text = `${result.stdout.join('\n')}\n`;
+    const config = parse(text);
+    expect(config.cluster.nodes).toEqual(nodeNames.map((name, i) => ({ name, role: 'server', internalIP: `10.0.0.${i + 2}` })));
+    expect(config.cluster.kubernetesVersion).toBe('v1.32');
+    expect(config.calico.version).toBe('v3.27.0');
+    // No node-args and no IPPool API here: the defaults, each with a CHECK comment.
+    expect(text).toMatch(/serviceCIDR: 10\.43\.0\.0\/16 # CHECK: .*the kubernetes Service has 10\.43\.0\.1/);
+    expect(text).toMatch(/- 192\.168\.0\.0\/16 # CHECK: no IPv4 IPPool could be read/);
+    const { parseConfig } = await import('../../lib/config/load.ts');
+    expect(() => parseConfig(text, 'discovered.yaml')).not.toThrow();
+  });
+});
