@@ -101,3 +101,37 @@ describe('cilium-cutover plan', () => {
     }
   });
 });
+
+describe('PLAN.md risks', () => {
+  const section = (plan: string) => plan.slice(plan.indexOf('## Risks for this config'), plan.indexOf('## Steps'));
+
+  it('names the outage, the pods to recreate, the MTU and the unpaused applications for the example', () => {
+    const risks = section(renderExample().files.get('PLAN.md')!);
+    expect(risks).toContain('**Full outage.** From step 100 until every Cilium agent is ready in step 200');
+    expect(risks).toContain('all 3 nodes at once');
+    expect(risks).toContain('(from the Calico pool `192.168.0.0/16`)');
+    expect(risks).toContain('**MTU 1450 applies to new pods only.**');
+    expect(risks).toContain('**Applications keep running through the outage**');
+    expect(risks).toContain('(README, "Maintenance window: pausing applications")');
+  });
+
+  it('follows the config: no MTU risk when Cilium detects it, no pause hint with a maintenance window, skipped nodes named', () => {
+    const risks = section(
+      renderExample((d) => {
+        d.cluster.profile = 'generic';
+        delete d.cluster.network;
+        delete d.cilium.MTU;
+        d.maintenance = { workloads: [{ kind: 'Deployment', namespace: 'shop', name: 'web' }] };
+        d.run.skipNodes = ['k3s-server-3'];
+      }).files.get('PLAN.md')!,
+    );
+    expect(risks).toContain('**Full outage.**');
+    expect(risks).not.toContain('MTU');
+    expect(risks).not.toContain('Applications keep running');
+    expect(risks).toContain('**Skipped nodes** `k3s-server-3` get no cleanup Jobs');
+  });
+
+  it('has no risks section once the migration is over (phase steady)', () => {
+    expect(renderExample((d) => (d.phase = 'steady')).files.get('PLAN.md')).not.toContain('## Risks for this config');
+  });
+});

@@ -164,6 +164,54 @@ function graduation(config: ResolvedConfig): string[] {
   ];
 }
 
+/** The README sections the risks point at (the cilium-cutover README). */
+const README = {
+  calico: 'README, "Removing Calico"',
+  cilium: 'README, "Installing Cilium"',
+  maintenance: 'README, "Maintenance window: pausing applications"',
+  applying: 'README, "Applying the steps"',
+  retry: 'README, "Retrying a failed step"',
+} as const;
+
+/** The risks that apply to this config, each with where to read more. */
+function risks(config: ResolvedConfig, steps: readonly RenderedStep[]): string[] {
+  const dirs = new Set(steps.map((s) => s.step.dir));
+  if (!dirs.has('100-calico-delete')) {
+    return [];
+  }
+  const { cilium, calico, cluster, maintenance, run, verify } = config;
+  const items: string[] = [
+    `**Full outage.** From step 100 until every Cilium agent is ready in step 200 no pod has a working network: DNS, ClusterIP Services and Ingress are down on all ${cluster.nodes.length} nodes at once (this is a cutover, not a node-by-node migration). Plan a window; keep a way to the API that does not need the pod network (${README.applying}).`,
+    `**Pods must be recreated.** Pods started under Calico keep their Calico addresses (from the Calico pool ${calico.ipPools.map((p) => `\`${p}\``).join(', ')}) and interfaces; Cilium does not manage them. The operator restarts unmanaged pods; a rolling reboot (\`host/rolling-reboot.sh\`) restarts everything (${README.cilium}).`,
+    `**Irreversible deletion.** Deleting the Calico CRDs destroys every Calico IP pool, IPAM block and Calico policy; only Kubernetes NetworkPolicies stay (${README.calico}).`,
+  ];
+  if (cilium.mtu !== undefined) {
+    items.push(
+      `**MTU ${cilium.mtu} applies to new pods only.** A pod keeps the MTU of its interface until it is recreated; changing \`cilium.MTU\` later restarts the agents but not the pods (${README.cilium}).`,
+    );
+  }
+  if (cilium.kubeProxyReplacementEnabled) {
+    items.push(
+      `**kube-proxy replacement.** Cilium serves every Service from step 200; k3s must run with \`disable-kube-proxy\` first, and step 210 removes the old kube-proxy rules. A server restarted without the drop-in brings kube-proxy back (${README.cilium}).`,
+    );
+  }
+  if (maintenance.workloads.length + maintenance.flux.length + maintenance.argocd.length === 0) {
+    items.push(
+      `**Applications keep running through the outage** and fail their requests; \`maintenance\` pauses them (${README.maintenance}).`,
+    );
+  }
+  if (!verify.enabled) {
+    items.push('**No verification.** `verify.enabled` is false: nothing checks DNS, Services or Ingress after the cutover.');
+  }
+  if (run.skipNodes.length > 0) {
+    items.push(
+      `**Skipped nodes** ${run.skipNodes.map((n) => `\`${n}\``).join(', ')} get no cleanup Jobs: reboot or clean them by hand before they rejoin (${README.calico}).`,
+    );
+  }
+  items.push(`**A failed Job stays failed** under Argo CD and Flux; retrying means bumping \`run.attempt\` (${README.retry}).`);
+  return ['## Risks for this config', '', ...items.map((i) => `- ${i}`), ''];
+}
+
 /** The Markdown plan for the rendered steps. */
 export function renderPlan(config: ResolvedConfig, steps: readonly RenderedStep[], warnings: readonly string[]): string {
   const { cluster } = config;
@@ -191,6 +239,7 @@ export function renderPlan(config: ResolvedConfig, steps: readonly RenderedStep[
     '',
     k3sFlags(config),
     '',
+    ...risks(config, steps),
     '## Steps',
     '',
     'Each step is one directory under `manifests/`, one Argo CD sync wave and one Flux Kustomization that',
