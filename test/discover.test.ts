@@ -47,6 +47,12 @@ describe('discover', () => {
     expect(text).toMatch(/podCIDR: 10\.42\.0\.0\/16\n/);
     expect(notes).toContain('Calico policies the deletion destroys: 2 GlobalNetworkPolicy; see safety.acknowledgeDroppedPolicies');
     expect(notes).toContain('newest etcd snapshot: 2026-11-25T03:00:00Z');
+    expect(notes).toContain(
+      'deletion set of Calico v3.27.0 (calico.yaml): 3 of 4 objects present; absent (deleted already, or another manifest): PodDisruptionBudget kube-system/calico-kube-controllers',
+    );
+    expect(notes).toContain(
+      "Calico objects the deletion set does not cover (left in place; delete them by hand if they are Calico's): ConfigMap kube-system/calico-extra-settings",
+    );
   });
 
   it('reads the typha variant, custom CIDRs and a missing snapshot', () => {

@@ -25,6 +25,15 @@ export interface ClusterSnapshot {
   readonly snapshots: readonly { readonly status?: { readonly creationTime?: string; readonly readyToUse?: boolean } }[];
   /** Calico policies the deletion would destroy, by resource. */
   readonly calicoPolicies: Readonly<Record<string, number>>;
+  /** The objects of the deletion set for the discovered version and manifest, by `Kind ns/name`. */
+  readonly deletionSet?: { readonly present: readonly string[]; readonly absent: readonly string[] };
+  /** Calico-named objects the deletion set does not cover, by `Kind ns/name`. */
+  readonly uncovered: readonly string[];
+}
+
+/** The Calico release in a calico-node image reference (`…/calico/node:v3.27.0`), if it has one. */
+export function calicoVersionOf(image: string | undefined): string | undefined {
+  return image === undefined ? undefined : /:(v3\.\d+\.\d+)(@|$)/.exec(image)?.[1];
 }
 
 export interface ApiNode {
@@ -113,7 +122,7 @@ export function discoverConfig(snapshot: ClusterSnapshot): Discovered {
       'no Calico here (no kube-system/calico-node DaemonSet); there is nothing for cilium-cutover to migrate from',
     );
   }
-  const version = /:(v3\.\d+\.\d+)(@|$)/.exec(image)?.[1];
+  const version = calicoVersionOf(image);
 
   const notes: string[] = [];
   const checks = new Map<string, string>();
@@ -204,6 +213,21 @@ export function discoverConfig(snapshot: ClusterSnapshot): Discovered {
   if (policies.length > 0) {
     notes.push(
       `Calico policies the deletion destroys: ${policies.map(([r, n]) => `${n} ${r}`).join(', ')}; see safety.acknowledgeDroppedPolicies`,
+    );
+  }
+  if (snapshot.deletionSet) {
+    const { present, absent } = snapshot.deletionSet;
+    notes.push(
+      `deletion set of Calico ${version} (${snapshot.calicoTypha ? 'calico-typha.yaml' : 'calico.yaml'}): ${present.length} of ${present.length + absent.length} objects present${absent.length > 0 ? `; absent (deleted already, or another manifest): ${absent.join(', ')}` : ''}`,
+    );
+  } else {
+    notes.push(
+      `no known deletion set for Calico ${version ?? '(unknown version)'}: synth will refuse it until calico.version names a supported release`,
+    );
+  }
+  if (snapshot.uncovered.length > 0) {
+    notes.push(
+      `Calico objects the deletion set does not cover (left in place; delete them by hand if they are Calico's): ${snapshot.uncovered.join(', ')}`,
     );
   }
   const newest = snapshot.snapshots

@@ -515,6 +515,8 @@ describe.skipIf(!kubeconfig)('discover against a real API server', () => {
     const result = await run();
     kubectl(['delete', 'daemonset', '-n', 'kube-system', 'calico-node']);
     expect(result.stderr.filter((l) => !l.startsWith('note: '))).toEqual([]);
+    // The deletion set was looked up object by object: only the DaemonSet exists here.
+    expect(result.stderr.find((l) => l.startsWith('note: deletion set of Calico v3.27.0 (calico.yaml): 1 of '))).toBeDefined();
     expect(result.code).toBe(0);
     const text = `${result.stdout.join('\n')}\n`;
     const config = parse(text);
