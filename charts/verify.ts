@@ -7,7 +7,7 @@ import { Duration } from 'cdk8s';
 import * as k8s from 'cdk8s-plus-28/lib/imports/k8s.js';
 import { bundleInCluster } from '../lib/bundle.ts';
 import type { ResolvedConfig } from '../lib/config/resolve.ts';
-import { CutoverJob, FILES_DIR, type HostAccess } from '../lib/cutover-job.ts';
+import { CutoverJob, FILES_DIR, type HostAccess, UNPRIVILEGED } from '../lib/cutover-job.ts';
 import type { VerifySpec } from '../lib/incluster/verify-checks.ts';
 import { JobFiles } from '../lib/job-files.ts';
 import { ScopedServiceAccount, type AccessRule } from '../lib/scoped-service-account.ts';
@@ -180,14 +180,7 @@ export function buildVerifyWorkloads(chart: StepChart, config: ResolvedConfig): 
                 requests: { cpu: k8s.Quantity.fromString('10m'), memory: k8s.Quantity.fromString('32Mi') },
                 limits: { memory: k8s.Quantity.fromString('96Mi') },
               },
-              securityContext: {
-                runAsNonRoot: true,
-                runAsUser: 1000,
-                runAsGroup: 1000,
-                allowPrivilegeEscalation: false,
-                readOnlyRootFilesystem: true,
-                capabilities: { drop: ['ALL'] },
-              },
+              securityContext: UNPRIVILEGED,
               volumeMounts: [{ name: 'files', mountPath: FILES_DIR, readOnly: true }],
             },
           ],

@@ -135,12 +135,11 @@ function program(io: CliIo): Command {
       }
       const { checkOutput } = await import('./output/schema-check.ts');
       const files = readTree(dir);
-      const problems = await checkOutput(files, dir, opts.kustomize);
+      const { problems, checked } = await checkOutput(files, dir, opts.kustomize);
       problems.forEach((p) => io.stdout(`INVALID ${p.file}: ${p.message}`));
-      const checked = [...files.keys()].filter((f) => /^(manifests|argocd|flux)\/.*\.yaml$/.test(f)).length;
       io.stdout(problems.length === 0 ? `valid: ${checked} files in ${opts.dir}/` : `${problems.length} problem(s) in ${opts.dir}/`);
       if (problems.length > 0) {
-        throw new Differs();
+        throw new AlreadyReported();
       }
     });
 
@@ -158,7 +157,7 @@ function program(io: CliIo): Command {
       const diffs = diffTrees(before, rendered.files);
       formatDiff(diffs).forEach((line) => io.stdout(line));
       if (opts.exitCode && diffs.length > 0) {
-        throw new Differs();
+        throw new AlreadyReported();
       }
     });
 
@@ -225,7 +224,7 @@ function program(io: CliIo): Command {
 }
 
 /** `diff --exit-code` found differences, or `check` found problems: exit 1, already printed. */
-class Differs extends Error {}
+class AlreadyReported extends Error {}
 
 /** The output to compare with: a directory, else the output directory at a git revision. */
 function readAgainst(cwd: string, against: string, out: string): Map<string, string> {
@@ -269,7 +268,7 @@ export async function runCli(argv: readonly string[], overrides: Partial<CliIo> 
       io.stderr(`error: ${err.message}`);
       return 2;
     }
-    if (err instanceof Differs) {
+    if (err instanceof AlreadyReported) {
       return 1;
     }
     if (err instanceof StepFailed) {

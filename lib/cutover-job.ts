@@ -108,7 +108,8 @@ const RESOURCES: k8s.ResourceRequirements = {
   limits: { memory: k8s.Quantity.fromString('256Mi') },
 };
 
-const UNPRIVILEGED: k8s.SecurityContext = {
+/** The security context of every container that needs nothing from the host (also the echo backend's). */
+export const UNPRIVILEGED: k8s.SecurityContext = {
   runAsNonRoot: true,
   // The `node` user of the node image.
   runAsUser: 1000,

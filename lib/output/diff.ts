@@ -62,7 +62,8 @@ export function diffValues(before: Json | undefined, after: Json | undefined, pa
     return [];
   }
   const join = (key: string) => (key.startsWith('[') ? `${path}${key}` : path === '' ? key : `${path}.${key}`);
-  if ((isRecord(before) || before === undefined) && (isRecord(after) || after === undefined) && (before ?? after) !== undefined) {
+  // Both undefined is equal, so here at least one side is an object.
+  if ((isRecord(before) || before === undefined) && (isRecord(after) || after === undefined)) {
     const b = before ?? {};
     const a = after ?? {};
     const keys = [...new Set([...Object.keys(b), ...Object.keys(a)])].sort();

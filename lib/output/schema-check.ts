@@ -4,6 +4,10 @@
  * OpenAPI of Kubernetes 1.33, see README "Validation"), Argo CD and Flux objects from their CRD
  * schemas in `@kubernetes-models/argo-cd` and `@kubernetes-models/flux-cd`.
  */
+import { spawnSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { parse } from 'yaml';
+
 type Model = new (data: unknown) => { validate(): void };
 
 const CRD_PACKAGES: Readonly<Record<string, string>> = {
@@ -40,18 +44,21 @@ export interface CheckProblem {
 
 /**
  * Checks a synthesized output directory: every object file against its schema, and every
- * kustomization with `kubectl kustomize` (when kubectl is on the PATH; `kustomize: false` skips
- * that). Returns the problems, empty when the output is valid.
+ * kustomization with `kubectl kustomize` (`kustomize: false` skips that). Returns the problems
+ * (empty when the output is valid) and how many files were checked.
  */
-export async function checkOutput(files: ReadonlyMap<string, string>, dir: string, kustomize: boolean): Promise<CheckProblem[]> {
-  const { parse } = await import('yaml');
-  const { spawnSync } = await import('node:child_process');
-  const { dirname, join } = await import('node:path');
+export async function checkOutput(
+  files: ReadonlyMap<string, string>,
+  dir: string,
+  kustomize: boolean,
+): Promise<{ problems: CheckProblem[]; checked: number }> {
   const problems: CheckProblem[] = [];
+  let checked = 0;
   for (const [file, text] of files) {
     if (!file.endsWith('.yaml') || !/^(manifests|argocd|flux)\//.test(file)) {
       continue;
     }
+    checked++;
     if (file.endsWith('/kustomization.yaml')) {
       if (kustomize) {
         const built = spawnSync('kubectl', ['kustomize', join(dir, dirname(file))], { encoding: 'utf8' });
@@ -73,5 +80,5 @@ export async function checkOutput(files: ReadonlyMap<string, string>, dir: strin
       problems.push({ file, message: (err as Error).message.split('\n')[0]! });
     }
   }
-  return problems;
+  return { problems, checked };
 }
