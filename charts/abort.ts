@@ -26,7 +26,9 @@ export function preflightAbort(config: ResolvedConfig): AbortGuide {
 export function calicoDeleteAbort(config: ResolvedConfig): AbortGuide {
   return {
     after:
-      'Calico is gone: no pod has working networking until step 200, and the Calico custom resources (pools, IPAM, policies) are destroyed.',
+      config.strategy === 'per-node'
+        ? 'Calico is gone; every node already runs its pods on Cilium, so no pod loses its network. The Calico custom resources (pools, IPAM, policies) are destroyed.'
+        : 'Calico is gone: no pod has working networking until step 200, and the Calico custom resources (pools, IPAM, policies) are destroyed.',
     failure: `the Job is Failed; its log has a FAILED line per object it could not delete, or the pods that did not go away.`,
     action: `${RETRY}: every delete is idempotent, so the Job resumes where it stopped. To back out, apply the same \`calico.yaml\` (${config.calico.version}) again; recreate the policies from the inventory in the Job's log (calico-node recreates its default pool).`,
   };
@@ -40,10 +42,15 @@ export function nodeCleanupAbort(config: ResolvedConfig): AbortGuide {
   };
 }
 
-export function ciliumAbort(): AbortGuide {
+export function ciliumAbort(config: ResolvedConfig): AbortGuide {
+  const after =
+    config.cilium.migration !== undefined
+      ? 'Cilium runs on every node beside Calico, in tunnel mode on its own range; no node uses it for pods yet (Calico stays the CNI until a node step switches its node).'
+      : config.strategy === 'per-node'
+        ? 'Cilium runs with its final settings on every node; pods keep their migration-range addresses until step 250 restarts them.'
+        : 'Cilium runs on every node; pods created from now on use it. Pods started under Calico keep their old addresses until restarted (the operator restarts unmanaged pods).';
   return {
-    after:
-      'Cilium runs on every node; pods created from now on use it. Pods started under Calico keep their old addresses until restarted (the operator restarts unmanaged pods).',
+    after,
     failure:
       'the `cilium` DaemonSet or `cilium-operator` Deployment does not become ready (Argo CD stays Progressing, the Flux Kustomization times out); `kubectl -n kube-system get pods -l k8s-app=cilium -o wide` and `kubectl -n kube-system logs ds/cilium -c cilium-agent`.',
     action:

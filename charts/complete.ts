@@ -22,6 +22,7 @@ export function buildComplete(chart: StepChart, config: ResolvedConfig, earlierS
       'kube-proxy-replacement': cilium.kubeProxyReplacement,
       'ipv4-native-routing-cidr': cilium.ipv4NativeRoutingCIDR,
       'steps-completed': earlierSteps.join(','),
+      ...(config.strategy === 'per-node' ? { strategy: 'per-node', phase: config.phase } : {}),
     },
   });
 }

@@ -3,6 +3,7 @@
  */
 import type { ResolvedConfig } from '../lib/config/resolve.ts';
 import type { StepChart } from '../lib/step-chart.ts';
+import type { StepDefinition, StepKind } from '../lib/steps.ts';
 import {
   calicoDeleteAbort,
   ciliumAbort,
@@ -21,6 +22,7 @@ import { buildCilium, ciliumPlan } from './cilium.ts';
 import { buildComplete } from './complete.ts';
 import { buildPause, buildResume, pausePlan, resumePlan } from './maintenance.ts';
 import { buildKubeProxyCleanup, buildNodeCleanup, kubeProxyCleanupPlan, nodeCleanupPlan } from './node-cleanup.ts';
+import { buildMoveNode, buildReaddressPods, moveNodeAbort, moveNodePlan, readdressPodsAbort, readdressPodsPlan } from './move-node.ts';
 import { buildPreflight } from './preflight.ts';
 import { buildVerifyChecks, buildVerifyWorkloads, verifyChecksPlan } from './verify.ts';
 
@@ -34,7 +36,7 @@ export interface StepContext {
 export type StepBuilder = (chart: StepChart, config: ResolvedConfig, context: StepContext) => void;
 
 /** Markdown lines PLAN.md shows under a step, besides its object list. */
-export type StepPlan = (config: ResolvedConfig) => string[];
+export type StepPlan = (config: ResolvedConfig, step: StepDefinition) => string[];
 
 /** How one step is generated and explained. */
 export interface StepEntry {
@@ -42,19 +44,21 @@ export interface StepEntry {
   /** @default - no notes beyond the step summary and its objects */
   readonly plan?: StepPlan;
   /** What PLAN.md says when the step fails: required, so no step goes without. */
-  readonly abort: (config: ResolvedConfig) => AbortGuide;
+  readonly abort: (config: ResolvedConfig, step: StepDefinition) => AbortGuide;
 }
 
-/** Step directory → entry. A step of lib/steps.ts without an entry is not generated. */
-export const STEP_BUILDERS: Readonly<Record<string, StepEntry>> = {
-  '000-preflight': { build: buildPreflight, abort: preflightAbort },
-  '050-pause': { build: buildPause, plan: pausePlan, abort: pauseAbort },
-  '100-calico-delete': { build: buildCalicoDelete, plan: calicoDeletePlan, abort: calicoDeleteAbort },
-  '110-node-cleanup': { build: buildNodeCleanup, plan: nodeCleanupPlan, abort: nodeCleanupAbort },
-  '200-cilium': { build: buildCilium, plan: ciliumPlan, abort: ciliumAbort },
-  '210-kube-proxy-cleanup': { build: buildKubeProxyCleanup, plan: kubeProxyCleanupPlan, abort: kubeProxyCleanupAbort },
-  '300-verify-workloads': { build: buildVerifyWorkloads, abort: verifyWorkloadsAbort },
-  '310-verify-checks': { build: buildVerifyChecks, plan: verifyChecksPlan, abort: verifyChecksAbort },
-  '800-resume': { build: buildResume, plan: resumePlan, abort: resumeAbort },
-  '900-complete': { build: (chart, config, context) => buildComplete(chart, config, context.earlierSteps), abort: completeAbort },
+/** Step kind → entry. */
+export const STEP_BUILDERS: Readonly<Record<StepKind, StepEntry>> = {
+  preflight: { build: buildPreflight, abort: preflightAbort },
+  pause: { build: buildPause, plan: pausePlan, abort: pauseAbort },
+  'calico-delete': { build: buildCalicoDelete, plan: calicoDeletePlan, abort: calicoDeleteAbort },
+  'node-cleanup': { build: buildNodeCleanup, plan: nodeCleanupPlan, abort: nodeCleanupAbort },
+  cilium: { build: buildCilium, plan: ciliumPlan, abort: ciliumAbort },
+  'kube-proxy-cleanup': { build: buildKubeProxyCleanup, plan: kubeProxyCleanupPlan, abort: kubeProxyCleanupAbort },
+  'verify-workloads': { build: buildVerifyWorkloads, abort: verifyWorkloadsAbort },
+  'verify-checks': { build: buildVerifyChecks, plan: verifyChecksPlan, abort: verifyChecksAbort },
+  resume: { build: buildResume, plan: resumePlan, abort: resumeAbort },
+  complete: { build: (chart, config, context) => buildComplete(chart, config, context.earlierSteps), abort: completeAbort },
+  'move-node': { build: buildMoveNode, plan: moveNodePlan, abort: moveNodeAbort },
+  'readdress-pods': { build: buildReaddressPods, plan: readdressPodsPlan, abort: readdressPodsAbort },
 };

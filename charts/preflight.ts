@@ -7,6 +7,7 @@ import type { ResolvedConfig } from '../lib/config/resolve.ts';
 import { CutoverJob, FILES_DIR } from '../lib/cutover-job.ts';
 import { JobFiles } from '../lib/job-files.ts';
 import type { NodePreflightSpec } from '../lib/incluster/node-checks.ts';
+import type { PerNodePreflightSpec } from '../lib/incluster/per-node-checks.ts';
 import { POLICY_RESOURCES, TIGERA_OPERATOR_CRD, type PreflightSpec } from '../lib/incluster/preflight-checks.ts';
 import { ScopedServiceAccount, type AccessRule } from '../lib/scoped-service-account.ts';
 import type { StepChart } from '../lib/step-chart.ts';
@@ -40,6 +41,9 @@ export function buildPreflight(chart: StepChart, config: ResolvedConfig): void {
   const namespace = config.run.namespace;
   const spec = preflightSpec(config);
   buildNodePreflight(chart, config);
+  if (config.strategy === 'per-node' && config.phase !== 'steady') {
+    buildPerNodePreflight(chart, config, config.phase);
+  }
   new k8s.KubeNamespace(chart, 'Namespace', {
     metadata: {
       name: namespace,
@@ -149,4 +153,47 @@ export function buildNodePreflight(chart: StepChart, config: ResolvedConfig): vo
       ],
     });
   }
+}
+
+/**
+ * strategy per-node's own checks. Phase migrate: Calico Ready everywhere, its address detection
+ * safe, NetworkPolicies acknowledged. Phase switch: Calico gone, every pod on the migration range.
+ */
+export function buildPerNodePreflight(chart: StepChart, config: ResolvedConfig, phase: 'migrate' | 'switch'): void {
+  const namespace = config.run.namespace;
+  const spec: PerNodePreflightSpec = {
+    phase,
+    nodeCount: config.cluster.nodes.length,
+    migrationCIDR: config.perNode.podCIDR,
+    acknowledgeUnenforcedPolicies: config.perNode.acknowledgeUnenforcedPolicies,
+  };
+  const account = new ScopedServiceAccount(chart, 'PerNodeAccess', {
+    name: `${TOOL}-per-node-preflight`,
+    namespace,
+    rules: [
+      { apiGroup: 'apps', resource: 'daemonsets', verbs: ['get'], names: ['calico-node'], namespace: 'kube-system' },
+      phase === 'migrate'
+        ? { apiGroup: 'networking.k8s.io', resource: 'networkpolicies', verbs: ['list'] }
+        : { apiGroup: '', resource: 'pods', verbs: ['list'] },
+    ],
+  });
+  const files = new JobFiles(chart, 'PerNodeFiles', {
+    name: 'per-node-preflight',
+    namespace,
+    component: 'per-node-preflight',
+    files: {
+      'per-node-preflight.mjs': bundleInCluster('per-node-preflight-main'),
+      'per-node-preflight.json': `${JSON.stringify(spec, null, 2)}\n`,
+    },
+  });
+  new CutoverJob(chart, 'PerNodeJob', {
+    name: 'per-node-preflight',
+    namespace,
+    component: 'per-node-preflight',
+    api: { serviceAccountName: account.name, server: config.cluster.apiServer },
+    attempt: config.run.attempt,
+    image: config.images.node,
+    command: ['node', `${FILES_DIR}/per-node-preflight.mjs`, `${FILES_DIR}/per-node-preflight.json`],
+    files,
+  });
 }

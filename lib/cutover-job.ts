@@ -85,6 +85,12 @@ export interface CutoverJobProps {
    */
   readonly nodeName?: string;
   /**
+   * A node the pod must not run on: the node the Job drains.
+   * @default - none
+   * @see https://kubernetes.io/docs/concepts/scheduling-eviction/assign-pod-node/#node-affinity
+   */
+  readonly avoidNode?: string;
+  /**
    * How much of the host the pod gets.
    * @default 'network'
    */
@@ -138,6 +144,17 @@ function apiEnv(api: JobApiAccess): k8s.EnvVar[] {
   ];
 }
 
+/** Keeps a pod off one node; `metadata.name` is matched as a field, so no node label is assumed. */
+function avoidNodeAffinity(node: string): k8s.Affinity {
+  return {
+    nodeAffinity: {
+      requiredDuringSchedulingIgnoredDuringExecution: {
+        nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'NotIn', values: [node] }] }],
+      },
+    },
+  };
+}
+
 export class CutoverJob extends Construct {
   /** The Job's object name, with its hash. */
   public readonly jobName: string;
@@ -178,6 +195,7 @@ export class CutoverJob extends Construct {
           // would hide misspelt field names from the type check.
           restartPolicy: 'Never',
           nodeName: props.nodeName,
+          affinity: props.avoidNode === undefined ? undefined : avoidNodeAffinity(props.avoidNode),
           serviceAccountName: props.api?.serviceAccountName,
           automountServiceAccountToken: props.api !== undefined,
           enableServiceLinks: false,

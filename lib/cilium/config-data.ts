@@ -2,7 +2,7 @@
  * The data of the `cilium-config` ConfigMap for a config: the release line's defaults plus the keys
  * our settings decide, named as the agent reads them.
  */
-import type { ResolvedConfig } from '../config/resolve.ts';
+import type { MigrationSettings, ResolvedConfig } from '../config/resolve.ts';
 import { LINE_DEFAULTS } from '../versions/cilium-config.ts';
 
 /** The keys our settings decide (never taken from the line defaults). */
@@ -20,6 +20,16 @@ export const SETTING_KEYS = [
   'unmanaged-pod-watcher-interval',
   'enable-hubble',
   'external-envoy-proxy',
+  // strategy per-node, phase migrate only:
+  'tunnel-port',
+  'cluster-pool-ipv4-cidr',
+  'cluster-pool-ipv4-mask-size',
+  'custom-cni-conf',
+  'write-cni-conf-when-ready',
+  'cni-exclusive',
+  'cni-log-file',
+  'enable-policy',
+  'enable-host-legacy-routing',
 ] as const;
 
 /** Seconds between the operator's checks for pods Cilium does not manage (it restarts them). */
@@ -57,5 +67,41 @@ export function ciliumConfigData(config: ResolvedConfig): Record<string, string>
   data['enable-hubble'] = 'false';
   // Envoy runs inside the agent pod (deviation envoy-embedded).
   data['external-envoy-proxy'] = 'false';
+  if (c.migration) {
+    Object.assign(data, migrationData(c.migration));
+    delete data['write-cni-conf-when-ready'];
+    delete data['cni-exclusive'];
+    delete data['cni-log-file'];
+  }
   return Object.fromEntries(Object.entries(data).sort(([a], [b]) => (a < b ? -1 : 1)));
 }
+
+/**
+ * The migration values of Cilium's guide ("Migrating a cluster to Cilium"), as the chart renders
+ * them: the agent writes no CNI config (Calico's stays in charge until a node's CiliumNodeConfig
+ * turns that on), no policy is enforced, traffic goes through the host's routing table (to reach
+ * Calico's pods), and the operator leaves pods Cilium does not manage alone.
+ */
+function migrationData(m: MigrationSettings): Record<string, string> {
+  return {
+    'tunnel-port': String(m.tunnelPort),
+    'cluster-pool-ipv4-cidr': m.podCIDR,
+    'cluster-pool-ipv4-mask-size': String(m.maskSize),
+    'custom-cni-conf': 'true',
+    'enable-policy': 'never',
+    'enable-host-legacy-routing': 'true',
+    // The chart writes "0" on every line; it reads as zero seconds and as a zero duration.
+    'unmanaged-pod-watcher-interval': '0',
+  };
+}
+
+/**
+ * What a migrated node's CiliumNodeConfig sets (the guide's per-node defaults): write Cilium's CNI
+ * config, without chaining, and move the other CNI configs aside.
+ */
+export const NODE_CNI_DEFAULTS: Readonly<Record<string, string>> = {
+  'write-cni-conf-when-ready': '/host/etc/cni/net.d/05-cilium.conflist',
+  'custom-cni-conf': 'false',
+  'cni-chaining-mode': 'none',
+  'cni-exclusive': 'true',
+};

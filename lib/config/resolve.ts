@@ -2,7 +2,7 @@
  * Fills the profile-driven defaults into a validated config, once, so nothing downstream has to
  * know the profile rules.
  */
-import type { Config, Profile } from './schema.ts';
+import type { Config, NodeConfig, Profile } from './schema.ts';
 import { findCiliumVersion, type CiliumVersion } from '../versions/cilium.ts';
 import { UTILITY_IMAGES, withRegistry, type PinnedImage } from '../versions/images.ts';
 
@@ -37,6 +37,20 @@ export interface ResolvedCilium {
   readonly bpfMasquerade: boolean;
   readonly mtu: number | undefined;
   readonly operatorReplicas: number;
+  /**
+   * Set while Cilium runs beside Calico (strategy per-node, phase migrate): the guide's migration
+   * settings, with the agent writing no CNI config until a node's CiliumNodeConfig says so.
+   */
+  readonly migration: MigrationSettings | undefined;
+}
+
+/** Cilium's settings while it runs beside Calico. */
+export interface MigrationSettings {
+  /** cluster-pool IPAM range and per-node block size. */
+  readonly podCIDR: string;
+  readonly maskSize: number;
+  /** UDP port of the VXLAN overlay. */
+  readonly tunnelPort: number;
 }
 
 /** Every image the output uses, from `images.registry` when set. */
@@ -49,7 +63,12 @@ export interface ResolvedImages {
 
 /** A validated config with all derived values decided. */
 export interface ResolvedConfig extends Omit<Config, 'cilium' | 'images'> {
+  /** Cilium as this phase installs it (per-node migrate: the migration settings). */
   readonly cilium: ResolvedCilium;
+  /** Cilium as the `cilium` section asks for it once the migration is done. */
+  readonly finalCilium: ResolvedCilium;
+  /** strategy per-node: the nodes in the order they move (empty for cutover). */
+  readonly migrationOrder: readonly NodeConfig[];
   readonly images: ResolvedImages & { readonly registry: string | undefined };
 }
 
@@ -60,8 +79,29 @@ export function resolveConfig(config: Config): ResolvedConfig {
   const kpr = cilium.kubeProxyReplacement;
   const version = findCiliumVersion(cilium.version)!;
   const registry = config.images.registry;
+  const finalCilium: ResolvedCilium = {
+    version,
+    routingMode: cilium.routingMode,
+    kubeProxyReplacement: kpr,
+    kubeProxyReplacementEnabled: kpr === 'true' || kpr === 'strict',
+    ipv4NativeRoutingCIDR: cilium.ipv4NativeRoutingCIDR ?? cluster.podCIDR,
+    autoDirectNodeRoutes: cilium.autoDirectNodeRoutes ?? profile.autoDirectNodeRoutes,
+    directRoutingSkipUnreachable: version.rules.directRoutingSkipUnreachable
+      ? (cilium.directRoutingSkipUnreachable ?? (cluster.profile === 'hetzner-vswitch' && cluster.network?.cloudServers === true))
+      : undefined,
+    ipamMode: cilium.ipam.mode,
+    bpfMasquerade: cilium.bpf.masquerade,
+    mtu: cilium.MTU ?? profile.mtu,
+    // One operator replica cannot move off a node that is drained; two need two nodes.
+    operatorReplicas: cilium.operator.replicas ?? (cluster.nodes.length <= 2 ? 1 : 2),
+    migration: undefined,
+  };
+  const perNode = config.strategy === 'per-node';
   return {
     ...config,
+    finalCilium,
+    cilium: perNode && config.phase === 'migrate' ? migrationCilium(finalCilium, config.perNode) : finalCilium,
+    migrationOrder: perNode ? migrationOrder(config) : [],
     images: {
       registry,
       node: withRegistry(UTILITY_IMAGES.node, registry),
@@ -69,23 +109,39 @@ export function resolveConfig(config: Config): ResolvedConfig {
       ciliumAgent: withRegistry(version.images.agent, registry),
       ciliumOperator: withRegistry(version.images.operator, registry),
     },
-    cilium: {
-      version,
-      routingMode: cilium.routingMode,
-      kubeProxyReplacement: kpr,
-      kubeProxyReplacementEnabled: kpr === 'true' || kpr === 'strict',
-      ipv4NativeRoutingCIDR: cilium.ipv4NativeRoutingCIDR ?? cluster.podCIDR,
-      autoDirectNodeRoutes: cilium.autoDirectNodeRoutes ?? profile.autoDirectNodeRoutes,
-      directRoutingSkipUnreachable: version.rules.directRoutingSkipUnreachable
-        ? (cilium.directRoutingSkipUnreachable ?? (cluster.profile === 'hetzner-vswitch' && cluster.network?.cloudServers === true))
-        : undefined,
-      ipamMode: cilium.ipam.mode,
-      bpfMasquerade: cilium.bpf.masquerade,
-      mtu: cilium.MTU ?? profile.mtu,
-      // One operator replica cannot move off a node that is drained; two need two nodes.
-      operatorReplicas: cilium.operator.replicas ?? (cluster.nodes.length <= 2 ? 1 : 2),
-    },
   };
+}
+
+/**
+ * The guide's migration values: VXLAN on its own port, cluster-pool IPAM on a range of its own,
+ * kube-proxy kept (it serves the nodes Calico still runs), BPF masquerading off (it needs the BPF
+ * service handling that comes with kube-proxy replacement).
+ */
+function migrationCilium(final: ResolvedCilium, perNode: Config['perNode']): ResolvedCilium {
+  return {
+    ...final,
+    routingMode: 'tunnel',
+    kubeProxyReplacement: 'false',
+    kubeProxyReplacementEnabled: false,
+    autoDirectNodeRoutes: false,
+    directRoutingSkipUnreachable: final.directRoutingSkipUnreachable === undefined ? undefined : false,
+    ipamMode: 'cluster-pool',
+    bpfMasquerade: false,
+    migration: { podCIDR: perNode.podCIDR, maskSize: perNode.maskSize, tunnelPort: perNode.tunnelPort },
+  };
+}
+
+/**
+ * perNode.order, or agents first and servers last (each in cluster.nodes order): the guide advises
+ * against starting with a control-plane node, and the servers keep the control plane on a proven
+ * path until the workers have moved.
+ */
+function migrationOrder(config: Config): NodeConfig[] {
+  const { nodes } = config.cluster;
+  if (config.perNode.order !== undefined) {
+    return config.perNode.order.map((name) => nodes.find((n) => n.name === name)!);
+  }
+  return [...nodes.filter((n) => n.role === 'agent'), ...nodes.filter((n) => n.role === 'server')];
 }
 
 /** Warnings for settings that work but deserve attention; printed, never fatal. */

@@ -366,12 +366,64 @@ const imagesSchema = z.strictObject({
     ),
 });
 
+/** The VXLAN port Calico's VXLAN mode uses (Felix `vxlanPort`). */
+export const CALICO_VXLAN_PORT = 4789;
+/** Flannel's VXLAN port, also the kernel's and Cilium's default. */
+export const FLANNEL_VXLAN_PORT = 8472;
+
+const perNodeSchema = z.strictObject({
+  podCIDR: cidr()
+    .default('10.245.0.0/16')
+    .describe(
+      'The pod CIDR Cilium hands out (cluster-pool IPAM) while Calico still runs: must overlap neither the Calico pools, cluster.podCIDR, cluster.serviceCIDR nor any node address. Pods keep these addresses until the switch phase.',
+    ),
+  maskSize: intRange(16, 28)
+    .default(24)
+    .describe('Size of the block each node gets from perNode.podCIDR (Helm `ipam.operator.clusterPoolIPv4MaskSize`).'),
+  tunnelPort: intRange(1, 65535)
+    .default(8473)
+    .describe(
+      "UDP port of Cilium's VXLAN overlay during the migration (Helm `tunnelPort`). Must differ from Flannel's 8472 and, with calico.backend vxlan, Calico's 4789.",
+    ),
+  order: z
+    .array(z.string({ error: (i) => `expected a node name, got ${show(i.input)}` }), {
+      error: (i) => `expected a list of node names, got ${show(i.input)}`,
+    })
+    .optional()
+    .describe('The order nodes move in, every node exactly once. Default: agents first, then servers, each in cluster.nodes order.'),
+  drainTimeout: duration()
+    .default('10m')
+    .describe(
+      "How long a node's Job waits for evictions (PodDisruptionBudgets are honoured) and for the node's pods to come back on Cilium.",
+    ),
+  evictUnmanagedPods: bool()
+    .default(false)
+    .describe(
+      'Evict pods no controller owns (they are gone for good, as with `kubectl drain --force`). Without it such a pod stops the drain.',
+    ),
+  acknowledgeCalicoBGP: bool()
+    .default(false)
+    .describe(
+      "Go on with calico.backend bird. Cilium's migration guide lists BGP-based routing as untested; Calico's manifest default is BIRD with IPIP.",
+    ),
+  acknowledgeUnenforcedPolicies: bool()
+    .default(false)
+    .describe(
+      'Go on although NetworkPolicies exist: Cilium enforces no policy until the switch phase, so pods on migrated nodes are not isolated meanwhile.',
+    ),
+});
+
 export const configSchema = z
   .strictObject({
-    phase: oneOf(['migrate', 'steady'])
+    strategy: oneOf(['cutover', 'per-node'])
+      .default('cutover')
+      .describe(
+        '`cutover` removes Calico, then installs Cilium: a full pod-network outage, and the only choice when Calico is already broken. `per-node` moves one node at a time while Calico still works (settings under perNode).',
+      ),
+    phase: oneOf(['migrate', 'switch', 'steady'])
       .default('migrate')
       .describe(
-        '`migrate` generates every step; `steady` (after a successful migration) only the Cilium step and the k3s drop-in, protected from pruning.',
+        '`migrate` generates every step; `switch` (strategy per-node only, after the migrate phase) moves Cilium from its migration settings to the cilium section; `steady` (after a successful migration) only the Cilium step and the k3s drop-in, protected from pruning.',
       ),
     cluster: clusterSchema,
     calico: z.strictObject({
@@ -389,13 +441,19 @@ export const configSchema = z
         .describe(
           "Calico's IPv4 pools (`kubectl get ippools.crd.projectcalico.org -o yaml`). The unmodified manifest uses 192.168.0.0/16.",
         ),
+      backend: oneOf(['bird', 'vxlan'])
+        .default('bird')
+        .describe(
+          '`calico_backend` in the calico-config ConfigMap: `bird` (the manifest default: BGP routes, IPIP) or `vxlan`. Decides which per-node combinations are untested upstream.',
+        ),
       deleteNetworkPolicyAPICRDs: bool()
         .default(false)
         .describe(
           'Also delete the policy.networking.k8s.io CRDs that Calico 3.29+ manifests ship. They belong to the Kubernetes network-policy API project and may have other users.',
         ),
     }),
-    cilium: ciliumSchema.prefault({}),
+    cilium: ciliumSchema.prefault({}).describe('The Cilium install, as it runs once the migration is done.'),
+    perNode: perNodeSchema.prefault({}).describe('Settings of strategy per-node; ignored by cutover.'),
     gitops: gitopsSchema,
     cleanup: cleanupSchema.prefault({}),
     verify: verifySchema.prefault({}),

@@ -98,3 +98,23 @@ export function objectPath(group: string, version: string, resource: string, nam
   const scope = namespace === undefined ? '' : `/namespaces/${encodeURIComponent(namespace)}`;
   return `${prefix}${scope}/${resource}${name === undefined ? '' : `/${encodeURIComponent(name)}`}`;
 }
+
+/**
+ * A POST of a JSON body (an Eviction, for example) to `https://host:port`, once: the caller decides
+ * whether to retry, since a POST is not idempotent in general. Returns the response whatever its status.
+ */
+export async function apiPost(host: string, port: number, path: string, body: unknown): Promise<ApiResponse> {
+  const token = readFileSync(process.env.KUBERNETES_TOKEN_FILE ?? TOKEN_FILE, 'utf8').trim();
+  const response = await fetch(`https://${host.includes(':') ? `[${host}]` : host}:${port}${path}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, accept: 'application/json', 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+    signal: AbortSignal.timeout(10_000),
+  });
+  const text = await response.text();
+  try {
+    return { status: response.status, body: JSON.parse(text) as unknown };
+  } catch {
+    return { status: response.status, body: text };
+  }
+}

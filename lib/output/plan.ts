@@ -21,13 +21,32 @@ function settings(config: ResolvedConfig): string {
         `\`${c.routingMode}\``,
         c.routingMode === 'native' ? 'no overlay: the network routes pod CIDRs' : 'overlay between nodes',
       ],
-      ['ipv4-native-routing-cidr', `\`${c.ipv4NativeRoutingCIDR}\``, 'traffic to pods is not masqueraded'],
+      ...(c.routingMode === 'native'
+        ? [['ipv4-native-routing-cidr', `\`${c.ipv4NativeRoutingCIDR}\``, 'traffic to pods is not masqueraded']]
+        : []),
+      ...(c.migration
+        ? [
+            ['tunnel-port', `\`${c.migration.tunnelPort}\``, "Cilium's VXLAN beside Calico's network"],
+            [
+              'cluster-pool-ipv4-cidr',
+              `\`${c.migration.podCIDR}\` (/${c.migration.maskSize} per node)`,
+              "addresses apart from Calico's pools",
+            ],
+            ['custom-cni-conf', '`true`', 'Calico stays the CNI until a node is moved'],
+            ['enable-policy', '`never`', 'no policy enforcement during the migration'],
+            ['enable-host-legacy-routing', '`true`', "traffic to Calico's pods goes through the host's routes"],
+          ]
+        : []),
       [
         'kube-proxy-replacement',
         `\`"${c.kubeProxyReplacement}"\``,
         c.kubeProxyReplacementEnabled ? 'Cilium serves Services; k3s runs without kube-proxy' : 'kube-proxy keeps serving Services',
       ],
-      ['ipam', `\`${c.ipamMode}\``, "pods take addresses from each node's podCIDR"],
+      [
+        'ipam',
+        `\`${c.ipamMode}\``,
+        c.migration ? 'the operator hands out blocks of the migration range' : "pods take addresses from each node's podCIDR",
+      ],
       [
         'mtu',
         c.mtu === undefined ? 'auto-detected' : `\`${c.mtu}\``,
@@ -54,6 +73,14 @@ function k3sFlags(config: ResolvedConfig): string {
   if (config.cilium.kubeProxyReplacementEnabled) {
     flags.push('disable-kube-proxy: true');
   }
+  const later =
+    config.cilium.migration && config.finalCilium.kubeProxyReplacementEnabled
+      ? [
+          '',
+          'kube-proxy keeps running in this phase: it serves Services on the nodes Calico still runs. `phase: switch`',
+          'adds `disable-kube-proxy: true` to the drop-in, and its preflight waits for it on every server.',
+        ]
+      : [];
   return [
     'Every k3s server must run with these settings before step 000 (the preflight refuses to go on until',
     "the servers' `k3s.io/node-args` show them); agents take them from the servers when they restart:",
@@ -62,7 +89,28 @@ function k3sFlags(config: ResolvedConfig): string {
     '',
     '`host/k3s/config.yaml.d/90-cilium-cutover.yaml` holds them; `host/k3s-rollout.sh` installs it on every server and restarts k3s in',
     'order: the server the others join through first, the other servers one at a time, then every agent.',
+    ...later,
   ].join('\n');
+}
+
+/** strategy per-node: the two phases, and what each one's output does. */
+function perNodePhases(config: ResolvedConfig): string[] {
+  if (config.strategy !== 'per-node' || config.phase === 'steady') {
+    return [];
+  }
+  const { perNode, finalCilium } = config;
+  const order = config.migrationOrder.map((n) => `\`${n.name}\``).join(', ');
+  const current = (phase: string) => (config.phase === phase ? ' **(this output)**' : '');
+  return [
+    '## Per-node migration: two phases',
+    '',
+    `Cilium's migration guide runs Cilium beside Calico in tunnel mode with cluster-pool IPAM on a range of its own (\`${perNode.podCIDR}\`, VXLAN on UDP ${perNode.tunnelPort}). The target here is ${finalCilium.routingMode} routing with \`ipam: ${finalCilium.ipamMode}\`${finalCilium.kubeProxyReplacementEnabled ? ' and kube-proxy replacement' : ''}${config.cluster.profile === 'hetzner-cloud' ? " (on Hetzner Cloud the network routes only each node's podCIDR, which the cloud controller announces)" : ''}. Routing mode and IPAM cannot change node by node (mixed tunnel and native nodes drop each other's replies, cilium/cilium#9680), so the migration takes two phases, each a commit of this repository:`,
+    '',
+    `1. **\`phase: migrate\`**${current('migrate')}: Cilium starts beside Calico without taking over any node; then the nodes move one per step in this order: ${order}. Each step cordons and drains its node (PodDisruptionBudgets hold), switches it to Cilium's CNI and restarts the pods that stay there; pods on moved and unmoved nodes reach each other through the host routes. After the last node, Calico is deleted (600) and its leftovers removed (610), and the checks run (700/710). No full outage: each drained pod restarts elsewhere.`,
+    `2. **\`phase: switch\`**${current('switch')}: roll out the k3s drop-in (${finalCilium.kubeProxyReplacementEnabled ? 'now with `disable-kube-proxy`' : 'unchanged'}), set \`phase: switch\`, synth and sync. Cilium restarts with the \`cilium\` settings (a rolling restart of the agents: a short disruption between nodes), ${finalCilium.kubeProxyReplacementEnabled ? "step 210 removes kube-proxy's rules, " : ''}step 250 evicts every pod still on \`${perNode.podCIDR}\` so it comes back with an address from its node's podCIDR, and the checks run again. The node steps' CiliumNodeConfigs leave the repository with this commit; the engines prune them.`,
+    '3. **`phase: steady`** when the switch phase completed, as for any migration.',
+    '',
+  ];
 }
 
 function stepSection(index: number, { step, objects, notes }: RenderedStep): string {
@@ -175,6 +223,9 @@ const README = {
 
 /** The risks that apply to this config, each with where to read more. */
 function risks(config: ResolvedConfig, steps: readonly RenderedStep[]): string[] {
+  if (config.strategy === 'per-node') {
+    return perNodeRisks(config);
+  }
   const dirs = new Set(steps.map((s) => s.step.dir));
   if (!dirs.has('100-calico-delete')) {
     return [];
@@ -212,6 +263,40 @@ function risks(config: ResolvedConfig, steps: readonly RenderedStep[]): string[]
   return ['## Risks for this config', '', ...items.map((i) => `- ${i}`), ''];
 }
 
+function perNodeRisks(config: ResolvedConfig): string[] {
+  if (config.phase === 'steady') {
+    return [];
+  }
+  const { perNode, calico, finalCilium } = config;
+  const items: string[] = [];
+  if (config.phase === 'migrate') {
+    items.push(
+      `**Every pod restarts once per phase.** Each node's drain evicts its pods (PodDisruptionBudgets hold; a budget that never allows an eviction stops the step after ${perNode.drainTimeout}). Applications with a single replica are down while they move.`,
+      `**No policy enforcement on moved nodes** until the switch phase: Cilium runs with \`enable-policy: never\`, and Calico no longer enforces for pods on Cilium${perNode.acknowledgeUnenforcedPolicies ? ' (acknowledged: perNode.acknowledgeUnenforcedPolicies)' : '; the preflight refuses while NetworkPolicies exist unless perNode.acknowledgeUnenforcedPolicies is set'}.`,
+    );
+    if (calico.backend === 'bird') {
+      items.push(
+        '**Calico with BGP (BIRD) is untested upstream** with this migration (acknowledged: perNode.acknowledgeCalicoBGP). Try it on a copy of the cluster; keep the per-node rollback below at hand.',
+      );
+    }
+    items.push(
+      `**Irreversible deletion in step 600.** Deleting the Calico CRDs destroys every Calico IP pool, IPAM block and Calico policy (${README.calico}).`,
+      "**Calico's address detection.** Cilium's `cilium_host` interface can be picked by Calico's default `first-found` detection when calico-node restarts; the preflight requires `IP_AUTODETECTION_METHOD` to be set otherwise.",
+    );
+  } else {
+    items.push(
+      `**A short cluster-wide disruption.** While the agents restart with ${finalCilium.routingMode} routing and \`ipam: ${finalCilium.ipamMode}\`, nodes on the old and the new settings do not reach each other's pods, and every pod restarts in step 250 (PodDisruptionBudgets hold).`,
+    );
+    if (finalCilium.kubeProxyReplacementEnabled) {
+      items.push(
+        `**Between the k3s rollout and step 200**, Services run on the rules kube-proxy left behind, which no longer follow endpoint changes: sync right after the rollout (${README.cilium}).`,
+      );
+    }
+  }
+  items.push(`**A failed Job stays failed** under Argo CD and Flux; retrying means bumping \`run.attempt\` (${README.retry}).`);
+  return ['## Risks for this config', '', ...items.map((i) => `- ${i}`), ''];
+}
+
 /** The Markdown plan for the rendered steps. */
 export function renderPlan(config: ResolvedConfig, steps: readonly RenderedStep[], warnings: readonly string[]): string {
   const { cluster } = config;
@@ -239,6 +324,7 @@ export function renderPlan(config: ResolvedConfig, steps: readonly RenderedStep[
     '',
     k3sFlags(config),
     '',
+    ...perNodePhases(config),
     ...risks(config, steps),
     '## Steps',
     '',

@@ -14,6 +14,7 @@ import { ApiObject, App, type Chart } from 'cdk8s';
 import type { AbortGuide } from '../../charts/abort.ts';
 import { STEP_BUILDERS } from '../../charts/index.ts';
 import { buildArgoCd, buildFlux } from '../../charts/gitops.ts';
+import { moveNodeTimeout } from '../../charts/move-node.ts';
 import type { ResolvedConfig } from '../config/resolve.ts';
 import { StepChart } from '../step-chart.ts';
 import {
@@ -23,7 +24,7 @@ import {
   LABEL_STEP,
   STEADY_ANNOTATIONS,
   STEP_TIMEOUT_ANNOTATION,
-  STEPS,
+  stepsFor,
   TOOL,
   type StepDefinition,
 } from '../steps.ts';
@@ -63,13 +64,23 @@ type ObjectJson = {
   metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
 };
 
+/** The steps of a config, in order (before leaving out the ones without objects). */
+export function configSteps(config: ResolvedConfig): StepDefinition[] {
+  return stepsFor({
+    strategy: config.strategy,
+    phase: config.phase,
+    nodes: config.migrationOrder.map((n) => n.name),
+    nodeTimeout: moveNodeTimeout(config),
+  });
+}
+
 /** Builds the step charts that have a builder, in step order, and drops the ones left empty. */
 export function buildSteps(app: App, config: ResolvedConfig): StepChart[] {
   const charts: StepChart[] = [];
-  for (const step of STEPS) {
-    const entry = STEP_BUILDERS[step.dir];
+  for (const step of configSteps(config)) {
+    const entry = STEP_BUILDERS[step.kind];
     // After the migration only the steps that stay (Cilium) are generated.
-    if (!entry || (config.phase === 'steady' && !step.steady)) {
+    if (config.phase === 'steady' && !step.steady) {
       continue;
     }
     const chart = new StepChart(app, step);
@@ -168,8 +179,8 @@ export function render(config: ResolvedConfig, warnings: readonly string[] = [])
         chart.step,
       ),
     );
-    const entry = STEP_BUILDERS[chart.step.dir]!;
-    rendered.push({ step: chart.step, objects, notes: entry.plan?.(config) ?? [], abort: entry.abort(config) });
+    const entry = STEP_BUILDERS[chart.step.kind];
+    rendered.push({ step: chart.step, objects, notes: entry.plan?.(config, chart.step) ?? [], abort: entry.abort(config, chart.step) });
   }
   // The Kustomize root Argo CD builds; Flux applies the step directories one by one instead.
   files.set('manifests/kustomization.yaml', kustomization(steps.map((s) => s.dir)));

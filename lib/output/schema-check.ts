@@ -2,11 +2,13 @@
  * Schema validation of synthesized objects (the `check` command and the tests). Looks up the
  * OpenAPI model of an object: Kubernetes objects from `kubernetes-models` (the
  * OpenAPI of Kubernetes 1.33, see README "Validation"), Argo CD and Flux objects from their CRD
- * schemas in `@kubernetes-models/argo-cd` and `@kubernetes-models/flux-cd`.
+ * schemas in `@kubernetes-models/argo-cd` and `@kubernetes-models/flux-cd`, CiliumNodeConfig by
+ * its CRD's structure (cilium-schema.ts).
  */
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { parse } from 'yaml';
+import { CiliumNodeConfigModel } from './cilium-schema.ts';
 
 type Model = new (data: unknown) => { validate(): void };
 
@@ -19,6 +21,12 @@ const CRD_PACKAGES: Readonly<Record<string, string>> = {
 /** The model class for an apiVersion and kind; throws when there is none. */
 export async function modelFor(apiVersion: string, kind: string): Promise<Model> {
   const [group, version] = apiVersion.includes('/') ? apiVersion.split('/') : ['', apiVersion];
+  if (group === 'cilium.io') {
+    if (kind !== 'CiliumNodeConfig') {
+      throw new Error(`no schema for ${apiVersion} ${kind}`);
+    }
+    return CiliumNodeConfigModel;
+  }
   const crdPackage = CRD_PACKAGES[group!];
   const module = crdPackage
     ? await import(`${crdPackage}/${group}/${version}`)

@@ -26,6 +26,11 @@ export interface LineRules {
   readonly operatorTolerations: 'all' | 'narrow';
   /** `direct-routing-skip-unreachable` exists (1.16+). */
   readonly directRoutingSkipUnreachable: boolean;
+  /**
+   * apiVersion of CiliumNodeConfig: v2alpha1 since 1.13, v2 served from 1.16 (cilium/cilium#31721);
+   * v2alpha1 is deprecated and due to go (cilium/cilium#40110).
+   */
+  readonly nodeConfigApiVersion: 'cilium.io/v2alpha1' | 'cilium.io/v2';
   /** How the chart shapes the agent and operator pods on this line. */
   readonly pods: PodRules;
 }
@@ -118,6 +123,7 @@ export const LINE_RULES: Readonly<Record<CiliumLine, LineRules>> = {
     envoy: 'embedded',
     operatorTolerations: 'all',
     directRoutingSkipUnreachable: false,
+    nodeConfigApiVersion: 'cilium.io/v2alpha1',
     pods: PODS_1_15,
   },
   '1.16': {
@@ -129,6 +135,7 @@ export const LINE_RULES: Readonly<Record<CiliumLine, LineRules>> = {
     envoy: 'daemonset',
     operatorTolerations: 'all',
     directRoutingSkipUnreachable: true,
+    nodeConfigApiVersion: 'cilium.io/v2',
     pods: PODS_1_16,
   },
   '1.17': {
@@ -140,6 +147,7 @@ export const LINE_RULES: Readonly<Record<CiliumLine, LineRules>> = {
     envoy: 'daemonset',
     operatorTolerations: 'all',
     directRoutingSkipUnreachable: true,
+    nodeConfigApiVersion: 'cilium.io/v2',
     pods: PODS_1_17,
   },
   '1.18': {
@@ -151,6 +159,7 @@ export const LINE_RULES: Readonly<Record<CiliumLine, LineRules>> = {
     envoy: 'daemonset',
     operatorTolerations: 'narrow',
     directRoutingSkipUnreachable: true,
+    nodeConfigApiVersion: 'cilium.io/v2',
     pods: PODS_1_18,
   },
   '1.19': {
@@ -162,6 +171,7 @@ export const LINE_RULES: Readonly<Record<CiliumLine, LineRules>> = {
     envoy: 'daemonset',
     operatorTolerations: 'narrow',
     directRoutingSkipUnreachable: true,
+    nodeConfigApiVersion: 'cilium.io/v2',
     pods: PODS_1_19,
   },
   '1.20': {
@@ -173,6 +183,7 @@ export const LINE_RULES: Readonly<Record<CiliumLine, LineRules>> = {
     envoy: 'daemonset',
     operatorTolerations: 'narrow',
     directRoutingSkipUnreachable: true,
+    nodeConfigApiVersion: 'cilium.io/v2',
     pods: PODS_1_20,
   },
 };

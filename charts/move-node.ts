@@ -1,0 +1,192 @@
+/**
+ * strategy per-node: the step that moves one node to Cilium (its CiliumNodeConfig and the Job that
+ * drains and switches it), and the phase-switch step that moves pods off the migration range.
+ */
+import { ApiObject, Duration } from 'cdk8s';
+import { bundleInCluster } from '../lib/bundle.ts';
+import { hashedName, MAX_NAME_LENGTH, shortHash } from '../lib/content-hash.ts';
+import { CILIUM_NAMESPACE } from '../lib/cilium/cilium-access.ts';
+import { NODE_CNI_DEFAULTS } from '../lib/cilium/config-data.ts';
+import type { ResolvedConfig } from '../lib/config/resolve.ts';
+import { CutoverJob, FILES_DIR } from '../lib/cutover-job.ts';
+import type { MoveNodeSpec, ReaddressSpec } from '../lib/incluster/move-node.ts';
+import { JobFiles } from '../lib/job-files.ts';
+import { setFileName } from '../lib/output/file-name.ts';
+import { ScopedServiceAccount, type AccessRule } from '../lib/scoped-service-account.ts';
+import type { StepChart } from '../lib/step-chart.ts';
+import { TOOL, type StepDefinition } from '../lib/steps.ts';
+import type { AbortGuide } from './abort.ts';
+import { durationSeconds } from './preflight.ts';
+
+/** The label a node gets once drained; its CiliumNodeConfig selects it together with the hostname. */
+export const SWITCH_LABEL = { key: 'cilium-cutover.io/cni', value: 'cilium' } as const;
+/** How long a node's restarted Cilium agent may take to become Ready. */
+const AGENT_TIMEOUT = Duration.minutes(10);
+/** The re-addressing Job's limit: every pod of the cluster restarts, PodDisruptionBudgets permitting. */
+const READDRESS_TIMEOUT = Duration.minutes(25);
+
+/** A node Job's deadline: evictions, the agent's restart, the pods' return. */
+function moveNodeDeadline(config: ResolvedConfig): Duration {
+  return Duration.seconds(2 * durationSeconds(config.perNode.drainTimeout) + AGENT_TIMEOUT.toSeconds() + 60);
+}
+
+/** How long a node step may take (Flux timeout, `apply`): the Job's deadline and five minutes to start it. */
+export function moveNodeTimeout(config: ResolvedConfig): string {
+  return `${Math.ceil(moveNodeDeadline(config).toSeconds() / 60) + 5}m`;
+}
+
+/** The drain Job's ServiceAccount (and RBAC) name: readable, cut with a hash for long node names. */
+function accountName(node: string): string {
+  const name = `${TOOL}-move-${node}`;
+  return name.length <= MAX_NAME_LENGTH ? name : hashedName(name, shortHash(node));
+}
+
+/** The CiliumNodeConfig of one node. */
+export function nodeConfigName(node: string): string {
+  return `${TOOL}-${node}`;
+}
+
+export function buildMoveNode(chart: StepChart, config: ResolvedConfig): void {
+  const node = chart.step.node!;
+  const namespace = config.run.namespace;
+  const cilium = config.cilium;
+
+  // Applied after step 200 is Ready, so the operator has registered the CRD by then (Argo CD skips
+  // its dry-run while the CRD is missing and retries; Flux reconciles this step only after 200).
+  const nodeConfig = new ApiObject(chart, 'NodeConfig', {
+    apiVersion: cilium.version.rules.nodeConfigApiVersion,
+    kind: 'CiliumNodeConfig',
+    metadata: { name: nodeConfigName(node), namespace: CILIUM_NAMESPACE },
+    spec: {
+      nodeSelector: { matchLabels: { 'kubernetes.io/hostname': node, [SWITCH_LABEL.key]: SWITCH_LABEL.value } },
+      defaults: { ...NODE_CNI_DEFAULTS },
+    },
+  });
+  setFileName(nodeConfig, 'ciliumnodeconfig');
+
+  const account = new ScopedServiceAccount(chart, 'Access', {
+    name: accountName(node),
+    namespace,
+    rules: moveNodeRules(node),
+  });
+  const spec: MoveNodeSpec = {
+    node,
+    migrationCIDR: config.perNode.podCIDR,
+    drainTimeoutSeconds: durationSeconds(config.perNode.drainTimeout),
+    agentTimeoutSeconds: AGENT_TIMEOUT.toSeconds(),
+    evictUnmanagedPods: config.perNode.evictUnmanagedPods,
+    switchLabel: SWITCH_LABEL,
+    agent: { namespace: CILIUM_NAMESPACE, labelSelector: 'k8s-app=cilium' },
+  };
+  const files = new JobFiles(chart, 'Files', {
+    name: `move-node-${node}`,
+    namespace,
+    component: 'move-node',
+    files: { 'move-node.mjs': bundleInCluster('move-node-main'), 'move-node.json': `${JSON.stringify(spec, null, 2)}\n` },
+  });
+  new CutoverJob(chart, 'Job', {
+    name: `move-node-${node}`,
+    namespace,
+    component: 'move-node',
+    api: { serviceAccountName: account.name, server: config.cluster.apiServer },
+    attempt: config.run.attempt,
+    image: config.images.node,
+    command: ['node', `${FILES_DIR}/move-node.mjs`, `${FILES_DIR}/move-node.json`],
+    files,
+    // Never on the node it drains: the drain would evict the Job itself.
+    avoidNode: node,
+    activeDeadline: moveNodeDeadline(config),
+  });
+}
+
+/**
+ * Cordon, label and uncordon this node only; list pods and evict them anywhere (a drained node's
+ * pods live in every namespace, and pods cannot be named up front). No pod delete: evictions keep
+ * PodDisruptionBudgets.
+ */
+export function moveNodeRules(node: string): AccessRule[] {
+  return [
+    { apiGroup: '', resource: 'nodes', verbs: ['get', 'patch'], names: [node] },
+    { apiGroup: '', resource: 'pods', verbs: ['list'] },
+    { apiGroup: '', resource: 'pods/eviction', verbs: ['create'] },
+  ];
+}
+
+export function moveNodePlan(config: ResolvedConfig, step: StepDefinition): string[] {
+  const node = step.node!;
+  return [
+    `\`${nodeConfigName(node)}\` (CiliumNodeConfig) selects ${node} once it carries the label \`${SWITCH_LABEL.key}=${SWITCH_LABEL.value}\`: the agent there then writes Cilium's CNI config and moves Calico's aside. The Job runs on another node and:`,
+    '',
+    `1. cordons ${node} (remembering that it did, in \`cilium-cutover.io/cordoned\`);`,
+    `2. evicts its pods through the eviction API, so PodDisruptionBudgets hold, for up to ${config.perNode.drainTimeout} (DaemonSet and static pods stay; a pod without a controller stops the Job${config.perNode.evictUnmanagedPods ? ', unless perNode.evictUnmanagedPods, which is set' : ''});`,
+    `3. labels ${node} and restarts its Cilium agent, which reads the CiliumNodeConfig when it starts;`,
+    `4. evicts the pods still on a Calico address there (DaemonSet pods) and waits until every pod-network pod on ${node} has an address from ${config.perNode.podCIDR};`,
+    `5. uncordons ${node} (only if it cordoned it).`,
+    '',
+    'The guide reboots each node here; this step restarts the pods instead, and step 610 removes what Calico left on the nodes. A re-run skips what is done.',
+  ];
+}
+
+export function moveNodeAbort(config: ResolvedConfig, step: StepDefinition): AbortGuide {
+  const node = step.node!;
+  return {
+    after: `${node} runs its pods on Cilium (${config.perNode.podCIDR}); the nodes after it still run Calico, and both reach each other.`,
+    failure: `the Job is Failed; \`kubectl logs -n ${config.run.namespace} -l app.kubernetes.io/component=move-node --prefix\` says where it stopped (a PodDisruptionBudget that never allowed an eviction, a pod without a controller, an agent that did not become Ready). ${node} stays cordoned.`,
+    action: [
+      `to go on, fix the cause, bump \`run.attempt\`, synth and sync: the new Job continues where this one stopped.`,
+      `To put ${node} back on Calico: \`kubectl -n kube-system delete ciliumnodeconfig ${nodeConfigName(node)}\`, \`kubectl label node ${node} ${SWITCH_LABEL.key}-\`,`,
+      `then on the node \`rm /etc/cni/net.d/05-cilium.conflist\` and rename \`/etc/cni/net.d/10-calico.conflist.cilium_bak\` back to \`10-calico.conflist\`,`,
+      `\`kubectl -n kube-system delete pod -l k8s-app=cilium --field-selector spec.nodeName=${node}\`, restart the node's remaining pods, and \`kubectl uncordon ${node}\`.`,
+      'Remove this step and the later ones from the repository (or stop the sync) before that, or the engine switches the node again.',
+    ].join(' '),
+  };
+}
+
+/** Phase switch: evict every pod still on the migration range. */
+export function buildReaddressPods(chart: StepChart, config: ResolvedConfig): void {
+  const namespace = config.run.namespace;
+  const account = new ScopedServiceAccount(chart, 'Access', {
+    name: `${TOOL}-readdress`,
+    namespace,
+    rules: [
+      { apiGroup: '', resource: 'pods', verbs: ['list'] },
+      { apiGroup: '', resource: 'pods/eviction', verbs: ['create'] },
+    ],
+  });
+  const spec: ReaddressSpec = {
+    migrationCIDR: config.perNode.podCIDR,
+    timeoutSeconds: READDRESS_TIMEOUT.toSeconds(),
+    evictUnmanagedPods: config.perNode.evictUnmanagedPods,
+  };
+  const files = new JobFiles(chart, 'Files', {
+    name: 'readdress',
+    namespace,
+    component: 'readdress',
+    files: { 'readdress.mjs': bundleInCluster('readdress-main'), 'readdress.json': `${JSON.stringify(spec, null, 2)}\n` },
+  });
+  new CutoverJob(chart, 'Job', {
+    name: 'readdress',
+    namespace,
+    component: 'readdress',
+    api: { serviceAccountName: account.name, server: config.cluster.apiServer },
+    attempt: config.run.attempt,
+    image: config.images.node,
+    command: ['node', `${FILES_DIR}/readdress.mjs`, `${FILES_DIR}/readdress.json`],
+    files,
+    activeDeadline: Duration.seconds(READDRESS_TIMEOUT.toSeconds() + 120),
+  });
+}
+
+export function readdressPodsPlan(config: ResolvedConfig): string[] {
+  return [
+    `Cilium now hands out addresses from each node's podCIDR (\`ipam: ${config.finalCilium.ipamMode}\`, ${config.finalCilium.routingMode} routing). Pods still on ${config.perNode.podCIDR} lost their routes with the overlay: the Job evicts them all (PodDisruptionBudgets hold) and waits until none is left. Pods without a controller are listed for a manual restart${config.perNode.evictUnmanagedPods ? ' (evicted too: perNode.evictUnmanagedPods is set)' : ''}.`,
+  ];
+}
+
+export function readdressPodsAbort(config: ResolvedConfig): AbortGuide {
+  return {
+    after: `no pod uses ${config.perNode.podCIDR} any more; every pod has an address from its node's podCIDR.`,
+    failure: `the Job is Failed; \`kubectl logs -n ${config.run.namespace} -l app.kubernetes.io/component=readdress\` lists the pods it could not move (a PodDisruptionBudget that never allowed an eviction, pods without a controller).`,
+    action: `restart the listed pods by hand (\`kubectl delete pod\`), or fix the budget, then bump \`run.attempt\`, synth and sync. There is no way back to the migration settings short of the migrate phase's Cilium step: go forward.`,
+  };
+}

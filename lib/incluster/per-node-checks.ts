@@ -1,0 +1,135 @@
+/**
+ * The preflight checks of strategy per-node, as plain functions over API objects. Phase migrate
+ * needs a working Calico (every calico-node Ready, its address detection safe from Cilium's
+ * interfaces) and no NetworkPolicy that would go unenforced unnoticed; phase switch needs the
+ * migrate phase finished (Calico gone, every pod on Cilium).
+ *
+ * Dependency-free: bundled into the per-node preflight Job and imported by the tests.
+ */
+import { podRef, podsOffRange, type PodObject } from './move-node.ts';
+import type { CheckResult } from './report.ts';
+
+/** What the per-node preflight checks, rendered into its ConfigMap. */
+export interface PerNodePreflightSpec {
+  readonly phase: 'migrate' | 'switch';
+  readonly nodeCount: number;
+  readonly migrationCIDR: string;
+  readonly acknowledgeUnenforcedPolicies: boolean;
+}
+
+/** The parts of the calico-node DaemonSet read here. */
+export interface CalicoNodeDaemonSet {
+  readonly spec?: {
+    readonly template?: {
+      readonly spec?: {
+        readonly containers?: readonly {
+          readonly name: string;
+          readonly env?: readonly { readonly name: string; readonly value?: string }[];
+        }[];
+      };
+    };
+  };
+  readonly status?: { readonly desiredNumberScheduled?: number; readonly numberReady?: number };
+}
+
+const SUBJECT = 'kube-system/calico-node';
+/** Calico's node-address detection; `first-found` (the default) may pick Cilium's cilium_host. */
+const AUTODETECT_ENV = 'IP_AUTODETECTION_METHOD';
+const AUTODETECT_FIX = `kubectl -n kube-system set env daemonset/calico-node ${AUTODETECT_ENV}=kubernetes-internal-ip`;
+
+/** Phase migrate: Calico runs Ready on every node; per-node cannot move pods off a broken network. */
+export function checkCalicoHealthy(spec: PerNodePreflightSpec, ds: CalicoNodeDaemonSet | undefined): CheckResult {
+  if (!ds) {
+    return { outcome: 'INFO', check: 'calico-ready', subject: SUBJECT, detail: 'absent: Calico was removed (step 600 ran)' };
+  }
+  const ready = ds.status?.numberReady ?? 0;
+  const desired = ds.status?.desiredNumberScheduled ?? 0;
+  if (desired < spec.nodeCount || ready < desired) {
+    return {
+      outcome: 'FAIL',
+      check: 'calico-ready',
+      subject: SUBJECT,
+      detail: `${ready}/${desired} Ready on ${spec.nodeCount} node(s): per-node needs a working Calico on every node to move pods off; use strategy: cutover`,
+    };
+  }
+  return { outcome: 'PASS', check: 'calico-ready', subject: SUBJECT, detail: `${ready}/${desired} Ready` };
+}
+
+/**
+ * Phase migrate: Cilium creates cilium_host on every node. Calico's default address detection
+ * (`first-found`) may pick it when calico-node restarts, and Calico's routing breaks (Cilium's
+ * migration guide, Calico note).
+ */
+export function checkAutodetection(ds: CalicoNodeDaemonSet | undefined): CheckResult {
+  if (!ds) {
+    return { outcome: 'SKIP', check: 'calico-autodetect', subject: SUBJECT, detail: 'Calico is absent' };
+  }
+  const env = ds.spec?.template?.spec?.containers?.find((c) => c.name === 'calico-node')?.env ?? [];
+  const method = env.find((e) => e.name === AUTODETECT_ENV)?.value;
+  if (method === undefined || method === '' || method.startsWith('first-found')) {
+    return {
+      outcome: 'FAIL',
+      check: 'calico-autodetect',
+      subject: SUBJECT,
+      detail: `${AUTODETECT_ENV} is ${method ? `"${method}"` : 'unset (first-found)'}, which may pick Cilium's cilium_host interface; run \`${AUTODETECT_FIX}\` and wait for the rollout`,
+    };
+  }
+  return { outcome: 'PASS', check: 'calico-autodetect', subject: SUBJECT, detail: `${AUTODETECT_ENV}=${method}` };
+}
+
+/** Phase migrate: Cilium enforces no policy until the switch, so NetworkPolicies need an acknowledgement. */
+export function checkPolicies(
+  spec: PerNodePreflightSpec,
+  policies: readonly { metadata: { name: string; namespace: string } }[],
+): CheckResult {
+  const subject = 'networkpolicies.networking.k8s.io';
+  if (policies.length === 0) {
+    return { outcome: 'PASS', check: 'policies', subject, detail: 'none' };
+  }
+  const names = policies
+    .slice(0, 5)
+    .map((p) => `${p.metadata.namespace}/${p.metadata.name}`)
+    .join(', ');
+  const detail = `${policies.length} (${names}${policies.length > 5 ? ', …' : ''}) are not enforced on migrated nodes until the switch phase`;
+  if (spec.acknowledgeUnenforcedPolicies) {
+    return { outcome: 'INFO', check: 'policies', subject, detail: `${detail} (acknowledged)` };
+  }
+  return {
+    outcome: 'FAIL',
+    check: 'policies',
+    subject,
+    detail: `${detail}; set perNode.acknowledgeUnenforcedPolicies: true to accept that, or use strategy: cutover`,
+  };
+}
+
+/** Phase switch: the migrate phase removed Calico. */
+export function checkCalicoGone(ds: CalicoNodeDaemonSet | undefined): CheckResult {
+  if (ds) {
+    return {
+      outcome: 'FAIL',
+      check: 'calico-removed',
+      subject: SUBJECT,
+      detail: 'still exists: finish the migrate phase (its step 600 removes Calico) before phase: switch',
+    };
+  }
+  return { outcome: 'PASS', check: 'calico-removed', subject: SUBJECT, detail: 'absent' };
+}
+
+/** Phase switch: every pod-network pod runs on Cilium's migration range, so every node was moved. */
+export function checkAllMoved(spec: PerNodePreflightSpec, pods: readonly PodObject[]): CheckResult {
+  const subject = 'pods';
+  const left = podsOffRange(pods, spec.migrationCIDR);
+  if (left.length > 0) {
+    const names = left
+      .slice(0, 5)
+      .map((p) => `${podRef(p)} (${p.status?.podIP} on ${p.spec?.nodeName ?? '?'})`)
+      .join(', ');
+    return {
+      outcome: 'FAIL',
+      check: 'all-moved',
+      subject,
+      detail: `${left.length} pod(s) outside ${spec.migrationCIDR}: ${names}${left.length > 5 ? ', …' : ''}; finish the migrate phase (or restart them) before phase: switch`,
+    };
+  }
+  return { outcome: 'PASS', check: 'all-moved', subject, detail: `every pod-network pod has an address from ${spec.migrationCIDR}` };
+}

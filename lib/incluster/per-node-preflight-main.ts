@@ -1,0 +1,50 @@
+/**
+ * Entry point of strategy per-node's preflight Job: the checks only per-node needs, one line each;
+ * exit 1 when any failed. The common preflight Job runs beside it.
+ */
+import { readFileSync } from 'node:fs';
+import { apiClient } from './api-client.ts';
+import type { PodObject } from './move-node.ts';
+import {
+  checkAllMoved,
+  checkAutodetection,
+  checkCalicoGone,
+  checkCalicoHealthy,
+  checkPolicies,
+  type CalicoNodeDaemonSet,
+  type PerNodePreflightSpec,
+} from './per-node-checks.ts';
+import { anyFailed, formatResult, type CheckResult } from './report.ts';
+
+async function main(): Promise<number> {
+  const spec = JSON.parse(readFileSync(process.argv[2] ?? '/etc/cilium-cutover/per-node-preflight.json', 'utf8')) as PerNodePreflightSpec;
+  const api = apiClient(process.env.KUBERNETES_SERVICE_HOST ?? '127.0.0.1', Number(process.env.KUBERNETES_SERVICE_PORT ?? '6444'));
+  const calico = await api.get<CalicoNodeDaemonSet>('/apis/apps/v1/namespaces/kube-system/daemonsets/calico-node');
+  const results: CheckResult[] = [];
+  if (spec.phase === 'migrate') {
+    results.push(checkCalicoHealthy(spec, calico), checkAutodetection(calico));
+    const policies = await api.get<{ items: { metadata: { name: string; namespace: string } }[] }>(
+      '/apis/networking.k8s.io/v1/networkpolicies',
+    );
+    results.push(checkPolicies(spec, policies?.items ?? []));
+  } else {
+    const pods = await api.get<{ items: PodObject[] }>('/api/v1/pods');
+    results.push(checkCalicoGone(calico), checkAllMoved(spec, pods?.items ?? []));
+  }
+  for (const r of results) {
+    console.log(formatResult(r));
+  }
+  const failed = results.filter((r) => r.outcome === 'FAIL').length;
+  console.log(
+    anyFailed(results) ? `per-node preflight: ${failed} check(s) failed; nothing was changed` : 'per-node preflight: all checks passed',
+  );
+  return anyFailed(results) ? 1 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.log(`FAIL per-node-preflight api: ${(err as Error).message}`);
+    process.exit(1);
+  },
+);
