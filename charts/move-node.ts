@@ -190,3 +190,42 @@ export function readdressPodsAbort(config: ResolvedConfig): AbortGuide {
     action: `restart the listed pods by hand (\`kubectl delete pod\`), or fix the budget, then bump \`run.attempt\`, synth and sync. There is no way back to the migration settings short of the migrate phase's Cilium step: go forward.`,
   };
 }
+
+/**
+ * strategy per-node, after Calico's removal: calico-node's shutdown may leave NetworkUnavailable=True
+ * on nodes Cilium already serves (projectcalico/calico#7816), and the taint that follows keeps new
+ * pods off them. The Job sets the condition back where the node's Cilium agent is ready. It may
+ * read the nodes and patch their status, by name, and list pods in kube-system.
+ */
+export function buildNetworkCondition(chart: StepChart, config: ResolvedConfig): void {
+  const namespace = config.run.namespace;
+  const nodes = config.cluster.nodes.map((n) => n.name);
+  const account = new ScopedServiceAccount(chart, 'ConditionAccess', {
+    name: `${TOOL}-network-condition`,
+    namespace,
+    rules: [
+      { apiGroup: '', resource: 'nodes', verbs: ['get'], names: nodes },
+      { apiGroup: '', resource: 'nodes/status', verbs: ['patch'], names: nodes },
+      { apiGroup: '', resource: 'pods', verbs: ['list'], namespace: CILIUM_NAMESPACE },
+    ],
+  });
+  const files = new JobFiles(chart, 'ConditionFiles', {
+    name: 'network-condition',
+    namespace,
+    component: 'network-condition',
+    files: {
+      'network-condition.mjs': bundleInCluster('network-condition-main'),
+      'network-condition.json': `${JSON.stringify({ nodes, agent: { namespace: CILIUM_NAMESPACE, labelSelector: 'k8s-app=cilium' } }, null, 2)}\n`,
+    },
+  });
+  new CutoverJob(chart, 'ConditionJob', {
+    name: 'network-condition',
+    namespace,
+    component: 'network-condition',
+    api: { serviceAccountName: account.name, server: config.cluster.apiServer },
+    attempt: config.run.attempt,
+    image: config.images.node,
+    command: ['node', `${FILES_DIR}/network-condition.mjs`, `${FILES_DIR}/network-condition.json`],
+    files,
+  });
+}

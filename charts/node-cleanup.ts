@@ -7,6 +7,7 @@ import type { ResolvedConfig } from '../lib/config/resolve.ts';
 import { FILES_DIR, CutoverJob } from '../lib/cutover-job.ts';
 import { JobFiles } from '../lib/job-files.ts';
 import { enterHostScript, nodeScript, type NodeScript } from '../lib/node-scripts.ts';
+import { buildNetworkCondition } from './move-node.ts';
 import type { StepChart } from '../lib/step-chart.ts';
 
 interface NodeJobsOptions {
@@ -50,6 +51,9 @@ export function buildNodeCleanup(chart: StepChart, config: ResolvedConfig): void
     env: { FLUSH_BIRD_ROUTES: String(config.cleanup.birdRoutes) },
     activeDeadline: Duration.minutes(10),
   });
+  if (config.strategy === 'per-node') {
+    buildNetworkCondition(chart, config);
+  }
 }
 
 export function buildKubeProxyCleanup(chart: StepChart, config: ResolvedConfig): void {

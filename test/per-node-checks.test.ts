@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { PodObject } from '../lib/incluster/move-node.ts';
-import { agentState, drainPlan, inCidr, switchPatch } from '../lib/incluster/move-node.ts';
+import { agentState, drainPlan, inCidr, networkConditionPatch, switchPatch } from '../lib/incluster/move-node.ts';
 import {
   checkAllMoved,
   checkAutodetection,
@@ -113,5 +113,42 @@ describe('move-node decisions', () => {
     expect(inCidr('10.245.255.255', '10.245.0.0/16')).toBe(true);
     expect(inCidr('10.246.0.0', '10.245.0.0/16')).toBe(false);
     expect(inCidr('not-an-ip', '10.245.0.0/16')).toBe(false);
+  });
+});
+
+describe('network condition after Calico', () => {
+  const node = (status: string, reason: string) => ({
+    metadata: { name: 'n1' },
+    status: {
+      conditions: [
+        { type: 'Ready', status: 'True' },
+        { type: 'NetworkUnavailable', status, reason },
+      ],
+    },
+  });
+  const now = new Date('2026-01-01T10:00:00.123Z');
+
+  it("sets a CalicoIsDown condition back where Cilium's agent is ready, touching only that condition", () => {
+    const decision = networkConditionPatch(node('True', 'CalicoIsDown'), true, now);
+    expect(decision.failed).toBe(false);
+    expect(decision.patch).toEqual({
+      status: {
+        conditions: [
+          {
+            type: 'NetworkUnavailable',
+            status: 'False',
+            reason: 'CiliumIsUp',
+            message: 'Cilium is running on this node',
+            lastTransitionTime: '2026-01-01T10:00:00Z',
+            lastHeartbeatTime: '2026-01-01T10:00:00Z',
+          },
+        ],
+      },
+    });
+  });
+
+  it('leaves a good condition alone and fails where no agent is ready', () => {
+    expect(networkConditionPatch(node('False', 'CiliumIsUp'), true, now)).toMatchObject({ patch: undefined, failed: false });
+    expect(networkConditionPatch(node('True', 'CalicoIsDown'), false, now)).toMatchObject({ patch: undefined, failed: true });
   });
 });

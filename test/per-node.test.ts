@@ -262,6 +262,17 @@ describe('strategy per-node: the drain Job', () => {
     ]);
   });
 
+  it("after Calico's removal, a Job may patch the nodes' status by name only", () => {
+    const role = manifestObjects(rendered, 'manifests/610-node-cleanup/').find(
+      ({ obj }) => obj.kind === 'ClusterRole' && obj.metadata.name === 'cilium-cutover-network-condition',
+    )!.obj;
+    const nodes = ['k3s-server-1', 'k3s-server-2', 'k3s-server-3'];
+    expect(role.rules).toEqual([
+      { apiGroups: [''], resources: ['nodes'], verbs: ['get'], resourceNames: nodes },
+      { apiGroups: [''], resources: ['nodes/status'], verbs: ['patch'], resourceNames: nodes },
+    ]);
+  });
+
   it('the re-addressing Job of phase switch lists and evicts only', () => {
     const switched = renderPerNode((d) => (d.phase = 'switch'));
     const role = manifestObjects(switched, 'manifests/250-readdress-pods/').find(({ obj }) => obj.kind === 'ClusterRole')!.obj;

@@ -100,14 +100,21 @@ export function objectPath(group: string, version: string, resource: string, nam
 }
 
 /**
- * A POST of a JSON body (an Eviction, for example) to `https://host:port`, once: the caller decides
- * whether to retry, since a POST is not idempotent in general. Returns the response whatever its status.
+ * One request with a JSON body to `https://host:port`, once: the caller decides whether to retry
+ * (a POST is not idempotent in general). Returns the response whatever its status.
  */
-export async function apiPost(host: string, port: number, path: string, body: unknown): Promise<ApiResponse> {
+async function send(
+  host: string,
+  port: number,
+  method: 'POST' | 'PATCH',
+  path: string,
+  body: unknown,
+  contentType: string,
+): Promise<ApiResponse> {
   const token = readFileSync(process.env.KUBERNETES_TOKEN_FILE ?? TOKEN_FILE, 'utf8').trim();
   const response = await fetch(`https://${host.includes(':') ? `[${host}]` : host}:${port}${path}`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${token}`, accept: 'application/json', 'content-type': 'application/json' },
+    method,
+    headers: { authorization: `Bearer ${token}`, accept: 'application/json', 'content-type': contentType },
     body: JSON.stringify(body),
     signal: AbortSignal.timeout(10_000),
   });
@@ -117,4 +124,14 @@ export async function apiPost(host: string, port: number, path: string, body: un
   } catch {
     return { status: response.status, body: text };
   }
+}
+
+/** A POST of a JSON body (an Eviction, for example). */
+export function apiPost(host: string, port: number, path: string, body: unknown): Promise<ApiResponse> {
+  return send(host, port, 'POST', path, body, 'application/json');
+}
+
+/** A strategic merge patch: list entries merge by their key (node conditions by `type`). */
+export function apiStrategicPatch(host: string, port: number, path: string, body: unknown): Promise<ApiResponse> {
+  return send(host, port, 'PATCH', path, body, 'application/strategic-merge-patch+json');
 }

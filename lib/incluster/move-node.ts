@@ -247,3 +247,57 @@ export function evictionBody(pod: PodObject): unknown {
 export function evictionPath(pod: PodObject): string {
   return `/api/v1/namespaces/${encodeURIComponent(pod.metadata.namespace)}/pods/${encodeURIComponent(pod.metadata.name)}/eviction`;
 }
+
+/** The parts of a Node the network-condition Job reads. */
+export interface NodeWithConditions {
+  readonly metadata: { readonly name: string };
+  readonly status?: { readonly conditions?: readonly { readonly type: string; readonly status: string; readonly reason?: string }[] };
+}
+
+/**
+ * After Calico's removal: calico-node's shutdown may have set NetworkUnavailable=True
+ * (`CalicoIsDown`, projectcalico/calico#7816), which taints the node although Cilium serves it.
+ * Returns the strategic merge patch for `nodes/<name>/status` that says what Cilium's operator says
+ * for a node with a ready agent, or undefined when nothing is to change; and the line to print.
+ */
+export function networkConditionPatch(
+  node: NodeWithConditions,
+  agentReady: boolean,
+  now: Date,
+): { patch: unknown; line: string; failed: boolean } {
+  const name = node.metadata.name;
+  const condition = node.status?.conditions?.find((c) => c.type === 'NetworkUnavailable');
+  if (condition === undefined || condition.status === 'False') {
+    return {
+      patch: undefined,
+      line: `OK ${name}: NetworkUnavailable=${condition?.status ?? 'unset'}${condition?.reason ? ` (${condition.reason})` : ''}`,
+      failed: false,
+    };
+  }
+  if (!agentReady) {
+    return {
+      patch: undefined,
+      line: `FAILED ${name}: NetworkUnavailable=${condition.status} (${condition.reason ?? 'no reason'}) and no ready Cilium agent there`,
+      failed: true,
+    };
+  }
+  const time = now.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  return {
+    patch: {
+      status: {
+        conditions: [
+          {
+            type: 'NetworkUnavailable',
+            status: 'False',
+            reason: 'CiliumIsUp',
+            message: 'Cilium is running on this node',
+            lastTransitionTime: time,
+            lastHeartbeatTime: time,
+          },
+        ],
+      },
+    },
+    line: `CLEARED ${name}: NetworkUnavailable was ${condition.status} (${condition.reason ?? 'no reason'}); its Cilium agent is ready`,
+    failed: false,
+  };
+}
