@@ -15,7 +15,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { type CliIo, runCli } from '../../lib/cli.ts';
 import { writeOutput } from '../../lib/output/writer.ts';
-import { isObjectFile, renderExample } from '../helpers.ts';
+import { render } from '../../lib/output/render.ts';
+import { exampleData, isObjectFile, load, renderExample } from '../helpers.ts';
 
 const kubeconfig = process.env.CILIUM_CUTOVER_TEST_KUBECONFIG;
 if (!kubeconfig) {
@@ -51,7 +52,7 @@ const objects: Any[] = [...rendered.files].filter(([p]) => p.startsWith('manifes
  */
 const NEWER_FIELDS: Record<string, string> = { appArmorProfile: 'Kubernetes 1.30' };
 
-function stripNewerFields(dist: string): string {
+function stripNewerFields(dist: string, files: ReadonlyMap<string, string> = rendered.files): string {
   const copy = join(mkdtempSync(join(tmpdir(), 'cilium-cutover-it-')), 'dist');
   cpSync(dist, copy, { recursive: true });
   const removed: string[] = [];
@@ -67,7 +68,7 @@ function stripNewerFields(dist: string): string {
       }
     }
   };
-  for (const [path] of rendered.files) {
+  for (const [path] of files) {
     if (path.startsWith('manifests/') && isObjectFile(path)) {
       const obj = parse(readFileSync(join(copy, path), 'utf8'));
       const before = removed.length;
@@ -81,6 +82,31 @@ function stripNewerFields(dist: string): string {
     console.log(`not checked on this API server (newer than it): ${removed.join(', ')}`);
   }
   return copy;
+}
+
+/** A SubjectAccessReview for the ServiceAccount: `resource` is `plural[.group][/subresource]`. */
+function can(sa: Any, verb: string, resource: string, namespace: string | undefined, name?: string): string {
+  const [plural, subresource] = resource.split('/');
+  const dot = plural!.indexOf('.');
+  const review = {
+    apiVersion: 'authorization.k8s.io/v1',
+    kind: 'SubjectAccessReview',
+    spec: {
+      user: `system:serviceaccount:${sa.metadata.namespace}:${sa.metadata.name}`,
+      groups: ['system:serviceaccounts', `system:serviceaccounts:${sa.metadata.namespace}`, 'system:authenticated'],
+      resourceAttributes: {
+        verb,
+        group: dot === -1 ? '' : plural!.slice(dot + 1),
+        resource: dot === -1 ? plural : plural!.slice(0, dot),
+        ...(subresource ? { subresource } : {}),
+        ...(name ? { name } : {}),
+        ...(namespace ? { namespace } : {}),
+      },
+    },
+  };
+  const result = kubectl(['create', '-o', 'jsonpath={.status.allowed}', '-f', '-'], JSON.stringify(review));
+  expect(result.err).toBe('');
+  return result.out.trim() === 'true' ? 'yes' : 'no';
 }
 
 /** Runs `cilium-cutover apply` on a directory against the test cluster. */
@@ -202,31 +228,6 @@ describe.skipIf(!kubeconfig)('against a real API server', () => {
 
   describe('every generated ServiceAccount can do what its rules say, and nothing else', () => {
     const accounts = objects.filter((o) => o.kind === 'ServiceAccount');
-    /** A SubjectAccessReview for the ServiceAccount: `resource` is `plural[.group][/subresource]`. */
-    const can = (sa: Any, verb: string, resource: string, namespace: string | undefined, name?: string): string => {
-      const [plural, subresource] = resource.split('/');
-      const dot = plural!.indexOf('.');
-      const review = {
-        apiVersion: 'authorization.k8s.io/v1',
-        kind: 'SubjectAccessReview',
-        spec: {
-          user: `system:serviceaccount:${sa.metadata.namespace}:${sa.metadata.name}`,
-          groups: ['system:serviceaccounts', `system:serviceaccounts:${sa.metadata.namespace}`, 'system:authenticated'],
-          resourceAttributes: {
-            verb,
-            group: dot === -1 ? '' : plural!.slice(dot + 1),
-            resource: dot === -1 ? plural : plural!.slice(0, dot),
-            ...(subresource ? { subresource } : {}),
-            ...(name ? { name } : {}),
-            ...(namespace ? { namespace } : {}),
-          },
-        },
-      };
-      const result = kubectl(['create', '-o', 'jsonpath={.status.allowed}', '-f', '-'], JSON.stringify(review));
-      expect(result.err).toBe('');
-      return result.out.trim() === 'true' ? 'yes' : 'no';
-    };
-
     for (const sa of accounts) {
       it(`${sa.metadata.namespace}/${sa.metadata.name}`, () => {
         const bindings = objects.filter(
@@ -528,5 +529,60 @@ describe.skipIf(!kubeconfig)('discover against a real API server', () => {
     expect(text).toMatch(/- 192\.168\.0\.0\/16 # CHECK: no IPv4 IPPool could be read/);
     const { parseConfig } = await import('../../lib/config/load.ts');
     expect(() => parseConfig(text, 'discovered.yaml')).not.toThrow();
+  });
+});
+
+describe.skipIf(!kubeconfig)('strategy per-node against a real API server', () => {
+  const data = exampleData();
+  data.strategy = 'per-node';
+  data.perNode = { acknowledgeCalicoBGP: true };
+  const perNode = render(load(data).config);
+  const dir = join(mkdtempSync(join(tmpdir(), 'cilium-cutover-it-')), 'dist');
+  writeOutput(dir, perNode.files);
+  const manifests: Any[] = [...perNode.files].filter(([p]) => p.startsWith('manifests/') && isObjectFile(p)).map(([, t]) => parse(t));
+  const account = (name: string) => manifests.find((o) => o.kind === 'ServiceAccount' && o.metadata.name === name);
+
+  beforeAll(() => {
+    // The CRD Cilium's operator would register, so the CiliumNodeConfigs are dry-run too.
+    const crd = permissiveCrd('cilium.io', 'CiliumNodeConfig', 'ciliumnodeconfigs', 'v2');
+    const rbac = manifests.filter((o) =>
+      ['Namespace', 'ServiceAccount', 'Role', 'ClusterRole', 'RoleBinding', 'ClusterRoleBinding'].includes(o.kind),
+    );
+    const setup = [crd, ...rbac.filter((o) => o.kind === 'Namespace'), ...rbac.filter((o) => o.kind !== 'Namespace')];
+    const applied = kubectl(
+      ['apply', '--server-side', '--force-conflicts', '--field-manager=cilium-cutover-test', '-f', '-'],
+      setup.map((o) => stringify(o)).join('---\n'),
+    );
+    expect(applied.err).toBe('');
+    kubectl(['wait', '--for=condition=Established', '--timeout=60s', `crd/${crd.metadata.name}`]);
+  });
+
+  it('every step of the migrate phase, CiliumNodeConfigs included, applies with `apply --dry-run=server`', async () => {
+    const result = await apply(['--dry-run=server'], stripNewerFields(dir, perNode.files));
+    expect(result.stderr).toEqual([]);
+    expect(result.code).toBe(0);
+    const accepted = result.stdout.filter((l) => l.endsWith('accepted (dry-run)'));
+    expect(accepted).toHaveLength(manifests.length);
+    expect(accepted.filter((l) => l.includes('ciliumnodeconfig/kube-system/cilium-cutover-k3s-server-'))).toHaveLength(3);
+  });
+
+  it('a drain account may cordon its own node, list pods and evict, and nothing more', () => {
+    const sa = account('cilium-cutover-move-k3s-server-2');
+    expect(can(sa, 'patch', 'nodes', undefined, 'k3s-server-2')).toBe('yes');
+    expect(can(sa, 'patch', 'nodes', undefined, 'k3s-server-1')).toBe('no');
+    expect(can(sa, 'list', 'pods', 'shop')).toBe('yes');
+    expect(can(sa, 'create', 'pods/eviction', 'shop', 'web-1')).toBe('yes');
+    expect(can(sa, 'delete', 'pods', 'shop', 'web-1')).toBe('no');
+    expect(can(sa, 'patch', 'nodes/status', undefined, 'k3s-server-2')).toBe('no');
+    expect(can(sa, 'delete', 'ciliumnodeconfigs.cilium.io', 'kube-system', 'cilium-cutover-k3s-server-2')).toBe('no');
+  });
+
+  it("the network-condition account may patch the nodes' status, not the nodes", () => {
+    const sa = account('cilium-cutover-network-condition');
+    expect(can(sa, 'patch', 'nodes/status', undefined, 'k3s-server-3')).toBe('yes');
+    expect(can(sa, 'patch', 'nodes', undefined, 'k3s-server-3')).toBe('no');
+    expect(can(sa, 'patch', 'nodes/status', undefined, 'another-node')).toBe('no');
+    expect(can(sa, 'list', 'pods', 'kube-system')).toBe('yes');
+    expect(can(sa, 'list', 'pods', 'shop')).toBe('no');
   });
 });
