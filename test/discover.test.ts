@@ -31,7 +31,7 @@ describe('discover', () => {
           { name: 'k3s-agent-1', role: 'agent', internalIP: '10.0.1.4' },
         ],
       },
-      calico: { version: 'v3.27.0', manifest: 'calico', ipPools: ['192.168.0.0/16'] },
+      calico: { version: 'v3.27.0', manifest: 'calico', backend: 'bird', ipPools: ['192.168.0.0/16'] },
       cilium: { routingMode: 'native', kubeProxyReplacement: true },
       gitops: { engine: 'argocd', repoURL: 'https://git.example.com/change-me/gitops.git', path: 'dist', revision: 'main' },
     });
@@ -66,6 +66,14 @@ describe('discover', () => {
     expect(config.cluster.podCIDR).toBe('10.244.0.0/16');
     expect(config.cluster.serviceCIDR).toBe('10.96.0.0/16');
     expect(notes.at(-1)).toMatch(/^no etcd snapshot/);
+  });
+
+  it("takes Calico's backend from calico-config, with a CHECK when it is not readable", () => {
+    const vxlan = discoverConfig({ ...fixture(), calicoBackend: 'vxlan' }).text;
+    expect(parse(vxlan).calico.backend).toBe('vxlan');
+    expect(vxlan).not.toMatch(/backend: .*# CHECK/);
+    const { calicoBackend: _dropped, ...unreadable } = fixture();
+    expect(discoverConfig(unreadable).text).toMatch(/backend: bird # CHECK: calico_backend in kube-system\/calico-config is not readable/);
   });
 
   it('puts the manifest default pool, with a CHECK, when no IPPool could be read', () => {

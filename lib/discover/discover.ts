@@ -19,6 +19,8 @@ export interface ClusterSnapshot {
   /** Present when Calico is managed by the Tigera operator (its calico-system DaemonSet or the operator). */
   readonly tigeraOperator: boolean;
   readonly ipPools: readonly { readonly spec?: { readonly cidr?: string } }[];
+  /** `calico_backend` of the kube-system/calico-config ConfigMap (`bird`, `vxlan` or `none`), if it could be read. */
+  readonly calicoBackend?: string;
   readonly kubernetesService?: { readonly spec?: { readonly clusterIP?: string } };
   readonly cilium: boolean;
   readonly hcloudControllerManager: boolean;
@@ -161,6 +163,7 @@ export function discoverConfig(snapshot: ClusterSnapshot): Discovered {
     calico: {
       version: version ?? 'v3.27.0',
       manifest: snapshot.calicoTypha ? 'calico-typha' : 'calico',
+      backend: snapshot.calicoBackend === 'vxlan' ? 'vxlan' : 'bird',
       ipPools: snapshot.ipPools.map((p) => p.spec?.cidr).filter((c): c is string => c !== undefined && !c.includes(':')),
     },
     cilium: { routingMode: 'native', kubeProxyReplacement: true },
@@ -200,6 +203,12 @@ export function discoverConfig(snapshot: ClusterSnapshot): Discovered {
   });
   if (!version) {
     check('calico.version', `the calico-node image is ${image}, which carries no version tag; put the installed release here`);
+  }
+  if (snapshot.calicoBackend !== 'bird' && snapshot.calicoBackend !== 'vxlan') {
+    check(
+      'calico.backend',
+      `calico_backend in kube-system/calico-config is ${snapshot.calicoBackend === undefined ? 'not readable' : `"${snapshot.calicoBackend}"`}; bird is the manifest default`,
+    );
   }
   if (data.calico.ipPools.length === 0) {
     data.calico.ipPools = ['192.168.0.0/16'];

@@ -81,6 +81,7 @@ export async function readSnapshot(kc: KubeConfig): Promise<ClusterSnapshot> {
     calicoTypha,
     tigeraOperator: calicoSystem !== undefined || operator !== undefined,
     ipPools: await list('crd.projectcalico.org/v1', 'IPPool'),
+    calicoBackend: (await get<{ data?: Record<string, string> }>('v1', 'ConfigMap', 'calico-config', 'kube-system'))?.data?.calico_backend,
     kubernetesService: await get('v1', 'Service', 'kubernetes', 'default'),
     cilium: (await get('apps/v1', 'DaemonSet', 'cilium', 'kube-system')) !== undefined,
     hcloudControllerManager: (await get('apps/v1', 'Deployment', 'hcloud-cloud-controller-manager', 'kube-system')) !== undefined,
