@@ -104,7 +104,8 @@ export function verifySpec(config: ResolvedConfig): VerifySpec {
     namespace: verify.namespace,
     echo: { service: ECHO, selector: `app.kubernetes.io/name=${TOOL}-echo`, servicePort: ECHO_SERVICE_PORT, podPort: ECHO_POD_PORT },
     nodes: config.cluster.nodes.map((n) => ({ name: n.name, internalIP: n.internalIP })),
-    podCIDR: config.cluster.podCIDR,
+    // Where Cilium hands out addresses now: per-node's migrate phase uses its own range.
+    podCIDR: config.cilium.migration?.podCIDR ?? config.cluster.podCIDR,
     ...(verify.ingress
       ? {
           ingress: {

@@ -218,6 +218,16 @@ describe('strategy per-node: Cilium beside Calico', () => {
     expect(data).not.toHaveProperty('kube-proxy-replacement-healthz-bind-address');
   });
 
+  it("the checks after the migrate phase expect pods on the migration range, after the switch on the cluster's", () => {
+    const specOf = (r: Rendered) =>
+      JSON.parse(
+        manifestObjects(r, 'manifests/710-verify-checks/').find(({ obj }) => obj.kind === 'ConfigMap' && obj.data?.['verify.json'])!.obj
+          .data['verify.json'],
+      );
+    expect(specOf(rendered).podCIDR).toBe('10.245.0.0/16');
+    expect(specOf(renderPerNode((d) => (d.phase = 'switch'))).podCIDR).toBe('10.42.0.0/16');
+  });
+
   it('keeps kube-proxy: the drop-in does not disable it and no kube-proxy cleanup runs', () => {
     const dropIn = rendered.files.get('host/k3s/config.yaml.d/90-cilium-cutover.yaml')!;
     expect(dropIn).not.toMatch(/disable-kube-proxy/);
