@@ -1,5 +1,6 @@
 /**
- * Entry point: `tsx main.ts <command>` (what `npm run synth` and the `cilium-cutover` bin run).
+ * Entry point of the CLI. bin/cilium-cutover.mjs (what `npm run synth` runs) loads it compiled, or
+ * through tsx; `tsx main.ts <command>` runs it from source directly.
  *
  * During `apply` the first Ctrl-C asks it to stop at its next API call; a second one exits at once.
  */

@@ -12,7 +12,7 @@ import { parseDuration, readDist, selectSteps } from './apply/dist.ts';
 import { type Cluster, Interrupted, releaseOwnership, runApply, StepFailed } from './apply/run.ts';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { rootPath } from './paths.ts';
 import { loadConfigFile, type LoadedConfig } from './config/load.ts';
 import { InputError } from './input-error.ts';
 import { render } from './output/render.ts';
@@ -22,7 +22,7 @@ import { MARKER_FILE, readTree, writeOutput } from './output/writer.ts';
 /** The config file read when `--config` is not given and it exists in the working directory. */
 export const DEFAULT_CONFIG_FILE = 'cilium-cutover.yaml';
 /** The built-in example: used when there is no config file at all. */
-export const EXAMPLE_CONFIG = fileURLToPath(new URL('../examples/hetzner-3-servers.yaml', import.meta.url));
+export const EXAMPLE_CONFIG = rootPath('examples', 'hetzner-3-servers.yaml');
 
 /** Where the CLI writes; tests pass their own. */
 export interface CliIo {
@@ -49,7 +49,7 @@ const defaultIo: CliIo = {
 };
 
 function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  const pkg = JSON.parse(readFileSync(rootPath('package.json'), 'utf8')) as { version: string };
   return pkg.version;
 }
 

@@ -3,13 +3,14 @@
  * with bash), assembled at synth time into one self-contained script each for a ConfigMap.
  */
 import { readFileSync } from 'node:fs';
+import { rootPath } from './paths.ts';
 
 export type NodeScript = 'calico-cleanup' | 'kube-proxy-cleanup';
 
 const INCLUDE = '# @include common.sh';
 
 function read(file: string): string {
-  return readFileSync(new URL(`./node-scripts/${file}`, import.meta.url), 'utf8');
+  return readFileSync(rootPath('lib', 'node-scripts', file), 'utf8');
 }
 
 /** The entry point of every node Job (busybox sh): enters the host and runs a node script. */

@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { runCli } from '../lib/cli.ts';
 import { readTree } from '../lib/output/writer.ts';
 import { EXAMPLE_TEXT } from './helpers.ts';
@@ -171,5 +171,35 @@ describe('the installed command', () => {
   it('exits 2 on an unknown option or command', () => {
     expect(run(['synth', '--outdir', 'x'], workdir()).status).toBe(2);
     expect(run(['deploy'], workdir()).status).toBe(2);
+  });
+
+  it('compiles itself once per source version, and writes what it writes from source', () => {
+    // Below node_modules, like the default: the compiled files load their packages from there.
+    mkdirSync(join(ROOT, 'node_modules', '.cache'), { recursive: true });
+    const cache = mkdtempSync(join(ROOT, 'node_modules', '.cache', 'cilium-cutover-test-'));
+    onTestFinished(() => rmSync(cache, { recursive: true, force: true }));
+    const env = { ...process.env, NO_COLOR: '1', CILIUM_CUTOVER_CACHE_DIR: cache };
+    const synth = (out: string, extra: Record<string, string> = {}) =>
+      spawnSync(process.execPath, [join(ROOT, 'bin/cilium-cutover.mjs'), 'synth', '--out', out], {
+        cwd: workdir(),
+        encoding: 'utf8',
+        env: { ...env, ...extra },
+      });
+    const compiled = join(workdir(), 'compiled');
+    expect(synth(compiled).status).toBe(0);
+    const versions = readdirSync(cache).filter((e) => /^[0-9a-f]{16}$/.test(e));
+    expect(versions).toHaveLength(1);
+    expect(readdirSync(join(cache, versions[0]!))).toEqual(expect.arrayContaining(['cli.mjs', 'incluster.json']));
+    // A second run loads the same compiled files.
+    const stamp = statSync(join(cache, versions[0]!, 'cli.mjs')).mtimeMs;
+    const again = join(workdir(), 'again');
+    expect(synth(again).status).toBe(0);
+    expect(statSync(join(cache, versions[0]!, 'cli.mjs')).mtimeMs).toBe(stamp);
+    const fromSource = join(workdir(), 'source');
+    expect(synth(fromSource, { CILIUM_CUTOVER_FROM_SOURCE: '1' }).status).toBe(0);
+    const expected = readTree(join(ROOT, 'dist'));
+    expect(readTree(compiled)).toEqual(expected);
+    expect(readTree(again)).toEqual(expected);
+    expect(readTree(fromSource)).toEqual(expected);
   });
 });

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { bundleInCluster } from '../lib/bundle.ts';
+import { bundleInCluster, type InClusterEntry } from '../lib/bundle.ts';
 
 const run = promisify(execFile);
 export const TOKEN = 'test-token';
@@ -25,7 +25,7 @@ export interface FakeApi {
    * with exit code and lines.
    */
   runScript(
-    entry: string,
+    entry: InClusterEntry,
     spec: unknown,
     options?: { token?: string; args?: string[]; env?: Record<string, string> },
   ): Promise<{ code: number; lines: string[] }>;
