@@ -6,13 +6,57 @@ import { createHash } from 'node:crypto';
 /** Kubernetes label values (a Job's name becomes its pods' `job-name` label) stop at 63 characters. */
 export const MAX_NAME_LENGTH = 63;
 
-/** JSON with object keys sorted at every level, so equal content hashes equally. */
+/** Canonical array-index keys, which JavaScript objects list first, in numeric order. */
+const INDEX_KEY = /^(?:0|[1-9][0-9]*)$/;
+
+function indexKeysFirst(keys: string[]): string[] {
+  const index = keys.filter((k) => INDEX_KEY.test(k) && Number(k) < 2 ** 32 - 1).sort((a, b) => Number(a) - Number(b));
+  return [...index, ...keys.filter((k) => !index.includes(k))];
+}
+
+/**
+ * JSON with object keys sorted at every level, so equal content hashes equally. The text is that
+ * of `JSON.stringify` with a replacer that rebuilds every object with sorted keys (what the hashes
+ * in committed output were made with), written directly because it runs for every Job.
+ */
 export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    v && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : v,
-  );
+  // Like JSON.stringify, undefined (a function, undefined itself) gives no text.
+  return write(value) as string;
+}
+
+function write(value: unknown): string | undefined {
+  if (value === null) {
+    return 'null';
+  }
+  switch (typeof value) {
+    case 'string':
+    case 'number':
+    case 'boolean':
+      return JSON.stringify(value);
+    case 'object':
+      break;
+    default:
+      return undefined;
+  }
+  const object = value as { toJSON?: () => unknown };
+  if (typeof object.toJSON === 'function') {
+    return write(object.toJSON());
+  }
+  if (Array.isArray(value)) {
+    return `[${value.map((v) => write(v) ?? 'null').join(',')}]`;
+  }
+  // Default sort compares UTF-16 code units, as `<` does.
+  const keys = Object.keys(value).sort();
+  // A rebuilt object lists index-like keys first, in numeric order, whatever the insertion order.
+  const ordered = keys.some((k) => INDEX_KEY.test(k)) ? indexKeysFirst(keys) : keys;
+  const parts: string[] = [];
+  for (const key of ordered) {
+    const text = write((value as Record<string, unknown>)[key]);
+    if (text !== undefined) {
+      parts.push(`${JSON.stringify(key)}:${text}`);
+    }
+  }
+  return `{${parts.join(',')}}`;
 }
 
 /** The first 8 hex digits of the SHA-256 of the canonical JSON of `content`. */

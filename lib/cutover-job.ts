@@ -11,6 +11,7 @@ import * as k8s from 'cdk8s-plus-28/lib/imports/k8s.js';
 import { hashedName, shortHash } from './content-hash.ts';
 import type { JobFiles } from './job-files.ts';
 import { setFileName } from './output/file-name.ts';
+import { PlainApiObject } from './plain-api-object.ts';
 import { LABEL_COMPONENT } from './steps.ts';
 import { imageRef, type PinnedImage } from './versions/images.ts';
 
@@ -155,12 +156,43 @@ function avoidNodeAffinity(node: string): k8s.Affinity {
   };
 }
 
+/**
+ * The API JSON of a Job spec built here: what cdk8s's KubeJob would render, for the fields this
+ * construct sets (quantities as their strings; `hostPid` is the API's `hostPID`).
+ * test/cutover-job.test.ts compares both for a Job with every option set.
+ */
+export function jobSpecJson(spec: k8s.JobSpec): Record<string, unknown> {
+  return apiJson(spec) as Record<string, unknown>;
+}
+
+function apiJson(value: unknown): unknown {
+  if (value instanceof k8s.Quantity) {
+    return value.value;
+  }
+  if (Array.isArray(value)) {
+    return value.map(apiJson);
+  }
+  if (value === null || typeof value !== 'object') {
+    return value;
+  }
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) {
+    const v = (value as Record<string, unknown>)[key];
+    if (v !== undefined) {
+      out[key === 'hostPid' ? 'hostPID' : key] = apiJson(v);
+    }
+  }
+  return out;
+}
+
 export class CutoverJob extends Construct {
   /** The Job's object name, with its hash. */
   public readonly jobName: string;
   public readonly hostAccess: HostAccess;
   public readonly backoffLimit: number;
   public readonly activeDeadline: Duration;
+  /** The typed spec the name's hash covers (the manifest holds its JSON, see jobSpecJson). */
+  public readonly spec: k8s.JobSpec;
 
   public constructor(scope: Construct, id: string, props: CutoverJobProps) {
     super(scope, id);
@@ -236,8 +268,15 @@ export class CutoverJob extends Construct {
         },
       },
     };
+    this.spec = spec;
     this.jobName = hashedName(props.name, shortHash({ namespace: props.namespace, spec, attempt: props.attempt }));
-    const job = new k8s.KubeJob(this, 'Resource', { metadata: { name: this.jobName, namespace: props.namespace, labels }, spec });
+    // The typed spec above is what the name's hash covers; the manifest is its JSON.
+    const job = new PlainApiObject(this, 'Resource', {
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: { name: this.jobName, namespace: props.namespace, labels },
+      spec: jobSpecJson(spec),
+    });
     setFileName(job, `job-${props.name}`);
   }
 }

@@ -5,6 +5,7 @@ import { hashedName, MAX_NAME_LENGTH, shortHash } from '../lib/content-hash.ts';
 import { CutoverJob, type CutoverJobProps } from '../lib/cutover-job.ts';
 import { JobFiles } from '../lib/job-files.ts';
 import { UTILITY_IMAGES } from '../lib/versions/images.ts';
+import * as k8s from 'cdk8s-plus-28/lib/imports/k8s.js';
 
 type Props = Omit<CutoverJobProps, 'files'> & { fileContent?: string };
 
@@ -133,6 +134,23 @@ describe('CutoverJob', () => {
       { name: 'A_FIRST', value: 'a' },
       { name: 'Z_LAST', value: 'z' },
     ]);
+  });
+
+  it("renders what cdk8s's KubeJob renders for the same spec, with every option set", () => {
+    const { job, jobObj } = synth({
+      backoffLimit: 3,
+      activeDeadline: Duration.minutes(2),
+      nodeName: 'node-a',
+      avoidNode: 'node-b',
+      hostAccess: 'privileged',
+      env: { Z_LAST: 'z', A_FIRST: 'a' },
+      fieldEnv: { NODE_NAME: 'spec.nodeName' },
+      readOnlyHostPaths: ['/usr/sbin'],
+      initContainers: [{ name: 'pull', image: UTILITY_IMAGES.busybox, command: ['true'] }],
+    });
+    const reference = new k8s.KubeJob(Testing.chart(), 'Reference', { spec: job.spec }).toJson();
+    expect(jobObj.spec).toEqual(reference.spec);
+    expect(jobObj.spec.template.spec.hostPID).toBe(true);
   });
 
   it("on the pod network: cluster DNS, the kubelet's API address, unprivileged, fields from the pod", () => {
