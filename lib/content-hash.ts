@@ -24,12 +24,27 @@ export function canonicalJson(value: unknown): string {
   return write(value) as string;
 }
 
+/** Keys and strings written as JSON, remembered: a large render repeats the same few thousand. */
+const quoted = new Map<string, string>();
+
+function quote(text: string): string {
+  let result = quoted.get(text);
+  if (result === undefined) {
+    result = JSON.stringify(text);
+    if (quoted.size < 100_000) {
+      quoted.set(text, result);
+    }
+  }
+  return result;
+}
+
 function write(value: unknown): string | undefined {
   if (value === null) {
     return 'null';
   }
   switch (typeof value) {
     case 'string':
+      return quote(value);
     case 'number':
     case 'boolean':
       return JSON.stringify(value);
@@ -43,20 +58,26 @@ function write(value: unknown): string | undefined {
     return write(object.toJSON());
   }
   if (Array.isArray(value)) {
-    return `[${value.map((v) => write(v) ?? 'null').join(',')}]`;
+    let text = '[';
+    for (let i = 0; i < value.length; i++) {
+      text += `${i === 0 ? '' : ','}${write(value[i]) ?? 'null'}`;
+    }
+    return `${text}]`;
   }
   // Default sort compares UTF-16 code units, as `<` does.
   const keys = Object.keys(value).sort();
   // A rebuilt object lists index-like keys first, in numeric order, whatever the insertion order.
-  const ordered = keys.some((k) => INDEX_KEY.test(k)) ? indexKeysFirst(keys) : keys;
-  const parts: string[] = [];
+  const ordered = keys.some((k) => k.charCodeAt(0) <= 57 && INDEX_KEY.test(k)) ? indexKeysFirst(keys) : keys;
+  let text = '{';
+  let first = true;
   for (const key of ordered) {
-    const text = write((value as Record<string, unknown>)[key]);
-    if (text !== undefined) {
-      parts.push(`${JSON.stringify(key)}:${text}`);
+    const part = write((value as Record<string, unknown>)[key]);
+    if (part !== undefined) {
+      text += `${first ? '' : ','}${quote(key)}:${part}`;
+      first = false;
     }
   }
-  return `{${parts.join(',')}}`;
+  return `${text}}`;
 }
 
 /** The first 8 hex digits of the SHA-256 of the canonical JSON of `content`. */

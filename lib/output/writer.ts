@@ -73,9 +73,14 @@ export function writeOutput(outDir: string, files: FileMap, shownAs: string = ou
   const previous = join(parent, `.${basename(target)}.old-${process.pid}`);
   rmSync(staging, { recursive: true, force: true });
   try {
+    const made = new Set<string>();
     for (const [path, content] of all) {
       const full = join(staging, ...path.split('/'));
-      mkdirSync(dirname(full), { recursive: true });
+      const dir = dirname(full);
+      if (!made.has(dir)) {
+        mkdirSync(dir, { recursive: true });
+        made.add(dir);
+      }
       writeFileSync(full, content);
     }
     if (existsSync(target)) {

@@ -61,7 +61,22 @@ const BLOCK_SPECIAL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029\ufef
 /** … and a simple double-quoted string neither. */
 const SPECIAL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029\ufeff"\\]/;
 
+/** Strings already judged: a large render writes the same few thousand again and again. */
+const inlineCache = new Map<string, string>();
+
 function inlineString(s: string): string {
+  const known = inlineCache.get(s);
+  if (known !== undefined) {
+    return known;
+  }
+  const text = judgeInline(s);
+  if (inlineCache.size < 100_000) {
+    inlineCache.set(s, text);
+  }
+  return text;
+}
+
+function judgeInline(s: string): string {
   if (s === '') {
     return '""';
   }
