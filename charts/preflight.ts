@@ -117,7 +117,6 @@ export function buildNodePreflight(chart: StepChart, config: ResolvedConfig): vo
     kubeProxyReplacement: config.cilium.kubeProxyReplacementEnabled,
     profile: config.cluster.profile,
     podCIDR: config.cluster.podCIDR,
-    nodes: config.cluster.nodes.map((n) => ({ name: n.name, internalIP: n.internalIP })),
   };
   const files = new JobFiles(chart, 'NodeFiles', {
     name: 'node-preflight',
@@ -133,7 +132,13 @@ export function buildNodePreflight(chart: StepChart, config: ResolvedConfig): vo
         rules: [{ apiGroup: '', resource: 'nodes', verbs: ['get'], names: config.cluster.nodes.map((n) => n.name) }],
       })
     : undefined;
-  for (const node of config.cluster.nodes.filter((n) => !config.run.skipNodes.includes(n.name))) {
+  const nodes = config.cluster.nodes;
+  nodes.forEach((node, i) => {
+    if (config.run.skipNodes.includes(node.name)) {
+      return;
+    }
+    // hetzner-cloud checks the route to one other node's pods: the next one in the config.
+    const peer = nodes[(i + 1) % nodes.length]!;
     new CutoverJob(chart, `Node-${node.name}`, {
       name: `node-preflight-${node.name}`,
       namespace,
@@ -144,6 +149,7 @@ export function buildNodePreflight(chart: StepChart, config: ResolvedConfig): vo
       files,
       nodeName: node.name,
       api: account ? { serviceAccountName: account.name, server: config.cluster.apiServer } : undefined,
+      env: cloud && peer !== node ? { PEER_NODE: peer.name, PEER_IP: peer.internalIP } : undefined,
       fieldEnv: { NODE_NAME: 'spec.nodeName' },
       readOnlyHostPaths: HOST_BIN_DIRS,
       initContainers: [
@@ -152,7 +158,7 @@ export function buildNodePreflight(chart: StepChart, config: ResolvedConfig): vo
         { name: 'pull-cilium-operator', image: config.images.ciliumOperator, command: ['cilium-operator-generic', '--help'] },
       ],
     });
-  }
+  });
 }
 
 /**

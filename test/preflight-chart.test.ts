@@ -151,6 +151,20 @@ describe('000-preflight per node', () => {
     expect(generic.spec.template.spec.automountServiceAccountToken).toBe(false);
   });
 
+  it('names one peer per node for the hetzner-cloud route check, so no Job depends on the whole node list', () => {
+    const peers = nodeJobs.map((j: any) => {
+      const env = Object.fromEntries(j.spec.template.spec.containers[0].env.map((e: any) => [e.name, e.value]));
+      return [j.spec.template.spec.nodeName, env.PEER_NODE, env.PEER_IP];
+    });
+    expect(peers).toEqual([
+      ['k3s-server-1', 'k3s-server-2', '10.0.0.3'],
+      ['k3s-server-2', 'k3s-server-3', '10.0.0.4'],
+      ['k3s-server-3', 'k3s-server-1', '10.0.0.2'],
+    ]);
+    const spec = JSON.parse(findObject(rendered, 'ConfigMap', 'node-preflight-').data['node-preflight.json']);
+    expect(spec).not.toHaveProperty('nodes');
+  });
+
   it('skips nodes in run.skipNodes', () => {
     const skipped = [...renderExample((d) => (d.run.skipNodes = ['k3s-server-2'])).files.keys()].filter((p) =>
       /job-node-preflight-/.test(p),

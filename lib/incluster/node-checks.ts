@@ -9,8 +9,6 @@ export interface NodePreflightSpec {
   readonly kubeProxyReplacement: boolean;
   readonly profile: string;
   readonly podCIDR: string;
-  /** The configured nodes (name, InternalIP), this one included. */
-  readonly nodes: readonly { readonly name: string; readonly internalIP: string }[];
 }
 
 /** One row of /proc/net/route. */

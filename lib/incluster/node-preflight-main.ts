@@ -29,13 +29,13 @@ async function main(): Promise<number> {
   results.push(judgeTools(self, found));
   if (spec.profile === 'hetzner-cloud') {
     const api = apiClient(process.env.KUBERNETES_SERVICE_HOST ?? '127.0.0.1', Number(process.env.KUBERNETES_SERVICE_PORT ?? '6444'));
+    // The peer is set per Job (the next node in the config), so the shared spec names no node and a
+    // node added to the cluster renames no other node's Job.
+    const peer = { name: process.env.PEER_NODE ?? '', internalIP: process.env.PEER_IP ?? '' };
     let other: { name: string; internalIP: string; podCIDR: string } | undefined;
-    for (const n of spec.nodes.filter((x) => x.name !== self)) {
-      const node = await api.get<{ spec?: { podCIDR?: string } }>(objectPath('', 'v1', 'nodes', undefined, n.name));
-      if (node?.spec?.podCIDR) {
-        other = { ...n, podCIDR: node.spec.podCIDR };
-        break;
-      }
+    if (peer.name !== '') {
+      const node = await api.get<{ spec?: { podCIDR?: string } }>(objectPath('', 'v1', 'nodes', undefined, peer.name));
+      other = node?.spec?.podCIDR ? { ...peer, podCIDR: node.spec.podCIDR } : undefined;
     }
     results.push(judgePodRoute(self, other, parseRoutes(readFileSync('/proc/net/route', 'utf8'))));
   }
