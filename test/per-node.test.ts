@@ -133,6 +133,14 @@ describe('strategy per-node: steps', () => {
     ]);
   });
 
+  it('phase steady keeps the same Cilium step as after a cutover', () => {
+    const steady = renderPerNode((d) => (d.phase = 'steady'));
+    const cutover = render(load({ ...exampleData(), phase: 'steady' }).config);
+    const manifests = (r: Rendered) => [...r.files].filter(([p]) => p.startsWith('manifests/'));
+    expect(stepDirs(steady)).toEqual(['200-cilium']);
+    expect(manifests(steady)).toEqual(manifests(cutover));
+  });
+
   it("phase switch installs exactly the cutover's Cilium objects", () => {
     const switched = renderPerNode((d) => (d.phase = 'switch'));
     const cutover = render(load(exampleData()).config);
