@@ -3,14 +3,12 @@
  * after logging an inventory of the Calico custom resources that go with the CRDs.
  */
 import { Duration } from 'cdk8s';
-import { bundleInCluster } from '../lib/bundle.ts';
 import { calicoCrdPlurals, deletionSet, KINDS, type CalicoObject } from '../lib/calico/deletion-sets.ts';
 import type { ResolvedConfig } from '../lib/config/resolve.ts';
-import { FILES_DIR, CutoverJob } from '../lib/cutover-job.ts';
 import { objectPath } from '../lib/incluster/api-client.ts';
 import type { DeletionSpec } from '../lib/incluster/calico-delete.ts';
-import { JobFiles } from '../lib/job-files.ts';
 import { ScopedServiceAccount, type AccessRule } from '../lib/scoped-service-account.ts';
+import { ScriptJob } from '../lib/script-job.ts';
 import type { StepChart } from '../lib/step-chart.ts';
 import { TOOL } from '../lib/steps.ts';
 
@@ -80,24 +78,11 @@ export function deletionRules(config: ResolvedConfig): AccessRule[] {
 export function buildCalicoDelete(chart: StepChart, config: ResolvedConfig): void {
   const namespace = config.run.namespace;
   const account = new ScopedServiceAccount(chart, 'Access', { name: `${TOOL}-calico-delete`, namespace, rules: deletionRules(config) });
-  const files = new JobFiles(chart, 'Files', {
+  new ScriptJob(chart, 'Delete', config, {
     name: 'calico-delete',
-    namespace,
-    component: 'calico-delete',
-    files: {
-      'calico-delete.mjs': bundleInCluster('calico-delete-main'),
-      'calico-delete.json': `${JSON.stringify(deletionSpec(config), null, 2)}\n`,
-    },
-  });
-  new CutoverJob(chart, 'Job', {
-    name: 'calico-delete',
-    namespace,
-    component: 'calico-delete',
-    api: { serviceAccountName: account.name, server: config.cluster.apiServer },
-    attempt: config.run.attempt,
-    image: config.images.node,
-    command: ['node', `${FILES_DIR}/calico-delete.mjs`, `${FILES_DIR}/calico-delete.json`],
-    files,
+    entry: 'calico-delete-main',
+    spec: deletionSpec(config),
+    account,
     // Waiting for the pods takes up to 5 minutes; the deletes themselves take seconds.
     activeDeadline: Duration.minutes(15),
   });

@@ -3,13 +3,11 @@
  * listed objects (get and patch, by name). Both steps exist only when the config lists something.
  */
 import { Duration } from 'cdk8s';
-import { bundleInCluster } from '../lib/bundle.ts';
 import type { ResolvedConfig } from '../lib/config/resolve.ts';
-import { FILES_DIR, CutoverJob } from '../lib/cutover-job.ts';
 import { objectPath } from '../lib/incluster/api-client.ts';
 import { PAUSE_ANNOTATIONS, type MaintenanceSpec, type MaintenanceTarget, type TargetType } from '../lib/incluster/maintenance.ts';
-import { JobFiles } from '../lib/job-files.ts';
 import { ScopedServiceAccount, type AccessRule } from '../lib/scoped-service-account.ts';
+import { ScriptJob } from '../lib/script-job.ts';
 import type { StepChart } from '../lib/step-chart.ts';
 import { TOOL } from '../lib/steps.ts';
 
@@ -65,24 +63,12 @@ function buildMaintenanceJob(chart: StepChart, config: ResolvedConfig, mode: Mai
   const targets = maintenanceTargets(config);
   const spec: MaintenanceSpec = { mode, targets: mode === 'pause' ? targets : [...targets].reverse() };
   const account = new ScopedServiceAccount(chart, 'Access', { name: `${TOOL}-${mode}`, namespace, rules: maintenanceRules(config) });
-  const files = new JobFiles(chart, 'Files', {
+  new ScriptJob(chart, 'Maintenance', config, {
     name: mode,
-    namespace,
-    component: mode,
-    files: {
-      'maintenance.mjs': bundleInCluster('maintenance-main'),
-      'maintenance.json': `${JSON.stringify(spec, null, 2)}\n`,
-    },
-  });
-  new CutoverJob(chart, 'Job', {
-    name: mode,
-    namespace,
-    component: mode,
-    api: { serviceAccountName: account.name, server: config.cluster.apiServer },
-    attempt: config.run.attempt,
-    image: config.images.node,
-    command: ['node', `${FILES_DIR}/maintenance.mjs`, `${FILES_DIR}/maintenance.json`],
-    files,
+    script: 'maintenance',
+    entry: 'maintenance-main',
+    spec,
+    account,
     activeDeadline: Duration.minutes(5),
   });
 }

@@ -3,16 +3,14 @@
  * drains and switches it), and the phase-switch step that moves pods off the migration range.
  */
 import { ApiObject, Duration } from 'cdk8s';
-import { bundleInCluster } from '../lib/bundle.ts';
 import { hashedName, MAX_NAME_LENGTH, shortHash } from '../lib/content-hash.ts';
 import { CILIUM_NAMESPACE } from '../lib/cilium/cilium-access.ts';
 import { NODE_CNI_DEFAULTS } from '../lib/cilium/config-data.ts';
 import type { ResolvedConfig } from '../lib/config/resolve.ts';
-import { CutoverJob, FILES_DIR } from '../lib/cutover-job.ts';
 import type { MoveNodeSpec, ReaddressSpec } from '../lib/incluster/move-node.ts';
-import { JobFiles } from '../lib/job-files.ts';
 import { setFileName } from '../lib/output/file-name.ts';
 import { ScopedServiceAccount, type AccessRule } from '../lib/scoped-service-account.ts';
+import { ScriptJob } from '../lib/script-job.ts';
 import type { StepChart } from '../lib/step-chart.ts';
 import { TOOL, type StepDefinition } from '../lib/steps.ts';
 import type { AbortGuide } from './abort.ts';
@@ -78,21 +76,13 @@ export function buildMoveNode(chart: StepChart, config: ResolvedConfig): void {
     switchLabel: SWITCH_LABEL,
     agent: { namespace: CILIUM_NAMESPACE, labelSelector: 'k8s-app=cilium' },
   };
-  const files = new JobFiles(chart, 'Files', {
+  new ScriptJob(chart, 'Move', config, {
     name: `move-node-${node}`,
-    namespace,
+    script: 'move-node',
     component: 'move-node',
-    files: { 'move-node.mjs': bundleInCluster('move-node-main'), 'move-node.json': `${JSON.stringify(spec, null, 2)}\n` },
-  });
-  new CutoverJob(chart, 'Job', {
-    name: `move-node-${node}`,
-    namespace,
-    component: 'move-node',
-    api: { serviceAccountName: account.name, server: config.cluster.apiServer },
-    attempt: config.run.attempt,
-    image: config.images.node,
-    command: ['node', `${FILES_DIR}/move-node.mjs`, `${FILES_DIR}/move-node.json`],
-    files,
+    entry: 'move-node-main',
+    spec,
+    account,
     // Never on the node it drains: the drain would evict the Job itself.
     avoidNode: node,
     activeDeadline: moveNodeDeadline(config),
@@ -158,21 +148,11 @@ export function buildReaddressPods(chart: StepChart, config: ResolvedConfig): vo
     timeoutSeconds: READDRESS_TIMEOUT.toSeconds(),
     evictUnmanagedPods: config.perNode.evictUnmanagedPods,
   };
-  const files = new JobFiles(chart, 'Files', {
+  new ScriptJob(chart, 'Readdress', config, {
     name: 'readdress',
-    namespace,
-    component: 'readdress',
-    files: { 'readdress.mjs': bundleInCluster('readdress-main'), 'readdress.json': `${JSON.stringify(spec, null, 2)}\n` },
-  });
-  new CutoverJob(chart, 'Job', {
-    name: 'readdress',
-    namespace,
-    component: 'readdress',
-    api: { serviceAccountName: account.name, server: config.cluster.apiServer },
-    attempt: config.run.attempt,
-    image: config.images.node,
-    command: ['node', `${FILES_DIR}/readdress.mjs`, `${FILES_DIR}/readdress.json`],
-    files,
+    entry: 'readdress-main',
+    spec,
+    account,
     activeDeadline: Duration.seconds(READDRESS_TIMEOUT.toSeconds() + 120),
   });
 }
@@ -209,23 +189,10 @@ export function buildNetworkCondition(chart: StepChart, config: ResolvedConfig):
       { apiGroup: '', resource: 'pods', verbs: ['list'], namespace: CILIUM_NAMESPACE },
     ],
   });
-  const files = new JobFiles(chart, 'ConditionFiles', {
+  new ScriptJob(chart, 'Condition', config, {
     name: 'network-condition',
-    namespace,
-    component: 'network-condition',
-    files: {
-      'network-condition.mjs': bundleInCluster('network-condition-main'),
-      'network-condition.json': `${JSON.stringify({ nodes, agent: { namespace: CILIUM_NAMESPACE, labelSelector: 'k8s-app=cilium' } }, null, 2)}\n`,
-    },
-  });
-  new CutoverJob(chart, 'ConditionJob', {
-    name: 'network-condition',
-    namespace,
-    component: 'network-condition',
-    api: { serviceAccountName: account.name, server: config.cluster.apiServer },
-    attempt: config.run.attempt,
-    image: config.images.node,
-    command: ['node', `${FILES_DIR}/network-condition.mjs`, `${FILES_DIR}/network-condition.json`],
-    files,
+    entry: 'network-condition-main',
+    spec: { nodes, agent: { namespace: CILIUM_NAMESPACE, labelSelector: 'k8s-app=cilium' } },
+    account,
   });
 }

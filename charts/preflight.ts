@@ -10,6 +10,7 @@ import type { NodePreflightSpec } from '../lib/incluster/node-checks.ts';
 import type { PerNodePreflightSpec } from '../lib/incluster/per-node-checks.ts';
 import { POLICY_RESOURCES, TIGERA_OPERATOR_CRD, type PreflightSpec } from '../lib/incluster/preflight-checks.ts';
 import { ScopedServiceAccount, type AccessRule } from '../lib/scoped-service-account.ts';
+import { ScriptJob } from '../lib/script-job.ts';
 import type { StepChart } from '../lib/step-chart.ts';
 import { TOOL } from '../lib/steps.ts';
 
@@ -81,25 +82,7 @@ export function buildPreflight(chart: StepChart, config: ResolvedConfig): void {
     ],
   });
 
-  const files = new JobFiles(chart, 'Files', {
-    name: 'preflight',
-    namespace,
-    component: 'preflight',
-    files: {
-      'preflight.mjs': bundleInCluster('preflight-main'),
-      'preflight.json': `${JSON.stringify(spec, null, 2)}\n`,
-    },
-  });
-  new CutoverJob(chart, 'Job', {
-    name: 'preflight',
-    namespace,
-    component: 'preflight',
-    api: { serviceAccountName: account.name, server: config.cluster.apiServer },
-    attempt: config.run.attempt,
-    image: config.images.node,
-    command: ['node', `${FILES_DIR}/preflight.mjs`, `${FILES_DIR}/preflight.json`],
-    files,
-  });
+  new ScriptJob(chart, 'Preflight', config, { name: 'preflight', entry: 'preflight-main', spec, account });
 }
 
 /** Host directories the node preflight looks for the cleanup's tools in (read-only). */
@@ -183,23 +166,5 @@ export function buildPerNodePreflight(chart: StepChart, config: ResolvedConfig, 
         : { apiGroup: '', resource: 'pods', verbs: ['list'] },
     ],
   });
-  const files = new JobFiles(chart, 'PerNodeFiles', {
-    name: 'per-node-preflight',
-    namespace,
-    component: 'per-node-preflight',
-    files: {
-      'per-node-preflight.mjs': bundleInCluster('per-node-preflight-main'),
-      'per-node-preflight.json': `${JSON.stringify(spec, null, 2)}\n`,
-    },
-  });
-  new CutoverJob(chart, 'PerNodeJob', {
-    name: 'per-node-preflight',
-    namespace,
-    component: 'per-node-preflight',
-    api: { serviceAccountName: account.name, server: config.cluster.apiServer },
-    attempt: config.run.attempt,
-    image: config.images.node,
-    command: ['node', `${FILES_DIR}/per-node-preflight.mjs`, `${FILES_DIR}/per-node-preflight.json`],
-    files,
-  });
+  new ScriptJob(chart, 'PerNode', config, { name: 'per-node-preflight', entry: 'per-node-preflight-main', spec, account });
 }

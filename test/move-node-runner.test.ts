@@ -218,3 +218,52 @@ describe.skipIf(!HAVE_OPENSSL)('readdress script against a fake API server', () 
     expect(api.requests.filter((r) => r.startsWith('POST'))).toEqual(['POST /api/v1/namespaces/shop/pods/web-1/eviction']);
   });
 });
+
+describe.skipIf(!HAVE_OPENSSL)('per-node preflight script against a fake API server', () => {
+  let api: FakeApi;
+  let objects: Record<string, unknown> = {};
+  beforeAll(async () => {
+    api = await startFakeApi((method, url) => (method === 'GET' && objects[url] ? [200, objects[url]] : undefined));
+  });
+  afterAll(() => api.close());
+
+  const calico = (method: string) => ({
+    spec: { template: { spec: { containers: [{ name: 'calico-node', env: [{ name: 'IP_AUTODETECTION_METHOD', value: method }] }] } } },
+    status: { numberReady: 3, desiredNumberScheduled: 3 },
+  });
+  const spec = { phase: 'migrate', nodeCount: 3, migrationCIDR: '10.245.0.0/16', acknowledgeUnenforcedPolicies: false };
+
+  it('passes a healthy Calico with safe address detection and no NetworkPolicy', async () => {
+    objects = {
+      '/apis/apps/v1/namespaces/kube-system/daemonsets/calico-node': calico('kubernetes-internal-ip'),
+      '/apis/networking.k8s.io/v1/networkpolicies': { items: [] },
+    };
+    const result = await api.runScript('per-node-preflight-main', spec);
+    expect(result).toEqual({
+      code: 0,
+      lines: [
+        'PASS calico-ready kube-system/calico-node: 3/3 Ready',
+        'PASS calico-autodetect kube-system/calico-node: IP_AUTODETECTION_METHOD=kubernetes-internal-ip',
+        'PASS policies networkpolicies.networking.k8s.io: none',
+        'per-node preflight: all checks passed',
+      ],
+    });
+  });
+
+  it('refuses first-found detection and names the fix; phase switch refuses a Calico that is still there', async () => {
+    objects = {
+      '/apis/apps/v1/namespaces/kube-system/daemonsets/calico-node': calico('first-found'),
+      '/apis/networking.k8s.io/v1/networkpolicies': { items: [] },
+      '/api/v1/pods': { items: [] },
+    };
+    const migrate = await api.runScript('per-node-preflight-main', spec);
+    expect(migrate.code).toBe(1);
+    expect(migrate.lines[1]).toMatch(
+      /^FAIL calico-autodetect .*kubectl -n kube-system set env daemonset\/calico-node IP_AUTODETECTION_METHOD=kubernetes-internal-ip/,
+    );
+    expect(migrate.lines.at(-1)).toBe('per-node preflight: 1 check(s) failed; nothing was changed');
+    const switching = await api.runScript('per-node-preflight-main', { ...spec, phase: 'switch' });
+    expect(switching.code).toBe(1);
+    expect(switching.lines[0]).toMatch(/^FAIL calico-removed kube-system\/calico-node: still exists/);
+  });
+});

@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { apiClient, describeBody } from './api-client.ts';
 import { evict, evictUntilGone, sleep, Stop } from './evict.ts';
+import { runMain } from './report.ts';
 import {
   agentState,
   cordonPatch,
@@ -135,11 +136,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    console.log(`FAILED ${(err as Error).message}`);
-    console.log('move-node: stopped; the node stays cordoned. PLAN.md says how to go back or go on.');
-    process.exit(1);
-  },
-);
+runMain(main, 'move-node: stopped; the node stays cordoned. PLAN.md says how to go back or go on.');

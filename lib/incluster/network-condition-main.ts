@@ -4,6 +4,7 @@
  * to False, as Cilium's operator would; one line per node, exit 1 when a node has no ready agent.
  */
 import { readFileSync } from 'node:fs';
+import { runMain } from './report.ts';
 import { apiClient, apiStrategicPatch, describeBody } from './api-client.ts';
 import { networkConditionPatch, type NodeWithConditions, type PodObject } from './move-node.ts';
 
@@ -48,10 +49,4 @@ async function main(): Promise<number> {
   return failed > 0 ? 1 : 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    console.log(`FAILED ${(err as Error).message}`);
-    process.exit(1);
-  },
-);
+runMain(main);

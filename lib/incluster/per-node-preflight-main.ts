@@ -14,7 +14,7 @@ import {
   type CalicoNodeDaemonSet,
   type PerNodePreflightSpec,
 } from './per-node-checks.ts';
-import { anyFailed, formatResult, type CheckResult } from './report.ts';
+import { report, runMain, type CheckResult } from './report.ts';
 
 async function main(): Promise<number> {
   const spec = JSON.parse(readFileSync(process.argv[2] ?? '/etc/cilium-cutover/per-node-preflight.json', 'utf8')) as PerNodePreflightSpec;
@@ -31,20 +31,7 @@ async function main(): Promise<number> {
     const pods = await api.get<{ items: PodObject[] }>('/api/v1/pods');
     results.push(checkCalicoGone(calico), checkAllMoved(spec, pods?.items ?? []));
   }
-  for (const r of results) {
-    console.log(formatResult(r));
-  }
-  const failed = results.filter((r) => r.outcome === 'FAIL').length;
-  console.log(
-    anyFailed(results) ? `per-node preflight: ${failed} check(s) failed; nothing was changed` : 'per-node preflight: all checks passed',
-  );
-  return anyFailed(results) ? 1 : 0;
+  return report(results, 'per-node preflight');
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    console.log(`FAIL per-node-preflight api: ${(err as Error).message}`);
-    process.exit(1);
-  },
-);
+runMain(main);

@@ -4,6 +4,7 @@
  * with an address from its node's podCIDR. Pods nothing recreates are listed, not deleted.
  */
 import { readFileSync } from 'node:fs';
+import { runMain } from './report.ts';
 import { apiClient } from './api-client.ts';
 import { evictUntilGone } from './evict.ts';
 import { podRef, podsInRange, restartable, type PodObject, type ReaddressSpec } from './move-node.ts';
@@ -36,10 +37,4 @@ async function main(): Promise<number> {
   return manual.length > 0 ? 1 : 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    console.log(`FAILED ${(err as Error).message}`);
-    process.exit(1);
-  },
-);
+runMain(main);
