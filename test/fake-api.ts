@@ -111,3 +111,19 @@ export async function startFakeApi(handler: Handler): Promise<FakeApi> {
   const port = (server.address() as AddressInfo).port;
   return api;
 }
+
+/** RFC 7386 merge patch: objects merge, `null` deletes, anything else replaces. */
+export function mergePatch(target: any, patch: any): any {
+  if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) {
+    return patch;
+  }
+  const result: any = target && typeof target === 'object' && !Array.isArray(target) ? { ...target } : {};
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === null) {
+      delete result[key];
+    } else {
+      result[key] = mergePatch(result[key], value);
+    }
+  }
+  return result;
+}

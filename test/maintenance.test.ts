@@ -13,25 +13,9 @@ import {
   resumeDecision,
 } from '../lib/incluster/maintenance.ts';
 import { exampleConfig, manifestObjects, renderExample } from './helpers.ts';
-import { HAVE_OPENSSL, startFakeApi, type FakeApi } from './fake-api.ts';
+import { HAVE_OPENSSL, mergePatch, startFakeApi, type FakeApi } from './fake-api.ts';
 
 type Any = any;
-
-/** RFC 7386 merge patch: objects merge, `null` deletes, anything else replaces. */
-function mergePatch(target: Any, patch: Any): Any {
-  if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) {
-    return patch;
-  }
-  const result: Any = target && typeof target === 'object' && !Array.isArray(target) ? { ...target } : {};
-  for (const [key, value] of Object.entries(patch)) {
-    if (value === null) {
-      delete result[key];
-    } else {
-      result[key] = mergePatch(result[key], value);
-    }
-  }
-  return result;
-}
 
 const target = (type: MaintenanceTarget['type'], kind: string, name = 'web'): MaintenanceTarget => ({
   type,

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MoveNodeSpec, PodObject, ReaddressSpec } from '../lib/incluster/move-node.ts';
-import { HAVE_OPENSSL, startFakeApi, type FakeApi } from './fake-api.ts';
+import { HAVE_OPENSSL, mergePatch, startFakeApi, type FakeApi } from './fake-api.ts';
 
 if (!HAVE_OPENSSL) {
   console.log('SKIP move-node-runner: openssl is not available to make a test certificate');
@@ -25,22 +25,6 @@ function pod(namespace: string, name: string, owner: string | undefined, ip: str
     spec: { nodeName: 'n1' },
     status: { phase: 'Running', podIP: ip, conditions: [{ type: 'Ready', status: 'True' }] },
   };
-}
-
-/** RFC 7386 merge patch. */
-function merge(target: any, patch: any): any {
-  if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) {
-    return patch;
-  }
-  const out = { ...(target && typeof target === 'object' ? target : {}) };
-  for (const [k, v] of Object.entries(patch)) {
-    if (v === null) {
-      delete out[k];
-    } else {
-      out[k] = merge(out[k], v);
-    }
-  }
-  return out;
 }
 
 const spec: MoveNodeSpec = {
@@ -64,7 +48,7 @@ describe.skipIf(!HAVE_OPENSSL)('move-node script against a fake API server', () 
       const query = new URLSearchParams(url.split('?')[1] ?? '');
       if (path === '/api/v1/nodes/n1') {
         if (method === 'PATCH') {
-          node = merge(node, body);
+          node = mergePatch(node, body);
         }
         return [200, node];
       }
