@@ -94,10 +94,19 @@ function program(io: CliIo): Command {
     .action((opts: { config?: string }) => {
       const { config, source } = loadFor(io, opts.config);
       const c = config.cilium;
+      const routing = (r: typeof c) =>
+        `routing-mode ${r.routingMode}, kube-proxy-replacement ${r.kubeProxyReplacement}, ` +
+        (r.migration
+          ? `pods on ${r.migration.podCIDR}, VXLAN port ${r.migration.tunnelPort}`
+          : `${r.routingMode === 'native' ? `native CIDR ${r.ipv4NativeRoutingCIDR}, ` : ''}MTU ${r.mtu ?? 'auto'}`);
       io.stdout(
-        `${source}: valid. Cluster ${config.cluster.name}: ${config.cluster.nodes.length} node(s), Calico ${config.calico.version} → Cilium ${c.version.version}, ` +
-          `routing-mode ${c.routingMode}, kube-proxy-replacement ${c.kubeProxyReplacement}, native CIDR ${c.ipv4NativeRoutingCIDR}, MTU ${c.mtu ?? 'auto'}`,
+        `${source}: valid. Cluster ${config.cluster.name}: ${config.cluster.nodes.length} node(s), Calico ${config.calico.version} → Cilium ${c.version.version}, ${routing(c)}`,
       );
+      if (config.strategy === 'per-node' && config.phase !== 'steady') {
+        io.stdout(
+          `strategy per-node, phase ${config.phase}: nodes move in this order: ${config.migrationOrder.map((n) => n.name).join(', ')}; from phase switch on: ${routing(config.finalCilium)}`,
+        );
+      }
     });
 
   cli

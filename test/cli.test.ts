@@ -131,6 +131,16 @@ describe('validate', () => {
     expect(readTree(cwd).size).toBe(0);
   });
 
+  it('says, for strategy per-node, where Cilium starts, the node order and where it ends', async () => {
+    const result = await cli(['validate', '--config', join(ROOT, 'examples', 'hetzner-3-servers-per-node.yaml')], workdir());
+    expect(result.code).toBe(0);
+    expect(result.stdout[0]).toMatch(/routing-mode tunnel, kube-proxy-replacement false, pods on 10\.245\.0\.0\/16, VXLAN port 8473$/);
+    expect(result.stdout[1]).toBe(
+      'strategy per-node, phase migrate: nodes move in this order: k3s-server-1, k3s-server-2, k3s-server-3; ' +
+        'from phase switch on: routing-mode native, kube-proxy-replacement true, native CIDR 10.42.0.0/16, MTU 1450',
+    );
+  });
+
   it('prints warnings on stderr', async () => {
     const cwd = workdir();
     writeFileSync(join(cwd, 'c.yaml'), EXAMPLE_TEXT.replace('version: 1.19.6', 'version: 1.15.2'));
