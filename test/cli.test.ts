@@ -207,9 +207,17 @@ describe('the installed command', () => {
     expect(statSync(join(cache, versions[0]!, 'cli.mjs')).mtimeMs).toBe(stamp);
     const fromSource = join(workdir(), 'source');
     expect(synth(fromSource, { CILIUM_CUTOVER_FROM_SOURCE: '1' }).status).toBe(0);
+    // A cache it cannot write: it says why (when asked) and runs from source.
+    const unwritable = join(workdir(), 'unwritable');
+    const notADirectory = join(workdir(), 'file');
+    writeFileSync(notADirectory, '');
+    const fallback = synth(unwritable, { CILIUM_CUTOVER_CACHE_DIR: join(notADirectory, 'cache'), CILIUM_CUTOVER_DEBUG: '1' });
+    expect(fallback.status).toBe(0);
+    expect(fallback.stderr).toMatch(/^cilium-cutover: running from source \(/);
     const expected = readTree(join(ROOT, 'dist'));
     expect(readTree(compiled)).toEqual(expected);
     expect(readTree(again)).toEqual(expected);
     expect(readTree(fromSource)).toEqual(expected);
+    expect(readTree(unwritable)).toEqual(expected);
   });
 });
