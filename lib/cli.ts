@@ -235,6 +235,23 @@ function program(io: CliIo): Command {
 /** `diff --exit-code` found differences, or `check` found problems: exit 1, already printed. */
 class AlreadyReported extends Error {}
 
+/** The contents `git cat-file --batch` printed: per object a `<id> <type> <size>` line, the bytes and a newline. */
+export function parseCatFileBatch(output: Buffer): string[] {
+  const contents: string[] = [];
+  let at = 0;
+  while (at < output.length) {
+    const end = output.indexOf(10, at);
+    const header = output.subarray(at, end).toString('utf8').split(' ');
+    const size = Number(header[2]);
+    if (header[1] === 'missing' || !Number.isInteger(size)) {
+      throw new Error(`git cat-file: ${header.join(' ')}`);
+    }
+    contents.push(output.subarray(end + 1, end + 1 + size).toString('utf8'));
+    at = end + 1 + size + 1;
+  }
+  return contents;
+}
+
 /** The output to compare with: a directory, else the output directory at a git revision. */
 function readAgainst(cwd: string, against: string, out: string): Map<string, string> {
   const dir = against.startsWith('/') ? against : join(cwd, against);
@@ -251,11 +268,18 @@ function readAgainst(cwd: string, against: string, out: string): Map<string, str
     );
   }
   const listed = git(['ls-tree', '-r', '--name-only', against, '--', `${out}/`]);
+  const paths = listed.stdout.split('\n').filter((p) => p && !p.endsWith(`/${MARKER_FILE}`));
+  // One `git cat-file --batch` for every file: a large output has thousands.
+  const batch = spawnSync('git', ['cat-file', '--batch'], {
+    cwd,
+    input: paths.map((p) => `${against}:./${p}\n`).join(''),
+    maxBuffer: 1024 * 1024 * 1024,
+  });
+  const contents = parseCatFileBatch(batch.stdout);
   const files = new Map<string, string>();
-  for (const path of listed.stdout.split('\n').filter((p) => p && !p.endsWith(`/${MARKER_FILE}`))) {
-    const text = git(['show', `${against}:./${path}`]);
-    files.set(path.slice(out.replace(/\/$/, '').length + 1), text.stdout);
-  }
+  paths.forEach((path, i) => {
+    files.set(path.slice(out.replace(/\/$/, '').length + 1), contents[i] ?? '');
+  });
   if (files.size === 0) {
     throw new InputError('--against', `${against} has no ${out}/ directory; pass --out with where the output lives in the repository`);
   }

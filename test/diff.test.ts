@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { runCli } from '../lib/cli.ts';
+import { parseCatFileBatch, runCli } from '../lib/cli.ts';
 import { diffTrees, diffValues, formatDiff, type FileDiff } from '../lib/output/diff.ts';
 import { writeOutput } from '../lib/output/writer.ts';
 import { EXAMPLE_TEXT, renderExample } from './helpers.ts';
@@ -137,6 +137,17 @@ describe('cilium-cutover diff', () => {
     expect(changed.stdout).toContain('    data.mtu: "1450" → "1400"');
     // Without the flag a difference is not an error.
     expect((await cli(['diff'], dir)).code).toBe(0);
+  });
+
+  it("reads git cat-file's batch output by byte counts: multi-byte text, empty files, missing objects", () => {
+    const text = 'Calico → Cilium\n';
+    const output = Buffer.concat([
+      Buffer.from(`aaaa blob ${Buffer.byteLength(text)}\n`),
+      Buffer.from(text),
+      Buffer.from('\nbbbb blob 0\n\n'),
+    ]);
+    expect(parseCatFileBatch(output)).toEqual([text, '']);
+    expect(() => parseCatFileBatch(Buffer.from('HEAD:./dist/x missing\n'))).toThrow(/missing/);
   });
 
   it('compares with a git revision', async () => {
