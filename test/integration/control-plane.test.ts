@@ -164,8 +164,9 @@ describe.skipIf(!kubeconfig)('against a real API server', () => {
       permissiveCrd('kustomize.toolkit.fluxcd.io', 'Kustomization', 'kustomizations', 'v1'),
     ];
     const setup = [...ns, ...crds, ...real.filter((o) => o.kind === 'Namespace'), ...real.filter((o) => o.kind !== 'Namespace')];
+    // --force-conflicts: a later test (per-node) applies objects of the same names with other labels.
     const applied = kubectl(
-      ['apply', '--server-side', '--field-manager=cilium-cutover-test', '-f', '-'],
+      ['apply', '--server-side', '--force-conflicts', '--field-manager=cilium-cutover-test', '-f', '-'],
       setup.map((o) => stringify(o)).join('---\n'),
     );
     expect(applied.err).toBe('');
@@ -576,6 +577,31 @@ describe.skipIf(!kubeconfig)('strategy per-node against a real API server', () =
     expect(can(sa, 'patch', 'nodes/status', undefined, 'k3s-server-2')).toBe('no');
     expect(can(sa, 'delete', 'ciliumnodeconfigs.cilium.io', 'kube-system', 'cilium-cutover-k3s-server-2')).toBe('no');
   });
+
+  it('apply runs the migrate phase end to end: each node step after the one before, CiliumNodeConfigs included', async () => {
+    // The nodes the per-node Jobs are pinned to (kept from earlier tests, or made here).
+    const created = kubectl(
+      ['apply', '-f', '-'],
+      ['k3s-server-1', 'k3s-server-2', 'k3s-server-3']
+        .map((name) => stringify({ apiVersion: 'v1', kind: 'Node', metadata: { name, labels: { 'kubernetes.io/hostname': name } } }))
+        .join('---\n'),
+    );
+    expect(created.err).toBe('');
+    const kubelets = fakeKubelets(() => []);
+    // Earlier tests handed some objects to another field manager; this run takes them back.
+    const result = await apply(['--force-conflicts'], stripNewerFields(dir, perNode.files));
+    await kubelets.stop();
+    expect(result.stderr).toEqual([]);
+    expect(result.code).toBe(0);
+    const steps = result.stdout.filter((l) => /^step \d+\/\d+: /.test(l)).map((l) => l.split(' ')[2]);
+    expect(steps).toEqual(perNode.steps.map((s) => s.step.dir));
+    const configs = kubectl(['get', 'ciliumnodeconfigs', '-n', 'kube-system', '-o', 'jsonpath={.items[*].metadata.name}']);
+    expect(configs.out.split(' ').sort()).toEqual([
+      'cilium-cutover-k3s-server-1',
+      'cilium-cutover-k3s-server-2',
+      'cilium-cutover-k3s-server-3',
+    ]);
+  }, 240_000);
 
   it("the network-condition account may patch the nodes' status, not the nodes", () => {
     const sa = account('cilium-cutover-network-condition');
