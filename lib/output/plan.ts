@@ -171,7 +171,7 @@ function abortSection(config: ResolvedConfig, steps: readonly RenderedStep[]): s
   lines.push(
     '### Keeping API and SSH access',
     '',
-    '- SSH reaches the nodes over their own interfaces, which no step touches; keep a session open on one server during the outage.',
+    `- SSH reaches the nodes over their own interfaces, which no step touches; keep a session open on one server during the ${config.strategy === 'per-node' ? 'migration' : 'outage'}.`,
     `- The API server does not need the pod network: point a kubeconfig at a server directly (its address, port 6443, or \`${config.cluster.apiServer.host}:${config.cluster.apiServer.port}\` from a node) rather than through a load balancer that runs in the cluster.`,
     '- Never restart all k3s servers at once (etcd quorum); `host/k3s-rollout.sh` restarts them one at a time.',
     '',
