@@ -141,7 +141,7 @@ describe('the direct YAML writer', () => {
   });
 
   it('agrees on the shapes around the strings: empty maps and lists, lists of lists, numbers, booleans, null', () => {
-    const doc = { a: {}, b: [], c: [[1, 2], [], {}], d: [{ e: 1, f: [] }], g: -3, h: 1.5, i: true, j: null, k: [{ l: { m: 'n' } }] };
+    const doc = { a: {}, b: [], c: [[1, 2], [], {}], d: [{ e: 1, f: [] }], g: -3, h: 1.5, i: true, j: null, k: [{ l: { m: 'n' } }], z: -0 };
     expect(toYaml(doc)).toBe(slowYaml(doc));
     const manifest = { spec: { z: 1, a: [{ y: 1, b: 2 }] }, kind: 'X', metadata: { name: 'x' }, apiVersion: 'v1' };
     expect(manifestFile(manifest)).toBe(slowManifestFile(manifest));

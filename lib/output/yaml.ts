@@ -112,7 +112,7 @@ function scalar(value: Json, indent: string): string {
   if (value === null) {
     return 'null';
   }
-  if (typeof value === 'number' && Number.isSafeInteger(value)) {
+  if (typeof value === 'number' && Number.isSafeInteger(value) && !Object.is(value, -0)) {
     return String(value);
   }
   throw new Unsupported();
