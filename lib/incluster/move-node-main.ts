@@ -136,4 +136,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-runMain(main, 'move-node: stopped; the node stays cordoned. PLAN.md says how to go back or go on.');
+runMain(main, (message) => [`FAILED ${message}`, 'move-node: stopped; the node stays cordoned. PLAN.md says how to go back or go on.']);

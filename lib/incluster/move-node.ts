@@ -3,8 +3,10 @@
  * drain evicts, which still run on a Calico address, whether the node's Cilium agent has restarted
  * since the node was switched. The runners (move-node-main.ts, readdress-main.ts) fetch and act.
  *
- * Dependency-free: bundled into the Jobs' scripts and imported by the tests.
+ * Dependency-free (the CIDR arithmetic is the config's own): bundled into the Jobs' scripts and
+ * imported by the tests.
  */
+import { cidrContainsIp, parseCidr, parseIpv4 } from '../config/cidr.ts';
 
 /** What a node's Job works with, rendered into its ConfigMap. */
 export interface MoveNodeSpec {
@@ -110,24 +112,11 @@ export function drainPlan(pods: readonly PodObject[], evictUnmanagedPods: boolea
   return { evict, keep, refuse };
 }
 
-function ipv4(ip: string): number | undefined {
-  const parts = ip.split('.');
-  if (parts.length !== 4 || parts.some((p) => !/^\d{1,3}$/.test(p) || Number(p) > 255)) {
-    return undefined;
-  }
-  return parts.reduce((a, p) => a * 256 + Number(p), 0);
-}
-
-/** True when the address lies in the CIDR. */
+/** True when the address lies in the CIDR (both as the config's rules parse them). */
 export function inCidr(ip: string, cidr: string): boolean {
-  const [base, bits] = cidr.split('/');
-  const address = ipv4(ip);
-  const first = ipv4(base ?? '');
-  if (address === undefined || first === undefined) {
-    return false;
-  }
-  const size = 2 ** (32 - Number(bits));
-  return address >= first && address < first + size;
+  const address = parseIpv4(ip);
+  const network = parseCidr(cidr);
+  return address !== undefined && network !== undefined && cidrContainsIp(network, address);
 }
 
 /**
@@ -157,7 +146,8 @@ export function restartable(pods: readonly PodObject[], evictUnmanagedPods: bool
   return { evict, manual };
 }
 
-function ready(pod: PodObject): boolean {
+/** The pod's Ready condition is True. */
+export function isReady(pod: PodObject): boolean {
   return pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true;
 }
 
@@ -174,7 +164,7 @@ export function agentState(agents: readonly PodObject[], switchedAt: string): Ag
   const live = agents.filter((p) => !finished(p));
   const since = Date.parse(switchedAt);
   const fresh = live.filter((p) => Date.parse(p.metadata.creationTimestamp ?? '') >= since);
-  const readyPod = fresh.find(ready);
+  const readyPod = fresh.find(isReady);
   if (readyPod) {
     return { state: 'ready', pod: readyPod };
   }

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { runMain } from './report.ts';
 import { apiClient, apiStrategicPatch, describeBody } from './api-client.ts';
-import { networkConditionPatch, type NodeWithConditions, type PodObject } from './move-node.ts';
+import { isReady, networkConditionPatch, type NodeWithConditions, type PodObject } from './move-node.ts';
 
 interface Spec {
   readonly nodes: readonly string[];
@@ -30,7 +30,7 @@ async function main(): Promise<number> {
     const agents = await api.get<{ items: PodObject[] }>(
       `/api/v1/namespaces/${encodeURIComponent(spec.agent.namespace)}/pods?${query.toString()}`,
     );
-    const ready = (agents?.items ?? []).some((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
+    const ready = (agents?.items ?? []).some(isReady);
     const decision = networkConditionPatch(node, ready, new Date());
     if (decision.patch !== undefined) {
       const response = await apiStrategicPatch(host, port, `/api/v1/nodes/${encodeURIComponent(name)}/status`, decision.patch);

@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { apiClient, objectPath } from './api-client.ts';
 import { HOST_TOOLS, judgeKubeProxyPort, judgePodRoute, judgeTools, parseRoutes, type NodePreflightSpec } from './node-checks.ts';
-import { anyFailed, formatResult, type CheckResult } from './report.ts';
+import { printResults, runMain, type CheckResult } from './report.ts';
 
 const HOST_BIN_DIRS = ['/host/usr/sbin', '/host/sbin', '/host/usr/bin', '/host/bin'];
 
@@ -39,16 +39,7 @@ async function main(): Promise<number> {
     }
     results.push(judgePodRoute(self, other, parseRoutes(readFileSync('/proc/net/route', 'utf8'))));
   }
-  for (const r of results) {
-    console.log(formatResult(r));
-  }
-  return anyFailed(results) ? 1 : 0;
+  return printResults(results);
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    console.log(`FAIL node-preflight: ${(err as Error).message}`);
-    process.exit(1);
-  },
-);
+runMain(main, (message) => [`FAIL node-preflight: ${message}`]);

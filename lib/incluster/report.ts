@@ -22,28 +22,31 @@ export function anyFailed(results: readonly CheckResult[]): boolean {
   return results.some((r) => r.outcome === 'FAIL');
 }
 
-/** Prints every result, then the summary line for `what`; returns the exit code (1 when any failed). */
-export function report(results: readonly CheckResult[], what: string): number {
+/** Prints every result; returns the exit code (1 when any failed). */
+export function printResults(results: readonly CheckResult[]): number {
   for (const r of results) {
     console.log(formatResult(r));
   }
+  return anyFailed(results) ? 1 : 0;
+}
+
+/** Prints every result, then the summary line for `what`; returns the exit code (1 when any failed). */
+export function report(results: readonly CheckResult[], what: string): number {
+  printResults(results);
   const failed = results.filter((r) => r.outcome === 'FAIL').length;
   console.log(failed > 0 ? `${what}: ${failed} check(s) failed; nothing was changed` : `${what}: all checks passed`);
   return failed > 0 ? 1 : 0;
 }
 
 /**
- * Runs an entry point's main and exits with its code. An exception ends it with one line,
- * `FAILED <message>` (and `after`, when given), and exit code 1.
+ * Runs an entry point's main and exits with its code. An exception ends it with exit code 1 and
+ * the lines `failure` makes of its message (by default `FAILED <message>`).
  */
-export function runMain(main: () => Promise<number>, after?: string): void {
+export function runMain(main: () => Promise<number>, failure: (message: string) => readonly string[] = (m) => [`FAILED ${m}`]): void {
   main().then(
     (code) => process.exit(code),
     (err: unknown) => {
-      console.log(`FAILED ${(err as Error).message}`);
-      if (after !== undefined) {
-        console.log(after);
-      }
+      failure((err as Error).message).forEach((line) => console.log(line));
       process.exit(1);
     },
   );
