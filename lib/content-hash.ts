@@ -86,11 +86,11 @@ export function shortHash(content: unknown): string {
 }
 
 /**
- * `<prefix>-<hash>`, at most 63 characters: a long prefix (a long node name) is cut, and the hash,
- * which covers the full content, keeps cut names apart.
+ * `<prefix>-<hash>`, at most `maxLength` (63) characters: a long prefix (a long node name) is cut,
+ * and the hash, which covers the full content, keeps cut names apart.
  */
-export function hashedName(prefix: string, hash: string): string {
-  const room = MAX_NAME_LENGTH - hash.length - 1;
+export function hashedName(prefix: string, hash: string, maxLength = MAX_NAME_LENGTH): string {
+  const room = maxLength - hash.length - 1;
   const cut = prefix.length > room ? prefix.slice(0, room).replace(/[-.]+$/, '') : prefix;
   return `${cut}-${hash}`;
 }

@@ -2,7 +2,7 @@
  * The ordered migration steps: directory, sync wave, and what each does. Adding a step is one
  * entry here plus its chart builder in charts/index.ts.
  */
-import { createHash } from 'node:crypto';
+import { hashedName, shortHash } from './content-hash.ts';
 
 /** The annotation on a step's kustomization.yaml that bounds how long `apply` waits for the step. */
 export const STEP_TIMEOUT_ANNOTATION = 'cilium-cutover.io/timeout';
@@ -162,8 +162,7 @@ export function nodeStepDir(wave: number, node: string): string {
   if (full.length <= MAX_NODE_DIR) {
     return full;
   }
-  const hash = createHash('sha256').update(node).digest('hex').slice(0, 6);
-  return `${full.slice(0, MAX_NODE_DIR - hash.length - 1).replace(/[-.]+$/, '')}-${hash}`;
+  return hashedName(full, shortHash(node).slice(0, 6), MAX_NODE_DIR);
 }
 
 /**
