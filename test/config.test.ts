@@ -1,19 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../lib/config/load.ts';
-import { InputError } from '../lib/input-error.ts';
-import { exampleConfig, exampleData, load } from './helpers.ts';
+import { exampleConfig, exampleData, load, loadError } from './helpers.ts';
 
 /** The message a config change produces, or undefined when it loads. */
 function errorOf(edit: (d: Record<string, any>) => void): string | undefined {
   const data = exampleData();
   edit(data);
-  try {
-    load(data);
-    return undefined;
-  } catch (err) {
-    expect(err).toBeInstanceOf(InputError);
-    return (err as Error).message;
-  }
+  return loadError(data);
 }
 
 describe('the example config', () => {

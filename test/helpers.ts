@@ -3,7 +3,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { parse, stringify } from 'yaml';
+import { expect } from 'vitest';
 import { parseConfig, type LoadedConfig } from '../lib/config/load.ts';
+import { InputError } from '../lib/input-error.ts';
 import type { ResolvedConfig } from '../lib/config/resolve.ts';
 import { render, type Rendered } from '../lib/output/render.ts';
 import { EXAMPLE_CONFIG } from '../lib/cli.ts';
@@ -18,6 +20,17 @@ export function exampleData(): Record<string, any> {
 /** Loads config data through the real loader (YAML text in, validated config out). */
 export function load(data: unknown): LoadedConfig {
   return parseConfig(stringify(data), 'test.yaml');
+}
+
+/** The message of the InputError loading `data` gives, or undefined when it loads. */
+export function loadError(data: unknown): string | undefined {
+  try {
+    load(data);
+    return undefined;
+  } catch (err) {
+    expect(err).toBeInstanceOf(InputError);
+    return (err as Error).message;
+  }
 }
 
 /** The example config, optionally changed by `edit` first. */

@@ -5,10 +5,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { InputError } from '../lib/input-error.ts';
 import { render, type Rendered } from '../lib/output/render.ts';
 import { validateObject } from '../lib/output/schema-check.ts';
-import { exampleData, isObjectFile, load, manifestObjects } from './helpers.ts';
+import { exampleData, isObjectFile, load, loadError, manifestObjects } from './helpers.ts';
 
 const PER_NODE_EXAMPLE = new URL('../examples/hetzner-3-servers-per-node.yaml', import.meta.url);
 
@@ -26,13 +25,7 @@ function renderPerNode(edit?: (d: Record<string, any>) => void): Rendered {
 }
 
 function errorOf(edit: (d: Record<string, any>) => void): string | undefined {
-  try {
-    load(perNodeData(edit));
-    return undefined;
-  } catch (err) {
-    expect(err).toBeInstanceOf(InputError);
-    return (err as Error).message;
-  }
+  return loadError(perNodeData(edit));
 }
 
 function stepDirs(rendered: Rendered): string[] {
