@@ -14,6 +14,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { buildSync } from 'esbuild';
+import { COMPILE_OPTIONS } from '../bin/compile-options.mjs';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -108,16 +109,7 @@ function compiledFloor(): string {
   const dir = join(ROOT, 'node_modules', '.cache', 'cilium-cutover-bench');
   mkdirSync(dir, { recursive: true });
   const file = join(dir, 'floor.mjs');
-  buildSync({
-    entryPoints: [join(ROOT, 'bench', 'floor.ts')],
-    outfile: file,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    packages: 'external',
-    logLevel: 'error',
-  });
+  buildSync({ ...COMPILE_OPTIONS, entryPoints: [join(ROOT, 'bench', 'floor.ts')], outfile: file });
   return file;
 }
 

@@ -9,11 +9,12 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { COMPILE_OPTIONS } from './compile-options.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 /** The sources the compiled CLI is made of; any change to them means a new compile. */
 const SOURCE_DIRS = ['lib', 'charts'];
-const SOURCE_FILES = ['main.ts', 'package.json', 'package-lock.json'];
+const SOURCE_FILES = ['main.ts', 'package.json', 'package-lock.json', 'bin/compile-options.mjs'];
 
 function sourceFiles() {
   const files = [...SOURCE_FILES];
@@ -49,17 +50,11 @@ async function compile(dir, id) {
   mkdirSync(tmp, { recursive: true });
   try {
     await build({
+      ...COMPILE_OPTIONS,
       entryPoints: { cli: join(root, 'main.ts'), bundler: join(root, 'lib', 'bundle.ts') },
       outdir: tmp,
       outExtension: { '.js': '.mjs' },
-      bundle: true,
       splitting: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node20',
-      // Packages stay in node_modules and load from there (the cache sits below it).
-      packages: 'external',
-      logLevel: 'error',
     });
     globalThis.__CILIUM_CUTOVER_ROOT__ = root;
     const { buildInCluster, INCLUSTER_ENTRIES } = await import(pathToFileURL(join(tmp, 'bundler.mjs')).href);
