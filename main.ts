@@ -4,7 +4,7 @@
  *
  * During `apply` the first Ctrl-C asks it to stop at its next API call; a second one exits at once.
  */
-import { runCli } from './lib/cli.ts';
+import { runCli } from './cli/index.ts';
 
 const args = process.argv.slice(2);
 const interrupt = new AbortController();

@@ -4,7 +4,7 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     testTimeout: 30_000,
-    reporters: ['default', './test/summary-reporter.ts'],
+    reporters: ['default', './test/support/summary-reporter.ts'],
     // Tests must not depend on cdk8s's environment switches.
     env: { CDK8S_DISABLE_SORT: '', CDK8S_OUTDIR: '' },
   },

@@ -13,7 +13,7 @@ import { COMPILE_OPTIONS } from './compile-options.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 /** The sources the compiled CLI is made of; any change to them means a new compile. */
-const SOURCE_DIRS = ['lib', 'charts'];
+const SOURCE_DIRS = ['cli', 'charts', 'lib'];
 const SOURCE_FILES = ['main.ts', 'package.json', 'package-lock.json', 'bin/compile-options.mjs'];
 
 function sourceFiles() {
@@ -51,7 +51,7 @@ async function compile(dir, id) {
   try {
     await build({
       ...COMPILE_OPTIONS,
-      entryPoints: { cli: join(root, 'main.ts'), bundler: join(root, 'lib', 'bundle.ts') },
+      entryPoints: { cli: join(root, 'main.ts'), bundler: join(root, 'lib', 'constructs', 'bundle.ts') },
       outdir: tmp,
       outExtension: { '.js': '.mjs' },
       splitting: true,

@@ -3,13 +3,13 @@
  * after logging an inventory of the Calico custom resources that go with the CRDs.
  */
 import { Duration } from 'cdk8s';
-import { calicoCrdPlurals, deletionSet, KINDS, type CalicoObject } from '../lib/calico/deletion-sets.ts';
+import { calicoCrdPlurals, deletionSet, KINDS, type CalicoObject } from '../lib/versions/calico-deletion-sets.ts';
 import type { ResolvedConfig } from '../lib/config/resolve.ts';
-import { objectPath } from '../lib/incluster/api-client.ts';
+import { objectPath } from '../lib/incluster/shared/api-client.ts';
 import type { DeletionSpec } from '../lib/incluster/calico-delete.ts';
-import { ScopedServiceAccount, type AccessRule } from '../lib/scoped-service-account.ts';
-import { ScriptJob } from '../lib/script-job.ts';
-import type { StepChart } from '../lib/step-chart.ts';
+import { ScopedServiceAccount, type AccessRule } from '../lib/constructs/scoped-service-account.ts';
+import { ScriptJob } from '../lib/constructs/script-job.ts';
+import type { StepChart } from '../lib/constructs/step-chart.ts';
 import { TOOL } from '../lib/steps.ts';
 
 /** Labels of the pods of Calico's workloads (`k8s-app` in the manifests). */

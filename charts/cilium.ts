@@ -3,14 +3,14 @@
  */
 import { createHash } from 'node:crypto';
 import * as k8s from 'cdk8s-plus-28/lib/imports/k8s.js';
-import { CiliumAccess, CILIUM_NAMESPACE } from '../lib/cilium/cilium-access.ts';
-import { CILIUM_CONFIG, CiliumAgent } from '../lib/cilium/cilium-agent.ts';
-import { CiliumOperator } from '../lib/cilium/cilium-operator.ts';
-import { ciliumConfigData } from '../lib/cilium/config-data.ts';
-import { DEVIATIONS } from '../lib/cilium/deviations.ts';
+import { CiliumAccess, CILIUM_NAMESPACE } from '../lib/constructs/cilium/cilium-access.ts';
+import { CILIUM_CONFIG, CiliumAgent } from '../lib/constructs/cilium/cilium-agent.ts';
+import { CiliumOperator } from '../lib/constructs/cilium/cilium-operator.ts';
+import { ciliumConfigData } from '../lib/constructs/cilium/config-data.ts';
+import { DEVIATIONS } from '../lib/constructs/cilium/deviations.ts';
 import { canonicalJson } from '../lib/content-hash.ts';
 import type { ResolvedConfig } from '../lib/config/resolve.ts';
-import type { StepChart } from '../lib/step-chart.ts';
+import type { StepChart } from '../lib/constructs/step-chart.ts';
 
 /** The minor of `v1.32` → 32. */
 export function kubernetesMinor(version: string): number {

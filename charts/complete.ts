@@ -5,7 +5,7 @@
  */
 import * as k8s from 'cdk8s-plus-28/lib/imports/k8s.js';
 import type { ResolvedConfig } from '../lib/config/resolve.ts';
-import type { StepChart } from '../lib/step-chart.ts';
+import type { StepChart } from '../lib/constructs/step-chart.ts';
 import { TOOL } from '../lib/steps.ts';
 
 export const STATUS_CONFIGMAP = `${TOOL}-status`;

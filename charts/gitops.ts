@@ -4,8 +4,8 @@
 import { Chart } from 'cdk8s';
 import type { Construct } from 'constructs';
 import type { ResolvedConfig } from '../lib/config/resolve.ts';
-import { ArgoApplication } from '../lib/gitops/argo-application.ts';
-import { FluxGitRepository, FluxKustomization } from '../lib/gitops/flux.ts';
+import { ArgoApplication } from '../lib/constructs/gitops/argo-application.ts';
+import { FluxGitRepository, FluxKustomization } from '../lib/constructs/gitops/flux.ts';
 import type { StepDefinition } from '../lib/steps.ts';
 import { TOOL } from '../lib/steps.ts';
 

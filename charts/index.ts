@@ -2,7 +2,7 @@
  * The step registry: which chart builder fills which step directory.
  */
 import type { ResolvedConfig } from '../lib/config/resolve.ts';
-import type { StepChart } from '../lib/step-chart.ts';
+import type { StepChart } from '../lib/constructs/step-chart.ts';
 import type { StepDefinition, StepKind } from '../lib/steps.ts';
 import {
   calicoDeleteAbort,

@@ -4,11 +4,11 @@
  */
 import { Duration } from 'cdk8s';
 import type { ResolvedConfig } from '../lib/config/resolve.ts';
-import { objectPath } from '../lib/incluster/api-client.ts';
+import { objectPath } from '../lib/incluster/shared/api-client.ts';
 import { PAUSE_ANNOTATIONS, type MaintenanceSpec, type MaintenanceTarget, type TargetType } from '../lib/incluster/maintenance.ts';
-import { ScopedServiceAccount, type AccessRule } from '../lib/scoped-service-account.ts';
-import { ScriptJob } from '../lib/script-job.ts';
-import type { StepChart } from '../lib/step-chart.ts';
+import { ScopedServiceAccount, type AccessRule } from '../lib/constructs/scoped-service-account.ts';
+import { ScriptJob } from '../lib/constructs/script-job.ts';
+import type { StepChart } from '../lib/constructs/step-chart.ts';
 import { TOOL } from '../lib/steps.ts';
 
 /** API coordinates of each kind the maintenance window handles. */

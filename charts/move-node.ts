@@ -4,14 +4,14 @@
  */
 import { ApiObject, Duration } from 'cdk8s';
 import { hashedName, MAX_NAME_LENGTH, shortHash } from '../lib/content-hash.ts';
-import { CILIUM_NAMESPACE } from '../lib/cilium/cilium-access.ts';
-import { NODE_CNI_DEFAULTS } from '../lib/cilium/config-data.ts';
+import { CILIUM_NAMESPACE } from '../lib/constructs/cilium/cilium-access.ts';
+import { NODE_CNI_DEFAULTS } from '../lib/constructs/cilium/config-data.ts';
 import type { ResolvedConfig } from '../lib/config/resolve.ts';
 import type { MoveNodeSpec, ReaddressSpec } from '../lib/incluster/move-node.ts';
-import { setFileName } from '../lib/output/file-name.ts';
-import { ScopedServiceAccount, type AccessRule } from '../lib/scoped-service-account.ts';
-import { ScriptJob } from '../lib/script-job.ts';
-import type { StepChart } from '../lib/step-chart.ts';
+import { setFileName } from '../lib/constructs/file-name.ts';
+import { ScopedServiceAccount, type AccessRule } from '../lib/constructs/scoped-service-account.ts';
+import { ScriptJob } from '../lib/constructs/script-job.ts';
+import type { StepChart } from '../lib/constructs/step-chart.ts';
 import { TOOL, type StepDefinition } from '../lib/steps.ts';
 import type { AbortGuide } from './abort.ts';
 import { durationSeconds } from './preflight.ts';

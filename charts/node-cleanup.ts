@@ -4,11 +4,11 @@
  */
 import { Duration } from 'cdk8s';
 import type { ResolvedConfig } from '../lib/config/resolve.ts';
-import { FILES_DIR, CutoverJob } from '../lib/cutover-job.ts';
-import { JobFiles } from '../lib/job-files.ts';
-import { enterHostScript, nodeScript, type NodeScript } from '../lib/node-scripts.ts';
+import { FILES_DIR, CutoverJob } from '../lib/constructs/cutover-job.ts';
+import { JobFiles } from '../lib/constructs/job-files.ts';
+import { enterHostScript, nodeScript, type NodeScript } from '../lib/shell/scripts.ts';
 import { buildNetworkCondition } from './move-node.ts';
-import type { StepChart } from '../lib/step-chart.ts';
+import type { StepChart } from '../lib/constructs/step-chart.ts';
 
 interface NodeJobsOptions {
   /** Readable prefix of Job names: `<prefix>-<node>`. */

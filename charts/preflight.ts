@@ -2,16 +2,16 @@
  * Step 000-preflight: the migration namespace and the checks that refuse to go on.
  */
 import * as k8s from 'cdk8s-plus-28/lib/imports/k8s.js';
-import { bundleInCluster } from '../lib/bundle.ts';
+import { bundleInCluster } from '../lib/constructs/bundle.ts';
 import type { ResolvedConfig } from '../lib/config/resolve.ts';
-import { CutoverJob, FILES_DIR } from '../lib/cutover-job.ts';
-import { JobFiles } from '../lib/job-files.ts';
+import { CutoverJob, FILES_DIR } from '../lib/constructs/cutover-job.ts';
+import { JobFiles } from '../lib/constructs/job-files.ts';
 import type { NodePreflightSpec } from '../lib/incluster/node-checks.ts';
 import type { PerNodePreflightSpec } from '../lib/incluster/per-node-checks.ts';
 import { POLICY_RESOURCES, TIGERA_OPERATOR_CRD, type PreflightSpec } from '../lib/incluster/preflight-checks.ts';
-import { ScopedServiceAccount, type AccessRule } from '../lib/scoped-service-account.ts';
-import { ScriptJob } from '../lib/script-job.ts';
-import type { StepChart } from '../lib/step-chart.ts';
+import { ScopedServiceAccount, type AccessRule } from '../lib/constructs/scoped-service-account.ts';
+import { ScriptJob } from '../lib/constructs/script-job.ts';
+import type { StepChart } from '../lib/constructs/step-chart.ts';
 import { TOOL } from '../lib/steps.ts';
 
 /** Seconds of a `30s`/`10m`/`24h` duration (the schema allows only these forms). */

@@ -5,13 +5,13 @@
  */
 import { Duration } from 'cdk8s';
 import * as k8s from 'cdk8s-plus-28/lib/imports/k8s.js';
-import { bundleInCluster } from '../lib/bundle.ts';
+import { bundleInCluster } from '../lib/constructs/bundle.ts';
 import type { ResolvedConfig } from '../lib/config/resolve.ts';
-import { CutoverJob, FILES_DIR, type HostAccess, UNPRIVILEGED } from '../lib/cutover-job.ts';
+import { CutoverJob, FILES_DIR, type HostAccess, UNPRIVILEGED } from '../lib/constructs/cutover-job.ts';
 import type { VerifySpec } from '../lib/incluster/verify-checks.ts';
-import { JobFiles } from '../lib/job-files.ts';
-import { ScopedServiceAccount, type AccessRule } from '../lib/scoped-service-account.ts';
-import type { StepChart } from '../lib/step-chart.ts';
+import { JobFiles } from '../lib/constructs/job-files.ts';
+import { ScopedServiceAccount, type AccessRule } from '../lib/constructs/scoped-service-account.ts';
+import type { StepChart } from '../lib/constructs/step-chart.ts';
 import { LABEL_COMPONENT, TOOL } from '../lib/steps.ts';
 import { imageRef } from '../lib/versions/images.ts';
 

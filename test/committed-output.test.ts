@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { readTree, MARKER_FILE, MARKER_TEXT } from '../lib/output/writer.ts';
 import { configReference } from '../lib/config/json-schema.ts';
 import { readmeWithReference, schemaText } from '../scripts/generate-docs.ts';
-import { renderExample } from './helpers.ts';
+import { renderExample } from './support/helpers.ts';
 
 const root = new URL('..', import.meta.url);
 

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { render } from '../lib/output/render.ts';
 import { writeOutput } from '../lib/output/writer.ts';
-import { exampleData, load } from './helpers.ts';
+import { exampleData, load } from './support/helpers.ts';
 
 const HAVE_GIT = spawnSync('git', ['--version']).status === 0;
 if (!HAVE_GIT) {

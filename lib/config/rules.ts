@@ -4,10 +4,10 @@
  * Each rule returns problems as `{ path, message }`; the loader prints the first one as
  * `<path>: <message>`. Messages say what is wrong, show the value, and say what to change.
  */
-import { cidrContains, cidrContainsIp, cidrsOverlap, parseCidr, parseIpv4, type Ipv4Cidr } from './cidr.ts';
+import { cidrContains, cidrContainsIp, cidrsOverlap, parseCidr, parseIpv4, type Ipv4Cidr } from '../cidr.ts';
 import { CALICO_VXLAN_PORT, FLANNEL_VXLAN_PORT, type Config } from './schema.ts';
 import { findCiliumVersion } from '../versions/cilium.ts';
-import { calicoLine, supportedCalicoLines } from '../calico/deletion-sets.ts';
+import { calicoLine, supportedCalicoLines } from '../versions/calico-deletion-sets.ts';
 
 /** One broken rule, located by its field path. */
 export interface ConfigProblem {

@@ -7,7 +7,7 @@
  * filled in here but in `resolve.ts`, because they depend on other fields.
  */
 import { z } from 'zod';
-import { parseCidr, parseIpv4 } from './cidr.ts';
+import { parseCidr, parseIpv4 } from '../cidr.ts';
 import { CILIUM_VERSIONS, DEFAULT_CILIUM_VERSION } from '../versions/cilium.ts';
 
 /** Renders an input value for an error message: strings quoted, objects as JSON. */

@@ -8,7 +8,7 @@
  */
 import { Document, isScalar, type Scalar } from 'yaml';
 import { InputError } from '../input-error.ts';
-import { cidrContainsIp, parseCidr, parseIpv4 } from '../config/cidr.ts';
+import { cidrContainsIp, parseCidr, parseIpv4 } from '../cidr.ts';
 
 /** The API objects discover reads; undefined where the API answered 404. */
 export interface ClusterSnapshot {

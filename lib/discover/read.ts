@@ -4,7 +4,7 @@
  * ETCDSnapshotFiles. A resource whose API does not exist reads as absent.
  */
 import { ApiException, type KubeConfig, KubernetesObjectApi } from '@kubernetes/client-node';
-import { deletionSet, KINDS } from '../calico/deletion-sets.ts';
+import { deletionSet, KINDS } from '../versions/calico-deletion-sets.ts';
 import { type ApiNode, type ApiWorkload, calicoVersionOf, type ClusterSnapshot } from './discover.ts';
 
 /** The Calico policy resources the deletion destroys with the CRDs. */

@@ -4,7 +4,7 @@
  * safe: what is gone is reported ABSENT.
  */
 import { readFileSync } from 'node:fs';
-import { apiClient, objectPath } from './api-client.ts';
+import { apiClient, objectPath } from './shared/api-client.ts';
 import { deletionResult, inventoryLines, networkUnavailableLine, remainingPods, type DeletionSpec } from './calico-delete.ts';
 
 const api = apiClient(process.env.KUBERNETES_SERVICE_HOST ?? '127.0.0.1', Number(process.env.KUBERNETES_SERVICE_PORT ?? '6444'));

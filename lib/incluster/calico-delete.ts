@@ -3,7 +3,7 @@
  * inventory prints, which pods are left, what each node's NetworkUnavailable condition says.
  * Dependency-free: bundled into the Job's script and imported by the tests.
  */
-import { describeBody, type ApiResponse } from './api-client.ts';
+import { describeBody, type ApiResponse } from './shared/api-client.ts';
 
 /** One object to delete, as the Job's spec carries it. */
 export interface DeletionTarget {

@@ -2,7 +2,7 @@
  * Evicting pods through the eviction API (so PodDisruptionBudgets hold), shared by the per-node
  * Jobs. Dependency-free apart from the API client; bundled into their scripts.
  */
-import { apiPost, describeBody } from './api-client.ts';
+import { apiPost, describeBody } from './shared/api-client.ts';
 import { evictionBody, evictionOutcome, evictionPath, podRef, type PodObject } from './move-node.ts';
 
 /** A stop with a message for the Job's log. */

@@ -4,7 +4,7 @@
  * unless every listed object exists.
  */
 import { readFileSync } from 'node:fs';
-import { apiClient, describeBody } from './api-client.ts';
+import { apiClient, describeBody } from './shared/api-client.ts';
 import { type LiveTarget, type MaintenanceSpec, pauseDecision, resumeDecision } from './maintenance.ts';
 
 const api = apiClient(process.env.KUBERNETES_SERVICE_HOST ?? '127.0.0.1', Number(process.env.KUBERNETES_SERVICE_PORT ?? '6444'));

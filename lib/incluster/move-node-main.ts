@@ -5,9 +5,9 @@
  * the node. Every step is skipped when already done, so a re-run continues where one stopped.
  */
 import { readFileSync } from 'node:fs';
-import { apiClient, describeBody } from './api-client.ts';
+import { apiClient, describeBody } from './shared/api-client.ts';
 import { evict, evictUntilGone, sleep, Stop } from './evict.ts';
-import { runMain } from './report.ts';
+import { runMain } from './shared/report.ts';
 import {
   agentState,
   cordonPatch,

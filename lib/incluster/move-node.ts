@@ -6,7 +6,7 @@
  * Dependency-free (the CIDR arithmetic is the config's own): bundled into the Jobs' scripts and
  * imported by the tests.
  */
-import { cidrContainsIp, parseCidr, parseIpv4 } from '../config/cidr.ts';
+import { cidrContainsIp, parseCidr, parseIpv4 } from '../cidr.ts';
 
 /** What a node's Job works with, rendered into its ConfigMap. */
 export interface MoveNodeSpec {

@@ -4,8 +4,8 @@
  * to False, as Cilium's operator would; one line per node, exit 1 when a node has no ready agent.
  */
 import { readFileSync } from 'node:fs';
-import { runMain } from './report.ts';
-import { apiClient, apiStrategicPatch, describeBody } from './api-client.ts';
+import { runMain } from './shared/report.ts';
+import { apiClient, apiStrategicPatch, describeBody } from './shared/api-client.ts';
 import { isReady, networkConditionPatch, type NodeWithConditions, type PodObject } from './move-node.ts';
 
 interface Spec {

@@ -2,7 +2,7 @@
  * The per-node preflight's decisions: what only the node can see (its routes, its tools, a live
  * kube-proxy), as plain functions. Dependency-free.
  */
-import type { CheckResult } from './report.ts';
+import type { CheckResult } from './shared/report.ts';
 
 /** What the node preflight checks, rendered into its ConfigMap. */
 export interface NodePreflightSpec {

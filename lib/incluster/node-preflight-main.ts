@@ -3,9 +3,9 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { apiClient, objectPath } from './api-client.ts';
+import { apiClient, objectPath } from './shared/api-client.ts';
 import { HOST_TOOLS, judgeKubeProxyPort, judgePodRoute, judgeTools, parseRoutes, type NodePreflightSpec } from './node-checks.ts';
-import { printResults, runMain, type CheckResult } from './report.ts';
+import { printResults, runMain, type CheckResult } from './shared/report.ts';
 
 const HOST_BIN_DIRS = ['/host/usr/sbin', '/host/sbin', '/host/usr/bin', '/host/bin'];
 

@@ -7,7 +7,7 @@
  * Dependency-free: bundled into the per-node preflight Job and imported by the tests.
  */
 import { podRef, podsOffRange, type PodObject } from './move-node.ts';
-import type { CheckResult } from './report.ts';
+import type { CheckResult } from './shared/report.ts';
 
 /** What the per-node preflight checks, rendered into its ConfigMap. */
 export interface PerNodePreflightSpec {

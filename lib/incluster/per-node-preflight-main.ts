@@ -3,7 +3,7 @@
  * exit 1 when any failed. The common preflight Job runs beside it.
  */
 import { readFileSync } from 'node:fs';
-import { apiClient } from './api-client.ts';
+import { apiClient } from './shared/api-client.ts';
 import type { PodObject } from './move-node.ts';
 import {
   checkAllMoved,
@@ -14,7 +14,7 @@ import {
   type CalicoNodeDaemonSet,
   type PerNodePreflightSpec,
 } from './per-node-checks.ts';
-import { report, runMain, type CheckResult } from './report.ts';
+import { report, runMain, type CheckResult } from './shared/report.ts';
 
 async function main(): Promise<number> {
   const spec = JSON.parse(readFileSync(process.argv[2] ?? '/etc/cilium-cutover/per-node-preflight.json', 'utf8')) as PerNodePreflightSpec;

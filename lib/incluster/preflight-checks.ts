@@ -4,7 +4,7 @@
  * Dependency-free: bundled into the preflight Job's script and imported by the tests.
  */
 import { boolFlag, flannelBackend, parseNodeArgs, type K3sNodeArgs } from './k3s-node-args.ts';
-import type { CheckResult } from './report.ts';
+import type { CheckResult } from './shared/report.ts';
 
 /** What the preflight checks against, rendered into the Job's ConfigMap. */
 export interface PreflightSpec {

@@ -3,8 +3,8 @@
  * exits 1 when any check failed. Bundled with its imports into one file at synth time.
  */
 import { readFileSync } from 'node:fs';
-import { apiClient } from './api-client.ts';
-import { objectPath } from './api-client.ts';
+import { apiClient } from './shared/api-client.ts';
+import { objectPath } from './shared/api-client.ts';
 import {
   agentNote,
   checkCalico,
@@ -21,7 +21,7 @@ import {
   type PreflightSpec,
   type SnapshotObject,
 } from './preflight-checks.ts';
-import { anyFailed, formatResult, type CheckResult } from './report.ts';
+import { anyFailed, formatResult, type CheckResult } from './shared/report.ts';
 
 async function main(): Promise<number> {
   const spec = JSON.parse(readFileSync(process.argv[2] ?? '/etc/cilium-cutover/preflight.json', 'utf8')) as PreflightSpec;

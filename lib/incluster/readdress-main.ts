@@ -4,8 +4,8 @@
  * with an address from its node's podCIDR. Pods nothing recreates are listed, not deleted.
  */
 import { readFileSync } from 'node:fs';
-import { runMain } from './report.ts';
-import { apiClient } from './api-client.ts';
+import { runMain } from './shared/report.ts';
+import { apiClient } from './shared/api-client.ts';
 import { evictUntilGone } from './evict.ts';
 import { podRef, podsInRange, restartable, type PodObject, type ReaddressSpec } from './move-node.ts';
 

@@ -2,7 +2,7 @@
  * The verification checks' decisions, as plain functions over API objects and HTTP answers. The
  * runner (verify-main.ts) fetches and retries; these judge. Dependency-free.
  */
-import type { CheckResult } from './report.ts';
+import type { CheckResult } from './shared/report.ts';
 import type { EchoAnswer } from './echo-server.ts';
 
 /** What the checks need to know, rendered into their ConfigMap. */

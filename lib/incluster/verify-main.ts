@@ -5,8 +5,8 @@
 import { promises as dns } from 'node:dns';
 import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { apiClient, objectPath } from './api-client.ts';
-import { anyFailed, formatResult, type CheckResult } from './report.ts';
+import { apiClient, objectPath } from './shared/api-client.ts';
+import { anyFailed, formatResult, type CheckResult } from './shared/report.ts';
 import {
   crossNodeTarget,
   judgeCiliumHealth,

@@ -16,7 +16,7 @@ import { STEP_BUILDERS } from '../../charts/index.ts';
 import { buildArgoCd, buildFlux } from '../../charts/gitops.ts';
 import { moveNodeTimeout } from '../../charts/move-node.ts';
 import type { ResolvedConfig } from '../config/resolve.ts';
-import { StepChart } from '../step-chart.ts';
+import { StepChart } from '../constructs/step-chart.ts';
 import {
   ANNOTATION_SYNC_WAVE,
   LABEL_MANAGED_BY,
@@ -28,7 +28,7 @@ import {
   TOOL,
   type StepDefinition,
 } from '../steps.ts';
-import { fileNameOf } from './file-name.ts';
+import { fileNameOf } from '../constructs/file-name.ts';
 import { hostFiles } from './host-files.ts';
 import { renderPlan } from './plan.ts';
 import { HEADER, manifestFile, toYaml } from './yaml.ts';

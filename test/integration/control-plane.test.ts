@@ -13,10 +13,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { type CliIo, runCli } from '../../lib/cli.ts';
+import { type CliIo, runCli } from '../../cli/index.ts';
 import { writeOutput } from '../../lib/output/writer.ts';
 import { render } from '../../lib/output/render.ts';
-import { exampleData, isObjectFile, load, renderExample } from '../helpers.ts';
+import { exampleData, isObjectFile, load, renderExample } from '../support/helpers.ts';
 
 const kubeconfig = process.env.CILIUM_CUTOVER_TEST_KUBECONFIG;
 if (!kubeconfig) {

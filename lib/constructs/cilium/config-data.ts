@@ -1,0 +1,107 @@
+/**
+ * The data of the `cilium-config` ConfigMap for a config: the release line's defaults plus the keys
+ * our settings decide, named as the agent reads them.
+ */
+import type { MigrationSettings, ResolvedConfig } from '../../config/resolve.ts';
+import { LINE_DEFAULTS } from '../../versions/cilium-config.ts';
+
+/** The keys our settings decide (never taken from the line defaults). */
+export const SETTING_KEYS = [
+  'routing-mode',
+  'tunnel-protocol',
+  'ipv4-native-routing-cidr',
+  'kube-proxy-replacement',
+  'kube-proxy-replacement-healthz-bind-address',
+  'auto-direct-node-routes',
+  'direct-routing-skip-unreachable',
+  'ipam',
+  'enable-bpf-masquerade',
+  'mtu',
+  'unmanaged-pod-watcher-interval',
+  'enable-hubble',
+  'external-envoy-proxy',
+  // strategy per-node, phase migrate only:
+  'tunnel-port',
+  'cluster-pool-ipv4-cidr',
+  'cluster-pool-ipv4-mask-size',
+  'custom-cni-conf',
+  'write-cni-conf-when-ready',
+  'cni-exclusive',
+  'cni-log-file',
+  'enable-policy',
+  'enable-host-legacy-routing',
+] as const;
+
+/** Seconds between the operator's checks for pods Cilium does not manage (it restarts them). */
+const UNMANAGED_POD_WATCHER_SECONDS = 15;
+
+/** The ConfigMap data, keys sorted. */
+export function ciliumConfigData(config: ResolvedConfig): Record<string, string> {
+  const c = config.cilium;
+  const rules = c.version.rules;
+  const data: Record<string, string> = { ...LINE_DEFAULTS[c.version.line] };
+  data['routing-mode'] = c.routingMode;
+  if (c.routingMode === 'tunnel' || rules.rendersTunnelProtocol) {
+    // Ignored in native mode, but rendered by the chart from 1.17 on.
+    data['tunnel-protocol'] = 'vxlan';
+  }
+  if (c.routingMode === 'native') {
+    data['ipv4-native-routing-cidr'] = c.ipv4NativeRoutingCIDR;
+  }
+  data['kube-proxy-replacement'] = c.kubeProxyReplacement;
+  if (c.kubeProxyReplacement === 'true' || c.kubeProxyReplacement === 'strict') {
+    data['kube-proxy-replacement-healthz-bind-address'] = '';
+  }
+  data['auto-direct-node-routes'] = String(c.autoDirectNodeRoutes);
+  if (c.directRoutingSkipUnreachable !== undefined) {
+    data['direct-routing-skip-unreachable'] = String(c.directRoutingSkipUnreachable);
+  }
+  data.ipam = c.ipamMode;
+  data['enable-bpf-masquerade'] = String(c.bpfMasquerade);
+  if (c.mtu !== undefined) {
+    data.mtu = String(c.mtu);
+  }
+  // The operator restarts pods that Cilium does not manage (pods started under Calico).
+  data['unmanaged-pod-watcher-interval'] =
+    rules.watcherInterval === 'duration' ? `${UNMANAGED_POD_WATCHER_SECONDS}s` : String(UNMANAGED_POD_WATCHER_SECONDS);
+  data['enable-hubble'] = 'false';
+  // Envoy runs inside the agent pod (deviation envoy-embedded).
+  data['external-envoy-proxy'] = 'false';
+  if (c.migration) {
+    Object.assign(data, migrationData(c.migration));
+    delete data['write-cni-conf-when-ready'];
+    delete data['cni-exclusive'];
+    delete data['cni-log-file'];
+  }
+  return Object.fromEntries(Object.entries(data).sort(([a], [b]) => (a < b ? -1 : 1)));
+}
+
+/**
+ * The migration values of Cilium's guide ("Migrating a cluster to Cilium"), as the chart renders
+ * them: the agent writes no CNI config (Calico's stays in charge until a node's CiliumNodeConfig
+ * turns that on), no policy is enforced, traffic goes through the host's routing table (to reach
+ * Calico's pods), and the operator leaves pods Cilium does not manage alone.
+ */
+function migrationData(m: MigrationSettings): Record<string, string> {
+  return {
+    'tunnel-port': String(m.tunnelPort),
+    'cluster-pool-ipv4-cidr': m.podCIDR,
+    'cluster-pool-ipv4-mask-size': String(m.maskSize),
+    'custom-cni-conf': 'true',
+    'enable-policy': 'never',
+    'enable-host-legacy-routing': 'true',
+    // The chart writes "0" on every line; it reads as zero seconds and as a zero duration.
+    'unmanaged-pod-watcher-interval': '0',
+  };
+}
+
+/**
+ * What a migrated node's CiliumNodeConfig sets (the guide's per-node defaults): write Cilium's CNI
+ * config, without chaining, and move the other CNI configs aside.
+ */
+export const NODE_CNI_DEFAULTS: Readonly<Record<string, string>> = {
+  'write-cni-conf-when-ready': '/host/etc/cni/net.d/05-cilium.conflist',
+  'custom-cni-conf': 'false',
+  'cni-chaining-mode': 'none',
+  'cni-exclusive': 'true',
+};

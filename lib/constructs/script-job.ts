@@ -1,0 +1,56 @@
+/**
+ * The shape most steps share: one bundled in-cluster script and the JSON spec it reads, in a
+ * JobFiles ConfigMap, run by a CutoverJob under a ScopedServiceAccount at the direct API address.
+ */
+import { Construct } from 'constructs';
+import { bundleInCluster, type InClusterEntry } from './bundle.ts';
+import type { ResolvedConfig } from '../config/resolve.ts';
+import { CutoverJob, FILES_DIR, type CutoverJobProps } from './cutover-job.ts';
+import { JobFiles } from './job-files.ts';
+import type { ScopedServiceAccount } from './scoped-service-account.ts';
+
+export interface ScriptJobProps extends Omit<
+  CutoverJobProps,
+  'name' | 'namespace' | 'component' | 'attempt' | 'image' | 'command' | 'files' | 'api'
+> {
+  /** Readable name of the Job and its ConfigMap. */
+  readonly name: string;
+  /** Base name of the two files, `<script>.mjs` and `<script>.json`.
+   * @default - the name */
+  readonly script?: string;
+  /** `app.kubernetes.io/component` of the Job.
+   * @default - the name */
+  readonly component?: string;
+  readonly entry: InClusterEntry;
+  /** What the script reads from `<name>.json`. */
+  readonly spec: unknown;
+  readonly account: ScopedServiceAccount;
+}
+
+export class ScriptJob extends Construct {
+  public readonly job: CutoverJob;
+  public readonly files: JobFiles;
+
+  public constructor(scope: Construct, id: string, config: ResolvedConfig, props: ScriptJobProps) {
+    super(scope, id);
+    const { name, script = props.name, component = props.name, entry, spec, account, ...job } = props;
+    const namespace = config.run.namespace;
+    this.files = new JobFiles(this, 'Files', {
+      name,
+      namespace,
+      component,
+      files: { [`${script}.mjs`]: bundleInCluster(entry), [`${script}.json`]: `${JSON.stringify(spec, null, 2)}\n` },
+    });
+    this.job = new CutoverJob(this, 'Job', {
+      ...job,
+      name,
+      namespace,
+      component,
+      api: { serviceAccountName: account.name, server: config.cluster.apiServer },
+      attempt: config.run.attempt,
+      image: config.images.node,
+      command: ['node', `${FILES_DIR}/${script}.mjs`, `${FILES_DIR}/${script}.json`],
+      files: this.files,
+    });
+  }
+}

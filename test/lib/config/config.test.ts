@@ -1,0 +1,323 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../../lib/config/load.ts';
+import { exampleConfig, exampleData, load, loadError } from '../../support/helpers.ts';
+
+/** The message a config change produces, or undefined when it loads. */
+function errorOf(edit: (d: Record<string, any>) => void): string | undefined {
+  const data = exampleData();
+  edit(data);
+  return loadError(data);
+}
+
+describe('the example config', () => {
+  it('loads with the values it states', () => {
+    const config = exampleConfig();
+    expect(config.cluster.nodes.map((n) => n.name)).toEqual(['k3s-server-1', 'k3s-server-2', 'k3s-server-3']);
+    expect(config.cluster.network?.ipRange).toBe('10.0.0.0/8');
+    expect(config.calico.version).toBe('v3.27.0');
+    expect(config.cilium.version.version).toBe('1.19.6');
+    expect(config.cilium.kubeProxyReplacement).toBe('true');
+    expect(config.cilium.kubeProxyReplacementEnabled).toBe(true);
+  });
+});
+
+describe('defaults', () => {
+  it('fills schema defaults for every optional section', () => {
+    const config = exampleConfig((d) => {
+      delete d.cilium;
+      delete d.verify;
+      delete d.run;
+      delete d.cluster.apiServer;
+      delete d.cluster.podCIDR;
+      delete d.cluster.serviceCIDR;
+      d.gitops = { repoURL: d.gitops.repoURL };
+    });
+    expect(config.cluster.apiServer).toEqual({ host: '127.0.0.1', port: 6444 });
+    expect(config.cluster.podCIDR).toBe('10.42.0.0/16');
+    expect(config.cluster.serviceCIDR).toBe('10.43.0.0/16');
+    expect(config.cilium.version.version).toBe('1.19.6');
+    expect(config.cilium.routingMode).toBe('native');
+    expect(config.cilium.kubeProxyReplacement).toBe('true');
+    expect(config.cilium.ipamMode).toBe('kubernetes');
+    expect(config.cilium.bpfMasquerade).toBe(true);
+    expect(config.gitops).toMatchObject({ engine: 'both', path: 'dist', revision: 'main' });
+    expect(config.gitops.argocd).toEqual({
+      namespace: 'argocd',
+      project: 'default',
+      destinationServer: 'https://kubernetes.default.svc',
+      automated: false,
+    });
+    expect(config.gitops.flux).toEqual({ namespace: 'flux-system', interval: '10m' });
+    expect(config.verify).toEqual({ enabled: true, namespace: 'cilium-cutover-verify', externalURLs: [] });
+    expect(config.run).toEqual({ attempt: 1, namespace: 'cilium-cutover', skipNodes: [] });
+    expect(config.phase).toBe('migrate');
+    expect(config.safety).toEqual({ maxSnapshotAge: '24h', acknowledgeNoSnapshot: false, acknowledgeDroppedPolicies: false });
+    expect(config.images.node.repository).toBe('docker.io/library/node');
+  });
+
+  it('native routing CIDR defaults to the pod CIDR', () => {
+    expect(exampleConfig((d) => (d.cluster.podCIDR = '10.44.0.0/16')).cilium.ipv4NativeRoutingCIDR).toBe('10.44.0.0/16');
+  });
+
+  const profiles = [
+    { profile: 'hetzner-cloud', mtu: 1450, direct: false },
+    { profile: 'hetzner-vswitch', mtu: 1400, direct: true },
+    { profile: 'generic', mtu: undefined, direct: false },
+  ];
+  for (const spec of profiles) {
+    it(`profile ${spec.profile}: MTU ${spec.mtu ?? 'auto'}, autoDirectNodeRoutes ${spec.direct}`, () => {
+      const config = exampleConfig((d) => {
+        d.cluster.profile = spec.profile;
+        delete d.cilium.MTU;
+      });
+      expect(config.cilium.mtu).toBe(spec.mtu);
+      expect(config.cilium.autoDirectNodeRoutes).toBe(spec.direct);
+    });
+  }
+
+  it('skips unreachable nodes on a vSwitch with cloud servers, where the version can', () => {
+    const mixed = exampleConfig((d) => {
+      d.cluster.profile = 'hetzner-vswitch';
+      d.cluster.network.cloudServers = true;
+      d.cilium.MTU = 1400;
+    });
+    expect(mixed.cilium.autoDirectNodeRoutes).toBe(true);
+    expect(mixed.cilium.directRoutingSkipUnreachable).toBe(true);
+    expect(exampleConfig().cilium.directRoutingSkipUnreachable).toBe(false);
+    expect(exampleConfig((d) => (d.cilium.version = '1.15.2')).cilium.directRoutingSkipUnreachable).toBeUndefined();
+  });
+
+  it('operator replicas: 1 up to two nodes, else 2, unless set', () => {
+    expect(exampleConfig().cilium.operatorReplicas).toBe(2);
+    expect(exampleConfig((d) => d.cluster.nodes.splice(2)).cilium.operatorReplicas).toBe(1);
+    expect(exampleConfig((d) => (d.cilium.operator = { replicas: 3 })).cilium.operatorReplicas).toBe(3);
+  });
+});
+
+describe('cross-field rules', () => {
+  const cases: { name: string; edit: (d: Record<string, any>) => void; message: string }[] = [
+    {
+      name: 'pod and service CIDRs overlap',
+      edit: (d) => (d.cluster.serviceCIDR = '10.42.128.0/17'),
+      message:
+        "cluster.serviceCIDR: 10.42.128.0/17 overlaps cluster.podCIDR 10.42.0.0/16; use the cluster's running values, which never overlap",
+    },
+    {
+      name: 'a node address inside the pod CIDR',
+      edit: (d) => (d.cluster.nodes[1].internalIP = '10.42.0.7'),
+      message:
+        'cluster.nodes[1].internalIP: 10.42.0.7 lies inside cluster.podCIDR 10.42.0.0/16; node addresses and pod CIDR must not overlap',
+    },
+    {
+      name: 'a node address inside the service CIDR',
+      edit: (d) => (d.cluster.nodes[2].internalIP = '10.43.1.1'),
+      message:
+        'cluster.nodes[2].internalIP: 10.43.1.1 lies inside cluster.serviceCIDR 10.43.0.0/16; node addresses and service CIDR must not overlap',
+    },
+    {
+      name: 'duplicate node names',
+      edit: (d) => (d.cluster.nodes[2].name = 'k3s-server-1'),
+      message: 'cluster.nodes[2].name: "k3s-server-1" is listed twice (also cluster.nodes[0]); list each node once',
+    },
+    {
+      name: 'duplicate node addresses',
+      edit: (d) => (d.cluster.nodes[1].internalIP = '10.0.0.2'),
+      message: 'cluster.nodes[1].internalIP: 10.0.0.2 is also the address of cluster.nodes[0]; give each node its own InternalIP',
+    },
+    {
+      name: 'no server',
+      edit: (d) => d.cluster.nodes.forEach((n: any) => (n.role = 'agent')),
+      message: 'cluster.nodes: no node has role server; a k3s cluster has at least one server, list it',
+    },
+    {
+      name: 'hetzner-cloud without the network range',
+      edit: (d) => delete d.cluster.network,
+      message: "cluster.network.ipRange: required for profile hetzner-cloud; set it to the Hetzner network's ip_range (e.g. 10.0.0.0/8)",
+    },
+    {
+      name: 'hetzner-cloud with the pod CIDR outside the network range',
+      edit: (d) => {
+        d.cluster.network.ipRange = '10.0.0.0/16';
+      },
+      message:
+        "cluster.podCIDR: 10.42.0.0/16 is outside cluster.network.ipRange 10.0.0.0/16, so nodes send pod traffic out of the public interface; widen the Hetzner network's ip_range to contain the pod CIDR (e.g. 10.0.0.0/8)",
+    },
+    {
+      name: 'a node outside the network range',
+      edit: (d) => (d.cluster.nodes[0].internalIP = '192.168.1.2'),
+      message:
+        "cluster.nodes[0].internalIP: 192.168.1.2 is outside cluster.network.ipRange 10.0.0.0/8; use the node's private-network address",
+    },
+    {
+      name: 'hetzner-cloud above 100 nodes',
+      edit: (d) => {
+        d.cluster.nodes = Array.from({ length: 101 }, (_, i) => ({ name: `n${i}`, role: 'server', internalIP: `10.0.1.${i + 1}` }));
+      },
+      message:
+        'cluster.nodes: 101 nodes, but a Hetzner Cloud network holds at most 100 servers and routes; split the cluster or use profile generic with another routing method',
+    },
+    {
+      name: 'native routing CIDR that does not contain the pod CIDR',
+      edit: (d) => (d.cilium.ipv4NativeRoutingCIDR = '10.42.0.0/17'),
+      message:
+        'cilium.ipv4NativeRoutingCIDR: 10.42.0.0/17 does not contain cluster.podCIDR 10.42.0.0/16, so pod traffic would be masqueraded; remove it (defaults to the pod CIDR) or widen it',
+    },
+    {
+      name: 'kube-proxy-replacement strict on 1.16+',
+      edit: (d) => (d.cilium.kubeProxyReplacement = 'strict'),
+      message: 'cilium.kubeProxyReplacement: "strict" is not accepted by Cilium 1.19.6 (the agent would not start); use true or false',
+    },
+    {
+      name: 'direct node routes on hetzner-cloud',
+      edit: (d) => (d.cilium.autoDirectNodeRoutes = true),
+      message:
+        'cilium.autoDirectNodeRoutes: true cannot work on hetzner-cloud (the network is layer 3; routes come from the hcloud cloud controller); remove it',
+    },
+    {
+      name: 'direct node routes with tunnel mode',
+      edit: (d) => {
+        d.cluster.profile = 'generic';
+        d.cilium.routingMode = 'tunnel';
+        d.cilium.autoDirectNodeRoutes = true;
+      },
+      message: 'cilium.autoDirectNodeRoutes: true needs routingMode native; remove it or set routingMode: native',
+    },
+    {
+      name: 'cloud servers on a profile other than hetzner-vswitch',
+      edit: (d) => (d.cluster.network.cloudServers = true),
+      message: 'cluster.network.cloudServers: applies to profile hetzner-vswitch only, not hetzner-cloud; remove it',
+    },
+    {
+      name: 'a vSwitch with cloud servers on a Cilium without direct-routing-skip-unreachable',
+      edit: (d) => {
+        d.cluster.profile = 'hetzner-vswitch';
+        d.cluster.network.cloudServers = true;
+        d.cilium.version = '1.15.19';
+        d.cilium.MTU = 1400;
+      },
+      message:
+        "cilium.version: 1.15.19 cannot skip the cloud servers, which are not on the vSwitch's layer-2 segment (direct-routing-skip-unreachable needs 1.16+); choose a newer version",
+    },
+    {
+      name: 'a vSwitch with cloud servers and direct routes that do not skip them',
+      edit: (d) => {
+        d.cluster.profile = 'hetzner-vswitch';
+        d.cluster.network.cloudServers = true;
+        d.cilium.directRoutingSkipUnreachable = false;
+        d.cilium.MTU = 1400;
+      },
+      message:
+        'cilium.directRoutingSkipUnreachable: false with direct node routes and cloud servers on the vSwitch: routes to the cloud servers cannot be installed; remove the setting',
+    },
+    {
+      name: 'direct-routing-skip-unreachable on 1.15',
+      edit: (d) => {
+        d.cilium.version = '1.15.2';
+        d.cilium.directRoutingSkipUnreachable = true;
+      },
+      message:
+        'cilium.directRoutingSkipUnreachable: does not exist in Cilium 1.15.2 (1.16 and newer); remove it or choose a newer cilium.version',
+    },
+    {
+      name: 'MTU above the profile limit',
+      edit: (d) => (d.cilium.MTU = 1500),
+      message: 'cilium.MTU: 1500 is above what profile hetzner-cloud carries (1450); set 1450 or less',
+    },
+  ];
+  for (const spec of cases) {
+    it(`rejects ${spec.name}`, () => {
+      expect(errorOf(spec.edit)).toBe(spec.message);
+    });
+  }
+
+  it('accepts strict on 1.15 with a deprecation warning', () => {
+    const data = exampleData();
+    data.cilium.version = '1.15.19';
+    data.cilium.kubeProxyReplacement = 'strict';
+    const loaded = load(data);
+    expect(loaded.config.cilium.kubeProxyReplacement).toBe('strict');
+    expect(loaded.warnings).toContain(
+      'cilium.kubeProxyReplacement: "strict" is deprecated and removed in Cilium 1.16; "true" is the supported spelling',
+    );
+  });
+
+  it('warns for end-of-life Cilium versions only', () => {
+    const eol = exampleData();
+    eol.cilium.version = '1.16.19';
+    expect(load(eol).warnings).toEqual([
+      'cilium.version: 1.16.19 is end-of-life upstream (no security fixes); prefer a maintained version',
+    ]);
+    expect(load(exampleData()).warnings).toEqual([]);
+  });
+});
+
+describe('field errors', () => {
+  it('names the field, shows the value and the allowed range', () => {
+    expect(errorOf((d) => (d.cilium.MTU = 'big'))).toBe('cilium.MTU: expected an integer 576–9000, got "big"');
+    expect(errorOf((d) => (d.cilium.MTU = 9001))).toBe('cilium.MTU: expected an integer 576–9000, got 9001');
+    expect(errorOf((d) => (d.cluster.podCIDR = '10.42.0.1/16'))).toBe(
+      'cluster.podCIDR: expected an IPv4 CIDR with the host bits zero, like 10.42.0.0/16, got "10.42.0.1/16"',
+    );
+    expect(errorOf((d) => (d.cilium.version = '1.14.0'))).toMatch(
+      /^cilium\.version: expected one of "1\.15\.2", .*"1\.20\.0", got "1\.14\.0"$/,
+    );
+  });
+
+  it('reports a misspelt key before the missing one it hides, with a suggestion', () => {
+    expect(
+      errorOf((d) => {
+        d.cluster.nodes[0].internalIp = d.cluster.nodes[0].internalIP;
+        delete d.cluster.nodes[0].internalIP;
+      }),
+    ).toBe('cluster.nodes[0].internalIp: unknown key; did you mean "internalIP"?');
+  });
+
+  it('lists the allowed keys when nothing is close', () => {
+    expect(errorOf((d) => (d.gitops.webhook = true))).toBe(
+      'gitops.webhook: unknown key; remove it (allowed here: engine, repoURL, path, revision, argocd, flux)',
+    );
+  });
+
+  it('explains the keys of the original plan', () => {
+    expect(errorOf((d) => (d.cilium.tunnel = 'disabled'))).toBe(
+      'cilium.tunnel: unknown key; removed in Cilium 1.15 (ignored silently, so the agent stays in tunnel mode); use routingMode: native',
+    );
+  });
+});
+
+describe('YAML safety', () => {
+  const fail = (text: string): string => {
+    try {
+      parseConfig(text, 'c.yaml');
+    } catch (err) {
+      return (err as Error).message;
+    }
+    throw new Error('expected the config to be rejected');
+  };
+
+  it('rejects duplicate keys with their position', () => {
+    expect(fail('cluster:\n  name: a\n  name: b\n')).toBe('c.yaml:3:3: Map keys must be unique; fix the YAML there');
+  });
+
+  it('rejects alias bombs before expanding them', () => {
+    const lines = ['a: &a ["x","x","x","x","x","x","x","x","x"]'];
+    for (let i = 1; i < 12; i++) {
+      const prev = String.fromCharCode(96 + i);
+      const name = String.fromCharCode(97 + i);
+      lines.push(`${name}: &${name} [${Array(9).fill(`*${prev}`).join(',')}]`);
+    }
+    expect(fail(`${lines.join('\n')}\n`)).toMatch(/^c\.yaml: Excessive alias count.*; write the values out instead of using many aliases$/);
+  });
+
+  it('rejects empty and comment-only files, and non-mappings', () => {
+    expect(fail('')).toBe('c.yaml: the file is empty; start from examples/hetzner-3-servers.yaml');
+    expect(fail('# nothing\n\n')).toBe('c.yaml: the file is empty; start from examples/hetzner-3-servers.yaml');
+    expect(fail('- a\n- b\n')).toBe(
+      'c.yaml: expected a mapping with the sections cluster, calico, cilium, gitops; see examples/hetzner-3-servers.yaml',
+    );
+  });
+
+  it('does not turn YAML 1.1 tags into values', () => {
+    expect(fail('cluster: !!binary aGVsbG8=\n')).toMatch(/^c\.yaml:1:10: .*; fix the YAML there$/);
+  });
+});

@@ -1,0 +1,253 @@
+/**
+ * Runs the bundled move-node and readdress scripts, as their Jobs run them, against a fake API
+ * server that keeps a small cluster in memory: evictions, PodDisruptionBudget refusals, the Cilium
+ * agent's restart. It checks the scripts' decisions and wiring; no traffic reaches a cluster.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { MoveNodeSpec, PodObject, ReaddressSpec } from '../../../lib/incluster/move-node.ts';
+import { HAVE_OPENSSL, mergePatch, startFakeApi, type FakeApi } from '../../support/fake-api.ts';
+
+if (!HAVE_OPENSSL) {
+  console.log('SKIP move-node-runner: openssl is not available to make a test certificate');
+}
+
+type Pod = PodObject & { metadata: PodObject['metadata'] & { labels?: Record<string, string> } };
+
+function pod(namespace: string, name: string, owner: string | undefined, ip: string, extra: Partial<Pod['metadata']> = {}): Pod {
+  return {
+    metadata: {
+      name,
+      namespace,
+      creationTimestamp: '2026-01-01T00:00:00Z',
+      ...(owner ? { ownerReferences: [{ kind: owner, name: `${name}-owner`, controller: true }] } : {}),
+      ...extra,
+    },
+    spec: { nodeName: 'n1' },
+    status: { phase: 'Running', podIP: ip, conditions: [{ type: 'Ready', status: 'True' }] },
+  };
+}
+
+const spec: MoveNodeSpec = {
+  node: 'n1',
+  migrationCIDR: '10.245.0.0/16',
+  drainTimeoutSeconds: 20,
+  agentTimeoutSeconds: 20,
+  evictUnmanagedPods: false,
+  switchLabel: { key: 'cilium-cutover.io/cni', value: 'cilium' },
+  agent: { namespace: 'kube-system', labelSelector: 'k8s-app=cilium' },
+};
+
+describe.skipIf(!HAVE_OPENSSL)('move-node script against a fake API server', () => {
+  let api: FakeApi;
+  let node: any;
+  let pods: Pod[];
+  let refusals: number;
+  beforeAll(async () => {
+    api = await startFakeApi((method, url, body) => {
+      const path = url.split('?')[0]!;
+      const query = new URLSearchParams(url.split('?')[1] ?? '');
+      if (path === '/api/v1/nodes/n1') {
+        if (method === 'PATCH') {
+          node = mergePatch(node, body);
+        }
+        return [200, node];
+      }
+      if (method === 'GET' && (path === '/api/v1/pods' || path === '/api/v1/namespaces/kube-system/pods')) {
+        expect(query.get('fieldSelector')).toBe('spec.nodeName=n1');
+        const ns = path.includes('kube-system') ? 'kube-system' : undefined;
+        const selector = query.get('labelSelector');
+        const items = pods.filter(
+          (p) => (!ns || p.metadata.namespace === ns) && (!selector || p.metadata.labels?.['k8s-app'] === selector.split('=')[1]),
+        );
+        return [200, { items }];
+      }
+      const eviction = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/eviction$/.exec(path);
+      if (method === 'POST' && eviction) {
+        expect(body).toEqual({ apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: eviction[2], namespace: eviction[1] } });
+        const target = pods.find((p) => p.metadata.namespace === eviction[1] && p.metadata.name === eviction[2]);
+        if (!target) {
+          return [404, { kind: 'Status', code: 404 }];
+        }
+        if (target.metadata.name === 'web-1' && refusals > 0) {
+          refusals--;
+          return [429, { kind: 'Status', message: "Cannot evict pod as it would violate the pod's disruption budget." }];
+        }
+        pods = pods.filter((p) => p !== target);
+        // The DaemonSets recreate their pods on the node; the new ones run on Cilium.
+        if (target.metadata.name === 'cilium-old') {
+          pods.push({
+            ...pod('kube-system', 'cilium-new', 'DaemonSet', '10.0.0.2', {
+              labels: { 'k8s-app': 'cilium' },
+              creationTimestamp: new Date().toISOString(),
+            }),
+            spec: { nodeName: 'n1', hostNetwork: true },
+          });
+        }
+        if (target.metadata.name === 'logs-old') {
+          pods.push(pod('monitoring', 'logs-new', 'DaemonSet', '10.245.0.7'));
+        }
+        return [201, { kind: 'Status', status: 'Success' }];
+      }
+      return undefined;
+    });
+  });
+  afterAll(() => api.close());
+
+  function reset(extra: Pod[] = []): void {
+    node = { metadata: { name: 'n1', labels: { 'kubernetes.io/hostname': 'n1' }, annotations: {} }, spec: {} };
+    pods = [
+      pod('shop', 'web-1', 'ReplicaSet', '192.168.1.5'),
+      pod('monitoring', 'logs-old', 'DaemonSet', '192.168.1.6'),
+      {
+        ...pod('kube-system', 'cilium-old', 'DaemonSet', '10.0.0.2', { labels: { 'k8s-app': 'cilium' } }),
+        spec: { nodeName: 'n1', hostNetwork: true },
+      },
+      ...extra,
+    ];
+    refusals = 2;
+    api.requests.length = 0;
+  }
+
+  it('drains through evictions, waits out a PodDisruptionBudget, switches the node and brings its pods back on Cilium', async () => {
+    reset();
+    const result = await api.runScript('move-node-main', spec, { env: { CILIUM_CUTOVER_POLL_MS: '20' } });
+    expect(result.lines).toEqual([
+      'move-node n1',
+      'CORDONED n1',
+      'WAITING shop/web-1: a PodDisruptionBudget allows no eviction now; retrying',
+      'EVICTED shop/web-1',
+      'DRAINED n1',
+      'SWITCHED n1: label cilium-cutover.io/cni=cilium',
+      'RESTARTED Cilium agent kube-system/cilium-old',
+      'READY Cilium agent kube-system/cilium-new (started after the switch)',
+      'EVICTED monitoring/logs-old',
+      'ON-CILIUM every pod-network pod on n1 has an address from 10.245.0.0/16',
+      'UNCORDONED n1',
+      'move-node: done',
+    ]);
+    expect(result.code).toBe(0);
+    // The eviction API only: PodDisruptionBudgets hold, and nothing is deleted.
+    expect(api.requests.filter((r) => r.startsWith('DELETE'))).toEqual([]);
+    expect(api.requests.filter((r) => r.startsWith('POST')).every((r) => r.endsWith('/eviction'))).toBe(true);
+    expect(node.spec.unschedulable).toBeUndefined();
+    expect(node.metadata.labels['cilium-cutover.io/cni']).toBe('cilium');
+    expect(node.metadata.annotations['cilium-cutover.io/cordoned']).toBeUndefined();
+    expect(node.metadata.annotations['cilium-cutover.io/switched-at']).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+
+    // A second run finds everything done and restarts nothing.
+    api.requests.length = 0;
+    const again = await api.runScript('move-node-main', spec, { env: { CILIUM_CUTOVER_POLL_MS: '20' } });
+    expect(again.code).toBe(0);
+    expect(again.lines).toContain('READY Cilium agent kube-system/cilium-new (started after the switch)');
+    expect(again.lines.some((l) => l.startsWith('EVICTED') || l.startsWith('RESTARTED'))).toBe(false);
+    expect(again.lines).toContain('KEPT switch of n1 (since ' + node.metadata.annotations['cilium-cutover.io/switched-at'] + ')');
+  });
+
+  it('leaves a node cordoned by someone else cordoned', async () => {
+    reset();
+    node.spec.unschedulable = true;
+    const result = await api.runScript('move-node-main', spec, { env: { CILIUM_CUTOVER_POLL_MS: '20' } });
+    expect(result.code).toBe(0);
+    expect(result.lines).toContain('KEPT cordon on n1 (already unschedulable)');
+    expect(result.lines).toContain('KEPT n1 cordoned (it was cordoned before this Job)');
+    expect(node.spec.unschedulable).toBe(true);
+  });
+
+  it('changes nothing while a pod without a controller would be lost', async () => {
+    reset([pod('default', 'debug', undefined, '192.168.1.9')]);
+    const result = await api.runScript('move-node-main', spec, { env: { CILIUM_CUTOVER_POLL_MS: '20' } });
+    expect(result.code).toBe(1);
+    expect(result.lines[1]).toBe(
+      'FAILED pods without a controller would be deleted for good: default/debug; move them, or set perNode.evictUnmanagedPods: true',
+    );
+    expect(api.requests.filter((r) => !r.startsWith('GET'))).toEqual([]);
+  });
+});
+
+describe.skipIf(!HAVE_OPENSSL)('readdress script against a fake API server', () => {
+  let api: FakeApi;
+  let pods: Pod[];
+  beforeAll(async () => {
+    api = await startFakeApi((method, url) => {
+      if (method === 'GET' && url === '/api/v1/pods') {
+        return [200, { items: pods }];
+      }
+      const eviction = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/eviction$/.exec(url);
+      if (method === 'POST' && eviction) {
+        pods = pods.filter((p) => p.metadata.name !== eviction[2]);
+        pods.push(pod(eviction[1]!, `${eviction[2]}-new`, 'ReplicaSet', '10.42.1.9'));
+        return [201, {}];
+      }
+      return undefined;
+    });
+  });
+  afterAll(() => api.close());
+
+  const readdress: ReaddressSpec = { migrationCIDR: '10.245.0.0/16', timeoutSeconds: 20, evictUnmanagedPods: false };
+
+  it('evicts the pods on the migration range and lists the ones nothing would recreate', async () => {
+    pods = [
+      pod('shop', 'web-1', 'ReplicaSet', '10.245.0.5'),
+      pod('shop', 'web-2', 'ReplicaSet', '10.42.0.5'),
+      pod('default', 'debug', undefined, '10.245.0.6'),
+      { ...pod('kube-system', 'cilium-x', 'DaemonSet', '10.245.0.1'), spec: { hostNetwork: true } },
+    ];
+    const result = await api.runScript('readdress-main', readdress, { env: { CILIUM_CUTOVER_POLL_MS: '20' } });
+    expect(result.lines).toEqual([
+      'EVICTED shop/web-1',
+      'FAILED default/debug has no controller and still uses 10.245.0.0/16: restart it by hand',
+      'readdress: 1 pod(s) left',
+    ]);
+    expect(result.code).toBe(1);
+    expect(api.requests.filter((r) => r.startsWith('POST'))).toEqual(['POST /api/v1/namespaces/shop/pods/web-1/eviction']);
+  });
+});
+
+describe.skipIf(!HAVE_OPENSSL)('per-node preflight script against a fake API server', () => {
+  let api: FakeApi;
+  let objects: Record<string, unknown> = {};
+  beforeAll(async () => {
+    api = await startFakeApi((method, url) => (method === 'GET' && objects[url] ? [200, objects[url]] : undefined));
+  });
+  afterAll(() => api.close());
+
+  const calico = (method: string) => ({
+    spec: { template: { spec: { containers: [{ name: 'calico-node', env: [{ name: 'IP_AUTODETECTION_METHOD', value: method }] }] } } },
+    status: { numberReady: 3, desiredNumberScheduled: 3 },
+  });
+  const spec = { phase: 'migrate', nodeCount: 3, migrationCIDR: '10.245.0.0/16', acknowledgeUnenforcedPolicies: false };
+
+  it('passes a healthy Calico with safe address detection and no NetworkPolicy', async () => {
+    objects = {
+      '/apis/apps/v1/namespaces/kube-system/daemonsets/calico-node': calico('kubernetes-internal-ip'),
+      '/apis/networking.k8s.io/v1/networkpolicies': { items: [] },
+    };
+    const result = await api.runScript('per-node-preflight-main', spec);
+    expect(result).toEqual({
+      code: 0,
+      lines: [
+        'PASS calico-ready kube-system/calico-node: 3/3 Ready',
+        'PASS calico-autodetect kube-system/calico-node: IP_AUTODETECTION_METHOD=kubernetes-internal-ip',
+        'PASS policies networkpolicies.networking.k8s.io: none',
+        'per-node preflight: all checks passed',
+      ],
+    });
+  });
+
+  it('refuses first-found detection and names the fix; phase switch refuses a Calico that is still there', async () => {
+    objects = {
+      '/apis/apps/v1/namespaces/kube-system/daemonsets/calico-node': calico('first-found'),
+      '/apis/networking.k8s.io/v1/networkpolicies': { items: [] },
+      '/api/v1/pods': { items: [] },
+    };
+    const migrate = await api.runScript('per-node-preflight-main', spec);
+    expect(migrate.code).toBe(1);
+    expect(migrate.lines[1]).toMatch(
+      /^FAIL calico-autodetect .*kubectl -n kube-system set env daemonset\/calico-node IP_AUTODETECTION_METHOD=kubernetes-internal-ip/,
+    );
+    expect(migrate.lines.at(-1)).toBe('per-node preflight: 1 check(s) failed; nothing was changed');
+    const switching = await api.runScript('per-node-preflight-main', { ...spec, phase: 'switch' });
+    expect(switching.code).toBe(1);
+    expect(switching.lines[0]).toMatch(/^FAIL calico-removed kube-system\/calico-node: still exists/);
+  });
+});

@@ -1,0 +1,265 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import {
+  agentNote,
+  checkCalico,
+  checkCloudController,
+  checkHetznerNode,
+  checkNode,
+  checkNotOperatorManaged,
+  checkPolicies,
+  checkSnapshot,
+  cidrWithin,
+  imageTag,
+  type PreflightSpec,
+} from '../../../lib/incluster/preflight-checks.ts';
+import { anyFailed, formatResult } from '../../../lib/incluster/shared/report.ts';
+
+const nodes = parse(readFileSync(new URL('../../fixtures/k3s-nodes.yaml', import.meta.url), 'utf8'));
+const daemonSets = parse(readFileSync(new URL('../../fixtures/calico-node-daemonsets.yaml', import.meta.url), 'utf8'));
+
+const spec: PreflightSpec = {
+  nodes: [
+    { name: 'k3s-server-1', role: 'server', internalIP: '10.0.0.2' },
+    { name: 'k3s-server-2', role: 'server', internalIP: '10.0.0.3' },
+    { name: 'k3s-server-3', role: 'server', internalIP: '10.0.0.4' },
+    { name: 'k3s-agent-1', role: 'agent', internalIP: '10.0.1.5' },
+  ],
+  calicoVersion: 'v3.27.0',
+  kubeProxyReplacement: true,
+  skipNodes: [],
+  podCIDR: '10.42.0.0/16',
+  serviceCIDR: '10.43.0.0/16',
+  profile: 'generic',
+  snapshot: { maxAgeSeconds: 86400, acknowledged: false },
+  policies: { acknowledged: false },
+};
+const want = (name: string) => spec.nodes.find((n) => n.name === name)!;
+const lines = (results: ReturnType<typeof checkNode>) => results.map(formatResult);
+
+describe('checkNode', () => {
+  it('passes a Ready server with the flags from its config file', () => {
+    expect(lines(checkNode(spec, want('k3s-server-1'), nodes['migrated-server']))).toEqual([
+      'PASS node-ready k3s-server-1: Ready',
+      'PASS node-address k3s-server-1: InternalIP 10.0.0.2',
+      'PASS k3s-flags k3s-server-1: flannel-backend none, disable-network-policy, disable-kube-proxy',
+      'PASS k3s-cidrs k3s-server-1: cluster-cidr 10.42.0.0/16, service-cidr 10.43.0.0/16',
+    ]);
+  });
+
+  it('passes the same flags given on the command line', () => {
+    expect(anyFailed(checkNode(spec, want('k3s-server-2'), nodes['calico-server-cli-flags']))).toBe(false);
+  });
+
+  it('fails a not-Ready server still on default flannel, naming every missing flag', () => {
+    expect(lines(checkNode(spec, want('k3s-server-3'), nodes['default-flannel-server']))).toEqual([
+      'FAIL node-ready k3s-server-3: not Ready (False, KubeletNotReady); a Job pinned to it would never finish: bring it back first',
+      'PASS node-address k3s-server-3: InternalIP 10.0.0.4',
+      'FAIL k3s-flags k3s-server-3: flannel-backend is "vxlan" (default), expected "none"; disable-network-policy is not set, expected true; ' +
+        'disable-kube-proxy is not set, expected true (Cilium replaces kube-proxy); set it in /etc/rancher/k3s/config.yaml.d on every server ' +
+        'and restart k3s in the documented order (README, "k3s settings")',
+      'PASS k3s-cidrs k3s-server-3: cluster-cidr 10.42.0.0/16, service-cidr 10.43.0.0/16',
+    ]);
+  });
+
+  it('takes the command-line value over the config file', () => {
+    const [, , flags] = lines(checkNode(spec, want('k3s-server-3'), nodes['overridden-on-cli']));
+    expect(flags).toMatch(/^FAIL k3s-flags k3s-server-3: flannel-backend is "vxlan", expected "none"; set it/);
+  });
+
+  it('does not demand disable-kube-proxy without kube-proxy replacement', () => {
+    const withKubeProxy = { ...spec, kubeProxyReplacement: false };
+    const results = checkNode(withKubeProxy, want('k3s-server-1'), {
+      ...nodes['migrated-server'],
+      metadata: {
+        name: 'k3s-server-1',
+        annotations: { 'k3s.io/node-args': '["server","--flannel-backend","none","--disable-network-policy"]' },
+      },
+    });
+    expect(lines(results)).toContain('PASS k3s-flags k3s-server-1: flannel-backend none, disable-network-policy');
+  });
+
+  it('does not check server flags on agents', () => {
+    expect(lines(checkNode(spec, want('k3s-agent-1'), nodes.agent))).toEqual([
+      'PASS node-ready k3s-agent-1: Ready',
+      'PASS node-address k3s-agent-1: InternalIP 10.0.1.5',
+    ]);
+  });
+
+  it('fails a missing node, a wrong address, a wrong role and a non-k3s node', () => {
+    expect(lines(checkNode(spec, want('k3s-server-1'), undefined))).toEqual([
+      'FAIL node k3s-server-1: not found in the cluster; fix cluster.nodes (name as `kubectl get nodes` shows it)',
+    ]);
+    expect(lines(checkNode(spec, { ...want('k3s-server-1'), internalIP: '10.0.0.9' }, nodes['migrated-server']))).toContain(
+      'FAIL node-address k3s-server-1: InternalIP is 10.0.0.2, config says 10.0.0.9; fix cluster.nodes',
+    );
+    expect(lines(checkNode(spec, { ...want('k3s-agent-1'), role: 'server' }, nodes.agent))).toContain(
+      'FAIL k3s-role k3s-agent-1: runs k3s agent, config says server; fix cluster.nodes',
+    );
+    expect(lines(checkNode(spec, want('k3s-server-1'), nodes['not-k3s']))).toContain(
+      'FAIL k3s k3s-server-1: no k3s.io/node-args annotation: not a k3s node; only k3s clusters are supported',
+    );
+  });
+});
+
+describe('run.skipNodes', () => {
+  it('does not require a skipped node, and says so', () => {
+    expect(lines(checkNode({ ...spec, skipNodes: ['k3s-server-3'] }, want('k3s-server-3'), nodes['default-flannel-server']))).toEqual([
+      'INFO node k3s-server-3: skipped (run.skipNodes): no per-node Job runs there; clean it up by hand or reboot it when it returns',
+    ]);
+  });
+});
+
+describe('checkServerCidrs', () => {
+  it('compares the running CIDRs (k3s defaults when not set) with the config', () => {
+    const withCidrs = (args: string) => ({
+      ...nodes['migrated-server'],
+      metadata: { name: 'k3s-server-1', annotations: { 'k3s.io/node-args': args } },
+    });
+    const flags = '"--flannel-backend","none","--disable-network-policy","true","--disable-kube-proxy","true"';
+    const custom = lines(
+      checkNode(
+        { ...spec, podCIDR: '10.244.0.0/16' },
+        want('k3s-server-1'),
+        withCidrs(`["server",${flags},"--cluster-cidr","10.244.0.0/16"]`),
+      ),
+    );
+    expect(custom).toContain('PASS k3s-cidrs k3s-server-1: cluster-cidr 10.244.0.0/16, service-cidr 10.43.0.0/16');
+    const wrong = lines(
+      checkNode(
+        spec,
+        want('k3s-server-1'),
+        withCidrs(`["server",${flags},"--cluster-cidr","10.244.0.0/16","--service-cidr","10.96.0.0/12"]`),
+      ),
+    );
+    expect(wrong).toContain(
+      'FAIL k3s-cidrs k3s-server-1: cluster-cidr is 10.244.0.0/16, cluster.podCIDR says 10.42.0.0/16; service-cidr is 10.96.0.0/12, cluster.serviceCIDR says 10.43.0.0/16; set the config to the running values',
+    );
+  });
+});
+
+describe('checkCalico', () => {
+  it('passes the configured version even while its pods crash', () => {
+    expect(formatResult(checkCalico(spec, daemonSets['v3.27.0-crashing']))).toBe(
+      'PASS calico kube-system/calico-node: runs v3.27.0 (0/3 ready)',
+    );
+  });
+
+  it('passes when Calico is already gone, so a re-sync after the migration passes', () => {
+    expect(formatResult(checkCalico(spec, undefined))).toBe('PASS calico kube-system/calico-node: absent (already removed)');
+  });
+
+  it('fails another version', () => {
+    expect(formatResult(checkCalico(spec, daemonSets['v3.26.1']))).toBe(
+      'FAIL calico kube-system/calico-node: runs v3.26.1, config says v3.27.0; set calico.version to the installed release so the right objects are deleted',
+    );
+  });
+
+  it('reads tags from registries with ports and digests', () => {
+    expect(imageTag('registry.example.com:5000/calico/node:v3.26.1@sha256:abc')).toBe('v3.26.1');
+    expect(imageTag('registry.example.com:5000/calico/node')).toBeUndefined();
+    expect(imageTag('calico/node:v3.27.0')).toBe('v3.27.0');
+  });
+});
+
+describe('checkNotOperatorManaged', () => {
+  it('refuses a Calico installed by the tigera-operator', () => {
+    expect(
+      checkNotOperatorManaged({ kind: 'CustomResourceDefinition', metadata: { name: 'installations.operator.tigera.io' } }).outcome,
+    ).toBe('FAIL');
+    expect(formatResult(checkNotOperatorManaged({}))).toMatch(
+      /^FAIL calico-manifest installations\.operator\.tigera\.io: exists: Calico is managed by the tigera-operator/,
+    );
+    expect(checkNotOperatorManaged(undefined).outcome).toBe('PASS');
+  });
+});
+
+describe('agentNote', () => {
+  it('reminds to restart agents only when there are agents', () => {
+    expect(agentNote(spec).map(formatResult)).toEqual([
+      'INFO k3s-flags agents: k3s-agent-1 take the server flags only when restarted; restart every agent after the servers',
+    ]);
+    expect(agentNote({ ...spec, nodes: spec.nodes.filter((n) => n.role === 'server') })).toEqual([]);
+  });
+});
+
+describe('backups and acknowledgements', () => {
+  const now = new Date('2026-11-25T12:00:00Z');
+  const snap = (name: string, time: string, readyToUse = true) => ({
+    metadata: { name },
+    spec: { snapshotName: name },
+    status: { creationTime: time, readyToUse },
+  });
+
+  it('passes a snapshot younger than the limit, fails an older one or none, unless acknowledged', () => {
+    const recent = [
+      snap('old', '2026-11-20T12:00:00Z'),
+      snap('new', '2026-11-25T09:00:00Z'),
+      snap('broken', '2026-11-25T11:59:00Z', false),
+    ];
+    expect(formatResult(checkSnapshot(spec, true, recent, now))).toBe('PASS snapshot etcd: new is 3.0h old');
+    expect(formatResult(checkSnapshot(spec, true, [snap('old', '2026-11-20T12:00:00Z')], now))).toBe(
+      'FAIL snapshot etcd: newest snapshot old is 120.0h old, more than safety.maxSnapshotAge; take one on a server with `k3s etcd-snapshot save`, or set safety.acknowledgeNoSnapshot',
+    );
+    expect(checkSnapshot(spec, true, [], now).outcome).toBe('FAIL');
+    expect(checkSnapshot({ ...spec, snapshot: { maxAgeSeconds: 86400, acknowledged: true } }, true, undefined, now).outcome).toBe('PASS');
+  });
+
+  it('needs no snapshot once Calico is gone, so a re-sync after the migration passes', () => {
+    expect(formatResult(checkSnapshot(spec, false, undefined, now))).toBe(
+      'PASS snapshot etcd: Calico is already removed: nothing left to protect',
+    );
+  });
+
+  it('counts the Calico policies that would be destroyed and refuses them unless acknowledged', () => {
+    const lists = [
+      { kind: 'GlobalNetworkPolicyList', items: [{ metadata: { name: 'default.deny-public-ssh' } }] },
+      { kind: 'NetworkPolicyList', items: [{ metadata: { name: 'default.allow-web', namespace: 'shop' } }] },
+      undefined,
+      { kind: 'NetworkSetList', items: [] },
+    ];
+    expect(formatResult(checkPolicies(spec, lists))).toBe(
+      'FAIL calico-policies crd.projectcalico.org: 2 would be destroyed with the Calico CRDs: GlobalNetworkPolicy default.deny-public-ssh, NetworkPolicy shop/default.allow-web; recreate what you need as Kubernetes or Cilium policies, then set safety.acknowledgeDroppedPolicies',
+    );
+    expect(formatResult(checkPolicies({ ...spec, policies: { acknowledged: true } }, lists))).toMatch(
+      /^PASS calico-policies crd\.projectcalico\.org: 2 will be destroyed \(safety\.acknowledgeDroppedPolicies\): /,
+    );
+    expect(checkPolicies(spec, [undefined, undefined, undefined, undefined]).outcome).toBe('PASS');
+  });
+});
+
+describe('hetzner-cloud checks', () => {
+  const cloud = {
+    ...spec,
+    profile: 'hetzner-cloud',
+    cloudController: { namespace: 'kube-system', name: 'hcloud-cloud-controller-manager' },
+  };
+
+  it('requires an hcloud providerID and a podCIDR inside the pod CIDR', () => {
+    expect(formatResult(checkHetznerNode(cloud, 'k3s-server-1', nodes['migrated-server']))).toBe(
+      'PASS hcloud-node k3s-server-1: hcloud://41234567, podCIDR 10.42.0.0/24',
+    );
+    expect(formatResult(checkHetznerNode(cloud, 'k3s-server-2', nodes['calico-server-cli-flags']))).toBe(
+      'FAIL hcloud-node k3s-server-2: providerID is not set, expected hcloud://…: the hcloud cloud controller has not initialised this node; podCIDR is not set',
+    );
+    expect(
+      checkHetznerNode(cloud, 'x', { ...nodes['migrated-server'], spec: { providerID: 'hcloud://1', podCIDR: '10.244.1.0/24' } }).detail,
+    ).toBe('podCIDR 10.244.1.0/24 is outside cluster.podCIDR 10.42.0.0/16');
+    expect(cidrWithin('10.42.3.0/24', '10.42.0.0/16')).toBe(true);
+    expect(cidrWithin('10.0.0.0/8', '10.42.0.0/16')).toBe(false);
+  });
+
+  it('requires the cloud controller with networking, on the host network', () => {
+    const ccm = (hostNetwork: boolean, env: string[]) => ({
+      spec: { template: { spec: { hostNetwork, containers: [{ env: env.map((name) => ({ name })) }] } } },
+    });
+    expect(formatResult(checkCloudController(cloud, ccm(true, ['HCLOUD_TOKEN', 'HCLOUD_NETWORK'])))).toBe(
+      'PASS hcloud-ccm kube-system/hcloud-cloud-controller-manager: networking on, host network',
+    );
+    expect(checkCloudController(cloud, ccm(false, ['HCLOUD_TOKEN'])).detail).toBe(
+      'networking is off (no HCLOUD_NETWORK): it creates no routes for pod CIDRs; it does not run with hostNetwork: it stops working while the pod network is down',
+    );
+    expect(checkCloudController(cloud, undefined).outcome).toBe('FAIL');
+  });
+});

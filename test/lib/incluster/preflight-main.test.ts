@@ -1,0 +1,102 @@
+/**
+ * Runs the bundled preflight script, as the Job runs it, against a fake API server on loopback
+ * that answers with fixture objects over TLS. This checks the script's wiring (token, CA, direct
+ * address, exit code); it sends no traffic to a cluster.
+ */
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import type { PreflightSpec } from '../../../lib/incluster/preflight-checks.ts';
+import { HAVE_OPENSSL, startFakeApi, type FakeApi } from '../../support/fake-api.ts';
+
+const nodes = parse(readFileSync(new URL('../../fixtures/k3s-nodes.yaml', import.meta.url), 'utf8'));
+const daemonSets = parse(readFileSync(new URL('../../fixtures/calico-node-daemonsets.yaml', import.meta.url), 'utf8'));
+if (!HAVE_OPENSSL) {
+  console.log('SKIP preflight-runner: openssl is not available to make a test certificate');
+}
+
+describe.skipIf(!HAVE_OPENSSL)('preflight script against a fake API server', () => {
+  let api: FakeApi;
+  let objects: Record<string, unknown> = {};
+  beforeAll(async () => {
+    api = await startFakeApi((method, url) => (method === 'GET' && objects[url] ? [200, objects[url]] : undefined));
+  });
+  afterAll(() => api.close());
+
+  const spec: PreflightSpec = {
+    nodes: [{ name: 'k3s-server-1', role: 'server', internalIP: '10.0.0.2' }],
+    calicoVersion: 'v3.27.0',
+    kubeProxyReplacement: true,
+    skipNodes: [],
+    podCIDR: '10.42.0.0/16',
+    serviceCIDR: '10.43.0.0/16',
+    profile: 'generic',
+    snapshot: { maxAgeSeconds: 86400, acknowledged: false },
+    policies: { acknowledged: false },
+  };
+
+  it('passes a ready, reconfigured cluster and exits 0', async () => {
+    const halfAnHourAgo = new Date(Date.now() - 1800_000).toISOString();
+    objects = {
+      '/api/v1/nodes/k3s-server-1': nodes['migrated-server'],
+      '/apis/apps/v1/namespaces/kube-system/daemonsets/calico-node': daemonSets['v3.27.0-crashing'],
+      '/apis/k3s.cattle.io/v1/etcdsnapshotfiles': {
+        kind: 'ETCDSnapshotFileList',
+        items: [
+          {
+            metadata: { name: 'local-on-demand-k3s-server-1' },
+            spec: { snapshotName: 'on-demand-k3s-server-1-1764000000' },
+            status: { creationTime: halfAnHourAgo, readyToUse: true },
+          },
+        ],
+      },
+    };
+    const result = await api.runScript('preflight-main', spec);
+    expect(result).toEqual({
+      code: 0,
+      lines: [
+        'PASS node-ready k3s-server-1: Ready',
+        'PASS node-address k3s-server-1: InternalIP 10.0.0.2',
+        'PASS k3s-flags k3s-server-1: flannel-backend none, disable-network-policy, disable-kube-proxy',
+        'PASS k3s-cidrs k3s-server-1: cluster-cidr 10.42.0.0/16, service-cidr 10.43.0.0/16',
+        'PASS calico-manifest installations.operator.tigera.io: absent: Calico is not managed by the tigera-operator',
+        'PASS calico kube-system/calico-node: runs v3.27.0 (0/3 ready)',
+        'PASS snapshot etcd: on-demand-k3s-server-1-1764000000 is 30m old',
+        'PASS calico-policies crd.projectcalico.org: no Calico policies, host endpoints or network sets to lose',
+        'preflight: all checks passed',
+      ],
+    });
+    expect(api.requests).toContain('GET /apis/apps/v1/namespaces/kube-system/daemonsets/calico-node');
+  });
+
+  it('fails with one line per failed check and exits 1', async () => {
+    objects = {
+      '/apis/apps/v1/namespaces/kube-system/daemonsets/calico-node': daemonSets['v3.26.1'],
+      '/apis/apiextensions.k8s.io/v1/customresourcedefinitions/installations.operator.tigera.io': { kind: 'CustomResourceDefinition' },
+      '/apis/crd.projectcalico.org/v1/globalnetworkpolicies': {
+        kind: 'GlobalNetworkPolicyList',
+        items: [{ metadata: { name: 'default.deny-public-ssh' } }],
+      },
+    };
+    const result = await api.runScript('preflight-main', {
+      ...spec,
+      nodes: [...spec.nodes, { name: 'k3s-server-9', role: 'server', internalIP: '10.0.0.9' }],
+    });
+    expect(result.code).toBe(1);
+    expect(result.lines).toEqual([
+      'FAIL node k3s-server-1: not found in the cluster; fix cluster.nodes (name as `kubectl get nodes` shows it)',
+      'FAIL node k3s-server-9: not found in the cluster; fix cluster.nodes (name as `kubectl get nodes` shows it)',
+      "FAIL calico-manifest installations.operator.tigera.io: exists: Calico is managed by the tigera-operator, which this tool does not remove (other objects, finalizers); uninstall it with the operator's procedure first",
+      'FAIL calico kube-system/calico-node: runs v3.26.1, config says v3.27.0; set calico.version to the installed release so the right objects are deleted',
+      'FAIL snapshot etcd: no ETCDSnapshotFile API (k3s without embedded etcd?); take one on a server with `k3s etcd-snapshot save`, or set safety.acknowledgeNoSnapshot',
+      'FAIL calico-policies crd.projectcalico.org: 1 would be destroyed with the Calico CRDs: GlobalNetworkPolicy default.deny-public-ssh; recreate what you need as Kubernetes or Cilium policies, then set safety.acknowledgeDroppedPolicies',
+      'preflight: 6 check(s) failed; nothing was changed',
+    ]);
+  });
+
+  it('reports an API it cannot use as a failure, not a pass', async () => {
+    const result = await api.runScript('preflight-main', spec, { token: 'wrong-token' });
+    expect(result.code).toBe(1);
+    expect(result.lines).toEqual(['FAIL preflight api: GET /api/v1/nodes/k3s-server-1 failed: HTTP 401: Unauthorized']);
+  });
+});

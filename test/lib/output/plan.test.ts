@@ -1,0 +1,137 @@
+import { describe, expect, it } from 'vitest';
+import { deletionSet } from '../../../lib/versions/calico-deletion-sets.ts';
+import { renderExample } from '../../support/helpers.ts';
+
+describe('PLAN.md', () => {
+  const rendered = renderExample();
+  const plan = rendered.files.get('PLAN.md')!;
+
+  it('has a section for every step in the output, in order', () => {
+    const headings = plan.split('\n').filter((l) => /^### \d+\. `/.test(l));
+    expect(headings.map((h) => h.match(/`([^`]+)`/)![1])).toEqual(rendered.steps.map((s) => s.step.dir));
+  });
+
+  it('names every object the Calico step deletes, and says what is irreversible', () => {
+    for (const o of deletionSet('v3.27.0', { variant: 'calico', includeForeign: false })) {
+      expect(plan, o.name).toContain(`${o.kind} \`${o.namespace ? `${o.namespace}/` : ''}${o.name}\``);
+    }
+    expect(plan).toContain('**Irreversible:** deleting the CRDs deletes every Calico custom resource with them');
+    expect(plan).toContain('calico-inventory.txt');
+  });
+
+  it('says when the node scripts only print, and offers the rolling reboot', () => {
+    expect(plan).not.toContain('dry-run mode');
+    const dry = renderExample((d) => (d.cleanup = { dryRun: true })).files.get('PLAN.md')!;
+    expect(dry).toContain('**in dry-run mode: it only prints what it would remove** (`cleanup.dryRun`)');
+    expect(plan).toContain('`host/rolling-reboot.sh` drains, reboots and uncordons one node at a time');
+  });
+
+  it('mentions the network-policy API CRDs it leaves, for Calico lines that ship them', () => {
+    expect(plan).not.toContain('policy.networking.k8s.io');
+    const v330 = renderExample((d) => (d.calico.version = 'v3.30.0')).files.get('PLAN.md')!;
+    expect(v330).toContain(
+      "Not deleted: `adminnetworkpolicies.policy.networking.k8s.io`, `baselineadminnetworkpolicies.policy.networking.k8s.io` (the Kubernetes network-policy API's CRDs",
+    );
+  });
+
+  it('gives the workstation commands: apply, and a kubectl fallback that waits for every Job and rollout', () => {
+    expect(plan).toContain('npx cilium-cutover apply --dir dist --kubeconfig <kubeconfig pointing at a server node>');
+    for (const { step } of rendered.steps) {
+      expect(plan).toContain(`kubectl apply --server-side --field-manager=cilium-cutover -k dist/manifests/${step.dir}\n`);
+    }
+    // The verification Jobs run in their own namespace: the wait covers all namespaces.
+    expect(plan).toContain('kubectl wait --for=condition=complete job -A -l cilium-cutover.io/step=310-verify-checks --timeout=15m');
+    expect(plan).not.toContain('cilium-cutover.io/step=900-complete');
+    expect(plan).toContain('kubectl rollout status daemonset/cilium -n kube-system --timeout=20m');
+    expect(plan).toContain('kubectl rollout status deployment/echo -n cilium-cutover-verify --timeout=10m');
+    // Each wait follows its own step's apply.
+    const ciliumApply = plan.indexOf('-k dist/manifests/200-cilium');
+    const rollout = plan.indexOf('kubectl rollout status daemonset/cilium');
+    expect(rollout).toBeGreaterThan(ciliumApply);
+    expect(rollout).toBeLessThan(plan.indexOf('-k dist/manifests/210-kube-proxy-cleanup'));
+  });
+});
+
+describe('PLAN.md abort guidance', () => {
+  for (const [name, edit] of [
+    ['the example', () => {}],
+    ['phase steady', (d: Record<string, any>) => (d.phase = 'steady')],
+    [
+      'without verification or kube-proxy cleanup',
+      (d: Record<string, any>) => ((d.verify.enabled = false), (d.cleanup = { kubeProxy: false })),
+    ],
+  ] as const) {
+    it(`has a failure section for every step in the output (${name}), and no other`, () => {
+      const rendered = renderExample(edit);
+      const plan = rendered.files.get('PLAN.md')!;
+      const sections = plan
+        .split('\n')
+        .filter((l) => /^### `[^`]+` failed$/.test(l))
+        .map((l) => l.match(/`([^`]+)`/)![1]);
+      expect(sections).toEqual(rendered.steps.map((s) => s.step.dir));
+      for (const dir of sections) {
+        const body = plan.slice(plan.indexOf(`### \`${dir}\` failed`)).split('\n### ')[0]!;
+        expect(body, dir).toContain('- **After it succeeds:** ');
+        expect(body, dir).toContain('- **How a failure shows:** ');
+        expect(body, dir).toContain('- **What to do:** ');
+      }
+    });
+  }
+
+  it('says how to keep access and how to remove Cilium without losing the host', () => {
+    const plan = renderExample().files.get('PLAN.md')!;
+    expect(plan).toContain('### Keeping API and SSH access');
+    expect(plan).toContain('**before any `k3s-killall.sh` or `k3s-uninstall.sh`**');
+    expect(plan).toContain('`ip link delete cilium_host; ip link delete cilium_net; ip link delete cilium_vxlan`');
+  });
+});
+
+describe('cilium-cutover plan', () => {
+  it('prints the same text as PLAN.md, with every check and what it proves', async () => {
+    const { runCli } = await import('../../../cli/index.ts');
+    const { CHECKS } = await import('../../../charts/verify.ts');
+    const stdout: string[] = [];
+    const code = await runCli(['plan'], { stdout: (l) => stdout.push(l), stderr: () => {}, cwd: '/nonexistent' });
+    expect(code).toBe(0);
+    const plan = renderExample().files.get('PLAN.md')!;
+    expect(`${stdout.join('\n')}\n`).toBe(plan);
+    expect(CHECKS.length).toBeGreaterThanOrEqual(7);
+    for (const check of CHECKS) {
+      expect(plan).toContain(`| ${check.plan} | \`verify-${check.name}\` | ${check.proves} |`);
+    }
+  });
+});
+
+describe('PLAN.md risks', () => {
+  const section = (plan: string) => plan.slice(plan.indexOf('## Risks for this config'), plan.indexOf('## Steps'));
+
+  it('names the outage, the pods to recreate, the MTU and the unpaused applications for the example', () => {
+    const risks = section(renderExample().files.get('PLAN.md')!);
+    expect(risks).toContain('**Full outage.** From step 100 until every Cilium agent is ready in step 200');
+    expect(risks).toContain('all 3 nodes at once');
+    expect(risks).toContain('(from the Calico pool `192.168.0.0/16`)');
+    expect(risks).toContain('**MTU 1450 applies to new pods only.**');
+    expect(risks).toContain('**Applications keep running through the outage**');
+    expect(risks).toContain('(README, "Maintenance window: pausing applications")');
+  });
+
+  it('follows the config: no MTU risk when Cilium detects it, no pause hint with a maintenance window, skipped nodes named', () => {
+    const risks = section(
+      renderExample((d) => {
+        d.cluster.profile = 'generic';
+        delete d.cluster.network;
+        delete d.cilium.MTU;
+        d.maintenance = { workloads: [{ kind: 'Deployment', namespace: 'shop', name: 'web' }] };
+        d.run.skipNodes = ['k3s-server-3'];
+      }).files.get('PLAN.md')!,
+    );
+    expect(risks).toContain('**Full outage.**');
+    expect(risks).not.toContain('MTU');
+    expect(risks).not.toContain('Applications keep running');
+    expect(risks).toContain('**Skipped nodes** `k3s-server-3` get no cleanup Jobs');
+  });
+
+  it('has no risks section once the migration is over (phase steady)', () => {
+    expect(renderExample((d) => (d.phase = 'steady')).files.get('PLAN.md')).not.toContain('## Risks for this config');
+  });
+});
