@@ -9,8 +9,8 @@ import { objectPath } from '../lib/incluster/shared/api-client.ts';
 import type { DeletionSpec } from '../lib/incluster/calico-delete.ts';
 import { ScopedServiceAccount, type AccessRule } from '../lib/constructs/scoped-service-account.ts';
 import { ScriptJob } from '../lib/constructs/script-job.ts';
-import type { StepChart } from '../lib/constructs/step-chart.ts';
-import { TOOL } from '../lib/steps.ts';
+import { RETRY, type AbortGuide, type Step, type StepChart } from '../lib/step.ts';
+import { TOOL } from '../lib/labels.ts';
 
 /** Labels of the pods of Calico's workloads (`k8s-app` in the manifests). */
 const POD_LABELS: Readonly<Record<string, string>> = {
@@ -118,3 +118,28 @@ export function calicoDeletePlan(config: ResolvedConfig): string[] {
     "After calico-node is gone, nodes may carry `NetworkUnavailable=True` (reason `CalicoIsDown`) and the `node.kubernetes.io/network-unavailable` taint until the Cilium operator clears them; the Job prints each node's condition.",
   ];
 }
+
+export function calicoDeleteAbort(config: ResolvedConfig): AbortGuide {
+  return {
+    after:
+      config.strategy === 'per-node'
+        ? 'Calico is gone; every node already runs its pods on Cilium, so no pod loses its network. The Calico custom resources (pools, IPAM, policies) are destroyed.'
+        : 'Calico is gone: no pod has working networking until step 200, and the Calico custom resources (pools, IPAM, policies) are destroyed.',
+    failure: `the Job is Failed; its log has a FAILED line per object it could not delete, or the pods that did not go away.`,
+    action: `${RETRY}: every delete is idempotent, so the Job resumes where it stopped. To back out, apply the same \`calico.yaml\` (${config.calico.version}) again; recreate the policies from the inventory in the Job's log (calico-node recreates its default pool).`,
+  };
+}
+
+export const calicoDeleteStep: Step = {
+  definition: {
+    kind: 'calico-delete',
+    dir: '100-calico-delete',
+    wave: 100,
+    title: 'Delete Calico',
+    summary: 'Deletes every object the Calico manifest created, by name.',
+    timeout: '15m',
+  },
+  build: buildCalicoDelete,
+  plan: calicoDeletePlan,
+  abort: calicoDeleteAbort,
+};

@@ -10,7 +10,7 @@ import { ciliumConfigData } from '../lib/constructs/cilium/config-data.ts';
 import { DEVIATIONS } from '../lib/constructs/cilium/deviations.ts';
 import { canonicalJson } from '../lib/content-hash.ts';
 import type { ResolvedConfig } from '../lib/config/resolve.ts';
-import type { StepChart } from '../lib/constructs/step-chart.ts';
+import type { AbortGuide, Step, StepChart } from '../lib/step.ts';
 
 /** The minor of `v1.32` → 32. */
 export function kubernetesMinor(version: string): number {
@@ -51,3 +51,34 @@ export function ciliumPlan(config: ResolvedConfig): string[] {
     ...DEVIATIONS.map((d) => `- **${d.id}**: ${d.what} Why: ${d.why}`),
   ];
 }
+
+export function ciliumAbort(config: ResolvedConfig): AbortGuide {
+  const after =
+    config.cilium.migration !== undefined
+      ? 'Cilium runs on every node beside Calico, in tunnel mode on its own range; no node uses it for pods yet (Calico stays the CNI until a node step switches its node).'
+      : config.strategy === 'per-node'
+        ? 'Cilium runs with its final settings on every node; pods keep their migration-range addresses until step 250 restarts them.'
+        : 'Cilium runs on every node; pods created from now on use it. Pods started under Calico keep their old addresses until restarted (the operator restarts unmanaged pods).';
+  return {
+    after,
+    failure:
+      'the `cilium` DaemonSet or `cilium-operator` Deployment does not become ready (Argo CD stays Progressing, the Flux Kustomization times out); `kubectl -n kube-system get pods -l k8s-app=cilium -o wide` and `kubectl -n kube-system logs ds/cilium -c cilium-agent`.',
+    action:
+      'fix the setting (a changed ConfigMap rolls the pods through the checksum annotation) and sync again. To back out, remove Cilium as described under "Removing Cilium", then reinstall a CNI.',
+  };
+}
+
+export const ciliumStep: Step = {
+  definition: {
+    kind: 'cilium',
+    dir: '200-cilium',
+    wave: 200,
+    title: 'Install Cilium',
+    summary: 'Installs Cilium with native routing and kube-proxy replacement.',
+    timeout: '20m',
+    steady: true,
+  },
+  build: buildCilium,
+  plan: ciliumPlan,
+  abort: ciliumAbort,
+};

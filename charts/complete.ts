@@ -5,8 +5,8 @@
  */
 import * as k8s from 'cdk8s-plus-28/lib/imports/k8s.js';
 import type { ResolvedConfig } from '../lib/config/resolve.ts';
-import type { StepChart } from '../lib/constructs/step-chart.ts';
-import { TOOL } from '../lib/steps.ts';
+import type { AbortGuide, Step, StepChart } from '../lib/step.ts';
+import { TOOL } from '../lib/labels.ts';
 
 export const STATUS_CONFIGMAP = `${TOOL}-status`;
 
@@ -26,3 +26,24 @@ export function buildComplete(chart: StepChart, config: ResolvedConfig, earlierS
     },
   });
 }
+
+export function completeAbort(): AbortGuide {
+  return {
+    after: 'the migration is recorded in `kube-system/cilium-cutover-status` and the sync is complete.',
+    failure: 'it does not fail: it is applied only once every earlier step is healthy.',
+    action: 'switch to `phase: steady` when you are ready (see below).',
+  };
+}
+
+export const completeStep: Step = {
+  definition: {
+    kind: 'complete',
+    dir: '900-complete',
+    wave: 900,
+    title: 'Complete',
+    summary: 'Records the finished migration in a status ConfigMap; the gate after verification.',
+    timeout: '5m',
+  },
+  build: (chart, config, context) => buildComplete(chart, config, context.earlierSteps),
+  abort: completeAbort,
+};

@@ -6,8 +6,8 @@ import type { Construct } from 'constructs';
 import type { ResolvedConfig } from '../lib/config/resolve.ts';
 import { ArgoApplication } from '../lib/constructs/gitops/argo-application.ts';
 import { FluxGitRepository, FluxKustomization } from '../lib/constructs/gitops/flux.ts';
-import type { StepDefinition } from '../lib/steps.ts';
-import { TOOL } from '../lib/steps.ts';
+import type { StepDefinition } from '../lib/step.ts';
+import { TOOL } from '../lib/labels.ts';
 
 /** Name of the Argo CD Application and the Flux objects. */
 export function gitopsName(config: ResolvedConfig): string {

@@ -1,27 +1,26 @@
 /**
- * strategy per-node: the step that moves one node to Cilium (its CiliumNodeConfig and the Job that
- * drains and switches it), and the phase-switch step that moves pods off the migration range.
+ * strategy per-node, steps 400 on: the step that moves one node to Cilium (its CiliumNodeConfig
+ * and the Job that drains and switches it), one per node; and the Job that clears the network
+ * condition calico-node's shutdown leaves, which step 610 runs.
  */
 import { ApiObject, Duration } from 'cdk8s';
 import { hashedName, MAX_NAME_LENGTH, shortHash } from '../lib/content-hash.ts';
 import { CILIUM_NAMESPACE } from '../lib/constructs/cilium/cilium-access.ts';
 import { NODE_CNI_DEFAULTS } from '../lib/constructs/cilium/config-data.ts';
 import type { ResolvedConfig } from '../lib/config/resolve.ts';
-import type { MoveNodeSpec, ReaddressSpec } from '../lib/incluster/move-node.ts';
+import type { MoveNodeSpec } from '../lib/incluster/move-node.ts';
 import { setFileName } from '../lib/constructs/file-name.ts';
 import { ScopedServiceAccount, type AccessRule } from '../lib/constructs/scoped-service-account.ts';
 import { ScriptJob } from '../lib/constructs/script-job.ts';
-import type { StepChart } from '../lib/constructs/step-chart.ts';
-import { TOOL, type StepDefinition } from '../lib/steps.ts';
-import type { AbortGuide } from './abort.ts';
-import { durationSeconds } from './preflight.ts';
+import type { StepChart } from '../lib/step.ts';
+import { TOOL } from '../lib/labels.ts';
+import type { AbortGuide, Step, StepDefinition } from '../lib/step.ts';
+import { durationSeconds } from '../lib/duration.ts';
 
 /** The label a node gets once drained; its CiliumNodeConfig selects it together with the hostname. */
 export const SWITCH_LABEL = { key: 'cilium-cutover.io/cni', value: 'cilium' } as const;
 /** How long a node's restarted Cilium agent may take to become Ready. */
 const AGENT_TIMEOUT = Duration.minutes(10);
-/** The re-addressing Job's limit: every pod of the cluster restarts, PodDisruptionBudgets permitting. */
-const READDRESS_TIMEOUT = Duration.minutes(25);
 
 /** A node Job's deadline: evictions, the agent's restart, the pods' return. */
 function moveNodeDeadline(config: ResolvedConfig): Duration {
@@ -132,45 +131,6 @@ export function moveNodeAbort(config: ResolvedConfig, step: StepDefinition): Abo
   };
 }
 
-/** Phase switch: evict every pod still on the migration range. */
-export function buildReaddressPods(chart: StepChart, config: ResolvedConfig): void {
-  const namespace = config.run.namespace;
-  const account = new ScopedServiceAccount(chart, 'Access', {
-    name: `${TOOL}-readdress`,
-    namespace,
-    rules: [
-      { apiGroup: '', resource: 'pods', verbs: ['list'] },
-      { apiGroup: '', resource: 'pods/eviction', verbs: ['create'] },
-    ],
-  });
-  const spec: ReaddressSpec = {
-    migrationCIDR: config.perNode.podCIDR,
-    timeoutSeconds: READDRESS_TIMEOUT.toSeconds(),
-    evictUnmanagedPods: config.perNode.evictUnmanagedPods,
-  };
-  new ScriptJob(chart, 'Readdress', config, {
-    name: 'readdress',
-    entry: 'readdress-main',
-    spec,
-    account,
-    activeDeadline: Duration.seconds(READDRESS_TIMEOUT.toSeconds() + 120),
-  });
-}
-
-export function readdressPodsPlan(config: ResolvedConfig): string[] {
-  return [
-    `Cilium now hands out addresses from each node's podCIDR (\`ipam: ${config.finalCilium.ipamMode}\`, ${config.finalCilium.routingMode} routing). Pods still on ${config.perNode.podCIDR} lost their routes with the overlay: the Job evicts them all (PodDisruptionBudgets hold) and waits until none is left. Pods without a controller are listed for a manual restart${config.perNode.evictUnmanagedPods ? ' (evicted too: perNode.evictUnmanagedPods is set)' : ''}.`,
-  ];
-}
-
-export function readdressPodsAbort(config: ResolvedConfig): AbortGuide {
-  return {
-    after: `no pod uses ${config.perNode.podCIDR} any more; every pod has an address from its node's podCIDR.`,
-    failure: `the Job is Failed; \`kubectl logs -n ${config.run.namespace} -l app.kubernetes.io/component=readdress\` lists the pods it could not move (a PodDisruptionBudget that never allowed an eviction, pods without a controller).`,
-    action: `restart the listed pods by hand (\`kubectl delete pod\`), or fix the budget, then bump \`run.attempt\`, synth and sync. There is no way back to the migration settings short of the migrate phase's Cilium step: go forward.`,
-  };
-}
-
 /**
  * strategy per-node, after Calico's removal: calico-node's shutdown may leave NetworkUnavailable=True
  * on nodes Cilium already serves (projectcalico/calico#7816), and the taint that follows keeps new
@@ -196,3 +156,39 @@ export function buildNetworkCondition(chart: StepChart, config: ResolvedConfig):
     account,
   });
 }
+
+/** The first sync wave of the node steps; one wave per node after it. */
+export const FIRST_NODE_WAVE = 400;
+/** Longest `<NNN>-node-<name>` directory: it ends up in Flux Kustomization names (a label value). */
+const MAX_NODE_DIR = 32;
+
+/** The directory of a node's step: `<wave>-node-<name>`, cut with a hash when the name is long. */
+export function nodeStepDir(wave: number, node: string): string {
+  const full = `${wave}-node-${node}`;
+  if (full.length <= MAX_NODE_DIR) {
+    return full;
+  }
+  return hashedName(full, shortHash(node).slice(0, 6), MAX_NODE_DIR);
+}
+
+/** The step of the node that moves `index`-th (from 0). */
+export function moveNodeDefinition(node: string, index: number, timeout: string): StepDefinition {
+  const wave = FIRST_NODE_WAVE + index;
+  return {
+    kind: 'move-node',
+    dir: nodeStepDir(wave, node),
+    wave,
+    title: `Move ${node}`,
+    summary: `Drains ${node}, switches it to Cilium's CNI and waits until its pods run on Cilium.`,
+    timeout,
+    node,
+  };
+}
+
+/** One step per node: charts/steps.ts makes each node's definition with moveNodeDefinition. */
+export const moveNodeStep: Step = {
+  definition: moveNodeDefinition('<node>', 0, '30m'),
+  build: buildMoveNode,
+  plan: moveNodePlan,
+  abort: moveNodeAbort,
+};

@@ -1,16 +1,17 @@
 /**
- * Steps 110-node-cleanup and 210-kube-proxy-cleanup: one privileged Job per node that runs a
- * reviewed shell script on the host. No ServiceAccount token: these Jobs do not talk to the API.
+ * Step 110-node-cleanup, and the node Jobs it shares with 210-kube-proxy-cleanup: one privileged
+ * Job per node that runs a reviewed shell script on the host. No ServiceAccount token: these Jobs
+ * do not talk to the API.
  */
 import { Duration } from 'cdk8s';
 import type { ResolvedConfig } from '../lib/config/resolve.ts';
 import { FILES_DIR, CutoverJob } from '../lib/constructs/cutover-job.ts';
 import { JobFiles } from '../lib/constructs/job-files.ts';
 import { enterHostScript, nodeScript, type NodeScript } from '../lib/shell/scripts.ts';
+import { RETRY, type AbortGuide, type Step, type StepChart } from '../lib/step.ts';
 import { buildNetworkCondition } from './move-node.ts';
-import type { StepChart } from '../lib/constructs/step-chart.ts';
 
-interface NodeJobsOptions {
+export interface NodeJobsOptions {
   /** Readable prefix of Job names: `<prefix>-<node>`. */
   readonly prefix: string;
   readonly script: NodeScript;
@@ -18,7 +19,8 @@ interface NodeJobsOptions {
   readonly activeDeadline: Duration;
 }
 
-function buildNodeJobs(chart: StepChart, config: ResolvedConfig, options: NodeJobsOptions): void {
+/** One Job per node (but those in run.skipNodes) running a node script on the host. */
+export function buildNodeJobs(chart: StepChart, config: ResolvedConfig, options: NodeJobsOptions): void {
   const namespace = config.run.namespace;
   const files = new JobFiles(chart, 'Files', {
     name: options.script,
@@ -56,19 +58,6 @@ export function buildNodeCleanup(chart: StepChart, config: ResolvedConfig): void
   }
 }
 
-export function buildKubeProxyCleanup(chart: StepChart, config: ResolvedConfig): void {
-  if (!config.cilium.kubeProxyReplacementEnabled || !config.cleanup.kubeProxy) {
-    return;
-  }
-  buildNodeJobs(chart, config, {
-    prefix: 'kube-proxy-cleanup',
-    script: 'kube-proxy-cleanup',
-    env: { KUBE_ROUTER_POLICY: String(config.cleanup.kubeRouterPolicy), WAIT_FOR_CILIUM_AGENT: 'true' },
-    // Up to 5 minutes waiting for the agent, then seconds of work.
-    activeDeadline: Duration.minutes(15),
-  });
-}
-
 /** PLAN.md notes for the Calico node cleanup, with the reboot alternative. */
 export function nodeCleanupPlan(config: ResolvedConfig): string[] {
   return [
@@ -87,12 +76,24 @@ export function nodeCleanupPlan(config: ResolvedConfig): string[] {
   ];
 }
 
-/** PLAN.md notes for the kube-proxy cleanup. */
-export function kubeProxyCleanupPlan(config: ResolvedConfig): string[] {
-  return [
-    `One privileged Job per node waits until the node's Cilium agent is healthy (\`127.0.0.1:9879/healthz\`, 5 minutes at most), then runs \`kube-proxy-cleanup.sh\` on the host${config.cleanup.dryRun ? ' **in dry-run mode**' : ''}: it removes the rules k3s's embedded kube-proxy left, by chain name (KUBE-SERVICES, KUBE-NODEPORTS, KUBE-EXTERNAL-SERVICES, KUBE-POSTROUTING, KUBE-FORWARD, KUBE-MARK-*, KUBE-PROXY-*, KUBE-SVC-*, KUBE-SEP-*, KUBE-FW-*, KUBE-EXT-*, KUBE-SVL-*), never the kubelet's KUBE-FIREWALL or KUBE-KUBELET-CANARY.`,
-    config.cleanup.kubeRouterPolicy
-      ? "Its second named step, `kube-router-policy`, removes kube-router's network-policy chains (KUBE-ROUTER-*, KUBE-NWPLCY-*, KUBE-POD-FW-*) and KUBE-SRC-*/KUBE-DST-* ipsets, left since k3s runs with `disable-network-policy` (`cleanup.kubeRouterPolicy`)."
-      : "kube-router's network-policy chains are left alone (`cleanup.kubeRouterPolicy: false`).",
-  ];
+export function nodeCleanupAbort(config: ResolvedConfig): AbortGuide {
+  return {
+    after: "Calico's leftovers are gone from every node (CNI files, rules, ipsets, routes, state directories).",
+    failure: `a node's Job is Failed (a FAILED line: a refused iptables batch, a route flush) or stays Pending (the node is down); \`kubectl logs -n ${config.run.namespace} -l app.kubernetes.io/component=calico-cleanup --prefix\`.`,
+    action: `${RETRY}, or reboot that node instead (\`host/rolling-reboot.sh --from <node>\`) and list it in \`run.skipNodes\`. Nothing here needs restoring: it only removes leftovers.`,
+  };
 }
+
+export const nodeCleanupStep: Step = {
+  definition: {
+    kind: 'node-cleanup',
+    dir: '110-node-cleanup',
+    wave: 110,
+    title: 'Node cleanup',
+    summary: "Removes Calico's leftovers on every node.",
+    timeout: '15m',
+  },
+  build: buildNodeCleanup,
+  plan: nodeCleanupPlan,
+  abort: nodeCleanupAbort,
+};

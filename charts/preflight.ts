@@ -4,6 +4,7 @@
 import * as k8s from 'cdk8s-plus-28/lib/imports/k8s.js';
 import { bundleInCluster } from '../lib/constructs/bundle.ts';
 import type { ResolvedConfig } from '../lib/config/resolve.ts';
+import { durationSeconds } from '../lib/duration.ts';
 import { CutoverJob, FILES_DIR } from '../lib/constructs/cutover-job.ts';
 import { JobFiles } from '../lib/constructs/job-files.ts';
 import type { NodePreflightSpec } from '../lib/incluster/node-checks.ts';
@@ -11,14 +12,8 @@ import type { PerNodePreflightSpec } from '../lib/incluster/per-node-checks.ts';
 import { POLICY_RESOURCES, TIGERA_OPERATOR_CRD, type PreflightSpec } from '../lib/incluster/preflight-checks.ts';
 import { ScopedServiceAccount, type AccessRule } from '../lib/constructs/scoped-service-account.ts';
 import { ScriptJob } from '../lib/constructs/script-job.ts';
-import type { StepChart } from '../lib/constructs/step-chart.ts';
-import { TOOL } from '../lib/steps.ts';
-
-/** Seconds of a `30s`/`10m`/`24h` duration (the schema allows only these forms). */
-export function durationSeconds(duration: string): number {
-  const unit = { s: 1, m: 60, h: 3600 }[duration.slice(-1) as 's' | 'm' | 'h'];
-  return Number(duration.slice(0, -1)) * unit;
-}
+import { RETRY, type AbortGuide, type Step, type StepChart } from '../lib/step.ts';
+import { TOOL } from '../lib/labels.ts';
 
 /** What the preflight Job checks, as its ConfigMap carries it. */
 export function preflightSpec(config: ResolvedConfig): PreflightSpec {
@@ -168,3 +163,24 @@ export function buildPerNodePreflight(chart: StepChart, config: ResolvedConfig, 
   });
   new ScriptJob(chart, 'PerNode', config, { name: 'per-node-preflight', entry: 'per-node-preflight-main', spec, account });
 }
+
+export function preflightAbort(config: ResolvedConfig): AbortGuide {
+  return {
+    after: `nothing has changed yet: only the namespace \`${config.run.namespace}\`, read-only RBAC and the check Jobs exist, and the Cilium images are on every node.`,
+    failure: `a Job of the step is Failed; \`kubectl logs -n ${config.run.namespace} -l app.kubernetes.io/component=preflight\` (and \`=node-preflight\`) shows the FAIL lines.`,
+    action: `${RETRY}. To back out, delete the namespace \`${config.run.namespace}\`: the cluster is as it was.`,
+  };
+}
+
+export const preflightStep: Step = {
+  definition: {
+    kind: 'preflight',
+    dir: '000-preflight',
+    wave: 0,
+    title: 'Preflight',
+    summary: 'Checks that refuse to go on: nodes Ready, k3s server flags, the installed Calico version.',
+    timeout: '10m',
+  },
+  build: buildPreflight,
+  abort: preflightAbort,
+};

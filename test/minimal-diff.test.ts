@@ -7,7 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { render } from '../lib/output/render.ts';
+import { render } from '../charts/app.ts';
 import { writeOutput } from '../lib/output/writer.ts';
 import { exampleData, load } from './support/helpers.ts';
 

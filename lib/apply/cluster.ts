@@ -6,7 +6,7 @@
 import { ApiException, CoreV1Api, KubeConfig, KubernetesObjectApi, PatchStrategy } from '@kubernetes/client-node';
 import { existsSync } from 'node:fs';
 import { InputError } from '../input-error.ts';
-import { TOOL } from '../steps.ts';
+import { TOOL } from '../labels.ts';
 import type { ManifestObject } from './dist.ts';
 import type { LiveObject } from './readiness.ts';
 import type { Cluster } from './run.ts';

@@ -6,8 +6,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { parseDuration } from '../duration.ts';
 import { InputError } from '../input-error.ts';
-import { STEP_TIMEOUT_ANNOTATION } from '../steps.ts';
+import { STEP_TIMEOUT_ANNOTATION } from '../labels.ts';
 
 /** A Kubernetes object as read from a manifest file. */
 export interface ManifestObject {
@@ -47,16 +48,6 @@ const KIND_ORDER = [
 function kindRank(kind: string): number {
   const rank = KIND_ORDER.indexOf(kind);
   return rank === -1 ? KIND_ORDER.length : rank;
-}
-
-/** Parses a Go-style duration as Flux and Argo CD write them: `90s`, `15m`, `1h30m`. */
-export function parseDuration(text: string): number | undefined {
-  const match = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(text.trim());
-  if (!match || text.trim() === '') {
-    return undefined;
-  }
-  const [, h = '0', m = '0', s = '0'] = match;
-  return ((Number(h) * 60 + Number(m)) * 60 + Number(s)) * 1000;
 }
 
 interface KustomizationFile {

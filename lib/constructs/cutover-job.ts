@@ -12,7 +12,7 @@ import { hashedName, shortHash } from '../content-hash.ts';
 import type { JobFiles } from './job-files.ts';
 import { setFileName } from './file-name.ts';
 import { PlainApiObject } from './plain-api-object.ts';
-import { LABEL_COMPONENT } from '../steps.ts';
+import { LABEL_COMPONENT } from '../labels.ts';
 import { imageRef, type PinnedImage } from '../versions/images.ts';
 
 /** Where the Job's files are mounted. */

@@ -6,7 +6,7 @@ import { Construct } from 'constructs';
 import * as k8s from 'cdk8s-plus-28/lib/imports/k8s.js';
 import { hashedName, shortHash } from '../content-hash.ts';
 import { setFileName } from './file-name.ts';
-import { LABEL_COMPONENT } from '../steps.ts';
+import { LABEL_COMPONENT } from '../labels.ts';
 
 export interface JobFilesProps {
   /** Readable name: the object is `<name>-<hash>`, the file `configmap-<name>.yaml`. */

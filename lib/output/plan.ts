@@ -3,8 +3,8 @@
  * drift from what is applied.
  */
 import type { ResolvedConfig } from '../config/resolve.ts';
-import { LABEL_STEP } from '../steps.ts';
-import type { RenderedStep } from './render.ts';
+import { LABEL_STEP } from '../labels.ts';
+import type { RenderedStep } from './rendered.ts';
 
 function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
   const line = (cells: readonly string[]): string => `| ${cells.join(' | ')} |`;

@@ -1,5 +1,5 @@
 /**
- * Builds the cdk8s app for a config and renders it to the output layout:
+ * Renders built charts to the output layout:
  *
  *   manifests/<NNN-step>/<kind>-<name>.yaml + kustomization.yaml   (applied objects only)
  *   manifests/kustomization.yaml                                    (Kustomize root for Argo CD)
@@ -10,13 +10,9 @@
  * cdk8s's own App.synth() is not used: it never removes stale files and silently overwrites two
  * objects that map to one file. This module owns the layout and refuses collisions.
  */
-import { ApiObject, App, type Chart } from 'cdk8s';
-import type { AbortGuide } from '../../charts/abort.ts';
-import { STEP_BUILDERS } from '../../charts/index.ts';
-import { buildArgoCd, buildFlux } from '../../charts/gitops.ts';
-import { moveNodeTimeout } from '../../charts/move-node.ts';
+import { ApiObject, type Chart } from 'cdk8s';
 import type { ResolvedConfig } from '../config/resolve.ts';
-import { StepChart } from '../constructs/step-chart.ts';
+import { fileNameOf } from '../constructs/file-name.ts';
 import {
   ANNOTATION_SYNC_WAVE,
   LABEL_MANAGED_BY,
@@ -24,81 +20,19 @@ import {
   LABEL_STEP,
   STEADY_ANNOTATIONS,
   STEP_TIMEOUT_ANNOTATION,
-  stepsFor,
   TOOL,
-  type StepDefinition,
-} from '../steps.ts';
-import { fileNameOf } from '../constructs/file-name.ts';
+} from '../labels.ts';
+import type { AbortGuide, StepChart, StepDefinition } from '../step.ts';
 import { hostFiles } from './host-files.ts';
 import { renderPlan } from './plan.ts';
+import type { Rendered, RenderedObject, RenderedStep } from './rendered.ts';
 import { HEADER, manifestFile, toYaml } from './yaml.ts';
-
-/** One object as written, for PLAN.md and tests. */
-export interface RenderedObject {
-  readonly path: string;
-  readonly apiVersion: string;
-  readonly kind: string;
-  readonly name: string;
-  readonly namespace: string | undefined;
-}
-
-/** A step that has objects. */
-export interface RenderedStep {
-  readonly step: StepDefinition;
-  readonly objects: readonly RenderedObject[];
-  /** What PLAN.md says about the step besides its objects. */
-  readonly notes: readonly string[];
-  /** What PLAN.md says about the step failing. */
-  readonly abort: AbortGuide;
-}
-
-export interface Rendered {
-  /** Relative path → file content, sorted by path. */
-  readonly files: Map<string, string>;
-  readonly steps: readonly RenderedStep[];
-}
 
 type ObjectJson = {
   apiVersion: string;
   kind: string;
   metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
 };
-
-/** The steps of a config, in order (before leaving out the ones without objects). */
-export function configSteps(config: ResolvedConfig): StepDefinition[] {
-  return stepsFor({
-    strategy: config.strategy,
-    phase: config.phase,
-    nodes: config.migrationOrder.map((n) => n.name),
-    nodeTimeout: moveNodeTimeout(config),
-  });
-}
-
-/** Builds the step charts that have a builder, in step order, and drops the ones left empty. */
-export function buildSteps(app: App, config: ResolvedConfig): StepChart[] {
-  const charts: StepChart[] = [];
-  for (const step of configSteps(config)) {
-    const entry = STEP_BUILDERS[step.kind];
-    // After the migration only the steps that stay (Cilium) are generated.
-    if (config.phase === 'steady' && !step.steady) {
-      continue;
-    }
-    const chart = new StepChart(app, step);
-    entry.build(chart, config, { earlierSteps: charts.map((c) => c.step.dir) });
-    // Chart.apiObjects lists direct children only; objects sit deeper, inside constructs.
-    if (chart.node.findAll().some((c) => c instanceof ApiObject)) {
-      charts.push(chart);
-    }
-  }
-  return charts;
-}
-
-function validate(app: App): void {
-  const errors = app.node.findAll().flatMap((c) => c.node.validate().map((e) => `${c.node.path}: ${e}`));
-  if (errors.length > 0) {
-    throw new Error(`validation failed:\n${errors.join('\n')}`);
-  }
-}
 
 /** Adds a label only where the object does not set it already (upstream labels win). */
 function addMissing(target: Record<string, string>, values: Record<string, string>): Record<string, string> {
@@ -157,19 +91,31 @@ function baseName(path: string): string {
   return path.slice(path.lastIndexOf('/') + 1);
 }
 
-/** Renders a config to the output file map. Pure: nothing is written. */
-export function render(config: ResolvedConfig, warnings: readonly string[] = []): Rendered {
-  const app = new App();
-  const stepCharts = buildSteps(app, config);
-  const steps = stepCharts.map((c) => c.step);
-  const engine = config.gitops.engine;
-  const argo = engine === 'flux' ? undefined : buildArgoCd(app, config);
-  const flux = engine === 'argocd' ? undefined : buildFlux(app, config, steps);
-  validate(app);
+/** A step's chart and what PLAN.md says about it. */
+export interface StepToRender {
+  readonly chart: StepChart;
+  readonly notes: readonly string[];
+  readonly abort: AbortGuide;
+}
 
+/** What the output is rendered from: the built charts, and the config for PLAN.md and host/. */
+export interface RenderInput {
+  readonly config: ResolvedConfig;
+  readonly warnings: readonly string[];
+  /** The step charts that have objects, in step order. */
+  readonly steps: readonly StepToRender[];
+  /** @default - no Argo CD Application */
+  readonly argo?: Chart;
+  /** @default - no Flux objects */
+  readonly flux?: Chart;
+}
+
+/** Renders built charts to the output file map. Pure: nothing is written. */
+export function renderOutput(input: RenderInput): Rendered {
+  const { config } = input;
   const files = new Map<string, string>();
   const rendered: RenderedStep[] = [];
-  for (const chart of stepCharts) {
+  for (const { chart, notes, abort } of input.steps) {
     const dir = `manifests/${chart.step.dir}`;
     const objects = renderChart(chart, dir, chart.step, files, config.phase === 'steady');
     files.set(
@@ -179,21 +125,20 @@ export function render(config: ResolvedConfig, warnings: readonly string[] = [])
         chart.step,
       ),
     );
-    const entry = STEP_BUILDERS[chart.step.kind];
-    rendered.push({ step: chart.step, objects, notes: entry.plan?.(config, chart.step) ?? [], abort: entry.abort(config, chart.step) });
+    rendered.push({ step: chart.step, objects, notes, abort });
   }
   // The Kustomize root Argo CD builds; Flux applies the step directories one by one instead.
-  files.set('manifests/kustomization.yaml', kustomization(steps.map((s) => s.dir)));
-  if (argo) {
-    renderChart(argo, 'argocd', undefined, files);
+  files.set('manifests/kustomization.yaml', kustomization(input.steps.map((s) => s.chart.step.dir)));
+  if (input.argo) {
+    renderChart(input.argo, 'argocd', undefined, files);
   }
-  if (flux) {
-    const objects = renderChart(flux, 'flux', undefined, files);
+  if (input.flux) {
+    const objects = renderChart(input.flux, 'flux', undefined, files);
     files.set('flux/kustomization.yaml', kustomization(objects.map((o) => baseName(o.path))));
   }
   for (const [path, content] of hostFiles(config)) {
     files.set(path, content);
   }
-  files.set('PLAN.md', renderPlan(config, rendered, warnings));
+  files.set('PLAN.md', renderPlan(config, rendered, input.warnings));
   return { files: new Map([...files].sort(([a], [b]) => (a < b ? -1 : 1))), steps: rendered };
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { deletionSet, KINDS } from '../../lib/versions/calico-deletion-sets.ts';
 import { findObject, manifestObjects, renderExample } from '../support/helpers.ts';
-import type { Rendered } from '../../lib/output/render.ts';
+import type { Rendered } from '../../lib/output/rendered.ts';
 
 /** Every (verb, group/resource, namespace, name) a set of Roles and ClusterRoles grants. */
 function grants(roles: any[]): string[] {

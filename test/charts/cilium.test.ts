@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { DEVIATIONS } from '../../lib/constructs/cilium/deviations.ts';
 import { OPERATOR_EXTRA_TOLERATIONS } from '../../lib/constructs/cilium/cilium-operator.ts';
-import type { Rendered } from '../../lib/output/render.ts';
+import type { Rendered } from '../../lib/output/rendered.ts';
 import { CILIUM_VERSIONS } from '../../lib/versions/cilium.ts';
 import { manifestObjects, renderExample } from '../support/helpers.ts';
 

@@ -3,7 +3,7 @@
  * their RBAC, and the bundled Job against a fake API server that applies the merge patches.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { maintenanceRules, maintenanceTargets } from '../../charts/maintenance.ts';
+import { maintenanceRules, maintenanceTargets } from '../../charts/pause.ts';
 import {
   type LiveTarget,
   type MaintenanceSpec,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { manifestObjects, renderExample } from '../support/helpers.ts';
-import type { Rendered } from '../../lib/output/render.ts';
+import type { Rendered } from '../../lib/output/rendered.ts';
 
 const jobsIn = (rendered: Rendered, dir: string) =>
   manifestObjects(rendered, `manifests/${dir}/`)

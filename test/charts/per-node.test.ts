@@ -5,7 +5,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { render, type Rendered } from '../../lib/output/render.ts';
+import { render } from '../../charts/app.ts';
+import type { Rendered } from '../../lib/output/rendered.ts';
 import { validateObject } from '../../lib/check/schema-check.ts';
 import { exampleData, isObjectFile, load, loadError, manifestObjects } from '../support/helpers.ts';
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { CHECKS, verifySpec } from '../../charts/verify.ts';
+import { CHECKS, verifySpec } from '../../charts/verify-checks.ts';
 import { exampleConfig, manifestObjects, renderExample } from '../support/helpers.ts';
-import type { Rendered } from '../../lib/output/render.ts';
+import type { Rendered } from '../../lib/output/rendered.ts';
 
 // Parsed YAML.
 type Any = any;

@@ -15,7 +15,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { type CliIo, runCli } from '../../cli/index.ts';
 import { writeOutput } from '../../lib/output/writer.ts';
-import { render } from '../../lib/output/render.ts';
+import { render } from '../../charts/app.ts';
 import { exampleData, isObjectFile, load, renderExample } from '../support/helpers.ts';
 
 const kubeconfig = process.env.CILIUM_CUTOVER_TEST_KUBECONFIG;

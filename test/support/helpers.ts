@@ -7,7 +7,8 @@ import { expect } from 'vitest';
 import { parseConfig, type LoadedConfig } from '../../lib/config/load.ts';
 import { InputError } from '../../lib/input-error.ts';
 import type { ResolvedConfig } from '../../lib/config/resolve.ts';
-import { render, type Rendered } from '../../lib/output/render.ts';
+import { render } from '../../charts/app.ts';
+import type { Rendered } from '../../lib/output/rendered.ts';
 import { EXAMPLE_CONFIG } from '../../cli/index.ts';
 
 export const EXAMPLE_TEXT = readFileSync(EXAMPLE_CONFIG, 'utf8');

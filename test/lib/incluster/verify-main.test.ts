@@ -9,7 +9,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { verifySpec } from '../../../charts/verify.ts';
+import { verifySpec } from '../../../charts/verify-checks.ts';
 import { bundleInCluster } from '../../../lib/constructs/bundle.ts';
 import { exampleConfig } from '../../support/helpers.ts';
 import { HAVE_OPENSSL, startFakeApi, type FakeApi } from '../../support/fake-api.ts';

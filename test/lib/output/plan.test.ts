@@ -89,7 +89,7 @@ describe('PLAN.md abort guidance', () => {
 describe('cilium-cutover plan', () => {
   it('prints the same text as PLAN.md, with every check and what it proves', async () => {
     const { runCli } = await import('../../../cli/index.ts');
-    const { CHECKS } = await import('../../../charts/verify.ts');
+    const { CHECKS } = await import('../../../charts/verify-checks.ts');
     const stdout: string[] = [];
     const code = await runCli(['plan'], { stdout: (l) => stdout.push(l), stderr: () => {}, cwd: '/nonexistent' });
     expect(code).toBe(0);

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { manifestFile, slowManifestFile, slowYaml, toYaml, writesDirectly } from '../../../lib/output/yaml.ts';
-import { render } from '../../../lib/output/render.ts';
+import { render } from '../../../charts/app.ts';
 import { exampleData, isObjectFile, load } from '../../support/helpers.ts';
 
 function renders() {

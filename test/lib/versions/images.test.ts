@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { withRegistry } from '../../../lib/versions/images.ts';
 import { renderExample } from '../../support/helpers.ts';
-import type { Rendered } from '../../../lib/output/render.ts';
+import type { Rendered } from '../../../lib/output/rendered.ts';
 
 /** Every image reference in the manifests. */
 function images(rendered: Rendered): string[] {

@@ -1,6 +1,7 @@
 /**
- * Steps 050-pause and 800-resume: the maintenance window. One Job each, with RBAC limited to the
- * listed objects (get and patch, by name). Both steps exist only when the config lists something.
+ * Step 050-pause, the start of the maintenance window, and what it shares with 800-resume: one Job
+ * each, with RBAC limited to the listed objects (get and patch, by name). Both steps exist only
+ * when the config lists something.
  */
 import { Duration } from 'cdk8s';
 import type { ResolvedConfig } from '../lib/config/resolve.ts';
@@ -8,8 +9,8 @@ import { objectPath } from '../lib/incluster/shared/api-client.ts';
 import { PAUSE_ANNOTATIONS, type MaintenanceSpec, type MaintenanceTarget, type TargetType } from '../lib/incluster/maintenance.ts';
 import { ScopedServiceAccount, type AccessRule } from '../lib/constructs/scoped-service-account.ts';
 import { ScriptJob } from '../lib/constructs/script-job.ts';
-import type { StepChart } from '../lib/constructs/step-chart.ts';
-import { TOOL } from '../lib/steps.ts';
+import { RETRY, type AbortGuide, type Step, type StepChart } from '../lib/step.ts';
+import { TOOL } from '../lib/labels.ts';
 
 /** API coordinates of each kind the maintenance window handles. */
 const KINDS: Readonly<Record<string, { type: TargetType; group: string; version: string; resource: string }>> = {
@@ -55,7 +56,8 @@ export function maintenanceRules(config: ResolvedConfig): AccessRule[] {
   return [...byResource.values()].map((e) => ({ ...e, verbs: ['get', 'patch'] }));
 }
 
-function buildMaintenanceJob(chart: StepChart, config: ResolvedConfig, mode: MaintenanceSpec['mode']): void {
+/** The pause or resume Job, when the config lists anything. */
+export function buildMaintenanceJob(chart: StepChart, config: ResolvedConfig, mode: MaintenanceSpec['mode']): void {
   if (!maintenanceEnabled(config)) {
     return;
   }
@@ -77,16 +79,12 @@ export function buildPause(chart: StepChart, config: ResolvedConfig): void {
   buildMaintenanceJob(chart, config, 'pause');
 }
 
-export function buildResume(chart: StepChart, config: ResolvedConfig): void {
-  buildMaintenanceJob(chart, config, 'resume');
-}
-
 function listing(config: ResolvedConfig): string[] {
   return maintenanceTargets(config).map((t) => `- ${t.kind} \`${t.namespace}/${t.name}\``);
 }
 
 /** kubectl commands for Applications in another cluster, which no Job here can reach. */
-function remoteCommands(config: ResolvedConfig, mode: MaintenanceSpec['mode']): string[] {
+export function remoteCommands(config: ResolvedConfig, mode: MaintenanceSpec['mode']): string[] {
   const remote = config.maintenance.remoteArgocd;
   if (remote.length === 0) {
     return [];
@@ -129,9 +127,25 @@ export function pausePlan(config: ResolvedConfig): string[] {
   ];
 }
 
-export function resumePlan(config: ResolvedConfig): string[] {
-  return [
-    'The Job restores what 050-pause remembered, workloads first, and removes the annotations; an object without the annotation is left as it is.',
-    ...remoteCommands(config, 'resume'),
-  ];
+export function pauseAbort(config: ResolvedConfig): AbortGuide {
+  return {
+    after:
+      'the listed Argo CD Applications no longer sync automatically, the listed Flux objects are suspended, and the listed workloads run no pods; each remembers its previous state in a `cilium-cutover.io/paused-*` annotation.',
+    failure: `the Job is Failed; \`kubectl logs -n ${config.run.namespace} -l app.kubernetes.io/component=pause\` shows a FAILED line per object (a missing object changes nothing at all).`,
+    action: `${RETRY}; pausing again keeps the remembered values. To back out, apply \`800-resume\` (or sync it): it restores exactly what was remembered.`,
+  };
 }
+
+export const pauseStep: Step = {
+  definition: {
+    kind: 'pause',
+    dir: '050-pause',
+    wave: 50,
+    title: 'Pause applications',
+    summary: 'Maintenance window: pauses the listed applications.',
+    timeout: '10m',
+  },
+  build: buildPause,
+  plan: pausePlan,
+  abort: pauseAbort,
+};

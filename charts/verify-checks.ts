@@ -1,24 +1,18 @@
 /**
- * Steps 300-verify-workloads and 310-verify-checks: an echo backend behind a ClusterIP Service (and
- * an Ingress when configured), then one Job per check. Their success is what lets 900-complete,
- * and with it the sync, go through.
+ * Step 310-verify-checks: one Job per check against the echo backend of 300-verify-workloads.
+ * Their success is what lets 900-complete, and with it the sync, go through.
  */
 import { Duration } from 'cdk8s';
-import * as k8s from 'cdk8s-plus-28/lib/imports/k8s.js';
 import { bundleInCluster } from '../lib/constructs/bundle.ts';
 import type { ResolvedConfig } from '../lib/config/resolve.ts';
-import { CutoverJob, FILES_DIR, type HostAccess, UNPRIVILEGED } from '../lib/constructs/cutover-job.ts';
-import type { VerifySpec } from '../lib/incluster/verify-checks.ts';
+import { CutoverJob, FILES_DIR, type HostAccess } from '../lib/constructs/cutover-job.ts';
 import { JobFiles } from '../lib/constructs/job-files.ts';
 import { ScopedServiceAccount, type AccessRule } from '../lib/constructs/scoped-service-account.ts';
-import type { StepChart } from '../lib/constructs/step-chart.ts';
-import { LABEL_COMPONENT, TOOL } from '../lib/steps.ts';
-import { imageRef } from '../lib/versions/images.ts';
+import type { VerifySpec } from '../lib/incluster/verify-checks.ts';
+import { LABEL_COMPONENT, TOOL } from '../lib/labels.ts';
+import { RETRY, type AbortGuide, type Step, type StepChart } from '../lib/step.ts';
+import { ECHO, ECHO_POD_PORT, ECHO_SERVICE_PORT } from './verify-workloads.ts';
 
-export const ECHO = 'echo';
-const ECHO_LABELS = { 'app.kubernetes.io/name': `${TOOL}-echo`, [LABEL_COMPONENT]: 'verify-workload' };
-const ECHO_POD_PORT = 8080;
-const ECHO_SERVICE_PORT = 80;
 /** Every check's log carries this component label: `kubectl logs -l app.kubernetes.io/component=verify`. */
 export const VERIFY_COMPONENT = 'verify';
 
@@ -92,12 +86,6 @@ export const CHECKS: readonly {
 const ATTEMPTS = 12;
 const DELAY_SECONDS = 5;
 
-export function echoReplicas(config: ResolvedConfig): number {
-  // Two replicas on two nodes (required anti-affinity); a one-node cluster gets one, or the
-  // second replica would stay Pending and block the sync.
-  return Math.min(2, config.cluster.nodes.length);
-}
-
 export function verifySpec(config: ResolvedConfig): VerifySpec {
   const { verify } = config;
   return {
@@ -120,98 +108,6 @@ export function verifySpec(config: ResolvedConfig): VerifySpec {
     attempts: ATTEMPTS,
     delaySeconds: DELAY_SECONDS,
   };
-}
-
-export function buildVerifyWorkloads(chart: StepChart, config: ResolvedConfig): void {
-  const { verify } = config;
-  if (!verify.enabled) {
-    return;
-  }
-  const namespace = verify.namespace;
-  new k8s.KubeNamespace(chart, 'Namespace', {
-    metadata: {
-      name: namespace,
-      // The cilium-health check runs on the host network.
-      labels: { 'pod-security.kubernetes.io/enforce': 'privileged', 'pod-security.kubernetes.io/warn': 'privileged' },
-    },
-  });
-  const files = new JobFiles(chart, 'EchoFiles', {
-    name: ECHO,
-    namespace,
-    component: 'verify-workload',
-    files: { 'echo-server.mjs': bundleInCluster('echo-server') },
-  });
-  const field = (fieldPath: string): k8s.EnvVarSource => ({ fieldRef: { apiVersion: 'v1', fieldPath } });
-  new k8s.KubeDeployment(chart, 'Echo', {
-    metadata: { name: ECHO, namespace, labels: ECHO_LABELS },
-    spec: {
-      replicas: echoReplicas(config),
-      selector: { matchLabels: { 'app.kubernetes.io/name': ECHO_LABELS['app.kubernetes.io/name'] } },
-      template: {
-        metadata: { labels: ECHO_LABELS },
-        spec: {
-          affinity: {
-            podAntiAffinity: {
-              requiredDuringSchedulingIgnoredDuringExecution: [
-                {
-                  labelSelector: { matchLabels: { 'app.kubernetes.io/name': ECHO_LABELS['app.kubernetes.io/name'] } },
-                  topologyKey: 'kubernetes.io/hostname',
-                },
-              ],
-            },
-          },
-          automountServiceAccountToken: false,
-          enableServiceLinks: false,
-          securityContext: { seccompProfile: { type: 'RuntimeDefault' } },
-          containers: [
-            {
-              name: ECHO,
-              image: imageRef(config.images.node),
-              imagePullPolicy: 'IfNotPresent',
-              command: ['node', `${FILES_DIR}/echo-server.mjs`],
-              env: [
-                { name: 'ECHO_PORT', value: String(ECHO_POD_PORT) },
-                { name: 'POD_NAME', valueFrom: field('metadata.name') },
-                { name: 'NODE_NAME', valueFrom: field('spec.nodeName') },
-                { name: 'POD_IP', valueFrom: field('status.podIP') },
-              ],
-              ports: [{ name: 'http', containerPort: ECHO_POD_PORT, protocol: 'TCP' }],
-              readinessProbe: { httpGet: { path: '/healthz', port: k8s.IntOrString.fromNumber(ECHO_POD_PORT) }, periodSeconds: 5 },
-              resources: {
-                requests: { cpu: k8s.Quantity.fromString('10m'), memory: k8s.Quantity.fromString('32Mi') },
-                limits: { memory: k8s.Quantity.fromString('96Mi') },
-              },
-              securityContext: UNPRIVILEGED,
-              volumeMounts: [{ name: 'files', mountPath: FILES_DIR, readOnly: true }],
-            },
-          ],
-          volumes: [{ name: 'files', configMap: { name: files.configMapName, defaultMode: 0o444 } }],
-        },
-      },
-    },
-  });
-  new k8s.KubeService(chart, 'EchoService', {
-    metadata: { name: ECHO, namespace, labels: ECHO_LABELS },
-    spec: {
-      type: 'ClusterIP',
-      selector: { 'app.kubernetes.io/name': ECHO_LABELS['app.kubernetes.io/name'] },
-      ports: [{ name: 'http', port: ECHO_SERVICE_PORT, targetPort: k8s.IntOrString.fromNumber(ECHO_POD_PORT), protocol: 'TCP' }],
-    },
-  });
-  if (verify.ingress) {
-    new k8s.KubeIngress(chart, 'EchoIngress', {
-      metadata: { name: ECHO, namespace, labels: ECHO_LABELS },
-      spec: {
-        ingressClassName: verify.ingress.className,
-        rules: [
-          {
-            host: verify.ingress.host,
-            http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: ECHO, port: { number: ECHO_SERVICE_PORT } } } }] },
-          },
-        ],
-      },
-    });
-  }
 }
 
 export function buildVerifyChecks(chart: StepChart, config: ResolvedConfig): void {
@@ -266,3 +162,25 @@ export function verifyChecksPlan(config: ResolvedConfig): string[] {
     'Test workloads stay until `verify.enabled: false` (after the migration): the next sync prunes steps 300 and 310.',
   ];
 }
+
+export function verifyChecksAbort(config: ResolvedConfig): AbortGuide {
+  return {
+    after: 'every check passed; nothing was changed.',
+    failure: `a check Job is Failed; \`kubectl logs -n ${config.verify.namespace} -l app.kubernetes.io/component=verify --prefix\` shows the FAIL line with the node, address or URL.`,
+    action: `${RETRY}. A pod that still has a Calico address fails \`verify-cilium-health\` until it is restarted.`,
+  };
+}
+
+export const verifyChecksStep: Step = {
+  definition: {
+    kind: 'verify-checks',
+    dir: '310-verify-checks',
+    wave: 310,
+    title: 'Verification checks',
+    summary: 'Jobs that prove DNS, Services, pod-to-pod, Ingress and external traffic work.',
+    timeout: '15m',
+  },
+  build: buildVerifyChecks,
+  plan: verifyChecksPlan,
+  abort: verifyChecksAbort,
+};

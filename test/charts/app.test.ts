@@ -1,10 +1,11 @@
 import { ApiObject, App, Chart } from 'cdk8s';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { render, renderChart } from '../../../lib/output/render.ts';
-import { setFileName } from '../../../lib/constructs/file-name.ts';
-import { STEPS } from '../../../lib/steps.ts';
-import { exampleConfig, manifestObjects, renderExample } from '../../support/helpers.ts';
+import { render } from '../../charts/app.ts';
+import { renderChart } from '../../lib/output/render.ts';
+import { setFileName } from '../../lib/constructs/file-name.ts';
+import { STEPS } from '../../charts/steps.ts';
+import { exampleConfig, manifestObjects, renderExample } from '../support/helpers.ts';
 
 describe('render', () => {
   const rendered = renderExample();

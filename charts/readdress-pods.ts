@@ -1,0 +1,67 @@
+/**
+ * strategy per-node, phase switch, step 250-readdress-pods: evicts every pod still on the migration
+ * range, so it comes back with an address from its node's podCIDR.
+ */
+import { Duration } from 'cdk8s';
+import type { ResolvedConfig } from '../lib/config/resolve.ts';
+import { ScopedServiceAccount } from '../lib/constructs/scoped-service-account.ts';
+import { ScriptJob } from '../lib/constructs/script-job.ts';
+import type { ReaddressSpec } from '../lib/incluster/move-node.ts';
+import { TOOL } from '../lib/labels.ts';
+import type { AbortGuide, Step, StepChart } from '../lib/step.ts';
+
+/** The re-addressing Job's limit: every pod of the cluster restarts, PodDisruptionBudgets permitting. */
+const READDRESS_TIMEOUT = Duration.minutes(25);
+
+/** Phase switch: evict every pod still on the migration range. */
+export function buildReaddressPods(chart: StepChart, config: ResolvedConfig): void {
+  const namespace = config.run.namespace;
+  const account = new ScopedServiceAccount(chart, 'Access', {
+    name: `${TOOL}-readdress`,
+    namespace,
+    rules: [
+      { apiGroup: '', resource: 'pods', verbs: ['list'] },
+      { apiGroup: '', resource: 'pods/eviction', verbs: ['create'] },
+    ],
+  });
+  const spec: ReaddressSpec = {
+    migrationCIDR: config.perNode.podCIDR,
+    timeoutSeconds: READDRESS_TIMEOUT.toSeconds(),
+    evictUnmanagedPods: config.perNode.evictUnmanagedPods,
+  };
+  new ScriptJob(chart, 'Readdress', config, {
+    name: 'readdress',
+    entry: 'readdress-main',
+    spec,
+    account,
+    activeDeadline: Duration.seconds(READDRESS_TIMEOUT.toSeconds() + 120),
+  });
+}
+
+export function readdressPodsPlan(config: ResolvedConfig): string[] {
+  return [
+    `Cilium now hands out addresses from each node's podCIDR (\`ipam: ${config.finalCilium.ipamMode}\`, ${config.finalCilium.routingMode} routing). Pods still on ${config.perNode.podCIDR} lost their routes with the overlay: the Job evicts them all (PodDisruptionBudgets hold) and waits until none is left. Pods without a controller are listed for a manual restart${config.perNode.evictUnmanagedPods ? ' (evicted too: perNode.evictUnmanagedPods is set)' : ''}.`,
+  ];
+}
+
+export function readdressPodsAbort(config: ResolvedConfig): AbortGuide {
+  return {
+    after: `no pod uses ${config.perNode.podCIDR} any more; every pod has an address from its node's podCIDR.`,
+    failure: `the Job is Failed; \`kubectl logs -n ${config.run.namespace} -l app.kubernetes.io/component=readdress\` lists the pods it could not move (a PodDisruptionBudget that never allowed an eviction, pods without a controller).`,
+    action: `restart the listed pods by hand (\`kubectl delete pod\`), or fix the budget, then bump \`run.attempt\`, synth and sync. There is no way back to the migration settings short of the migrate phase's Cilium step: go forward.`,
+  };
+}
+
+export const readdressPodsStep: Step = {
+  definition: {
+    kind: 'readdress-pods',
+    dir: '250-readdress-pods',
+    wave: 250,
+    title: 'Re-address pods',
+    summary: "Evicts every pod that still has an address from the migration range, so it comes back on its node's podCIDR.",
+    timeout: '30m',
+  },
+  build: buildReaddressPods,
+  plan: readdressPodsPlan,
+  abort: readdressPodsAbort,
+};

@@ -1,0 +1,70 @@
+/** `apply`: applies the synthesized steps to a cluster in order, waiting for each. */
+import { Option, type Command } from 'commander';
+import { join } from 'node:path';
+import { readDist, selectSteps } from '../lib/apply/dist.ts';
+import { releaseOwnership, runApply } from '../lib/apply/run.ts';
+import { parseDuration } from '../lib/duration.ts';
+import { InputError } from '../lib/input-error.ts';
+import type { CliIo } from './io.ts';
+
+export function applyCommand(cli: Command, io: CliIo): void {
+  cli
+    .command('apply')
+    .description(
+      'apply the synthesized steps to a cluster in order, waiting for each (Jobs complete, DaemonSets and Deployments ready); ' +
+        'for a cluster whose own Argo CD or Flux cannot run',
+    )
+    .option('-d, --dir <dir>', 'the synthesized output to apply', 'dist')
+    .option('--kubeconfig <file>', 'kubeconfig (default: $KUBECONFIG, then ~/.kube/config)')
+    .option('--context <name>', 'kubeconfig context (default: the current one)')
+    .option('--from <step>', 'first step to apply: directory (100-calico-delete) or number (100)')
+    .option('--to <step>', 'last step to apply')
+    .addOption(new Option('--dry-run <mode>', 'validate every object on the API server without changing anything').choices(['server']))
+    .option('--rerun', 'run Jobs again that completed in an earlier run')
+    .option('--force-conflicts', 'take over fields that another field manager (Argo CD, Flux) owns instead of stopping')
+    .option('--timeout <duration>', "wait at most this long for each step (e.g. 30m); default: the step's own timeout")
+    .option('--release', "after Argo CD or Flux has synced the same files server-side: give up this tool's field ownership to them")
+    .action(
+      async (opts: {
+        dir: string;
+        kubeconfig?: string;
+        context?: string;
+        from?: string;
+        to?: string;
+        dryRun?: string;
+        rerun?: boolean;
+        timeout?: string;
+        release?: boolean;
+        forceConflicts?: boolean;
+      }) => {
+        if (opts.release && opts.dryRun) {
+          throw new InputError('--release', 'cannot be combined with --dry-run; run it alone once the GitOps engine has synced');
+        }
+        const timeoutMs = opts.timeout === undefined ? undefined : parseDuration(opts.timeout);
+        if (timeoutMs === undefined && opts.timeout !== undefined) {
+          throw new InputError('--timeout', `"${opts.timeout}" is not a duration; write it like 30m or 1h`);
+        }
+        const steps = selectSteps(readDist(opts.dir.startsWith('/') ? opts.dir : join(io.cwd, opts.dir)), opts.from, opts.to);
+        // The Kubernetes client loads only here: synth and validate stay offline and fast.
+        const { FIELD_MANAGER, kubeCluster, loadKubeConfig } = await import('../lib/apply/cluster.ts');
+        const cluster = io.cluster ?? kubeCluster(loadKubeConfig(opts.kubeconfig, opts.context));
+        if (opts.release) {
+          const kept = await releaseOwnership(steps, cluster, { line: io.stdout }, FIELD_MANAGER);
+          io.stdout(kept.length === 0 ? 'released every object' : `released; ${kept.length} object(s) kept, listed above`);
+          return;
+        }
+        await runApply({
+          steps,
+          cluster,
+          output: { line: io.stdout, status: io.status },
+          dryRun: opts.dryRun === 'server',
+          rerun: opts.rerun,
+          forceConflicts: opts.forceConflicts,
+          timeoutMs,
+          signal: io.signal,
+          pollMs: io.pollMs,
+        });
+        io.stdout(`${opts.dryRun ? 'dry-run passed' : 'done'}: ${steps.map((s) => s.dir).join(', ')}`);
+      },
+    );
+}

@@ -1,0 +1,23 @@
+/**
+ * The names the output carries: the tool's name, the labels and annotations every object gets,
+ * and the annotation `apply` reads from a step's kustomization.yaml.
+ */
+
+/** The tool's name: label value, field manager and ConfigMap prefix. */
+export const TOOL = 'cilium-cutover';
+
+/** Labels and annotations every object of a step carries. */
+export const LABEL_STEP = 'cilium-cutover.io/step';
+export const LABEL_MANAGED_BY = 'app.kubernetes.io/managed-by';
+export const LABEL_PART_OF = 'app.kubernetes.io/part-of';
+export const LABEL_COMPONENT = 'app.kubernetes.io/component';
+export const ANNOTATION_SYNC_WAVE = 'argocd.argoproj.io/sync-wave';
+
+/** In `phase: steady`, on every object: neither engine ever prunes it. */
+export const STEADY_ANNOTATIONS = {
+  'argocd.argoproj.io/sync-options': 'Prune=false',
+  'kustomize.toolkit.fluxcd.io/prune': 'disabled',
+} as const;
+
+/** The annotation on a step's kustomization.yaml that bounds how long `apply` waits for the step. */
+export const STEP_TIMEOUT_ANNOTATION = 'cilium-cutover.io/timeout';
