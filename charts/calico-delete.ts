@@ -19,6 +19,9 @@ const POD_LABELS: Readonly<Record<string, string>> = {
   'calico-typha': 'k8s-app=calico-typha',
 };
 
+/** Pause between two looks at the Calico pods while they terminate. */
+const POD_POLL_SECONDS = 5;
+
 /** The objects this config deletes, in order. */
 export function calicoObjects(config: ResolvedConfig): CalicoObject[] {
   return deletionSet(config.calico.version, { variant: config.calico.manifest, includeForeign: config.calico.deleteNetworkPolicyAPICRDs });
@@ -43,6 +46,7 @@ export function deletionSpec(config: ResolvedConfig): DeletionSpec {
     inventory: calicoCrdPlurals(objects),
     podSelectors: objects.filter((o) => o.kind === 'DaemonSet' || o.kind === 'Deployment').map((o) => POD_LABELS[o.name]!),
     podWaitSeconds: 300,
+    podPollSeconds: POD_POLL_SECONDS,
     nodes: config.cluster.nodes.map((n) => n.name),
   };
 }

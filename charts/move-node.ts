@@ -15,7 +15,6 @@ import { ScriptJob } from '../lib/constructs/script-job.ts';
 import type { StepChart } from '../lib/step.ts';
 import { TOOL } from '../lib/labels.ts';
 import type { AbortGuide, Step, StepDefinition } from '../lib/step.ts';
-import { durationSeconds } from '../lib/duration.ts';
 
 /** The label a node gets once drained; its CiliumNodeConfig selects it together with the hostname. */
 export const SWITCH_LABEL = { key: 'cilium-cutover.io/cni', value: 'cilium' } as const;
@@ -24,7 +23,7 @@ const AGENT_TIMEOUT = Duration.minutes(10);
 
 /** A node Job's deadline: evictions, the agent's restart, the pods' return. */
 function moveNodeDeadline(config: ResolvedConfig): Duration {
-  return Duration.seconds(2 * durationSeconds(config.perNode.drainTimeout) + AGENT_TIMEOUT.toSeconds() + 60);
+  return Duration.seconds(2 * config.durations.drainTimeoutSeconds + AGENT_TIMEOUT.toSeconds() + 60);
 }
 
 /** How long a node step may take (Flux timeout, `apply`): the Job's deadline and five minutes to start it. */
@@ -69,7 +68,7 @@ export function buildMoveNode(chart: StepChart, config: ResolvedConfig): void {
   const spec: MoveNodeSpec = {
     node,
     migrationCIDR: config.perNode.podCIDR,
-    drainTimeoutSeconds: durationSeconds(config.perNode.drainTimeout),
+    drainTimeoutSeconds: config.durations.drainTimeoutSeconds,
     agentTimeoutSeconds: AGENT_TIMEOUT.toSeconds(),
     evictUnmanagedPods: config.perNode.evictUnmanagedPods,
     switchLabel: SWITCH_LABEL,

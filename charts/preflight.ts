@@ -4,12 +4,12 @@
 import * as k8s from 'cdk8s-plus-28/lib/imports/k8s.js';
 import { bundleInCluster } from '../lib/constructs/bundle.ts';
 import type { ResolvedConfig } from '../lib/config/resolve.ts';
-import { durationSeconds } from '../lib/duration.ts';
 import { CutoverJob, FILES_DIR } from '../lib/constructs/cutover-job.ts';
 import { JobFiles } from '../lib/constructs/job-files.ts';
 import type { NodePreflightSpec } from '../lib/incluster/node-checks.ts';
 import type { PerNodePreflightSpec } from '../lib/incluster/per-node-checks.ts';
-import { POLICY_RESOURCES, TIGERA_OPERATOR_CRD, type PreflightSpec } from '../lib/incluster/preflight-checks.ts';
+import { POLICY_RESOURCES, type PreflightSpec } from '../lib/incluster/preflight-checks.ts';
+import { TIGERA_OPERATOR_CRD } from '../lib/incluster/preflight-cluster-checks.ts';
 import { ScopedServiceAccount, type AccessRule } from '../lib/constructs/scoped-service-account.ts';
 import { ScriptJob } from '../lib/constructs/script-job.ts';
 import { RETRY, type AbortGuide, type Step, type StepChart } from '../lib/step.ts';
@@ -28,7 +28,7 @@ export function preflightSpec(config: ResolvedConfig): PreflightSpec {
     ...(config.cluster.profile === 'hetzner-cloud' && config.cluster.network
       ? { cloudController: config.cluster.network.cloudController }
       : {}),
-    snapshot: { maxAgeSeconds: durationSeconds(config.safety.maxSnapshotAge), acknowledged: config.safety.acknowledgeNoSnapshot },
+    snapshot: { maxAgeSeconds: config.durations.maxSnapshotAgeSeconds, acknowledged: config.safety.acknowledgeNoSnapshot },
     policies: { acknowledged: config.safety.acknowledgeDroppedPolicies },
   };
 }

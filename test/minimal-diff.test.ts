@@ -10,11 +10,9 @@ import { describe, expect, it } from 'vitest';
 import { render } from '../charts/app.ts';
 import { writeOutput } from '../lib/output/writer.ts';
 import { exampleData, load } from './support/helpers.ts';
+import { requireTool } from './support/tools.ts';
 
-const HAVE_GIT = spawnSync('git', ['--version']).status === 0;
-if (!HAVE_GIT) {
-  console.log('SKIP minimal-diff: git is not installed');
-}
+const HAVE_GIT = requireTool('git', 'minimal-diff', 'diff sizes were not measured');
 
 interface Change {
   readonly file: string;

@@ -2,24 +2,11 @@
  * Fills the profile-driven defaults into a validated config, once, so nothing downstream has to
  * know the profile rules.
  */
-import type { Config, NodeConfig, Profile } from './schema.ts';
+import type { Config, NodeConfig } from './schema.ts';
+import { PROFILE_FACTS } from './profiles.ts';
+import { durationSeconds } from '../duration.ts';
 import { findCiliumVersion, type CiliumVersion } from '../versions/cilium.ts';
 import { UTILITY_IMAGES, withRegistry, type PinnedImage } from '../versions/images.ts';
-
-/** Defaults that depend on the network profile. */
-interface ProfileDefaults {
-  /** `undefined`: let Cilium detect the MTU. */
-  readonly mtu: number | undefined;
-  readonly autoDirectNodeRoutes: boolean;
-}
-
-const PROFILE_DEFAULTS: Readonly<Record<Profile, ProfileDefaults>> = {
-  // Private networks carry 1450 bytes; Cilium's auto-detection would pick eth0's 1500.
-  'hetzner-cloud': { mtu: 1450, autoDirectNodeRoutes: false },
-  // vSwitch VLANs carry 1400; all Robot servers share one layer-2 segment.
-  'hetzner-vswitch': { mtu: 1400, autoDirectNodeRoutes: true },
-  generic: { mtu: undefined, autoDirectNodeRoutes: false },
-};
 
 /** The Cilium settings with every default decided. */
 export interface ResolvedCilium {
@@ -70,12 +57,22 @@ export interface ResolvedConfig extends Omit<Config, 'cilium' | 'images'> {
   /** strategy per-node: the nodes in the order they move (empty for cutover). */
   readonly migrationOrder: readonly NodeConfig[];
   readonly images: ResolvedImages & { readonly registry: string | undefined };
+  /** The config's durations in seconds, parsed once (the sections keep the text PLAN.md shows). */
+  readonly durations: ResolvedDurations;
+}
+
+/** The config's durations, in seconds. */
+export interface ResolvedDurations {
+  /** `safety.maxSnapshotAge`. */
+  readonly maxSnapshotAgeSeconds: number;
+  /** `perNode.drainTimeout`. */
+  readonly drainTimeoutSeconds: number;
 }
 
 /** Applies profile and size defaults. The config must already have passed `checkRules`. */
 export function resolveConfig(config: Config): ResolvedConfig {
   const { cilium, cluster } = config;
-  const profile = PROFILE_DEFAULTS[cluster.profile];
+  const profile = PROFILE_FACTS[cluster.profile];
   const kpr = cilium.kubeProxyReplacement;
   const version = findCiliumVersion(cilium.version)!;
   const registry = config.images.registry;
@@ -91,7 +88,7 @@ export function resolveConfig(config: Config): ResolvedConfig {
       : undefined,
     ipamMode: cilium.ipam.mode,
     bpfMasquerade: cilium.bpf.masquerade,
-    mtu: cilium.MTU ?? profile.mtu,
+    mtu: cilium.MTU ?? profile.defaultMtu,
     // One operator replica cannot move off a node that is drained; two need two nodes.
     operatorReplicas: cilium.operator.replicas ?? (cluster.nodes.length <= 2 ? 1 : 2),
     migration: undefined,
@@ -108,6 +105,10 @@ export function resolveConfig(config: Config): ResolvedConfig {
       busybox: withRegistry(UTILITY_IMAGES.busybox, registry),
       ciliumAgent: withRegistry(version.images.agent, registry),
       ciliumOperator: withRegistry(version.images.operator, registry),
+    },
+    durations: {
+      maxSnapshotAgeSeconds: durationSeconds(config.safety.maxSnapshotAge),
+      drainTimeoutSeconds: durationSeconds(config.perNode.drainTimeout),
     },
   };
 }

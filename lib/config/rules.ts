@@ -4,35 +4,19 @@
  * Each rule returns problems as `{ path, message }`; the loader prints the first one as
  * `<path>: <message>`. Messages say what is wrong, show the value, and say what to change.
  */
-import { cidrContains, cidrContainsIp, cidrsOverlap, parseCidr, parseIpv4, type Ipv4Cidr } from '../cidr.ts';
-import { CALICO_VXLAN_PORT, FLANNEL_VXLAN_PORT, type Config } from './schema.ts';
+import { cidrContains, cidrContainsIp, cidrsOverlap, parseIpv4 } from '../cidr.ts';
+import type { Config } from './schema.ts';
 import { findCiliumVersion } from '../versions/cilium.ts';
 import { calicoLine, supportedCalicoLines } from '../versions/calico-deletion-sets.ts';
+import { PROFILE_FACTS } from './profiles.ts';
+import { checkPerNode } from './per-node-rules.ts';
+import { cidrOf, type ConfigProblem } from './rule-problem.ts';
 
-/** One broken rule, located by its field path. */
-export interface ConfigProblem {
-  readonly path: string;
-  readonly message: string;
-}
-
-/** A Hetzner Cloud network holds at most 100 servers (and 100 routes). */
-export const HETZNER_CLOUD_MAX_NODES = 100;
-
-/** Largest MTU a profile's network carries (Hetzner Cloud private networks: 1450; vSwitch: 1400). */
-export const PROFILE_MAX_MTU: Readonly<Record<Config['cluster']['profile'], number>> = {
-  'hetzner-cloud': 1450,
-  'hetzner-vswitch': 1400,
-  generic: 9000,
-};
+export type { ConfigProblem } from './rule-problem.ts';
 
 /** Every cross-field problem of an already schema-valid config, in field order. */
 export function checkRules(config: Config): ConfigProblem[] {
   return [...checkNetworks(config), ...checkNodes(config), ...checkCalico(config), ...checkCilium(config), ...checkPerNode(config)];
-}
-
-function cidrOf(text: string): Ipv4Cidr {
-  // The schema accepted the value, so it parses.
-  return parseCidr(text)!;
 }
 
 function checkNetworks(config: Config): ConfigProblem[] {
@@ -124,10 +108,11 @@ function checkNodes(config: Config): ConfigProblem[] {
   if (!cluster.nodes.some((n) => n.role === 'server')) {
     problems.push({ path: 'cluster.nodes', message: 'no node has role server; a k3s cluster has at least one server, list it' });
   }
-  if (cluster.profile === 'hetzner-cloud' && cluster.nodes.length > HETZNER_CLOUD_MAX_NODES) {
+  const cloudMaxNodes = PROFILE_FACTS['hetzner-cloud'].maxNodes;
+  if (cluster.profile === 'hetzner-cloud' && cluster.nodes.length > cloudMaxNodes) {
     problems.push({
       path: 'cluster.nodes',
-      message: `${cluster.nodes.length} nodes, but a Hetzner Cloud network holds at most ${HETZNER_CLOUD_MAX_NODES} servers and routes; split the cluster or use profile generic with another routing method`,
+      message: `${cluster.nodes.length} nodes, but a Hetzner Cloud network holds at most ${cloudMaxNodes} servers and routes; split the cluster or use profile generic with another routing method`,
     });
   }
   return problems;
@@ -210,128 +195,11 @@ function checkCilium(config: Config): ConfigProblem[] {
         'false with direct node routes and cloud servers on the vSwitch: routes to the cloud servers cannot be installed; remove the setting',
     });
   }
-  const maxMtu = PROFILE_MAX_MTU[cluster.profile];
+  const { maxMtu } = PROFILE_FACTS[cluster.profile];
   if (cilium.MTU !== undefined && cilium.MTU > maxMtu) {
     problems.push({
       path: 'cilium.MTU',
       message: `${cilium.MTU} is above what profile ${cluster.profile} carries (${maxMtu}); set ${maxMtu} or less`,
-    });
-  }
-  return problems;
-}
-
-/**
- * strategy per-node moves one node per step: one sync wave and one Flux Kustomization each, at
- * 400–499. A hundred nodes one at a time is already a day of drains; bigger clusters move in pools.
- */
-export const PER_NODE_MAX_NODES = 100;
-/** The per-node CiliumNodeConfig selects `kubernetes.io/hostname`, a label value (k3s sets it to the node name). */
-const LABEL_VALUE_MAX = 63;
-
-function checkPerNode(config: Config): ConfigProblem[] {
-  const { cluster, calico, perNode } = config;
-  if (config.strategy !== 'per-node') {
-    return config.phase === 'switch'
-      ? [{ path: 'phase', message: '"switch" is the second phase of strategy per-node; cutover switches in one go, use migrate or steady' }]
-      : [];
-  }
-  const problems: ConfigProblem[] = [];
-  if (cluster.nodes.length < 2) {
-    problems.push({
-      path: 'strategy',
-      message: "per-node needs at least two nodes (a drained node's pods move to another); use strategy cutover",
-    });
-  }
-  if (cluster.nodes.length > PER_NODE_MAX_NODES) {
-    problems.push({
-      path: 'cluster.nodes',
-      message: `${cluster.nodes.length} nodes, but strategy per-node moves at most ${PER_NODE_MAX_NODES} (one step each); use strategy cutover or split the migration`,
-    });
-  }
-  cluster.nodes.forEach((node, i) => {
-    if (node.name.length > LABEL_VALUE_MAX) {
-      problems.push({
-        path: `cluster.nodes[${i}].name`,
-        message: `longer than ${LABEL_VALUE_MAX} characters, so no label can select the node (per-node selects kubernetes.io/hostname); use strategy cutover`,
-      });
-    }
-  });
-  if (config.run.skipNodes.length > 0) {
-    problems.push({
-      path: 'run.skipNodes',
-      message:
-        'per-node moves every node; a skipped node would keep Calico after it is removed. Bring the nodes back or use strategy cutover',
-    });
-  }
-  const migration = cidrOf(perNode.podCIDR);
-  const others: [string, string][] = [
-    ['cluster.podCIDR', cluster.podCIDR],
-    ['cluster.serviceCIDR', cluster.serviceCIDR],
-    ...calico.ipPools.map((pool, i): [string, string] => [`calico.ipPools[${i}]`, pool]),
-  ];
-  for (const [field, text] of others) {
-    if (cidrsOverlap(migration, cidrOf(text))) {
-      problems.push({
-        path: 'perNode.podCIDR',
-        message: `${migration.text} overlaps ${field} ${text}; choose an unused range such as 10.245.0.0/16`,
-      });
-    }
-  }
-  cluster.nodes.forEach((node, i) => {
-    if (cidrContainsIp(migration, parseIpv4(node.internalIP)!)) {
-      problems.push({
-        path: 'perNode.podCIDR',
-        message: `${migration.text} contains cluster.nodes[${i}].internalIP ${node.internalIP}; choose a range outside the node network`,
-      });
-    }
-  });
-  if (perNode.maskSize < migration.prefix) {
-    problems.push({
-      path: 'perNode.maskSize',
-      message: `${perNode.maskSize} is wider than perNode.podCIDR ${migration.text}; use a mask size of at least ${migration.prefix}`,
-    });
-  } else if (2 ** (perNode.maskSize - migration.prefix) < cluster.nodes.length) {
-    problems.push({
-      path: 'perNode.maskSize',
-      message: `perNode.podCIDR ${migration.text} holds ${2 ** (perNode.maskSize - migration.prefix)} blocks of /${perNode.maskSize}, fewer than the ${cluster.nodes.length} nodes; widen the CIDR or raise the mask size`,
-    });
-  }
-  if (perNode.tunnelPort === FLANNEL_VXLAN_PORT) {
-    problems.push({
-      path: 'perNode.tunnelPort',
-      message: `${FLANNEL_VXLAN_PORT} is Flannel's VXLAN port (a flannel.1 device left from k3s's Flannel holds it until reboot); use another port such as 8473`,
-    });
-  }
-  if (perNode.tunnelPort === CALICO_VXLAN_PORT && calico.backend === 'vxlan') {
-    problems.push({
-      path: 'perNode.tunnelPort',
-      message: `${CALICO_VXLAN_PORT} is the port of Calico's VXLAN overlay, which runs until the last node has moved; use another port such as 8473`,
-    });
-  }
-  if (perNode.order !== undefined) {
-    const names = new Set(cluster.nodes.map((n) => n.name));
-    const seen = new Set<string>();
-    perNode.order.forEach((name, i) => {
-      if (!names.has(name)) {
-        problems.push({ path: `perNode.order[${i}]`, message: `"${name}" is not in cluster.nodes; list configured nodes only` });
-      } else if (seen.has(name)) {
-        problems.push({ path: `perNode.order[${i}]`, message: `"${name}" is listed twice; list each node once` });
-      }
-      seen.add(name);
-    });
-    const missing = cluster.nodes.filter((n) => !seen.has(n.name)).map((n) => n.name);
-    if (missing.length > 0) {
-      problems.push({
-        path: 'perNode.order',
-        message: `misses ${missing.join(', ')}; list every node once, or remove it for the default order`,
-      });
-    }
-  }
-  if (calico.backend === 'bird' && !perNode.acknowledgeCalicoBGP) {
-    problems.push({
-      path: 'perNode.acknowledgeCalicoBGP',
-      message:
-        "calico.backend is bird (BGP), which Cilium's migration guide lists as untested; try it on a copy of the cluster, then set true, or use strategy cutover",
     });
   }
   return problems;

@@ -49,7 +49,7 @@ async function waitForPods(spec: DeletionSpec): Promise<boolean> {
       );
       return false;
     }
-    await sleep(5000);
+    await sleep(spec.podPollSeconds * 1000);
   }
 }
 

@@ -26,6 +26,8 @@ export interface DeletionSpec {
   readonly podSelectors: readonly string[];
   /** How long to wait for those pods to go. */
   readonly podWaitSeconds: number;
+  /** Pause between two looks at those pods. */
+  readonly podPollSeconds: number;
   readonly nodes: readonly string[];
 }
 

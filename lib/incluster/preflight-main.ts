@@ -5,22 +5,18 @@
 import { readFileSync } from 'node:fs';
 import { apiClient } from './shared/api-client.ts';
 import { objectPath } from './shared/api-client.ts';
+import { checkNode, POLICY_RESOURCES, type DaemonSetObject, type NodeObject, type PreflightSpec } from './preflight-checks.ts';
 import {
   agentNote,
   checkCalico,
   checkCloudController,
-  checkNode,
   checkNotOperatorManaged,
   checkPolicies,
   checkSnapshot,
-  POLICY_RESOURCES,
   TIGERA_OPERATOR_CRD,
   type ControllerObject,
-  type DaemonSetObject,
-  type NodeObject,
-  type PreflightSpec,
   type SnapshotObject,
-} from './preflight-checks.ts';
+} from './preflight-cluster-checks.ts';
 import { anyFailed, formatResult, type CheckResult } from './shared/report.ts';
 
 async function main(): Promise<number> {

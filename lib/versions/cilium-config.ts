@@ -4,8 +4,8 @@
  * replacement (reference renders of 1.15.2, 1.16.19, 1.18.12, 1.19.6 and 1.20.0; see README
  * "Cilium versions"). Data, not code: a new line is its changes to the previous one.
  *
- * Left out on purpose (every line renders them; each deviation is listed in lib/cilium/deviations.ts):
- * - the keys our settings decide (SETTING_KEYS in lib/cilium/config-data.ts);
+ * Left out on purpose (every line renders them; each deviation is listed in lib/constructs/cilium/deviations.ts):
+ * - the keys our settings decide (SETTING_KEYS in lib/constructs/cilium/config-data.ts);
  * - every `hubble-*` key: Hubble is off by default, and its TLS paths would point at certificates
  *   that are not there.
  */

@@ -13,7 +13,8 @@ import {
   resumeDecision,
 } from '../../lib/incluster/maintenance.ts';
 import { exampleConfig, manifestObjects, renderExample } from '../support/helpers.ts';
-import { HAVE_OPENSSL, mergePatch, startFakeApi, type FakeApi } from '../support/fake-api.ts';
+import { mergePatch, startFakeApi, type FakeApi } from '../support/fake-api.ts';
+import { requireTool } from '../support/tools.ts';
 
 type Any = any;
 
@@ -169,6 +170,8 @@ describe('the maintenance steps', () => {
     expect(steady.steps.map((s) => s.step.dir)).toEqual(['200-cilium']);
   });
 });
+
+const HAVE_OPENSSL = requireTool('openssl', 'maintenance runner', 'the fake API server has no test certificate');
 
 describe.skipIf(!HAVE_OPENSSL)('the maintenance Job against a fake API server', () => {
   const config = exampleConfig((d) => {

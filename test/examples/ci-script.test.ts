@@ -8,11 +8,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EXAMPLE_TEXT } from '../support/helpers.ts';
+import { requireTool } from '../support/tools.ts';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const SCRIPT = join(ROOT, 'examples', 'ci', 'cilium-cutover-check.sh');
 const CLI = `node ${join(ROOT, 'bin', 'cilium-cutover.mjs')}`;
-const HAVE_KUBECTL = spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' }).status === 0;
+const HAVE_KUBECTL = requireTool('kubectl', 'ci-script schema check', 'the check script ran without its kustomize builds');
 
 function repo() {
   const dir = mkdtempSync(join(tmpdir(), 'cilium-cutover-gitops-'));

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { bundleInCluster, type InClusterEntry } from '../../lib/constructs/bundle.ts';
+import { hasTool } from './tools.ts';
 
 const run = promisify(execFile);
 export const TOKEN = 'test-token';
@@ -54,7 +55,8 @@ function certificate(dir: string): { key: string; cert: string } | undefined {
   return result.status === 0 ? { key: join(dir, 'key.pem'), cert: join(dir, 'ca.crt') } : undefined;
 }
 
-export const HAVE_OPENSSL = spawnSync('openssl', ['version']).status === 0;
+/** Whether the fake API can run: it needs openssl to make its test certificate. */
+export const HAVE_OPENSSL = hasTool('openssl');
 
 /** Starts the fake API. Requests without the token get 401. */
 export async function startFakeApi(handler: Handler): Promise<FakeApi> {

@@ -1,279 +1,35 @@
 /**
  * The Cilium agent DaemonSet, shaped as the chart of the chosen line shapes it for native routing
- * with kube-proxy replacement, minus the documented deviations (lib/cilium/deviations.ts).
+ * with kube-proxy replacement, minus the documented deviations (lib/constructs/cilium/deviations.ts).
  */
 import { ApiObject, JsonPatch } from 'cdk8s';
 import { Construct } from 'constructs';
 import * as k8s from 'cdk8s-plus-28/lib/imports/k8s.js';
-import { imageRef, type PinnedImage } from '../../versions/images.ts';
-import type { CiliumVersion } from '../../versions/cilium.ts';
+import { agentContainer, APPARMOR_CONTAINERS, initContainers, volumes, type AgentPodProps } from './agent-pod.ts';
 import { AGENT_ACCOUNT, CILIUM_NAMESPACE } from './cilium-access.ts';
 
-export const CILIUM_CONFIG = 'cilium-config';
+export { AGENT_HEALTH_PORT, CILIUM_CONFIG } from './agent-pod.ts';
 /** Pod-template annotation with the hash of cilium-config: a config change rolls the pods. */
 export const CONFIG_CHECKSUM_ANNOTATION = 'cilium-cutover.io/config-checksum';
-/** The agent's health endpoint on every node (the kube-proxy cleanup waits for it). */
-export const AGENT_HEALTH_PORT = 9879;
 
-export interface CiliumAgentProps {
-  readonly version: CiliumVersion;
-  /** The agent image (the version's, possibly from a mirror). */
-  readonly image: PinnedImage;
-  readonly apiServer: { readonly host: string; readonly port: number };
+export interface CiliumAgentProps extends AgentPodProps {
   /** Minor version the servers run, e.g. 30 for v1.30: decides how AppArmor is expressed. */
   readonly kubernetesMinor: number;
   /** Hash of the cilium-config data. */
   readonly configChecksum: string;
 }
 
-const SPC_T = { level: 's0', type: 'spc_t' };
-const FIELD = (fieldPath: string): k8s.EnvVarSource => ({ fieldRef: { apiVersion: 'v1', fieldPath } });
-const CONFIG_KEY = (key: string): k8s.EnvVarSource => ({ configMapKeyRef: { name: CILIUM_CONFIG, key, optional: true } });
-
-/** Init containers that need AppArmor unconfined where annotations carry it (the chart's list). */
-const APPARMOR_CONTAINERS = ['cilium-agent', 'clean-cilium-state', 'mount-cgroup', 'apply-sysctl-overwrites'];
-
 export class CiliumAgent extends Construct {
   public constructor(scope: Construct, id: string, props: CiliumAgentProps) {
     super(scope, id);
     const pods = props.version.rules.pods;
-    const image = imageRef(props.image);
-    const apiEnv: k8s.EnvVar[] = [
-      { name: 'KUBERNETES_SERVICE_HOST', value: props.apiServer.host },
-      { name: 'KUBERNETES_SERVICE_PORT', value: String(props.apiServer.port) },
-    ];
-    const identityEnv: k8s.EnvVar[] = [
-      { name: 'K8S_NODE_NAME', valueFrom: FIELD('spec.nodeName') },
-      { name: 'CILIUM_K8S_NAMESPACE', valueFrom: FIELD('metadata.namespace') },
-    ];
-    const base = { image, imagePullPolicy: 'IfNotPresent', terminationMessagePolicy: 'FallbackToLogsOnError' } as const;
-    // Puts a helper from the image on the host (the CNI bin dir), runs it in the host's namespaces,
-    // and removes it again whatever it returned.
-    const hostTool = (binary: string, nsenterArgs: string, extraArgs = ''): string =>
-      `cp /usr/bin/${binary} /hostbin/${binary}\n` +
-      `status=0; nsenter ${nsenterArgs} "$BIN_PATH/${binary}"${extraArgs} || status=$?\n` +
-      `rm -f /hostbin/${binary}\nexit $status\n`;
-    const hostToolCaps = { seLinuxOptions: SPC_T, capabilities: { add: ['SYS_ADMIN', 'SYS_CHROOT', 'SYS_PTRACE'], drop: ['ALL'] } };
     const labels = { 'k8s-app': 'cilium', 'app.kubernetes.io/name': 'cilium-agent', 'app.kubernetes.io/part-of': 'cilium' };
-    const annotations: Record<string, string> = { [CONFIG_CHECKSUM_ANNOTATION]: props.configChecksum };
     const appArmorField = pods.appArmorField && props.kubernetesMinor >= 30;
-    if (!appArmorField) {
-      for (const c of APPARMOR_CONTAINERS) {
-        annotations[`container.apparmor.security.beta.kubernetes.io/${c}`] = 'unconfined';
-      }
-    }
-    if (pods.defaultContainerAnnotation) {
-      annotations['kubectl.kubernetes.io/default-container'] = 'cilium-agent';
-    }
-
-    const initContainers: k8s.Container[] = [
-      {
-        ...base,
-        name: 'config',
-        command: [props.version.rules.cli, 'build-config', ...(pods.configInit.apiServerUrlsFlag ? ['--k8s-api-server-urls='] : [])],
-        env: [...identityEnv, ...apiEnv],
-        volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
-        securityContext: pods.configInit.netAdmin ? { capabilities: { add: ['NET_ADMIN'], drop: ['ALL'] } } : undefined,
-      },
-      {
-        ...base,
-        name: 'mount-cgroup',
-        command: [
-          pods.initShell,
-          '-ec',
-          hostTool('cilium-mount', '--cgroup=/hostproc/1/ns/cgroup --mount=/hostproc/1/ns/mnt', ' "$CGROUP_ROOT"'),
-        ],
-        env: [
-          { name: 'CGROUP_ROOT', value: '/run/cilium/cgroupv2' },
-          { name: 'BIN_PATH', value: '/opt/cni/bin' },
-        ],
-        volumeMounts: [
-          { name: 'hostproc', mountPath: '/hostproc' },
-          { name: 'cni-path', mountPath: '/hostbin' },
-        ],
-        securityContext: hostToolCaps,
-      },
-      {
-        ...base,
-        name: 'apply-sysctl-overwrites',
-        command: [pods.initShell, '-ec', hostTool('cilium-sysctlfix', '--mount=/hostproc/1/ns/mnt')],
-        env: [{ name: 'BIN_PATH', value: '/opt/cni/bin' }],
-        volumeMounts: [
-          { name: 'hostproc', mountPath: '/hostproc' },
-          { name: 'cni-path', mountPath: '/hostbin' },
-        ],
-        securityContext: hostToolCaps,
-      },
-      {
-        ...base,
-        // Mounts bpffs on the host unless it is mounted already.
-        name: 'mount-bpf-fs',
-        command: ['/bin/bash', '-c', "grep -q ' /sys/fs/bpf bpf ' /proc/mounts || mount -t bpf bpf /sys/fs/bpf"],
-        volumeMounts: [{ name: 'bpf-maps', mountPath: '/sys/fs/bpf', mountPropagation: 'Bidirectional' }],
-        securityContext: { privileged: true },
-      },
-      {
-        ...base,
-        name: 'clean-cilium-state',
-        command: ['/init-container.sh'],
-        env: [
-          { name: 'CILIUM_ALL_STATE', valueFrom: CONFIG_KEY('clean-cilium-state') },
-          { name: 'CILIUM_BPF_STATE', valueFrom: CONFIG_KEY('clean-cilium-bpf-state') },
-          { name: 'WRITE_CNI_CONF_WHEN_READY', valueFrom: CONFIG_KEY('write-cni-conf-when-ready') },
-          ...apiEnv,
-        ],
-        volumeMounts: [
-          { name: 'bpf-maps', mountPath: '/sys/fs/bpf' },
-          { name: 'cilium-cgroup', mountPath: '/run/cilium/cgroupv2', mountPropagation: 'HostToContainer' },
-          { name: 'cilium-run', mountPath: '/var/run/cilium' },
-        ],
-        securityContext: {
-          seLinuxOptions: SPC_T,
-          capabilities: { add: ['NET_ADMIN', 'SYS_MODULE', 'SYS_ADMIN', 'SYS_RESOURCE'], drop: ['ALL'] },
-        },
-      },
-      {
-        ...base,
-        name: 'install-cni-binaries',
-        command: ['/install-plugin.sh'],
-        resources: {
-          requests: { cpu: k8s.Quantity.fromString('100m'), memory: k8s.Quantity.fromString('10Mi') },
-          limits: pods.installCniLimits ? { cpu: k8s.Quantity.fromString('1'), memory: k8s.Quantity.fromString('1Gi') } : undefined,
-        },
-        volumeMounts: [{ name: 'cni-path', mountPath: '/host/opt/cni/bin' }],
-        securityContext: { seLinuxOptions: SPC_T, capabilities: { drop: ['ALL'] } },
-      },
-    ];
-
-    const healthProbe = (headers: Record<string, string>): k8s.HttpGetAction => ({
-      host: '127.0.0.1',
-      path: '/healthz',
-      port: pods.namedHealthPorts ? k8s.IntOrString.fromString('health') : k8s.IntOrString.fromNumber(AGENT_HEALTH_PORT),
-      scheme: 'HTTP',
-      httpHeaders: Object.entries(headers).map(([name, value]) => ({ name, value })),
-    });
-    const agentCaps = [
-      'CHOWN',
-      'KILL',
-      'NET_ADMIN',
-      'NET_RAW',
-      'IPC_LOCK',
-      'SYS_MODULE',
-      'SYS_ADMIN',
-      'SYS_RESOURCE',
-      'DAC_OVERRIDE',
-      'FOWNER',
-      'SETGID',
-      'SETUID',
-    ];
-    const agent: k8s.Container = {
-      ...base,
-      name: 'cilium-agent',
-      command: ['cilium-agent'],
-      args: ['--config-dir=/tmp/cilium/config-map'],
-      startupProbe: {
-        httpGet: healthProbe({ brief: 'true' }),
-        initialDelaySeconds: 5,
-        periodSeconds: 2,
-        failureThreshold: pods.startupFailureThreshold,
-        successThreshold: 1,
-      },
-      livenessProbe: {
-        httpGet: healthProbe({
-          brief: 'true',
-          ...(pods.livenessRequiresK8s === undefined ? {} : { 'require-k8s-connectivity': String(pods.livenessRequiresK8s) }),
-        }),
-        periodSeconds: 30,
-        timeoutSeconds: 5,
-        failureThreshold: 10,
-        successThreshold: 1,
-      },
-      readinessProbe: {
-        httpGet: healthProbe({ brief: 'true' }),
-        periodSeconds: 30,
-        timeoutSeconds: 5,
-        failureThreshold: 3,
-        successThreshold: 1,
-      },
-      env: [
-        ...identityEnv,
-        { name: 'CILIUM_CLUSTERMESH_CONFIG', value: '/var/lib/cilium/clustermesh/' },
-        { name: 'GOMEMLIMIT', valueFrom: { resourceFieldRef: { resource: 'limits.memory', divisor: k8s.Quantity.fromString('1') } } },
-        ...apiEnv,
-        ...(pods.kubeClientBackoff
-          ? [
-              { name: 'KUBE_CLIENT_BACKOFF_BASE', value: '1' },
-              { name: 'KUBE_CLIENT_BACKOFF_DURATION', value: '120' },
-            ]
-          : []),
-      ],
-      // Removes the CNI configuration when the agent stops, so no pod starts without Cilium.
-      lifecycle: { preStop: { exec: { command: ['/cni-uninstall.sh'] } } },
-      // From 1.19 the probes name the health port, so the container declares it.
-      ports: pods.namedHealthPorts
-        ? [{ name: 'health', containerPort: AGENT_HEALTH_PORT, hostPort: AGENT_HEALTH_PORT, protocol: 'TCP' }]
-        : undefined,
-      securityContext: {
-        seLinuxOptions: SPC_T,
-        capabilities: { add: [...agentCaps, ...(pods.syslogCapability ? ['SYSLOG'] : [])], drop: ['ALL'] },
-      },
-      volumeMounts: [
-        { name: 'host-proc-sys-net', mountPath: '/host/proc/sys/net' },
-        { name: 'host-proc-sys-kernel', mountPath: '/host/proc/sys/kernel' },
-        { name: 'bpf-maps', mountPath: '/sys/fs/bpf', mountPropagation: 'HostToContainer' },
-        { name: 'cilium-run', mountPath: '/var/run/cilium' },
-        ...(pods.netnsMount ? [{ name: 'cilium-netns', mountPath: '/var/run/cilium/netns', mountPropagation: 'HostToContainer' }] : []),
-        { name: 'etc-cni-netd', mountPath: '/host/etc/cni/net.d' },
-        { name: 'clustermesh-secrets', mountPath: '/var/lib/cilium/clustermesh', readOnly: true },
-        { name: 'lib-modules', mountPath: '/lib/modules', readOnly: true },
-        { name: 'xtables-lock', mountPath: '/run/xtables.lock' },
-        { name: 'tmp', mountPath: '/tmp' },
-      ],
-    };
-
-    const hostPath = (name: string, path: string, type?: string): k8s.Volume => ({ name, hostPath: { path, type } });
-    const etcdCerts = (secret: string, prefix: string): k8s.VolumeProjection => ({
-      secret: {
-        name: secret,
-        optional: true,
-        items: [
-          { key: 'tls.key', path: `${prefix}-etcd-client.key` },
-          { key: 'tls.crt', path: `${prefix}-etcd-client.crt` },
-          { key: 'ca.crt', path: `${prefix}-etcd-client-ca.crt` },
-        ],
-      },
-    });
-    const volumes: k8s.Volume[] = [
-      { name: 'tmp', emptyDir: {} },
-      hostPath('cilium-run', '/var/run/cilium', 'DirectoryOrCreate'),
-      ...(pods.netnsMount ? [hostPath('cilium-netns', '/var/run/netns', 'DirectoryOrCreate')] : []),
-      hostPath('bpf-maps', '/sys/fs/bpf', 'DirectoryOrCreate'),
-      hostPath('hostproc', '/proc', 'Directory'),
-      hostPath('cilium-cgroup', '/run/cilium/cgroupv2', 'DirectoryOrCreate'),
-      hostPath('cni-path', '/opt/cni/bin', 'DirectoryOrCreate'),
-      hostPath('etc-cni-netd', '/etc/cni/net.d', 'DirectoryOrCreate'),
-      hostPath('lib-modules', '/lib/modules'),
-      hostPath('xtables-lock', '/run/xtables.lock', 'FileOrCreate'),
-      {
-        name: 'clustermesh-secrets',
-        projected: {
-          defaultMode: 0o400,
-          sources: [
-            { secret: { name: 'cilium-clustermesh', optional: true } },
-            etcdCerts('clustermesh-apiserver-remote-cert', 'common'),
-            ...(pods.clustermeshLocalCert ? [etcdCerts('clustermesh-apiserver-local-cert', 'local')] : []),
-          ],
-        },
-      },
-      hostPath('host-proc-sys-net', '/proc/sys/net', 'Directory'),
-      hostPath('host-proc-sys-kernel', '/proc/sys/kernel', 'Directory'),
-    ];
-
     const spec: k8s.DaemonSetSpec = {
       selector: { matchLabels: { 'k8s-app': 'cilium' } },
       updateStrategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: k8s.IntOrString.fromNumber(2) } },
       template: {
-        metadata: { labels, annotations },
+        metadata: { labels, annotations: podAnnotations(props, appArmorField) },
         spec: {
           hostNetwork: true,
           serviceAccountName: AGENT_ACCOUNT,
@@ -291,9 +47,9 @@ export class CiliumAgent extends Construct {
               ],
             },
           },
-          initContainers,
-          containers: [agent],
-          volumes,
+          initContainers: initContainers(props),
+          containers: [agentContainer(props)],
+          volumes: volumes(pods),
         },
       },
     };
@@ -309,4 +65,19 @@ export class CiliumAgent extends Construct {
       ds.addJsonPatch(JsonPatch.add('/spec/template/spec/securityContext/appArmorProfile', { type: 'Unconfined' }));
     }
   }
+}
+
+/** Pod-template annotations: the config checksum, AppArmor where no field carries it, the default container. */
+function podAnnotations(props: CiliumAgentProps, appArmorField: boolean): Record<string, string> {
+  const pods = props.version.rules.pods;
+  const annotations: Record<string, string> = { [CONFIG_CHECKSUM_ANNOTATION]: props.configChecksum };
+  if (!appArmorField) {
+    for (const c of APPARMOR_CONTAINERS) {
+      annotations[`container.apparmor.security.beta.kubernetes.io/${c}`] = 'unconfined';
+    }
+  }
+  if (pods.defaultContainerAnnotation) {
+    annotations['kubectl.kubernetes.io/default-container'] = 'cilium-agent';
+  }
+  return annotations;
 }

@@ -10,7 +10,8 @@ import {
   type DeletionTarget,
 } from '../../../lib/incluster/calico-delete.ts';
 import { exampleConfig } from '../../support/helpers.ts';
-import { HAVE_OPENSSL, startFakeApi, type FakeApi } from '../../support/fake-api.ts';
+import { startFakeApi, type FakeApi } from '../../support/fake-api.ts';
+import { requireTool } from '../../support/tools.ts';
 
 const lists = parse(readFileSync(new URL('../../fixtures/calico-custom-resources.yaml', import.meta.url), 'utf8'));
 const nodes = parse(readFileSync(new URL('../../fixtures/k3s-nodes.yaml', import.meta.url), 'utf8'));
@@ -65,12 +66,11 @@ describe('remainingPods and networkUnavailableLine', () => {
   });
 });
 
-if (!HAVE_OPENSSL) {
-  console.log('SKIP calico-delete runner: openssl is not available to make a test certificate');
-}
+const HAVE_OPENSSL = requireTool('openssl', 'calico-delete runner', 'the fake API server has no test certificate');
 
 describe.skipIf(!HAVE_OPENSSL)('calico-delete script against a fake API server', () => {
-  const spec = { ...deletionSpec(exampleConfig()), podWaitSeconds: 20 };
+  // The Job polls every 5 s in the cluster; the test polls every 0.1 s.
+  const spec = { ...deletionSpec(exampleConfig()), podWaitSeconds: 20, podPollSeconds: 0.1 };
   let api: FakeApi;
   /** Objects that exist: paths. Calico pods exist until calico-node's DaemonSet is deleted, then for one more poll. */
   let existing: Set<string>;

@@ -5,11 +5,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MoveNodeSpec, PodObject, ReaddressSpec } from '../../../lib/incluster/move-node.ts';
-import { HAVE_OPENSSL, mergePatch, startFakeApi, type FakeApi } from '../../support/fake-api.ts';
+import { mergePatch, startFakeApi, type FakeApi } from '../../support/fake-api.ts';
+import { requireTool } from '../../support/tools.ts';
 
-if (!HAVE_OPENSSL) {
-  console.log('SKIP move-node-runner: openssl is not available to make a test certificate');
-}
+const HAVE_OPENSSL = requireTool('openssl', 'move-node-runner', 'the fake API server has no test certificate');
 
 type Pod = PodObject & { metadata: PodObject['metadata'] & { labels?: Record<string, string> } };
 

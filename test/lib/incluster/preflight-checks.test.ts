@@ -1,19 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { checkHetznerNode, checkNode, cidrWithin, type PreflightSpec } from '../../../lib/incluster/preflight-checks.ts';
 import {
   agentNote,
   checkCalico,
   checkCloudController,
-  checkHetznerNode,
-  checkNode,
   checkNotOperatorManaged,
   checkPolicies,
   checkSnapshot,
-  cidrWithin,
   imageTag,
-  type PreflightSpec,
-} from '../../../lib/incluster/preflight-checks.ts';
+} from '../../../lib/incluster/preflight-cluster-checks.ts';
 import { anyFailed, formatResult } from '../../../lib/incluster/shared/report.ts';
 
 const nodes = parse(readFileSync(new URL('../../fixtures/k3s-nodes.yaml', import.meta.url), 'utf8'));

@@ -7,13 +7,12 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { PreflightSpec } from '../../../lib/incluster/preflight-checks.ts';
-import { HAVE_OPENSSL, startFakeApi, type FakeApi } from '../../support/fake-api.ts';
+import { startFakeApi, type FakeApi } from '../../support/fake-api.ts';
+import { requireTool } from '../../support/tools.ts';
 
 const nodes = parse(readFileSync(new URL('../../fixtures/k3s-nodes.yaml', import.meta.url), 'utf8'));
 const daemonSets = parse(readFileSync(new URL('../../fixtures/calico-node-daemonsets.yaml', import.meta.url), 'utf8'));
-if (!HAVE_OPENSSL) {
-  console.log('SKIP preflight-runner: openssl is not available to make a test certificate');
-}
+const HAVE_OPENSSL = requireTool('openssl', 'preflight-runner', 'the fake API server has no test certificate');
 
 describe.skipIf(!HAVE_OPENSSL)('preflight script against a fake API server', () => {
   let api: FakeApi;

@@ -12,7 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifySpec } from '../../../charts/verify-checks.ts';
 import { bundleInCluster } from '../../../lib/constructs/bundle.ts';
 import { exampleConfig } from '../../support/helpers.ts';
-import { HAVE_OPENSSL, startFakeApi, type FakeApi } from '../../support/fake-api.ts';
+import { startFakeApi, type FakeApi } from '../../support/fake-api.ts';
+import { requireTool } from '../../support/tools.ts';
 
 const base = { ...verifySpec(exampleConfig()), attempts: 2, delaySeconds: 0 };
 
@@ -25,9 +26,7 @@ function freePort(): Promise<number> {
   });
 }
 
-if (!HAVE_OPENSSL) {
-  console.log('SKIP verify-runner: openssl is not available to make a test certificate');
-}
+const HAVE_OPENSSL = requireTool('openssl', 'verify-runner', 'the fake API server has no test certificate');
 
 describe.skipIf(!HAVE_OPENSSL)('verify script', () => {
   let api: FakeApi;

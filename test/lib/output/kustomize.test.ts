@@ -6,13 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { writeOutput } from '../../../lib/output/writer.ts';
 import { renderExample } from '../../support/helpers.ts';
+import { requireTool } from '../../support/tools.ts';
 
-const kubectl = spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' });
-const haveKubectl = kubectl.status === 0;
-if (!haveKubectl) {
-  // Visible in the test output: this suite did not run.
-  console.log('SKIP kustomize: kubectl is not installed, step directories were not built');
-}
+const haveKubectl = requireTool('kubectl', 'kustomize', 'step directories were not built');
 
 describe.skipIf(!haveKubectl)('kubectl kustomize', () => {
   const out = join(mkdtempSync(join(tmpdir(), 'cilium-cutover-kustomize-')), 'dist');

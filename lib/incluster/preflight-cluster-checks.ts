@@ -1,0 +1,198 @@
+/**
+ * The preflight's cluster-wide decisions (etcd snapshot, Calico policies, the cloud controller,
+ * the installed Calico), as plain functions over API objects: the runner fetches, these judge.
+ *
+ * Dependency-free: bundled into the preflight Job's script and imported by the tests.
+ */
+import type { DaemonSetObject, PreflightSpec } from './preflight-checks.ts';
+import type { CheckResult } from './shared/report.ts';
+
+/** The parts of an ETCDSnapshotFile (k3s.cattle.io/v1) the preflight reads. */
+export interface SnapshotObject {
+  readonly metadata: { readonly name: string; readonly creationTimestamp?: string };
+  readonly spec?: { readonly snapshotName?: string; readonly nodeName?: string };
+  readonly status?: { readonly creationTime?: string; readonly readyToUse?: boolean };
+}
+
+const SNAPSHOT_HINT = 'take one on a server with `k3s etcd-snapshot save`, or set safety.acknowledgeNoSnapshot';
+
+/**
+ * A recent etcd snapshot exists before Calico is deleted (there is nothing left to protect once
+ * Calico is gone, so a re-sync after the migration passes).
+ */
+export function checkSnapshot(
+  spec: PreflightSpec,
+  calicoPresent: boolean,
+  snapshots: readonly SnapshotObject[] | undefined,
+  now: Date,
+): CheckResult {
+  const subject = 'etcd';
+  if (!calicoPresent) {
+    return { outcome: 'PASS', check: 'snapshot', subject, detail: 'Calico is already removed: nothing left to protect' };
+  }
+  const usable = (snapshots ?? []).filter((s) => s.status?.readyToUse !== false);
+  const times = usable
+    .map((s) => ({ s, t: Date.parse(s.status?.creationTime ?? s.metadata.creationTimestamp ?? '') }))
+    .filter((x) => !Number.isNaN(x.t));
+  const newest = times.sort((a, b) => b.t - a.t)[0];
+  const ack = spec.snapshot.acknowledged;
+  if (!newest) {
+    const why = snapshots === undefined ? 'no ETCDSnapshotFile API (k3s without embedded etcd?)' : 'no etcd snapshot in the cluster';
+    return ack
+      ? { outcome: 'PASS', check: 'snapshot', subject, detail: `${why}; going on without one (safety.acknowledgeNoSnapshot)` }
+      : { outcome: 'FAIL', check: 'snapshot', subject, detail: `${why}; ${SNAPSHOT_HINT}` };
+  }
+  const ageSeconds = Math.round((now.getTime() - newest.t) / 1000);
+  const name = newest.s.spec?.snapshotName ?? newest.s.metadata.name;
+  const age = ageSeconds < 3600 ? `${Math.round(ageSeconds / 60)}m` : `${(ageSeconds / 3600).toFixed(1)}h`;
+  if (ageSeconds <= spec.snapshot.maxAgeSeconds) {
+    return { outcome: 'PASS', check: 'snapshot', subject, detail: `${name} is ${age} old` };
+  }
+  return ack
+    ? {
+        outcome: 'PASS',
+        check: 'snapshot',
+        subject,
+        detail: `newest snapshot ${name} is ${age} old; going on (safety.acknowledgeNoSnapshot)`,
+      }
+    : {
+        outcome: 'FAIL',
+        check: 'snapshot',
+        subject,
+        detail: `newest snapshot ${name} is ${age} old, more than safety.maxSnapshotAge; ${SNAPSHOT_HINT}`,
+      };
+}
+
+interface NamedList {
+  readonly kind?: string;
+  readonly items?: readonly { readonly metadata: { readonly name: string; readonly namespace?: string } }[];
+}
+
+/** Calico policies that deleting the CRDs destroys: refused unless acknowledged; listed either way. */
+export function checkPolicies(spec: PreflightSpec, lists: readonly (NamedList | undefined)[]): CheckResult {
+  const subject = 'crd.projectcalico.org';
+  const found = lists.flatMap((l) =>
+    (l?.items ?? []).map(
+      (i) => `${(l?.kind ?? '').replace(/List$/, '')} ${i.metadata.namespace ? `${i.metadata.namespace}/` : ''}${i.metadata.name}`,
+    ),
+  );
+  if (found.length === 0) {
+    return { outcome: 'PASS', check: 'calico-policies', subject, detail: 'no Calico policies, host endpoints or network sets to lose' };
+  }
+  const shown = found.length > 20 ? `${found.slice(0, 20).join(', ')} and ${found.length - 20} more` : found.join(', ');
+  return spec.policies.acknowledged
+    ? {
+        outcome: 'PASS',
+        check: 'calico-policies',
+        subject,
+        detail: `${found.length} will be destroyed (safety.acknowledgeDroppedPolicies): ${shown}`,
+      }
+    : {
+        outcome: 'FAIL',
+        check: 'calico-policies',
+        subject,
+        detail: `${found.length} would be destroyed with the Calico CRDs: ${shown}; recreate what you need as Kubernetes or Cilium policies, then set safety.acknowledgeDroppedPolicies`,
+      };
+}
+
+/** The parts of the cloud controller Deployment the preflight reads. */
+export interface ControllerObject {
+  readonly spec?: {
+    readonly template?: {
+      readonly spec?: {
+        readonly hostNetwork?: boolean;
+        readonly containers?: readonly { readonly env?: readonly { readonly name: string }[] }[];
+      };
+    };
+  };
+}
+
+/** hetzner-cloud: the hcloud cloud controller routes pod CIDRs (networking on) and survives the outage (host network). */
+export function checkCloudController(spec: PreflightSpec, deployment: ControllerObject | undefined): CheckResult {
+  const cc = spec.cloudController!;
+  const subject = `${cc.namespace}/${cc.name}`;
+  if (!deployment) {
+    return {
+      outcome: 'FAIL',
+      check: 'hcloud-ccm',
+      subject,
+      detail: 'not found: without it no route to any pod CIDR exists in the Hetzner network; install it with networking enabled',
+    };
+  }
+  const pod = deployment.spec?.template?.spec;
+  const problems: string[] = [];
+  if (!pod?.containers?.some((c) => c.env?.some((e) => e.name === 'HCLOUD_NETWORK'))) {
+    problems.push('networking is off (no HCLOUD_NETWORK): it creates no routes for pod CIDRs');
+  }
+  if (pod?.hostNetwork !== true) {
+    problems.push('it does not run with hostNetwork: it stops working while the pod network is down');
+  }
+  return problems.length > 0
+    ? { outcome: 'FAIL', check: 'hcloud-ccm', subject, detail: problems.join('; ') }
+    : { outcome: 'PASS', check: 'hcloud-ccm', subject, detail: 'networking on, host network' };
+}
+
+/** The tag of an image reference (`repo:tag@digest` → `tag`), or undefined. */
+export function imageTag(image: string): string | undefined {
+  const withoutDigest = image.split('@')[0]!;
+  const lastSlash = withoutDigest.lastIndexOf('/');
+  const colon = withoutDigest.indexOf(':', lastSlash + 1);
+  return colon >= 0 ? withoutDigest.slice(colon + 1) : undefined;
+}
+
+/**
+ * Calico must run at the configured version, or be gone already: a re-sync after a successful
+ * migration finds it absent and passes.
+ */
+export function checkCalico(spec: PreflightSpec, daemonSet: DaemonSetObject | undefined): CheckResult {
+  const subject = 'kube-system/calico-node';
+  if (!daemonSet) {
+    return { outcome: 'PASS', check: 'calico', subject, detail: 'absent (already removed)' };
+  }
+  const container = daemonSet.spec?.template?.spec?.containers?.find((c) => c.name === 'calico-node');
+  const tag = container?.image ? imageTag(container.image) : undefined;
+  const ready = `${daemonSet.status?.numberReady ?? 0}/${daemonSet.status?.desiredNumberScheduled ?? 0} ready`;
+  if (tag === spec.calicoVersion) {
+    return { outcome: 'PASS', check: 'calico', subject, detail: `runs ${tag} (${ready})` };
+  }
+  return {
+    outcome: 'FAIL',
+    check: 'calico',
+    subject,
+    detail: `runs ${tag ?? 'an image without a tag'}, config says ${spec.calicoVersion}; set calico.version to the installed release so the right objects are deleted`,
+  };
+}
+
+/** The CRD the tigera-operator creates: its presence means Calico is operator-managed. */
+export const TIGERA_OPERATOR_CRD = 'installations.operator.tigera.io';
+
+/** This tool removes manifest installs only; an operator-managed Calico has finalizers and another object set. */
+export function checkNotOperatorManaged(installationsCrd: unknown): CheckResult {
+  const subject = TIGERA_OPERATOR_CRD;
+  if (installationsCrd === undefined) {
+    return { outcome: 'PASS', check: 'calico-manifest', subject, detail: 'absent: Calico is not managed by the tigera-operator' };
+  }
+  return {
+    outcome: 'FAIL',
+    check: 'calico-manifest',
+    subject,
+    detail:
+      "exists: Calico is managed by the tigera-operator, which this tool does not remove (other objects, finalizers); uninstall it with the operator's procedure first",
+  };
+}
+
+/** Agents take the server flags only when they start, and their node-args never show them. */
+export function agentNote(spec: PreflightSpec): CheckResult[] {
+  const agents = spec.nodes.filter((n) => n.role === 'agent');
+  if (agents.length === 0) {
+    return [];
+  }
+  return [
+    {
+      outcome: 'INFO',
+      check: 'k3s-flags',
+      subject: 'agents',
+      detail: `${agents.map((a) => a.name).join(', ')} take the server flags only when restarted; restart every agent after the servers`,
+    },
+  ];
+}
