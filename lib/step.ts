@@ -29,7 +29,7 @@ export interface StepDefinition {
   /** Argo CD sync wave; equals the directory's number. */
   readonly wave: number;
   readonly title: string;
-  /** One sentence for PLAN.md and the README. */
+  /** One sentence for PLAN.md and docs/steps.md. */
   readonly summary: string;
   /** How long Flux waits for the step's objects to become ready (Go duration). */
   readonly timeout: string;

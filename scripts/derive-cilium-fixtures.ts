@@ -33,7 +33,7 @@ function derive(facts: Facts): Record<string, unknown> {
     throw new Error(`no hetzner-native render for ${facts.chart.version}`);
   }
   return {
-    source: `official Cilium chart ${facts.chart.version}, helm template with values-hetzner-native.yaml (see README "Cilium versions")`,
+    source: `official Cilium chart ${facts.chart.version}, helm template with values-hetzner-native.yaml (see docs/cilium-versions.md "Supported releases")`,
     version: facts.chart.version,
     ...Object.fromEntries(KEEP.map((k) => [k, render[k]])),
     // What the chart does with the original plan's keys: rendered (with the ConfigMap difference) or refused.

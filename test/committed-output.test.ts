@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { readTree, MARKER_FILE, MARKER_TEXT } from '../lib/output/writer.ts';
 import { configReference } from '../lib/config/json-schema.ts';
-import { readmeWithReference, schemaText } from '../scripts/generate-docs.ts';
+import { referenceText, schemaText } from '../scripts/generate-docs.ts';
 import { renderExample } from './support/helpers.ts';
 
 const root = new URL('..', import.meta.url);
@@ -22,10 +22,10 @@ describe('committed files are current', () => {
     expect(readFileSync(new URL('schema/cilium-cutover.schema.json', root), 'utf8')).toBe(schemaText());
   });
 
-  it("README's config reference is current (run `npm run docs`)", () => {
-    const readme = readFileSync(new URL('README.md', root), 'utf8');
-    expect(readme).toBe(readmeWithReference(readme));
-    expect(readme).toContain(configReference());
+  it('docs/config-reference.md is current (run `npm run docs`)', () => {
+    const reference = readFileSync(new URL('docs/config-reference.md', root), 'utf8');
+    expect(reference).toBe(referenceText());
+    expect(reference).toContain(configReference());
   });
 
   it('the example points editors at the schema', () => {

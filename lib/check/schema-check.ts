@@ -1,7 +1,7 @@
 /**
  * Schema validation of synthesized objects (the `check` command and the tests). Looks up the
  * OpenAPI model of an object: Kubernetes objects from `kubernetes-models` (the
- * OpenAPI of Kubernetes 1.33, see README "Validation"), Argo CD and Flux objects from their CRD
+ * OpenAPI of Kubernetes 1.33; see docs/testing.md "Testing"), Argo CD and Flux objects from their CRD
  * schemas in `@kubernetes-models/argo-cd` and `@kubernetes-models/flux-cd`, CiliumNodeConfig by
  * its CRD's structure (cilium-schema.ts).
  */

@@ -1,5 +1,5 @@
 /**
- * The JSON Schema of the config (for editors) and the config reference table of the README, both
+ * The JSON Schema of the config (for editors) and the table of docs/config-reference.md, both
  * derived from the zod schema so they cannot drift from what synth accepts.
  */
 import { z } from 'zod';

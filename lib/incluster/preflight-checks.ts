@@ -53,8 +53,7 @@ export interface DaemonSetObject {
 }
 
 const NODE_ARGS = 'k3s.io/node-args';
-const RESTART_HINT =
-  'set it in /etc/rancher/k3s/config.yaml.d on every server and restart k3s in the documented order (README, "k3s settings")';
+const RESTART_HINT = `set it in /etc/rancher/k3s/config.yaml.d on every server and restart k3s in the documented order (see cilium-cutover's docs/k3s.md "k3s settings")`;
 
 /**
  * Checks one configured node: it exists, is Ready, runs k3s in the configured role with the

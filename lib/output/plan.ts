@@ -212,13 +212,13 @@ function graduation(config: ResolvedConfig): string[] {
   ];
 }
 
-/** The README sections the risks point at (the cilium-cutover README). */
-const README = {
-  calico: 'README, "Removing Calico"',
-  cilium: 'README, "Installing Cilium"',
-  maintenance: 'README, "Maintenance window: pausing applications"',
-  applying: 'README, "Applying the steps"',
-  retry: 'README, "Retrying a failed step"',
+/** The sections of cilium-cutover's documentation the risks point at. */
+const DOCS = {
+  calico: `see cilium-cutover's docs/steps.md "Removing Calico"`,
+  cilium: `see cilium-cutover's docs/steps.md "Installing Cilium"`,
+  maintenance: `see cilium-cutover's docs/applying.md "Maintenance window: pausing applications"`,
+  applying: `see cilium-cutover's docs/applying.md "Applying the steps"`,
+  retry: `see cilium-cutover's docs/applying.md "Retrying a failed step"`,
 } as const;
 
 /** The risks that apply to this config, each with where to read more. */
@@ -232,23 +232,23 @@ function risks(config: ResolvedConfig, steps: readonly RenderedStep[]): string[]
   }
   const { cilium, calico, cluster, maintenance, run, verify } = config;
   const items: string[] = [
-    `**Full outage.** From step 100 until every Cilium agent is ready in step 200 no pod has a working network: DNS, ClusterIP Services and Ingress are down on all ${cluster.nodes.length} nodes at once (this is a cutover, not a node-by-node migration). Plan a window; keep a way to the API that does not need the pod network (${README.applying}).`,
-    `**Pods must be recreated.** Pods started under Calico keep their Calico addresses (from the Calico pool ${calico.ipPools.map((p) => `\`${p}\``).join(', ')}) and interfaces; Cilium does not manage them. The operator restarts unmanaged pods; a rolling reboot (\`host/rolling-reboot.sh\`) restarts everything (${README.cilium}).`,
-    `**Irreversible deletion.** Deleting the Calico CRDs destroys every Calico IP pool, IPAM block and Calico policy; only Kubernetes NetworkPolicies stay (${README.calico}).`,
+    `**Full outage.** From step 100 until every Cilium agent is ready in step 200 no pod has a working network: DNS, ClusterIP Services and Ingress are down on all ${cluster.nodes.length} nodes at once (this is a cutover, not a node-by-node migration). Plan a window; keep a way to the API that does not need the pod network (${DOCS.applying}).`,
+    `**Pods must be recreated.** Pods started under Calico keep their Calico addresses (from the Calico pool ${calico.ipPools.map((p) => `\`${p}\``).join(', ')}) and interfaces; Cilium does not manage them. The operator restarts unmanaged pods; a rolling reboot (\`host/rolling-reboot.sh\`) restarts everything (${DOCS.cilium}).`,
+    `**Irreversible deletion.** Deleting the Calico CRDs destroys every Calico IP pool, IPAM block and Calico policy; only Kubernetes NetworkPolicies stay (${DOCS.calico}).`,
   ];
   if (cilium.mtu !== undefined) {
     items.push(
-      `**MTU ${cilium.mtu} applies to new pods only.** A pod keeps the MTU of its interface until it is recreated; changing \`cilium.MTU\` later restarts the agents but not the pods (${README.cilium}).`,
+      `**MTU ${cilium.mtu} applies to new pods only.** A pod keeps the MTU of its interface until it is recreated; changing \`cilium.MTU\` later restarts the agents but not the pods (${DOCS.cilium}).`,
     );
   }
   if (cilium.kubeProxyReplacementEnabled) {
     items.push(
-      `**kube-proxy replacement.** Cilium serves every Service from step 200; k3s must run with \`disable-kube-proxy\` first, and step 210 removes the old kube-proxy rules. A server restarted without the drop-in brings kube-proxy back (${README.cilium}).`,
+      `**kube-proxy replacement.** Cilium serves every Service from step 200; k3s must run with \`disable-kube-proxy\` first, and step 210 removes the old kube-proxy rules. A server restarted without the drop-in brings kube-proxy back (${DOCS.cilium}).`,
     );
   }
   if (maintenance.workloads.length + maintenance.flux.length + maintenance.argocd.length === 0) {
     items.push(
-      `**Applications keep running through the outage** and fail their requests; \`maintenance\` pauses them (${README.maintenance}).`,
+      `**Applications keep running through the outage** and fail their requests; \`maintenance\` pauses them (${DOCS.maintenance}).`,
     );
   }
   if (!verify.enabled) {
@@ -256,10 +256,10 @@ function risks(config: ResolvedConfig, steps: readonly RenderedStep[]): string[]
   }
   if (run.skipNodes.length > 0) {
     items.push(
-      `**Skipped nodes** ${run.skipNodes.map((n) => `\`${n}\``).join(', ')} get no cleanup Jobs: reboot or clean them by hand before they rejoin (${README.calico}).`,
+      `**Skipped nodes** ${run.skipNodes.map((n) => `\`${n}\``).join(', ')} get no cleanup Jobs: reboot or clean them by hand before they rejoin (${DOCS.calico}).`,
     );
   }
-  items.push(`**A failed Job stays failed** under Argo CD and Flux; retrying means bumping \`run.attempt\` (${README.retry}).`);
+  items.push(`**A failed Job stays failed** under Argo CD and Flux; retrying means bumping \`run.attempt\` (${DOCS.retry}).`);
   return ['## Risks for this config', '', ...items.map((i) => `- ${i}`), ''];
 }
 
@@ -280,7 +280,7 @@ function perNodeRisks(config: ResolvedConfig): string[] {
       );
     }
     items.push(
-      `**Irreversible deletion in step 600.** Deleting the Calico CRDs destroys every Calico IP pool, IPAM block and Calico policy (${README.calico}).`,
+      `**Irreversible deletion in step 600.** Deleting the Calico CRDs destroys every Calico IP pool, IPAM block and Calico policy (${DOCS.calico}).`,
       "**Calico's address detection.** Cilium's `cilium_host` interface can be picked by Calico's default `first-found` detection when calico-node restarts; the preflight requires `IP_AUTODETECTION_METHOD` to be set otherwise.",
     );
   } else {
@@ -289,11 +289,11 @@ function perNodeRisks(config: ResolvedConfig): string[] {
     );
     if (finalCilium.kubeProxyReplacementEnabled) {
       items.push(
-        `**Between the k3s rollout and step 200**, Services run on the rules kube-proxy left behind, which no longer follow endpoint changes: sync right after the rollout (${README.cilium}).`,
+        `**Between the k3s rollout and step 200**, Services run on the rules kube-proxy left behind, which no longer follow endpoint changes: sync right after the rollout (${DOCS.cilium}).`,
       );
     }
   }
-  items.push(`**A failed Job stays failed** under Argo CD and Flux; retrying means bumping \`run.attempt\` (${README.retry}).`);
+  items.push(`**A failed Job stays failed** under Argo CD and Flux; retrying means bumping \`run.attempt\` (${DOCS.retry}).`);
   return ['## Risks for this config', '', ...items.map((i) => `- ${i}`), ''];
 }
 

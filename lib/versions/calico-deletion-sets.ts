@@ -4,7 +4,7 @@
  *
  * Source: `manifests/calico.yaml` and `manifests/calico-typha.yaml` of projectcalico/calico at the
  * release tags (v3.26.4, v3.27.0/v3.27.5 and v3.28.0 hold the same 31 objects; later lines add
- * CRDs). See README "What the Calico step deletes".
+ * CRDs). See docs/steps.md "Removing Calico".
  */
 
 /** How an object kind is addressed in the API. */

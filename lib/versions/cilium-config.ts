@@ -1,8 +1,8 @@
 /**
  * What `cilium-config` holds besides the keys our settings decide, per Cilium release line: the
  * chart's defaults, as the official chart renders them for native routing with kube-proxy
- * replacement (reference renders of 1.15.2, 1.16.19, 1.18.12, 1.19.6 and 1.20.0; see README
- * "Cilium versions"). Data, not code: a new line is its changes to the previous one.
+ * replacement (reference renders of 1.15.2, 1.16.19, 1.18.12, 1.19.6 and 1.20.0; see
+ * docs/cilium-versions.md "Supported releases"). Data, not code: a new line is its changes to the previous one.
  *
  * Left out on purpose (every line renders them; each deviation is listed in lib/constructs/cilium/deviations.ts):
  * - the keys our settings decide (SETTING_KEYS in lib/constructs/cilium/config-data.ts);
@@ -230,8 +230,8 @@ const LINE_1_20 = apply(LINE_1_19, CHANGES_1_20, REMOVED_1_20);
 
 /**
  * The defaults of each line. 1.17 has no reference render: it takes the 1.16 keys (a key 1.17 no
- * longer knows is ignored by the agent; one it added keeps the agent's default), which the README
- * lists as not verified against a render.
+ * longer knows is ignored by the agent; one it added keeps the agent's default), which
+ * docs/cilium-versions.md lists as not verified against a render.
  */
 export const LINE_DEFAULTS: Readonly<Record<CiliumLine, Defaults>> = {
   '1.15': LINE_1_15,

@@ -3,7 +3,7 @@
  *
  * Images are those pinned by the official packaged Cilium Helm charts (github.com/cilium/charts at
  * 009b5e95, 2026-08-03), as rendered by `helm template`. Key rules follow the cilium-config
- * option parsing of each release line (see README, "Cilium versions").
+ * option parsing of each release line (see docs/cilium-versions.md "Supported releases").
  */
 import type { CiliumLine } from './cilium-config.ts';
 import type { PinnedImage } from './images.ts';

@@ -28,7 +28,7 @@ export function imageRef(image: PinnedImage): string {
 /**
  * Images for the Jobs this tool runs itself.
  *
- * Digests are taken only from sources that can be checked; see the README section "Images".
+ * Digests are taken only from sources that can be checked; see docs/cilium-versions.md "Images".
  */
 export const UTILITY_IMAGES = {
   /**

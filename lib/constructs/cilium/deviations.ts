@@ -1,6 +1,6 @@
 /**
  * Where the generated Cilium install deliberately differs from what the official chart renders for
- * the same values: one list, with the reason for each. PLAN.md and the README show it; every entry
+ * the same values: one list, with the reason for each. PLAN.md and docs/cilium-versions.md show it; every entry
  * has a test.
  */
 

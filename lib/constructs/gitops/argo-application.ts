@@ -24,7 +24,7 @@ export interface ArgoApplicationProps {
   readonly automated?: boolean;
 }
 
-/** Sync options every migration needs; see README "Argo CD". */
+/** Sync options every migration needs; see docs/applying.md "Applying the steps". */
 export const ARGO_SYNC_OPTIONS = [
   // Objects whose CRD the Cilium operator creates at runtime must not fail the up-front dry-run.
   'SkipDryRunOnMissingResource=true',

@@ -55,7 +55,7 @@ describe('checkNode', () => {
       'PASS node-address k3s-server-3: InternalIP 10.0.0.4',
       'FAIL k3s-flags k3s-server-3: flannel-backend is "vxlan" (default), expected "none"; disable-network-policy is not set, expected true; ' +
         'disable-kube-proxy is not set, expected true (Cilium replaces kube-proxy); set it in /etc/rancher/k3s/config.yaml.d on every server ' +
-        'and restart k3s in the documented order (README, "k3s settings")',
+        `and restart k3s in the documented order (see cilium-cutover's docs/k3s.md "k3s settings")`,
       'PASS k3s-cidrs k3s-server-3: cluster-cidr 10.42.0.0/16, service-cidr 10.43.0.0/16',
     ]);
   });

@@ -112,7 +112,7 @@ describe('PLAN.md risks', () => {
     expect(risks).toContain('(from the Calico pool `192.168.0.0/16`)');
     expect(risks).toContain('**MTU 1450 applies to new pods only.**');
     expect(risks).toContain('**Applications keep running through the outage**');
-    expect(risks).toContain('(README, "Maintenance window: pausing applications")');
+    expect(risks).toContain(`(see cilium-cutover's docs/applying.md "Maintenance window: pausing applications")`);
   });
 
   it('follows the config: no MTU risk when Cilium detects it, no pause hint with a maintenance window, skipped nodes named', () => {
