@@ -23,7 +23,7 @@ function sourceFiles() {
       const path = `${dir}/${entry.name}`;
       if (entry.isDirectory()) {
         walk(path);
-      } else if (path.endsWith('.ts')) {
+      } else if (path.endsWith('.ts') || path.endsWith('.json')) {
         files.push(path);
       }
     }
