@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Starts the control plane that build.sh built, on loopback only: etcd, kube-apiserver (RBAC,
 # privileged pods allowed) and kube-controller-manager (Jobs and Deployments get status; there is
-# no scheduler and no kubelet, so pods never run). Prints the kubeconfig path as its last line.
+# no scheduler and no kubelet, so pods never run; scripts/sim-cluster adds both). The API server
+# reaches kubelets at a node's InternalDNS address first: the simulated kubelet's log endpoint.
+# Prints the kubeconfig path as its last line.
 #
 # Environment: CONTROL_PLANE_HOME (as build.sh), CONTROL_PLANE_RUN (runtime dir; default a new
 # temporary one), ETCD_PORT (2379), APISERVER_PORT (6443), KCM_PORT (10257).
@@ -68,7 +70,7 @@ ready "http://127.0.0.1:$ETCD_PORT/health" || { echo "etcd did not start; see $R
 "$BIN/kube-apiserver" --bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="$APISERVER_PORT" --insecure-port=0 \
   --etcd-servers="http://127.0.0.1:$ETCD_PORT" --service-cluster-ip-range=10.43.0.0/16 --allow-privileged=true \
   --cert-dir="$RUN/pki" --tls-cert-file=apiserver.crt --tls-private-key-file=apiserver.key --client-ca-file=ca.crt \
-  --token-auth-file=tokens.csv --authorization-mode=RBAC \
+  --token-auth-file=tokens.csv --authorization-mode=RBAC --kubelet-preferred-address-types=InternalDNS,InternalIP,Hostname \
   --service-account-issuer=https://kubernetes.default.svc --service-account-key-file=sa.pub --service-account-signing-key-file=sa.key \
   --api-audiences=https://kubernetes.default.svc >"$RUN/log/kube-apiserver.log" 2>&1 &
 echo $! >"$RUN/apiserver.pid"

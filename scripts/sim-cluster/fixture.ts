@@ -1,0 +1,395 @@
+/**
+ * The objects that make the test control plane look like the k3s + Calico cluster a config
+ * describes: a Node per configured node (as k3s registers it), the objects of the configured
+ * Calico version and manifest, CoreDNS, the hcloud cloud controller where the profile needs one,
+ * an etcd snapshot. Stand-ins, not copies of upstream manifests: each object carries what the
+ * generated programs read, shaped as the real one is (docs/testing.md "The simulated cluster").
+ */
+import type { ResolvedConfig } from '../../lib/config/resolve.ts';
+import { parseCidr } from '../../lib/cidr.ts';
+import { deletionSet, KINDS, type CalicoObject } from '../../lib/versions/calico-deletion-sets.ts';
+
+/** A Kubernetes object as the fixture creates it. */
+export type Obj = {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; [k: string]: unknown };
+  [k: string]: unknown;
+};
+
+/** What a test can switch on. */
+export interface Scenario {
+  /**
+   * Calico custom resources to create (kind → names), for example policies the preflight must see.
+   * @default - only the default IPPool
+   */
+  readonly calicoResources?: Readonly<Record<string, readonly string[]>>;
+  /**
+   * The calico-node image tag, when it must differ from the configured version.
+   * @default - the configured version
+   */
+  readonly calicoImageTag?: string;
+  /**
+   * The etcd snapshot's age in seconds; `null` for no snapshot.
+   * @default 3600
+   */
+  readonly snapshotAgeSeconds?: number | null;
+  /**
+   * Workloads of the applications (namespace/name), with their replicas: the maintenance window's targets.
+   * @default - none
+   */
+  readonly deployments?: readonly { readonly namespace: string; readonly name: string; readonly replicas: number }[];
+  /**
+   * Host tools the nodes lack (the node preflight looks for bash, iptables-*-save, ipset, ip).
+   * @default - none: every node has them
+   */
+  readonly missingHostTools?: readonly string[];
+}
+
+/** The label k3s's kubelet gives every node, and the role labels it gives servers. */
+function nodeLabels(name: string, role: 'server' | 'agent'): Record<string, string> {
+  return {
+    'kubernetes.io/hostname': name,
+    'kubernetes.io/os': 'linux',
+    'kubernetes.io/arch': 'amd64',
+    ...(role === 'server'
+      ? {
+          'node-role.kubernetes.io/control-plane': 'true',
+          'node-role.kubernetes.io/etcd': 'true',
+          'node-role.kubernetes.io/master': 'true',
+        }
+      : {}),
+  };
+}
+
+/**
+ * `k3s.io/node-args` as k3s writes it: the node's arguments, config-file settings included, as a
+ * JSON list, secrets redacted (k3s-io/k3s pkg/nodeconfig/nodeconfig.go).
+ */
+function nodeArgs(config: ResolvedConfig, index: number): string {
+  const node = config.cluster.nodes[index]!;
+  const firstServer = config.cluster.nodes.find((n) => n.role === 'server')!;
+  if (node.role === 'agent') {
+    return JSON.stringify([
+      'agent',
+      '--server',
+      `https://${firstServer.internalIP}:6443`,
+      '--node-ip',
+      node.internalIP,
+      '--token',
+      '********',
+    ]);
+  }
+  return JSON.stringify([
+    'server',
+    ...(node === firstServer ? ['--cluster-init', 'true'] : ['--server', `https://${firstServer.internalIP}:6443`]),
+    '--cluster-cidr',
+    config.cluster.podCIDR,
+    '--service-cidr',
+    config.cluster.serviceCIDR,
+    '--flannel-backend',
+    'none',
+    '--disable-network-policy',
+    'true',
+    ...(config.cilium.kubeProxyReplacementEnabled ? ['--disable-kube-proxy', 'true'] : []),
+    '--node-ip',
+    node.internalIP,
+    '--token',
+    '********',
+  ]);
+}
+
+/** The `/24` of the pod CIDR k3s's node IPAM gives the `index`-th node. */
+export function nodePodCidr(config: ResolvedConfig, index: number): string {
+  const base = parseCidr(config.cluster.podCIDR)!.first + index * 256;
+  return `${[24, 16, 8, 0].map((s) => (base >>> s) & 255).join('.')}/24`;
+}
+
+/** The port the simulated kubelet of the `index`-th node serves logs on. */
+export function kubeletPort(basePort: number, index: number): number {
+  return basePort + index;
+}
+
+/** Node objects, as k3s registers them, Ready. */
+export function nodes(config: ResolvedConfig, kubeletBasePort: number): Obj[] {
+  return config.cluster.nodes.map((node, i) => ({
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: { name: node.name, labels: nodeLabels(node.name, node.role), annotations: { 'k3s.io/node-args': nodeArgs(config, i) } },
+    spec: {
+      podCIDR: nodePodCidr(config, i),
+      podCIDRs: [nodePodCidr(config, i)],
+      ...(config.cluster.profile === 'hetzner-cloud' ? { providerID: `hcloud://${40000000 + i}` } : {}),
+    },
+    status: {
+      // InternalDNS is where the API server reaches the simulated kubelet (it prefers that type:
+      // scripts/control-plane/start.sh); k3s nodes carry no such address, and nothing reads it.
+      addresses: [
+        { type: 'InternalIP', address: node.internalIP },
+        { type: 'Hostname', address: node.name },
+        { type: 'InternalDNS', address: '127.0.0.1' },
+      ],
+      daemonEndpoints: { kubeletEndpoint: { Port: kubeletPort(kubeletBasePort, i) } },
+      // The DaemonSet controller places a pod only where it fits.
+      capacity: { cpu: '4', memory: '8Gi', pods: '110' },
+      allocatable: { cpu: '4', memory: '8Gi', pods: '110' },
+      conditions: [ready(true)],
+      nodeInfo: { kubeletVersion: `${config.cluster.kubernetesVersion}.0+k3s1` },
+    },
+  }));
+}
+
+/** A node's Ready condition, as the kubelet sets it. */
+export function ready(isReady: boolean, reason = isReady ? 'KubeletReady' : 'KubeletNotReady', message = ''): Record<string, string> {
+  const now = new Date().toISOString();
+  return { type: 'Ready', status: isReady ? 'True' : 'False', reason, message, lastHeartbeatTime: now, lastTransitionTime: now };
+}
+
+/** The kinds of Calico's CRDs by plural (the kinds their custom resources carry). */
+const CRD_KINDS: Readonly<Record<string, string>> = {
+  bgpconfigurations: 'BGPConfiguration',
+  bgpfilters: 'BGPFilter',
+  bgppeers: 'BGPPeer',
+  blockaffinities: 'BlockAffinity',
+  caliconodestatuses: 'CalicoNodeStatus',
+  clusterinformations: 'ClusterInformation',
+  felixconfigurations: 'FelixConfiguration',
+  globalnetworkpolicies: 'GlobalNetworkPolicy',
+  globalnetworksets: 'GlobalNetworkSet',
+  hostendpoints: 'HostEndpoint',
+  ipamblocks: 'IPAMBlock',
+  ipamconfigs: 'IPAMConfig',
+  ipamhandles: 'IPAMHandle',
+  ippools: 'IPPool',
+  ipreservations: 'IPReservation',
+  kubecontrollersconfigurations: 'KubeControllersConfiguration',
+  networkpolicies: 'NetworkPolicy',
+  networksets: 'NetworkSet',
+  tiers: 'Tier',
+  stagedglobalnetworkpolicies: 'StagedGlobalNetworkPolicy',
+  stagedkubernetesnetworkpolicies: 'StagedKubernetesNetworkPolicy',
+  stagednetworkpolicies: 'StagedNetworkPolicy',
+};
+
+const CALICO_LABELS: Readonly<Record<string, string>> = {
+  'calico-node': 'calico-node',
+  'calico-kube-controllers': 'calico-kube-controllers',
+  'calico-typha': 'calico-typha',
+};
+
+/** One object of the deletion set, as the Calico manifest creates it (what the programs read of it). */
+function calicoObject(config: ResolvedConfig, o: CalicoObject, scenario: Scenario): Obj | undefined {
+  const info = KINDS[o.kind];
+  const metadata = { name: o.name, ...(o.namespace ? { namespace: o.namespace } : {}) };
+  const apiVersion = info.group ? `${info.group}/${info.version}` : info.version;
+  const labels = { 'k8s-app': CALICO_LABELS[o.name] ?? o.name };
+  const pod = (image: string) => ({
+    metadata: { labels },
+    spec: {
+      containers: [{ name: o.name, image }],
+      hostNetwork: o.name === 'calico-node',
+      // calico-node tolerates every taint, as the manifest's does.
+      ...(o.name === 'calico-node' ? { tolerations: [{ operator: 'Exists' }] } : {}),
+    },
+  });
+  switch (o.kind) {
+    case 'CustomResourceDefinition': {
+      const [plural, ...group] = o.name.split('.');
+      const kind = CRD_KINDS[plural!] ?? plural!.charAt(0).toUpperCase() + plural!.slice(1).replace(/s$/, '');
+      return {
+        apiVersion,
+        kind: o.kind,
+        metadata,
+        spec: {
+          group: group.join('.'),
+          scope: /^(networkpolicies|networksets|stagednetworkpolicies|stagedkubernetesnetworkpolicies)$/.test(plural!)
+            ? 'Namespaced'
+            : 'Cluster',
+          names: { plural, singular: kind.toLowerCase(), kind, listKind: `${kind}List` },
+          versions: [
+            {
+              name: 'v1',
+              served: true,
+              storage: true,
+              schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } },
+            },
+          ],
+        },
+      };
+    }
+    case 'DaemonSet':
+    case 'Deployment': {
+      const tag = scenario.calicoImageTag ?? config.calico.version;
+      const image = `docker.io/calico/${o.name === 'calico-node' ? 'node' : o.name === 'calico-typha' ? 'typha' : 'kube-controllers'}:${tag}`;
+      return {
+        apiVersion,
+        kind: o.kind,
+        metadata: { ...metadata, labels },
+        spec: { selector: { matchLabels: labels }, template: pod(image) },
+      };
+    }
+    case 'ConfigMap':
+      return {
+        apiVersion,
+        kind: o.kind,
+        metadata,
+        data: o.name === 'calico-config' ? { calico_backend: config.calico.backend, veth_mtu: '0', typha_service_name: 'none' } : {},
+      };
+    case 'Service':
+      return { apiVersion, kind: o.kind, metadata, spec: { selector: labels, ports: [{ port: 5473, name: o.name }] } };
+    case 'ServiceAccount':
+      return { apiVersion, kind: o.kind, metadata };
+    case 'ClusterRole':
+      return { apiVersion, kind: o.kind, metadata, rules: [] };
+    case 'ClusterRoleBinding':
+      return {
+        apiVersion,
+        kind: o.kind,
+        metadata,
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: o.name },
+        subjects: [{ kind: 'ServiceAccount', name: o.name, namespace: 'kube-system' }],
+      };
+    default:
+      // PodDisruptionBudget: the manifest's is policy/v1, which this API level lacks (see the
+      // stand-in table); the typha variant is not simulated yet.
+      return undefined;
+  }
+}
+
+/** Calico as the configured manifest creates it: every non-optional object of the deletion set. */
+export function calico(config: ResolvedConfig, scenario: Scenario): Obj[] {
+  const set = deletionSet(config.calico.version, { variant: config.calico.manifest, includeForeign: false });
+  return set.filter((o) => !o.optional).flatMap((o) => calicoObject(config, o, scenario) ?? []);
+}
+
+/** Custom resources of Calico's CRDs: the default IP pool and what the scenario adds. */
+export function calicoResources(config: ResolvedConfig, scenario: Scenario): Obj[] {
+  const pools = config.calico.ipPools.map((cidr, i) => ({
+    apiVersion: 'crd.projectcalico.org/v1',
+    kind: 'IPPool',
+    metadata: { name: i === 0 ? 'default-ipv4-ippool' : `pool-${i}` },
+    spec: { cidr, ipipMode: 'Always', natOutgoing: true },
+  }));
+  const extra = Object.entries(scenario.calicoResources ?? {}).flatMap(([kind, names]) =>
+    names.map((name) => ({
+      apiVersion: 'crd.projectcalico.org/v1',
+      kind,
+      metadata: { name, ...(kind === 'NetworkPolicy' || kind === 'NetworkSet' ? { namespace: 'default' } : {}) },
+      spec: {},
+    })),
+  );
+  return [...pools, ...extra];
+}
+
+/** CoreDNS, k3s's packaged add-on (what the checks read: pods labelled k8s-app=kube-dns). */
+export function coreDns(): Obj[] {
+  const labels = { 'k8s-app': 'kube-dns' };
+  return [
+    {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'coredns', namespace: 'kube-system', labels },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: labels },
+        template: { metadata: { labels }, spec: { containers: [{ name: 'coredns', image: 'rancher/mirrored-coredns-coredns:1.12.0' }] } },
+      },
+    },
+  ];
+}
+
+/** The hcloud cloud controller with networking on and host networking, where the profile needs it. */
+export function cloudController(config: ResolvedConfig): Obj[] {
+  const cc = config.cluster.profile === 'hetzner-cloud' ? config.cluster.network?.cloudController : undefined;
+  if (!cc) {
+    return [];
+  }
+  const labels = { app: 'hcloud-cloud-controller-manager' };
+  return [
+    {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: cc.name, namespace: cc.namespace, labels },
+      spec: {
+        selector: { matchLabels: labels },
+        template: {
+          metadata: { labels },
+          spec: {
+            hostNetwork: true,
+            containers: [
+              {
+                name: 'hcloud-cloud-controller-manager',
+                image: 'docker.io/hetznercloud/hcloud-cloud-controller-manager:v1.26.0',
+                env: [{ name: 'HCLOUD_NETWORK', value: 'k3s' }],
+              },
+            ],
+          },
+        },
+      },
+    },
+  ];
+}
+
+/** k3s's ETCDSnapshotFile CRD (k3s.cattle.io/v1, cluster-scoped) and, unless switched off, one snapshot. */
+export function etcdSnapshots(config: ResolvedConfig, scenario: Scenario): { crd: Obj; snapshots: Obj[] } {
+  const crd: Obj = {
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
+    metadata: { name: 'etcdsnapshotfiles.k3s.cattle.io' },
+    spec: {
+      group: 'k3s.cattle.io',
+      scope: 'Cluster',
+      names: { plural: 'etcdsnapshotfiles', singular: 'etcdsnapshotfile', kind: 'ETCDSnapshotFile', listKind: 'ETCDSnapshotFileList' },
+      versions: [
+        {
+          name: 'v1',
+          served: true,
+          storage: true,
+          schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } },
+        },
+      ],
+    },
+  };
+  const age = scenario.snapshotAgeSeconds === undefined ? 3600 : scenario.snapshotAgeSeconds;
+  if (age === null) {
+    return { crd, snapshots: [] };
+  }
+  const server = config.cluster.nodes.find((n) => n.role === 'server')!.name;
+  const created = new Date(Date.now() - age * 1000).toISOString();
+  return {
+    crd,
+    snapshots: [
+      {
+        apiVersion: 'k3s.cattle.io/v1',
+        kind: 'ETCDSnapshotFile',
+        metadata: { name: `local-etcd-snapshot-${server}` },
+        spec: {
+          snapshotName: `etcd-snapshot-${server}`,
+          nodeName: server,
+          location: `file:///var/lib/rancher/k3s/server/db/snapshots/etcd-snapshot-${server}`,
+        },
+        status: { creationTime: created, readyToUse: true },
+      },
+    ],
+  };
+}
+
+/** The applications' Deployments a scenario lists (the maintenance window's targets). */
+export function applications(scenario: Scenario): Obj[] {
+  return (scenario.deployments ?? []).flatMap((d) => {
+    const labels = { app: d.name };
+    return [
+      { apiVersion: 'v1', kind: 'Namespace', metadata: { name: d.namespace } },
+      {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: d.name, namespace: d.namespace, labels },
+        spec: {
+          replicas: d.replicas,
+          selector: { matchLabels: labels },
+          template: { metadata: { labels }, spec: { containers: [{ name: d.name, image: 'docker.io/library/nginx:1.27' }] } },
+        },
+      },
+    ];
+  });
+}

@@ -1,0 +1,216 @@
+/**
+ * Runs one container of a pod the way a kubelet would, with the real bundled program: in its
+ * node's network namespace (every pod the tool generates that talks to the API runs with
+ * hostNetwork), in a private mount namespace whose root holds the host's programs read-only and the
+ * pod's volumes at their mount paths: ConfigMaps, the ServiceAccount token from TokenRequest with
+ * `ca.crt` and `namespace`, hostPath volumes from the node's own root directory. The environment
+ * is the pod spec's (values and the downward-API fields it uses), the user the container's.
+ */
+import { spawn } from 'node:child_process';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { SimApi } from './api.ts';
+
+/** The parts of a pod the runner reads. */
+export interface PodJson {
+  readonly metadata: { readonly name: string; readonly namespace: string; readonly uid: string };
+  readonly spec: {
+    readonly nodeName?: string;
+    readonly serviceAccountName?: string;
+    readonly automountServiceAccountToken?: boolean;
+    readonly hostNetwork?: boolean;
+    readonly containers: readonly ContainerJson[];
+    readonly initContainers?: readonly ContainerJson[];
+    readonly volumes?: readonly {
+      readonly name: string;
+      readonly configMap?: { readonly name: string };
+      readonly hostPath?: { readonly path: string };
+    }[];
+  };
+  readonly status?: { readonly phase?: string; readonly podIP?: string };
+}
+
+export interface ContainerJson {
+  readonly name: string;
+  readonly image: string;
+  readonly command?: readonly string[];
+  readonly args?: readonly string[];
+  readonly env?: readonly {
+    readonly name: string;
+    readonly value?: string;
+    readonly valueFrom?: { readonly fieldRef?: { readonly fieldPath: string } };
+  }[];
+  readonly volumeMounts?: readonly { readonly name: string; readonly mountPath: string; readonly readOnly?: boolean }[];
+  readonly securityContext?: { readonly runAsUser?: number; readonly runAsGroup?: number };
+}
+
+/** Where a node lives in the simulation. */
+export interface SimNode {
+  readonly name: string;
+  /** Its network namespace (made by the simulation). */
+  readonly netns: string;
+  /** The directory standing in for its root file system (hostPath volumes resolve below it). */
+  readonly root: string;
+}
+
+const SA_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
+/** Host directories a container sees read-only: the programs and libraries, nothing else. */
+const HOST_DIRS = ['bin', 'sbin', 'lib', 'lib64', 'lib32', 'usr', 'opt'];
+
+function shellQuote(text: string): string {
+  return `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
+function fieldValue(pod: PodJson, fieldPath: string): string {
+  switch (fieldPath) {
+    case 'spec.nodeName':
+      return pod.spec.nodeName ?? '';
+    case 'metadata.name':
+      return pod.metadata.name;
+    case 'metadata.namespace':
+      return pod.metadata.namespace;
+    case 'status.podIP':
+      return pod.status?.podIP ?? '';
+    default:
+      throw new Error(`the simulated kubelet does not provide the downward-API field ${fieldPath}`);
+  }
+}
+
+/** Writes the pod's volumes into `dir`; returns volume name → host directory. */
+async function materializeVolumes(api: SimApi, pod: PodJson, node: SimNode, dir: string): Promise<Map<string, string>> {
+  const volumes = new Map<string, string>();
+  for (const volume of pod.spec.volumes ?? []) {
+    if (volume.configMap) {
+      const cm = await api.call<{ data?: Record<string, string> }>(
+        'GET',
+        `/api/v1/namespaces/${pod.metadata.namespace}/configmaps/${volume.configMap.name}`,
+      );
+      if (cm.status !== 200) {
+        throw new Error(`configmap ${volume.configMap.name}: HTTP ${cm.status}`);
+      }
+      const target = join(dir, 'volumes', volume.name);
+      mkdirSync(target, { recursive: true });
+      for (const [file, content] of Object.entries(cm.body.data ?? {})) {
+        writeFileSync(join(target, file), content, { mode: 0o444 });
+      }
+      volumes.set(volume.name, target);
+    } else if (volume.hostPath) {
+      const target = join(node.root, volume.hostPath.path);
+      mkdirSync(target, { recursive: true });
+      volumes.set(volume.name, target);
+    }
+  }
+  if (pod.spec.automountServiceAccountToken !== false && pod.spec.serviceAccountName) {
+    const requested = await api.call<{ status?: { token?: string } }>(
+      'POST',
+      `/api/v1/namespaces/${pod.metadata.namespace}/serviceaccounts/${pod.spec.serviceAccountName}/token`,
+      {
+        apiVersion: 'authentication.k8s.io/v1',
+        kind: 'TokenRequest',
+        spec: { audiences: ['https://kubernetes.default.svc'], expirationSeconds: 3600 },
+      },
+    );
+    const token = requested.body.status?.token;
+    if (requested.status !== 201 || !token) {
+      throw new Error(`token for ${pod.metadata.namespace}/${pod.spec.serviceAccountName}: HTTP ${requested.status}`);
+    }
+    const target = join(dir, 'volumes', 'kube-api-access');
+    mkdirSync(target, { recursive: true });
+    writeFileSync(join(target, 'token'), token, { mode: 0o644 });
+    writeFileSync(join(target, 'ca.crt'), api.ca, { mode: 0o644 });
+    writeFileSync(join(target, 'namespace'), pod.metadata.namespace, { mode: 0o644 });
+    volumes.set('kube-api-access', target);
+  }
+  return volumes;
+}
+
+/** The shell script that builds the container's root and runs its command there. */
+function containerScript(pod: PodJson, container: ContainerJson, volumes: ReadonlyMap<string, string>, dir: string): string {
+  const root = join(dir, 'root');
+  const mounts = [
+    ...(container.volumeMounts ?? []).map((m) => ({ from: volumes.get(m.name), to: m.mountPath, ro: m.readOnly === true })),
+    ...(volumes.has('kube-api-access') ? [{ from: volumes.get('kube-api-access'), to: SA_DIR, ro: true }] : []),
+  ];
+  const env = (container.env ?? []).map(
+    (e) => `${e.name}=${e.valueFrom?.fieldRef ? fieldValue(pod, e.valueFrom.fieldRef.fieldPath) : (e.value ?? '')}`,
+  );
+  const user = container.securityContext?.runAsUser ?? 0;
+  const group = container.securityContext?.runAsGroup ?? user;
+  const command = [...(container.command ?? []), ...(container.args ?? [])];
+  const lines = [
+    'set -eu',
+    `R=${shellQuote(root)}`,
+    'mkdir -p "$R"',
+    'mount -t tmpfs -o mode=755 tmpfs "$R"',
+    ...HOST_DIRS.map(
+      (d) =>
+        `if [ -L /${d} ]; then ln -s "$(readlink /${d})" "$R/${d}"; elif [ -d /${d} ]; then mkdir -p "$R/${d}"; mount --rbind -o ro /${d} "$R/${d}"; fi`,
+    ),
+    'mkdir -p "$R/proc" "$R/dev" "$R/sys" "$R/tmp" "$R/etc" "$R/var/run"',
+    'chmod 1777 "$R/tmp"',
+    'mount --rbind /proc "$R/proc"',
+    'mount --rbind /dev "$R/dev"',
+    'mount --rbind /sys "$R/sys"',
+    'for f in passwd group nsswitch.conf hosts; do [ -e /etc/$f ] && cp /etc/$f "$R/etc/$f"; done',
+    ...mounts.flatMap((m) =>
+      m.from === undefined
+        ? []
+        : [
+            `mkdir -p "$R${m.to}"`,
+            `mount --bind ${shellQuote(m.from)} "$R${m.to}"`,
+            ...(m.ro ? [`mount -o remount,bind,ro "$R${m.to}"`] : []),
+          ],
+    ),
+    `exec chroot --userspec=${user}:${group} "$R" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/tmp ${env
+      .map(shellQuote)
+      .join(' ')} ${command.map(shellQuote).join(' ')}`,
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+/** The result of a container: its exit code and everything it printed. */
+export interface ContainerRun {
+  readonly exitCode: number;
+  readonly output: string;
+}
+
+/**
+ * Runs a pod's containers (init containers first) on its node; resolves when they end. A container
+ * whose image `runs` refuses (another project's image, such as an init container that only pulls
+ * the Cilium images onto the node) counts as having run and exited 0.
+ */
+export async function runPod(
+  api: SimApi,
+  pod: PodJson,
+  node: SimNode,
+  dir: string,
+  runs: (image: string) => boolean,
+  timeoutMs: number,
+): Promise<ContainerRun> {
+  mkdirSync(dir, { recursive: true });
+  const volumes = await materializeVolumes(api, pod, node, dir);
+  let output = '';
+  for (const container of [...(pod.spec.initContainers ?? []), ...pod.spec.containers].filter((c) => runs(c.image))) {
+    const script = join(dir, `${container.name}.sh`);
+    writeFileSync(script, containerScript(pod, container, volumes, join(dir, container.name)));
+    chmodSync(script, 0o700);
+    const run = await new Promise<ContainerRun>((resolve) => {
+      const child = spawn('ip', ['netns', 'exec', node.netns, 'unshare', '--mount', '--propagation', 'private', 'sh', script], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let text = '';
+      child.stdout.on('data', (d: Buffer) => (text += d.toString('utf8')));
+      child.stderr.on('data', (d: Buffer) => (text += d.toString('utf8')));
+      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+      child.on('close', (code) => {
+        clearTimeout(timer);
+        resolve({ exitCode: code ?? 137, output: text });
+      });
+    });
+    output += run.output;
+    if (run.exitCode !== 0) {
+      return { exitCode: run.exitCode, output };
+    }
+  }
+  return { exitCode: 0, output };
+}

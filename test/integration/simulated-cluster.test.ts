@@ -1,0 +1,206 @@
+/**
+ * The generated Jobs run their real program on a simulated k3s + Calico cluster
+ * (scripts/sim-cluster/): each scenario gets its own control plane, the objects of the config, a
+ * network namespace per node and a kubelet that runs our pods as their ServiceAccount, with their
+ * env and mounted files. `apply` drives the steps, as from a workstation; the PASS and FAIL lines
+ * are read back from the pods' logs through the API server.
+ *
+ * Needs root (network and mount namespaces), `ip` and `unshare`, and the control plane that
+ * scripts/control-plane/build.sh builds. Without them it prints one SKIP line; under
+ * CILIUM_CUTOVER_REQUIRE_SIMULATION=1 (.ci/run) a missing prerequisite fails the run instead.
+ */
+import { execFile, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { render } from '../../charts/app.ts';
+import { runCli } from '../../cli/index.ts';
+import type { ResolvedConfig } from '../../lib/config/resolve.ts';
+import { writeOutput } from '../../lib/output/writer.ts';
+import { deletionSet } from '../../lib/versions/calico-deletion-sets.ts';
+import type { Scenario } from '../../scripts/sim-cluster/fixture.ts';
+import { startSimulation, type Simulation } from '../../scripts/sim-cluster/simulation.ts';
+import { exampleData, load } from '../support/helpers.ts';
+
+const ROOT = new URL('../..', import.meta.url).pathname;
+const CONTROL_PLANE_BIN = process.env.CONTROL_PLANE_HOME ?? '/var/tmp/cilium-cutover-control-plane';
+
+/** Why the simulation cannot run here, or undefined when it can. */
+function missing(): string | undefined {
+  if (process.getuid?.() !== 0) {
+    return 'not root (network and mount namespaces need it)';
+  }
+  for (const tool of ['ip', 'unshare', 'chroot', 'openssl', 'curl']) {
+    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) {
+      return `${tool} is not installed`;
+    }
+  }
+  if (!existsSync(join(CONTROL_PLANE_BIN, 'bin', 'kube-apiserver'))) {
+    return 'no control plane: run scripts/control-plane/build.sh';
+  }
+  return undefined;
+}
+
+const why = missing();
+if (why !== undefined) {
+  if (process.env.CILIUM_CUTOVER_REQUIRE_SIMULATION === '1') {
+    throw new Error(`the simulated cluster cannot run: ${why} (CILIUM_CUTOVER_REQUIRE_SIMULATION=1)`);
+  }
+  console.log(`SKIP simulated cluster: ${why}`);
+}
+
+/** Ports of the scenarios' own control planes: apart from the integration suite's. */
+const PORTS = { ETCD_PORT: '23790', APISERVER_PORT: '26443', KCM_PORT: '30257' };
+
+/** A fresh control plane, the simulation of `config` on it, `fn`, then everything stopped. */
+async function onSimulatedCluster(
+  config: ResolvedConfig,
+  scenario: Scenario,
+  fn: (sim: Simulation, kubeconfig: string) => Promise<void>,
+): Promise<void> {
+  const run = mkdtempSync(join(tmpdir(), 'ccsim-cp-'));
+  const env = { ...process.env, ...PORTS, CONTROL_PLANE_RUN: run };
+  const started = spawnSync('bash', [join(ROOT, 'scripts/control-plane/start.sh')], { env, encoding: 'utf8' });
+  if (started.status !== 0) {
+    throw new Error(`control plane: ${started.stderr}`);
+  }
+  const kubeconfig = started.stdout.trim().split('\n').at(-1)!;
+  let sim: Simulation | undefined;
+  try {
+    sim = await startSimulation({
+      kubeconfig,
+      config,
+      scenario,
+      tls: { key: readFileSync(join(run, 'pki', 'apiserver.key'), 'utf8'), cert: readFileSync(join(run, 'pki', 'apiserver.crt'), 'utf8') },
+    });
+    await fn(sim, kubeconfig);
+  } finally {
+    await sim?.stop();
+    spawnSync('bash', [join(ROOT, 'scripts/control-plane/stop.sh'), run, '--rm'], { env });
+  }
+}
+
+/** Synthesizes a config into a temporary output directory. */
+function synth(config: ResolvedConfig): string {
+  const dir = join(mkdtempSync(join(tmpdir(), 'ccsim-dist-')), 'dist');
+  writeOutput(dir, render(config).files);
+  return dir;
+}
+
+/** `apply` against the simulated cluster; its exit code and output. */
+async function apply(kubeconfig: string, dir: string, args: string[]): Promise<{ code: number; stdout: string[]; stderr: string[] }> {
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  const code = await runCli(['apply', '--dir', dir, '--kubeconfig', kubeconfig, ...args], {
+    stdout: (l) => stdout.push(l),
+    stderr: (l) => stderr.push(l),
+    cwd: ROOT,
+    pollMs: 300,
+  });
+  return { code, stdout, stderr };
+}
+
+/**
+ * The log lines of every pod of the Jobs whose name starts with `prefix`, read through the API
+ * server from the simulated kubelet (asynchronously: the kubelet answers from this process).
+ */
+async function jobLogs(kubeconfig: string, namespace: string, prefix: string): Promise<string[]> {
+  const run = promisify(execFile);
+  const pods = (await run('kubectl', ['--kubeconfig', kubeconfig, '-n', namespace, 'get', 'pods', '-o', 'name'])).stdout
+    .split('\n')
+    .filter((p) => p.startsWith(`pod/${prefix}`));
+  const logs = await Promise.all(pods.map((pod) => run('kubectl', ['--kubeconfig', kubeconfig, '-n', namespace, 'logs', pod])));
+  return logs.flatMap((l) => l.stdout.trim().split('\n'));
+}
+
+function kubectl(kubeconfig: string, args: string[]): { code: number | null; out: string } {
+  const result = spawnSync('kubectl', ['--kubeconfig', kubeconfig, ...args], { encoding: 'utf8' });
+  return { code: result.status, out: result.stdout };
+}
+
+const example = (edit: (d: Record<string, any>) => void = () => {}): ResolvedConfig => {
+  const data = exampleData();
+  edit(data);
+  return load(data).config;
+};
+
+describe.skipIf(why !== undefined)('the preflight on a simulated cluster', () => {
+  it('passes on the cluster the config describes: every check of both programs, as their own accounts', async () => {
+    const config = example();
+    await onSimulatedCluster(config, {}, async (_sim, kubeconfig) => {
+      const result = await apply(kubeconfig, synth(config), ['--to', '000']);
+      expect(result.stderr).toEqual([]);
+      expect(result.code).toBe(0);
+      const lines = await jobLogs(kubeconfig, 'cilium-cutover', 'preflight-');
+      expect(lines.at(-1)).toBe('preflight: all checks passed');
+      expect(lines.filter((l) => l.startsWith('FAIL'))).toEqual([]);
+      for (const node of config.cluster.nodes) {
+        expect(lines).toContain(`PASS node-ready ${node.name}: Ready`);
+      }
+      expect(lines).toContain(`PASS calico kube-system/calico-node: runs ${config.calico.version} (3/3 ready)`);
+      expect(lines).toContain('PASS hcloud-ccm kube-system/hcloud-cloud-controller-manager: networking on, host network');
+      const nodeLines = await jobLogs(kubeconfig, 'cilium-cutover', 'node-preflight-');
+      expect(nodeLines.filter((l) => l.startsWith('FAIL'))).toEqual([]);
+      expect(nodeLines.filter((l) => l.startsWith('PASS host-tools'))).toHaveLength(config.cluster.nodes.length);
+    });
+  }, 180_000);
+
+  it('refuses a cluster that runs another Calico version, and a node without the cleanup tools; nothing is deleted', async () => {
+    const config = example();
+    await onSimulatedCluster(config, { calicoImageTag: 'v3.26.1', missingHostTools: ['bash'] }, async (_sim, kubeconfig) => {
+      const result = await apply(kubeconfig, synth(config), ['--to', '100']);
+      expect(result.code).toBe(1);
+      expect(result.stderr.join('\n')).toMatch(/step 000-preflight failed: job\/cilium-cutover\/(node-)?preflight-/);
+      const lines = await jobLogs(kubeconfig, 'cilium-cutover', 'preflight-');
+      expect(lines.find((l) => l.startsWith('FAIL calico '))).toMatch(/v3\.26\.1/);
+      expect(lines.at(-1)).toMatch(/^preflight: \d+ check\(s\) failed; nothing was changed$/);
+      const nodeLines = await jobLogs(kubeconfig, 'cilium-cutover', 'node-preflight-');
+      // Every node's Job failed on it (each tried twice: backoffLimit 1).
+      const failedNodes = new Set(nodeLines.filter((l) => l.startsWith('FAIL host-tools')).map((l) => l.split(' ')[2]!.replace(/:$/, '')));
+      expect([...failedNodes].sort()).toEqual(config.cluster.nodes.map((n) => n.name).sort());
+      // Step 100 was never applied: calico-node is still there.
+      expect(kubectl(kubeconfig, ['-n', 'kube-system', 'get', 'daemonset', 'calico-node']).code).toBe(0);
+    });
+  }, 180_000);
+});
+
+describe.skipIf(why !== undefined)('the Calico deletion on a simulated cluster', () => {
+  it('removes exactly the deletion set, waits for the Calico pods, and leaves everything else', async () => {
+    const config = example();
+    const scenario: Scenario = { deployments: [{ namespace: 'shop', name: 'web', replicas: 2 }] };
+    await onSimulatedCluster(config, scenario, async (sim, kubeconfig) => {
+      const result = await apply(kubeconfig, synth(config), ['--to', '100']);
+      expect(result.stderr).toEqual([]);
+      expect(result.code).toBe(0);
+      const lines = await jobLogs(kubeconfig, 'cilium-cutover', 'calico-delete-');
+      expect(lines).toContain('PASS calico pods: all gone');
+      expect(lines.at(-1)).toBe('calico-delete: done');
+      const set = deletionSet(config.calico.version, { variant: config.calico.manifest, includeForeign: false }).filter((o) => !o.optional);
+      for (const o of set) {
+        const where = o.namespace ? ['-n', o.namespace] : [];
+        expect(
+          kubectl(kubeconfig, [
+            ...where,
+            'get',
+            `${o.kind.toLowerCase()}.${o.kind === 'CustomResourceDefinition' ? 'apiextensions.k8s.io' : ''}`.replace(/\.$/, ''),
+            o.name,
+          ]).code,
+          `${o.kind} ${o.name}`,
+        ).not.toBe(0);
+        expect(
+          lines.some((l) => l.startsWith('DELETED') && l.includes(o.name)),
+          `${o.kind} ${o.name} reported DELETED`,
+        ).toBe(true);
+      }
+      // What is not Calico's stays: CoreDNS, the applications, the nodes, the snapshot.
+      expect(kubectl(kubeconfig, ['-n', 'kube-system', 'get', 'deployment', 'coredns']).code).toBe(0);
+      expect(kubectl(kubeconfig, ['-n', 'shop', 'get', 'deployment', 'web']).code).toBe(0);
+      expect(kubectl(kubeconfig, ['get', 'etcdsnapshotfiles.k3s.cattle.io', '-o', 'name']).out.trim()).not.toBe('');
+      expect(parse(kubectl(kubeconfig, ['get', 'nodes', '-o', 'yaml']).out).items).toHaveLength(config.cluster.nodes.length);
+      expect(sim.nodes).toHaveLength(config.cluster.nodes.length);
+    });
+  }, 240_000);
+});
