@@ -22,7 +22,7 @@ if [ "${WAIT_FOR_CILIUM_AGENT:-false}" = "true" ]; then
 fi
 
 if ! nsenter -t 1 -m -- sh -c 'command -v bash' >/dev/null 2>&1; then
-  echo "FAILED ${NODE_NAME:-this node}: the host has no bash; run $1 by hand or reboot the node instead (README, rolling reboot)"
+  echo "FAILED ${NODE_NAME:-this node}: the host has no bash; run $1 by hand or reboot the node instead (host/rolling-reboot.sh in the output)"
   exit 1
 fi
 exec nsenter -t 1 -m -u -i -n -- bash -s < "$script"
