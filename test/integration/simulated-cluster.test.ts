@@ -204,3 +204,58 @@ describe.skipIf(why !== undefined)('the Calico deletion on a simulated cluster',
     });
   }, 240_000);
 });
+
+describe.skipIf(why !== undefined)('the maintenance window on a simulated cluster', () => {
+  it('pauses the listed workload (its account may patch only it), and resume restores the remembered replicas', async () => {
+    const config = example((d) => {
+      d.maintenance = { workloads: [{ kind: 'Deployment', namespace: 'shop', name: 'web' }] };
+    });
+    const scenario: Scenario = {
+      deployments: [
+        { namespace: 'shop', name: 'web', replicas: 3 },
+        { namespace: 'shop', name: 'api', replicas: 2 },
+      ],
+    };
+    await onSimulatedCluster(config, scenario, async (_sim, kubeconfig) => {
+      const dir = synth(config);
+      const replicas = (name: string) =>
+        Number(kubectl(kubeconfig, ['-n', 'shop', 'get', 'deployment', name, '-o', 'jsonpath={.spec.replicas}']).out);
+      const paused = await apply(kubeconfig, dir, ['--to', '050']);
+      expect(paused.stderr).toEqual([]);
+      expect(paused.code).toBe(0);
+      expect((await jobLogs(kubeconfig, 'cilium-cutover', 'pause-')).at(-1)).toBe('pause: done');
+      expect(replicas('web')).toBe(0);
+      expect(
+        kubectl(kubeconfig, [
+          '-n',
+          'shop',
+          'get',
+          'deployment',
+          'web',
+          '-o',
+          "jsonpath={.metadata.annotations['cilium-cutover\\.io/paused-replicas']}",
+        ]).out,
+      ).toBe('3');
+      // Not listed, not touched, and the program's account could not have.
+      expect(replicas('api')).toBe(2);
+      const canI = (name: string) =>
+        kubectl(kubeconfig, [
+          'auth',
+          'can-i',
+          'patch',
+          `deployment/${name}`,
+          '-n',
+          'shop',
+          '--as',
+          'system:serviceaccount:cilium-cutover:cilium-cutover-pause',
+        ]).out.trim();
+      expect(canI('web')).toBe('yes');
+      expect(canI('api')).toBe('no');
+      const resumed = await apply(kubeconfig, dir, ['--from', '800', '--to', '800']);
+      expect(resumed.stderr).toEqual([]);
+      expect(resumed.code).toBe(0);
+      expect((await jobLogs(kubeconfig, 'cilium-cutover', 'resume-')).at(-1)).toBe('resume: done');
+      expect(replicas('web')).toBe(3);
+    });
+  }, 180_000);
+});
