@@ -1,13 +1,12 @@
 /**
  * The objects that make the test control plane look like the k3s + Calico cluster a config
  * describes: a Node per configured node (as k3s registers it), the objects of the configured
- * Calico version and manifest, CoreDNS, the hcloud cloud controller where the profile needs one,
+ * Calico version and manifest (calico-fixture.ts), CoreDNS, the hcloud cloud controller where the profile needs one,
  * an etcd snapshot. Stand-ins, not copies of upstream manifests: each object carries what the
  * generated programs read, shaped as the real one is (docs/testing.md "The simulated cluster").
  */
 import type { ResolvedConfig } from '../../lib/config/resolve.ts';
 import { parseCidr } from '../../lib/cidr.ts';
-import { deletionSet, KINDS, type CalicoObject } from '../../lib/versions/calico-deletion-sets.ts';
 
 /** A Kubernetes object as the fixture creates it. */
 export type Obj = {
@@ -143,142 +142,6 @@ export function nodes(config: ResolvedConfig, kubeletBasePort: number): Obj[] {
 export function ready(isReady: boolean, reason = isReady ? 'KubeletReady' : 'KubeletNotReady', message = ''): Record<string, string> {
   const now = new Date().toISOString();
   return { type: 'Ready', status: isReady ? 'True' : 'False', reason, message, lastHeartbeatTime: now, lastTransitionTime: now };
-}
-
-/** The kinds of Calico's CRDs by plural (the kinds their custom resources carry). */
-const CRD_KINDS: Readonly<Record<string, string>> = {
-  bgpconfigurations: 'BGPConfiguration',
-  bgpfilters: 'BGPFilter',
-  bgppeers: 'BGPPeer',
-  blockaffinities: 'BlockAffinity',
-  caliconodestatuses: 'CalicoNodeStatus',
-  clusterinformations: 'ClusterInformation',
-  felixconfigurations: 'FelixConfiguration',
-  globalnetworkpolicies: 'GlobalNetworkPolicy',
-  globalnetworksets: 'GlobalNetworkSet',
-  hostendpoints: 'HostEndpoint',
-  ipamblocks: 'IPAMBlock',
-  ipamconfigs: 'IPAMConfig',
-  ipamhandles: 'IPAMHandle',
-  ippools: 'IPPool',
-  ipreservations: 'IPReservation',
-  kubecontrollersconfigurations: 'KubeControllersConfiguration',
-  networkpolicies: 'NetworkPolicy',
-  networksets: 'NetworkSet',
-  tiers: 'Tier',
-  stagedglobalnetworkpolicies: 'StagedGlobalNetworkPolicy',
-  stagedkubernetesnetworkpolicies: 'StagedKubernetesNetworkPolicy',
-  stagednetworkpolicies: 'StagedNetworkPolicy',
-};
-
-const CALICO_LABELS: Readonly<Record<string, string>> = {
-  'calico-node': 'calico-node',
-  'calico-kube-controllers': 'calico-kube-controllers',
-  'calico-typha': 'calico-typha',
-};
-
-/** One object of the deletion set, as the Calico manifest creates it (what the programs read of it). */
-function calicoObject(config: ResolvedConfig, o: CalicoObject, scenario: Scenario): Obj | undefined {
-  const info = KINDS[o.kind];
-  const metadata = { name: o.name, ...(o.namespace ? { namespace: o.namespace } : {}) };
-  const apiVersion = info.group ? `${info.group}/${info.version}` : info.version;
-  const labels = { 'k8s-app': CALICO_LABELS[o.name] ?? o.name };
-  const pod = (image: string) => ({
-    metadata: { labels },
-    spec: {
-      containers: [{ name: o.name, image }],
-      hostNetwork: o.name === 'calico-node',
-      // calico-node tolerates every taint, as the manifest's does.
-      ...(o.name === 'calico-node' ? { tolerations: [{ operator: 'Exists' }] } : {}),
-    },
-  });
-  switch (o.kind) {
-    case 'CustomResourceDefinition': {
-      const [plural, ...group] = o.name.split('.');
-      const kind = CRD_KINDS[plural!] ?? plural!.charAt(0).toUpperCase() + plural!.slice(1).replace(/s$/, '');
-      return {
-        apiVersion,
-        kind: o.kind,
-        metadata,
-        spec: {
-          group: group.join('.'),
-          scope: /^(networkpolicies|networksets|stagednetworkpolicies|stagedkubernetesnetworkpolicies)$/.test(plural!)
-            ? 'Namespaced'
-            : 'Cluster',
-          names: { plural, singular: kind.toLowerCase(), kind, listKind: `${kind}List` },
-          versions: [
-            {
-              name: 'v1',
-              served: true,
-              storage: true,
-              schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } },
-            },
-          ],
-        },
-      };
-    }
-    case 'DaemonSet':
-    case 'Deployment': {
-      const tag = scenario.calicoImageTag ?? config.calico.version;
-      const image = `docker.io/calico/${o.name === 'calico-node' ? 'node' : o.name === 'calico-typha' ? 'typha' : 'kube-controllers'}:${tag}`;
-      return {
-        apiVersion,
-        kind: o.kind,
-        metadata: { ...metadata, labels },
-        spec: { selector: { matchLabels: labels }, template: pod(image) },
-      };
-    }
-    case 'ConfigMap':
-      return {
-        apiVersion,
-        kind: o.kind,
-        metadata,
-        data: o.name === 'calico-config' ? { calico_backend: config.calico.backend, veth_mtu: '0', typha_service_name: 'none' } : {},
-      };
-    case 'Service':
-      return { apiVersion, kind: o.kind, metadata, spec: { selector: labels, ports: [{ port: 5473, name: o.name }] } };
-    case 'ServiceAccount':
-      return { apiVersion, kind: o.kind, metadata };
-    case 'ClusterRole':
-      return { apiVersion, kind: o.kind, metadata, rules: [] };
-    case 'ClusterRoleBinding':
-      return {
-        apiVersion,
-        kind: o.kind,
-        metadata,
-        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: o.name },
-        subjects: [{ kind: 'ServiceAccount', name: o.name, namespace: 'kube-system' }],
-      };
-    default:
-      // PodDisruptionBudget: the manifest's is policy/v1, which this API level lacks (see the
-      // stand-in table); the typha variant is not simulated yet.
-      return undefined;
-  }
-}
-
-/** Calico as the configured manifest creates it: every non-optional object of the deletion set. */
-export function calico(config: ResolvedConfig, scenario: Scenario): Obj[] {
-  const set = deletionSet(config.calico.version, { variant: config.calico.manifest, includeForeign: false });
-  return set.filter((o) => !o.optional).flatMap((o) => calicoObject(config, o, scenario) ?? []);
-}
-
-/** Custom resources of Calico's CRDs: the default IP pool and what the scenario adds. */
-export function calicoResources(config: ResolvedConfig, scenario: Scenario): Obj[] {
-  const pools = config.calico.ipPools.map((cidr, i) => ({
-    apiVersion: 'crd.projectcalico.org/v1',
-    kind: 'IPPool',
-    metadata: { name: i === 0 ? 'default-ipv4-ippool' : `pool-${i}` },
-    spec: { cidr, ipipMode: 'Always', natOutgoing: true },
-  }));
-  const extra = Object.entries(scenario.calicoResources ?? {}).flatMap(([kind, names]) =>
-    names.map((name) => ({
-      apiVersion: 'crd.projectcalico.org/v1',
-      kind,
-      metadata: { name, ...(kind === 'NetworkPolicy' || kind === 'NetworkSet' ? { namespace: 'default' } : {}) },
-      spec: {},
-    })),
-  );
-  return [...pools, ...extra];
 }
 
 /** CoreDNS, k3s's packaged add-on (what the checks read: pods labelled k8s-app=kube-dns). */
