@@ -48,7 +48,15 @@ function calicoObject(config: ResolvedConfig, o: CalicoObject, scenario: Scenari
   const pod = (image: string) => ({
     metadata: { labels },
     spec: {
-      containers: [{ name: o.name, image }],
+      containers: [
+        {
+          name: o.name,
+          image,
+          ...(o.name === 'calico-node' && scenario.calicoAutodetection
+            ? { env: [{ name: 'IP_AUTODETECTION_METHOD', value: scenario.calicoAutodetection }] }
+            : {}),
+        },
+      ],
       hostNetwork: o.name === 'calico-node',
       // calico-node tolerates every taint, as the manifest's does.
       ...(o.name === 'calico-node' ? { tolerations: [{ operator: 'Exists' }] } : {}),

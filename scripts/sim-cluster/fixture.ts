@@ -39,6 +39,11 @@ export interface Scenario {
    */
   readonly deployments?: readonly { readonly namespace: string; readonly name: string; readonly replicas: number }[];
   /**
+   * calico-node's IP_AUTODETECTION_METHOD.
+   * @default - unset, as in the manifest (Calico then uses first-found)
+   */
+  readonly calicoAutodetection?: string;
+  /**
    * Host tools the nodes lack (the node preflight looks for bash, iptables-*-save, ipset, ip).
    * @default - none: every node has them
    */

@@ -259,3 +259,33 @@ describe.skipIf(why !== undefined)('the maintenance window on a simulated cluste
     });
   }, 180_000);
 });
+
+describe.skipIf(why !== undefined)('strategy per-node: the preflight on a simulated cluster', () => {
+  const perNode = (): ResolvedConfig => load(parse(readFileSync(join(ROOT, 'examples/hetzner-3-servers-per-node.yaml'), 'utf8'))).config;
+
+  it("refuses Calico's default address detection (first-found), naming the fix", async () => {
+    const config = perNode();
+    await onSimulatedCluster(config, {}, async (_sim, kubeconfig) => {
+      const result = await apply(kubeconfig, synth(config), ['--to', '000']);
+      expect(result.code).toBe(1);
+      const lines = await jobLogs(kubeconfig, 'cilium-cutover', 'per-node-preflight-');
+      expect(lines).toContain('PASS calico-ready kube-system/calico-node: 3/3 Ready');
+      expect(lines.find((l) => l.startsWith('FAIL calico-autodetect'))).toMatch(
+        /IP_AUTODETECTION_METHOD is unset \(first-found\).*kubectl/,
+      );
+    });
+  }, 180_000);
+
+  it('passes with an interface-based detection, and the common preflight runs beside it', async () => {
+    const config = perNode();
+    await onSimulatedCluster(config, { calicoAutodetection: 'interface=eth1' }, async (_sim, kubeconfig) => {
+      const result = await apply(kubeconfig, synth(config), ['--to', '000']);
+      expect(result.stderr).toEqual([]);
+      expect(result.code).toBe(0);
+      const lines = await jobLogs(kubeconfig, 'cilium-cutover', 'per-node-preflight-');
+      expect(lines).toContain('PASS calico-autodetect kube-system/calico-node: IP_AUTODETECTION_METHOD=interface=eth1');
+      expect(lines.filter((l) => l.startsWith('FAIL'))).toEqual([]);
+      expect((await jobLogs(kubeconfig, 'cilium-cutover', 'preflight-')).at(-1)).toBe('preflight: all checks passed');
+    });
+  }, 180_000);
+});
