@@ -24,6 +24,11 @@ export function parseIpv4(text: string): number | undefined {
   return parts.reduce((acc, p) => acc * 256 + Number(p), 0);
 }
 
+/** Writes an IPv4 address, as a number, in dotted-quad form: the inverse of parseIpv4. */
+export function formatIpv4(ip: number): string {
+  return [24, 16, 8, 0].map((shift) => Math.floor(ip / 2 ** shift) % 256).join('.');
+}
+
 /**
  * Parses `a.b.c.d/n`. Host bits must be zero (`10.42.0.1/16` is rejected), because Cilium and
  * k3s read such values as networks and a stray host bit is almost always a typo.

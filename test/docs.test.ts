@@ -5,6 +5,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { filesUnder } from './support/import-graph.ts';
 import { anchors, headings, pointers, relativeLinks } from './support/markdown.ts';
 
 const ROOT = new URL('..', import.meta.url).pathname;
@@ -13,23 +14,18 @@ const read = (path: string) => readFileSync(join(ROOT, path), 'utf8');
 const DOCS = ['README.md', 'dist/PLAN.md', ...readdirSync(join(ROOT, 'docs')).map((f) => `docs/${f}`)];
 
 /** The source files whose comments and strings may point at the docs. */
-function sources(): string[] {
-  const found: string[] = [];
-  const walk = (dir: string) => {
-    for (const entry of readdirSync(join(ROOT, dir), { withFileTypes: true })) {
-      const path = `${dir}/${entry.name}`;
-      if (entry.isDirectory()) {
-        if (entry.name !== 'node_modules') {
-          walk(path);
-        }
-      } else if (/\.(ts|mts|mjs|sh)$/.test(entry.name)) {
-        found.push(path);
-      }
-    }
-  };
-  ['cli', 'charts', 'lib', 'scripts', 'bench', 'bin', 'test'].forEach(walk);
-  return ['main.ts', ...found];
-}
+const SOURCES = filesUnder(ROOT, ['main.ts', 'cli', 'charts', 'lib', 'scripts', 'bench', 'bin', 'test'], /\.(ts|mts|mjs|sh)$/);
+
+/** Headings of the documentation files, read once each. */
+const headingCache = new Map<string, string[]>();
+const headingsOf = (file: string): string[] => {
+  let found = headingCache.get(file);
+  if (found === undefined) {
+    found = headings(read(file));
+    headingCache.set(file, found);
+  }
+  return found;
+};
 
 /** What is wrong with one link from `from`, or undefined when it resolves. */
 function brokenLink(from: string, target: string): string | undefined {
@@ -54,7 +50,7 @@ function brokenPointer(from: string, file: string, heading: string): string | un
   if (!existsSync(join(ROOT, file))) {
     return `${from}: see ${file} "${heading}": no file ${file}`;
   }
-  return headings(read(file)).some((h) => h.startsWith(heading)) ? undefined : `${from}: see ${file} "${heading}": no such heading`;
+  return headingsOf(file).some((h) => h.startsWith(heading)) ? undefined : `${from}: see ${file} "${heading}": no such heading`;
 }
 
 describe('documentation links', () => {
@@ -75,7 +71,7 @@ describe('documentation links', () => {
   });
 
   it('every "see <file> <heading>" pointer in the code, the docs and PLAN.md names a heading that exists', () => {
-    const found = [...sources(), ...DOCS].flatMap((from) => pointers(read(from)).map((p) => ({ from, ...p })));
+    const found = [...SOURCES, ...DOCS].flatMap((from) => pointers(read(from)).map((p) => ({ from, ...p })));
     // Pointers are the contract between code and docs: there must be some to check.
     expect(found.length).toBeGreaterThan(10);
     expect(found.map((p) => brokenPointer(p.from, p.file, p.heading)).filter((b) => b !== undefined)).toEqual([]);

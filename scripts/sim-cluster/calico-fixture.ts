@@ -8,7 +8,7 @@ import { deletionSet, KINDS, type CalicoObject } from '../../lib/versions/calico
 import type { Obj, Scenario } from './fixture.ts';
 
 /** The kinds of Calico's CRDs by plural (the kinds their custom resources carry). */
-const CRD_KINDS: Readonly<Record<string, string>> = {
+export const CRD_KINDS: Readonly<Record<string, string>> = {
   bgpconfigurations: 'BGPConfiguration',
   bgpfilters: 'BGPFilter',
   bgppeers: 'BGPPeer',

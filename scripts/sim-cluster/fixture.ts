@@ -6,7 +6,7 @@
  * generated programs read, shaped as the real one is (docs/testing.md "The simulated cluster").
  */
 import type { ResolvedConfig } from '../../lib/config/resolve.ts';
-import { parseCidr } from '../../lib/cidr.ts';
+import { formatIpv4, parseCidr } from '../../lib/cidr.ts';
 
 /** A Kubernetes object as the fixture creates it. */
 export type Obj = {
@@ -105,8 +105,7 @@ function nodeArgs(config: ResolvedConfig, index: number): string {
 
 /** The `/24` of the pod CIDR k3s's node IPAM gives the `index`-th node. */
 export function nodePodCidr(config: ResolvedConfig, index: number): string {
-  const base = parseCidr(config.cluster.podCIDR)!.first + index * 256;
-  return `${[24, 16, 8, 0].map((s) => (base >>> s) & 255).join('.')}/24`;
+  return `${formatIpv4(parseCidr(config.cluster.podCIDR)!.first + index * 256)}/24`;
 }
 
 /** The port the simulated kubelet of the `index`-th node serves logs on. */
@@ -137,16 +136,16 @@ export function nodes(config: ResolvedConfig, kubeletBasePort: number): Obj[] {
       // The DaemonSet controller places a pod only where it fits.
       capacity: { cpu: '4', memory: '8Gi', pods: '110' },
       allocatable: { cpu: '4', memory: '8Gi', pods: '110' },
-      conditions: [ready(true)],
+      conditions: [readyCondition()],
       nodeInfo: { kubeletVersion: `${config.cluster.kubernetesVersion}.0+k3s1` },
     },
   }));
 }
 
-/** A node's Ready condition, as the kubelet sets it. */
-export function ready(isReady: boolean, reason = isReady ? 'KubeletReady' : 'KubeletNotReady', message = ''): Record<string, string> {
+/** A Ready node's Ready condition, as the kubelet sets it. */
+function readyCondition(): Record<string, string> {
   const now = new Date().toISOString();
-  return { type: 'Ready', status: isReady ? 'True' : 'False', reason, message, lastHeartbeatTime: now, lastTransitionTime: now };
+  return { type: 'Ready', status: 'True', reason: 'KubeletReady', message: '', lastHeartbeatTime: now, lastTransitionTime: now };
 }
 
 /** CoreDNS, k3s's packaged add-on (what the checks read: pods labelled k8s-app=kube-dns). */

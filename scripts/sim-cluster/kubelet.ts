@@ -22,8 +22,6 @@ export interface KubeletOptions {
 }
 
 export interface Kubelet {
-  /** Logs of a pod's containers as the runner captured them. */
-  logs(namespace: string, pod: string): string | undefined;
   stop(): Promise<void>;
 }
 
@@ -129,7 +127,8 @@ export function startKubelet(options: KubeletOptions): Kubelet {
   const loop = (async () => {
     while (running) {
       const pods = await api.call<{ items: Record<string, any>[] }>('GET', '/api/v1/pods').catch(() => undefined);
-      const nodeObjects = await api.call<{ items: Record<string, any>[] }>('GET', '/api/v1/nodes').catch(() => undefined);
+      // The nodes are read only when a pod waits for one, once per pass.
+      let nodeObjects: Record<string, any>[] | undefined;
       for (const pod of pods?.body.items ?? []) {
         if (pod.metadata.deletionTimestamp && pod.spec.nodeName) {
           // The kubelet confirms a graceful deletion once the containers stopped: at once here.
@@ -139,7 +138,8 @@ export function startKubelet(options: KubeletOptions): Kubelet {
         if (handled.has(pod.metadata.uid) || pod.metadata.deletionTimestamp || ['Succeeded', 'Failed'].includes(pod.status?.phase)) {
           continue;
         }
-        const target = (nodeObjects?.body.items ?? []).find((n) => fits(pod, n));
+        nodeObjects ??= (await api.call<{ items: Record<string, any>[] }>('GET', '/api/v1/nodes').catch(() => undefined))?.body.items ?? [];
+        const target = nodeObjects.find((n) => fits(pod, n));
         const node = target && nodes.find((n) => n.name === target.metadata.name);
         if (!node) {
           continue;
@@ -161,7 +161,6 @@ export function startKubelet(options: KubeletOptions): Kubelet {
   })();
 
   return {
-    logs: (namespace, pod) => logs.get(`${namespace}/${pod}`),
     stop: async () => {
       running = false;
       await loop;

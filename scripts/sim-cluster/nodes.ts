@@ -6,7 +6,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseCidr } from '../../lib/cidr.ts';
+import { formatIpv4, parseCidr } from '../../lib/cidr.ts';
 import type { ResolvedConfig } from '../../lib/config/resolve.ts';
 import { nodePodCidr, type Scenario } from './fixture.ts';
 import type { SimNode } from './pod-runner.ts';
@@ -18,8 +18,7 @@ const HOST_TOOLS = ['bash', 'iptables-legacy-save', 'iptables-nft-save', 'iptabl
 
 /** The first usable address of a CIDR (a Hetzner Cloud network's gateway). */
 function gatewayOf(cidr: string): string {
-  const first = parseCidr(cidr)!.first + 1;
-  return [24, 16, 8, 0].map((s) => (first >>> s) & 255).join('.');
+  return formatIpv4(parseCidr(cidr)!.first + 1);
 }
 
 /**

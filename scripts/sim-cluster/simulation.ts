@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ResolvedConfig } from '../../lib/config/resolve.ts';
 import { simApi, type SimApi } from './api.ts';
-import { calicoObjects, calicoResources } from './calico-fixture.ts';
+import { CRD_KINDS, calicoObjects, calicoResources } from './calico-fixture.ts';
 import * as fixture from './fixture.ts';
 import { startKubelet } from './kubelet.ts';
 import { startNode, stopNode } from './nodes.ts';
@@ -36,10 +36,7 @@ export interface SimulationOptions {
 }
 
 export interface Simulation {
-  readonly api: SimApi;
   readonly nodes: readonly SimNode[];
-  /** Logs of a pod's containers as the runner captured them (namespace/name). */
-  logs(namespace: string, pod: string): string | undefined;
   stop(): Promise<void>;
 }
 
@@ -58,8 +55,13 @@ const PLURALS: Readonly<Record<string, string>> = {
   ETCDSnapshotFile: 'etcdsnapshotfiles',
 };
 
+/** The resource name of a kind the fixture creates: the table above, else a Calico CRD's plural. */
 function pluralOf(kind: string): string {
-  return PLURALS[kind] ?? `${kind.toLowerCase()}${kind.endsWith('y') ? '' : 's'}`.replace(/ys$/, 'ies').replace(/ss$/, 'sses');
+  const plural = PLURALS[kind] ?? Object.entries(CRD_KINDS).find(([, k]) => k === kind)?.[0];
+  if (plural === undefined) {
+    throw new Error(`simulation: no resource name for kind ${kind}`);
+  }
+  return plural;
 }
 
 async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
@@ -104,10 +106,7 @@ export async function createFixture(api: SimApi, config: ResolvedConfig, scenari
     ...fixture.cloudController(config),
     ...fixture.applications(scenario),
   ]) {
-    const plural = obj.apiVersion.startsWith('crd.projectcalico.org')
-      ? obj.kind.toLowerCase().replace(/y$/, 'ie') + 's'
-      : pluralOf(obj.kind);
-    await api.apply(obj, plural);
+    await apply(obj);
   }
 }
 
@@ -158,5 +157,5 @@ export async function startSimulation(options: SimulationOptions): Promise<Simul
     await stop();
     throw err;
   }
-  return { api, nodes, logs: kubelet.logs, stop };
+  return { nodes, stop };
 }

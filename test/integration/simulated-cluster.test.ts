@@ -24,6 +24,7 @@ import { deletionSet } from '../../lib/versions/calico-deletion-sets.ts';
 import type { Scenario } from '../../scripts/sim-cluster/fixture.ts';
 import { startSimulation, type Simulation } from '../../scripts/sim-cluster/simulation.ts';
 import { exampleData, load } from '../support/helpers.ts';
+import { hasTool } from '../support/tools.ts';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const CONTROL_PLANE_BIN = process.env.CONTROL_PLANE_HOME ?? '/var/tmp/cilium-cutover-control-plane';
@@ -33,10 +34,9 @@ function missing(): string | undefined {
   if (process.getuid?.() !== 0) {
     return 'not root (network and mount namespaces need it)';
   }
-  for (const tool of ['ip', 'unshare', 'chroot', 'openssl', 'curl']) {
-    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) {
-      return `${tool} is not installed`;
-    }
+  const absent = (['ip', 'unshare', 'chroot', 'openssl', 'curl'] as const).find((tool) => !hasTool(tool));
+  if (absent !== undefined) {
+    return `${absent} is not installed`;
   }
   if (!existsSync(join(CONTROL_PLANE_BIN, 'bin', 'kube-apiserver'))) {
     return 'no control plane: run scripts/control-plane/build.sh';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cidrContains, cidrContainsIp, cidrsOverlap, parseCidr, parseIpv4 } from '../../lib/cidr.ts';
+import { cidrContains, cidrContainsIp, cidrsOverlap, formatIpv4, parseCidr, parseIpv4 } from '../../lib/cidr.ts';
 
 const c = (s: string) => parseCidr(s)!;
 
@@ -9,6 +9,16 @@ describe('parseIpv4', () => {
     expect(parseIpv4('255.255.255.255')).toBe(2 ** 32 - 1);
     for (const bad of ['10.0.0', '10.0.0.256', '10.0.0.01', 'a.b.c.d', '10.0.0.2 ', '']) {
       expect(parseIpv4(bad), bad).toBeUndefined();
+    }
+  });
+});
+
+describe('formatIpv4', () => {
+  it('writes what parseIpv4 reads, the high octets too', () => {
+    expect(formatIpv4(10 * 2 ** 24 + 2)).toBe('10.0.0.2');
+    expect(formatIpv4(2 ** 32 - 1)).toBe('255.255.255.255');
+    for (const ip of ['0.0.0.0', '192.168.1.10', '172.16.255.1']) {
+      expect(formatIpv4(parseIpv4(ip)!)).toBe(ip);
     }
   });
 });

@@ -22,27 +22,38 @@ export function importsOf(text: string): string[] {
   return [...text.matchAll(IMPORT)].map((m) => m[1] ?? m[2] ?? m[3]!);
 }
 
-/** Reads every `.ts` file under the given folders (and single files) of `root`. */
-export function readGraph(root: string, places: readonly string[]): SourceFile[] {
+/**
+ * The files of `root` whose names match `pattern`: the single files listed in `places` and
+ * everything below the folders listed there (node_modules left out), by path from the root.
+ */
+export function filesUnder(root: string, places: readonly string[], pattern: RegExp): string[] {
   const files: string[] = [];
   const walk = (path: string) => {
     for (const entry of readdirSync(join(root, path), { withFileTypes: true })) {
       const child = `${path}/${entry.name}`;
       if (entry.isDirectory()) {
-        walk(child);
-      } else if (child.endsWith('.ts')) {
+        if (entry.name !== 'node_modules') {
+          walk(child);
+        }
+      } else if (pattern.test(entry.name)) {
         files.push(child);
       }
     }
   };
   for (const place of places) {
-    if (place.endsWith('.ts')) {
+    if (pattern.test(place)) {
       files.push(place);
     } else {
       walk(place);
     }
   }
-  return files.sort().map((path) => {
+  return files.sort();
+}
+
+/** Reads every `.ts` file under the given folders (and single files) of `root`. */
+export function readGraph(root: string, places: readonly string[]): SourceFile[] {
+  const files = filesUnder(root, places, /\.ts$/);
+  return files.map((path) => {
     const specifiers = importsOf(readFileSync(join(root, path), 'utf8'));
     const local = specifiers.filter((s) => s.startsWith('.'));
     return {

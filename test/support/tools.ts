@@ -7,10 +7,14 @@ import { spawnSync } from 'node:child_process';
 
 /** Each tool and the arguments that make it print its version. */
 const PROBES = {
+  chroot: ['--version'],
+  curl: ['--version'],
   git: ['--version'],
+  ip: ['-V'],
   kubectl: ['version', '--client'],
   openssl: ['version'],
   shellcheck: ['--version'],
+  unshare: ['--version'],
 } as const;
 
 export type Tool = keyof typeof PROBES;
