@@ -26,6 +26,7 @@ const CUTOVER: readonly Step[] = [
   nodeCleanupStep,
   ciliumStep,
   kubeProxyCleanupStep,
+  readdressPodsStep,
   verifyWorkloadsStep,
   verifyChecksStep,
   resumeStep,
@@ -33,7 +34,7 @@ const CUTOVER: readonly Step[] = [
 ];
 
 const BY_KIND: Readonly<Record<StepKind, Step>> = Object.fromEntries(
-  [...CUTOVER, moveNodeStep, readdressPodsStep].map((s) => [s.definition.kind, s]),
+  [...CUTOVER, moveNodeStep].map((s) => [s.definition.kind, s]),
 ) as Record<StepKind, Step>;
 
 /** strategy cutover's step definitions in order. */

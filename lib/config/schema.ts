@@ -399,7 +399,7 @@ const perNodeSchema = z.strictObject({
   evictUnmanagedPods: bool()
     .default(false)
     .describe(
-      'Evict pods no controller owns (they are gone for good, as with `kubectl drain --force`). Without it such a pod stops the drain.',
+      'Evict pods no controller owns (they are gone for good, as with `kubectl drain --force`). Without it such a pod stops the drain, and the re-addressing after a cutover (step 250) lists it and fails.',
     ),
   acknowledgeCalicoBGP: bool()
     .default(false)

@@ -24,19 +24,13 @@ export interface MoveNodeSpec {
   readonly agent: { readonly namespace: string; readonly labelSelector: string };
 }
 
-/** What the re-addressing Job (phase switch) works with. */
-export interface ReaddressSpec {
-  readonly migrationCIDR: string;
-  readonly timeoutSeconds: number;
-  readonly evictUnmanagedPods: boolean;
-}
-
 /** The parts of a Pod these decisions read. */
 export interface PodObject {
   readonly metadata: {
     readonly name: string;
     readonly namespace: string;
     readonly creationTimestamp?: string;
+    readonly labels?: Readonly<Record<string, string>>;
     readonly annotations?: Readonly<Record<string, string>>;
     readonly ownerReferences?: readonly { readonly kind: string; readonly name: string; readonly controller?: boolean }[];
   };
@@ -44,6 +38,7 @@ export interface PodObject {
   readonly status?: {
     readonly phase?: string;
     readonly podIP?: string;
+    readonly startTime?: string;
     readonly conditions?: readonly { readonly type: string; readonly status: string }[];
   };
 }
@@ -72,7 +67,7 @@ function controllerOf(pod: PodObject): { kind: string; name: string } | undefine
   return pod.metadata.ownerReferences?.find((o) => o.controller === true);
 }
 
-function finished(pod: PodObject): boolean {
+export function finished(pod: PodObject): boolean {
   return pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
 }
 
@@ -125,11 +120,6 @@ export function inCidr(ip: string, cidr: string): boolean {
  */
 export function podsOffRange(pods: readonly PodObject[], cidr: string): PodObject[] {
   return pods.filter((p) => !finished(p) && p.spec?.hostNetwork !== true && p.status?.podIP !== undefined && !inCidr(p.status.podIP, cidr));
-}
-
-/** Running pods on the pod network whose address is from the migration range (phase switch moves them). */
-export function podsInRange(pods: readonly PodObject[], cidr: string): PodObject[] {
-  return pods.filter((p) => !finished(p) && p.spec?.hostNetwork !== true && p.status?.podIP !== undefined && inCidr(p.status.podIP, cidr));
 }
 
 /** Splits pods to restart into those an eviction brings back (a controller recreates them) and the rest. */

@@ -1,13 +1,15 @@
 /**
- * Entry point of the phase-switch Job: once Cilium runs with its final IPAM, every pod that still
- * has an address from the migration range is evicted (PodDisruptionBudgets hold) and comes back
- * with an address from its node's podCIDR. Pods nothing recreates are listed, not deleted.
+ * Entry point of the re-addressing Job: once Cilium runs with its final IPAM, every pod that
+ * still has an old address is evicted (PodDisruptionBudgets hold) and comes back with an address
+ * from Cilium. Per-node phase switch: the pods on the migration range. Cutover: the pods without a
+ * CiliumEndpoint (still on Calico's addresses). Pods nothing recreates are listed, not deleted.
  */
 import { readFileSync } from 'node:fs';
 import { runMain } from './shared/report.ts';
 import { apiClient } from './shared/api-client.ts';
 import { evictUntilGone } from './evict.ts';
-import { podRef, podsInRange, restartable, type PodObject, type ReaddressSpec } from './move-node.ts';
+import { podRef, restartable, type PodObject } from './move-node.ts';
+import { podsInRange, podsUnmanaged, type ReaddressSpec } from './readdress.ts';
 
 const target = {
   host: process.env.KUBERNETES_SERVICE_HOST ?? '127.0.0.1',
@@ -19,21 +21,37 @@ const api = apiClient(target.host, target.port);
 async function main(): Promise<number> {
   const spec = JSON.parse(readFileSync(process.argv[2] ?? '/etc/cilium-cutover/readdress.json', 'utf8')) as ReaddressSpec;
   let manual: PodObject[] = [];
+  const what = spec.migrationCIDR !== undefined ? `pods on ${spec.migrationCIDR}` : 'pods without a CiliumEndpoint';
   await evictUntilGone(
     target,
     async () => {
       const list = await api.get<{ items: PodObject[] }>('/api/v1/pods');
-      const split = restartable(podsInRange(list?.items ?? [], spec.migrationCIDR), spec.evictUnmanagedPods);
+      const pods = list?.items ?? [];
+      let old: PodObject[];
+      if (spec.migrationCIDR !== undefined) {
+        old = podsInRange(pods, spec.migrationCIDR);
+      } else {
+        const endpoints = await api.get<{ items: { metadata: { name: string; namespace?: string } }[] }>(
+          '/apis/cilium.io/v2/ciliumendpoints',
+        );
+        if (!endpoints) {
+          throw new Error('the CiliumEndpoint API is not there: the Cilium operator has not registered its CRDs');
+        }
+        old = podsUnmanaged(pods, endpoints.items);
+      }
+      const split = restartable(old, spec.evictUnmanagedPods);
       manual = split.manual;
       return split.evict;
     },
     Date.now() + spec.timeoutSeconds * 1000,
-    `pods on ${spec.migrationCIDR}`,
+    what,
   );
   for (const pod of manual) {
-    console.log(`FAILED ${podRef(pod)} has no controller and still uses ${spec.migrationCIDR}: restart it by hand`);
+    console.log(
+      `FAILED ${podRef(pod)} has no controller and ${spec.migrationCIDR ? `still uses ${spec.migrationCIDR}` : 'is not managed by Cilium'}: restart it by hand`,
+    );
   }
-  console.log(manual.length > 0 ? `readdress: ${manual.length} pod(s) left` : `readdress: no pod uses ${spec.migrationCIDR} any more`);
+  console.log(manual.length > 0 ? `readdress: ${manual.length} pod(s) left` : `readdress: no ${what} any more`);
   return manual.length > 0 ? 1 : 0;
 }
 

@@ -23,7 +23,8 @@ describe('Flux', () => {
       [n('110-node-cleanup'), n('100-calico-delete')],
       [n('200-cilium'), n('110-node-cleanup')],
       [n('210-kube-proxy-cleanup'), n('200-cilium')],
-      [n('300-verify-workloads'), n('210-kube-proxy-cleanup')],
+      [n('250-readdress-pods'), n('210-kube-proxy-cleanup')],
+      [n('300-verify-workloads'), n('250-readdress-pods')],
       [n('310-verify-checks'), n('300-verify-workloads')],
       [n('900-complete'), n('310-verify-checks')],
     ]);

@@ -106,7 +106,7 @@ describe('900-complete', () => {
       'kube-proxy-replacement': 'true',
       'ipv4-native-routing-cidr': '10.42.0.0/16',
       'steps-completed':
-        '000-preflight,100-calico-delete,110-node-cleanup,200-cilium,210-kube-proxy-cleanup,300-verify-workloads,310-verify-checks',
+        '000-preflight,100-calico-delete,110-node-cleanup,200-cilium,210-kube-proxy-cleanup,250-readdress-pods,300-verify-workloads,310-verify-checks',
     });
   });
 });

@@ -4,7 +4,8 @@
  * agent's restart. It checks the scripts' decisions and wiring; no traffic reaches a cluster.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { MoveNodeSpec, PodObject, ReaddressSpec } from '../../../lib/incluster/move-node.ts';
+import type { MoveNodeSpec, PodObject } from '../../../lib/incluster/move-node.ts';
+import type { ReaddressSpec } from '../../../lib/incluster/readdress.ts';
 import { mergePatch, startFakeApi, type FakeApi } from '../../support/fake-api.ts';
 import { requireTool } from '../../support/tools.ts';
 
