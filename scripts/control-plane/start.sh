@@ -27,7 +27,7 @@ if [ ! -f ca.crt ]; then
   quiet() { "$@" 2>/dev/null; }
   quiet openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj /CN=cilium-cutover-test-ca -keyout ca.key -out ca.crt
   quiet openssl req -newkey rsa:2048 -nodes -subj /CN=kube-apiserver -keyout apiserver.key -out apiserver.csr
-  printf 'subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes.default.svc\nextendedKeyUsage=serverAuth\n' >apiserver.ext
+  printf 'subjectAltName=IP:127.0.0.1,IP:10.43.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc\nextendedKeyUsage=serverAuth\n' >apiserver.ext
   quiet openssl x509 -req -days 30 -in apiserver.csr -CA ca.crt -CAkey ca.key -CAcreateserial -extfile apiserver.ext -out apiserver.crt
   quiet openssl genrsa -out sa.key 2048
   quiet openssl rsa -in sa.key -pubout -out sa.pub

@@ -57,7 +57,7 @@ function calicoObject(config: ResolvedConfig, o: CalicoObject, scenario: Scenari
             : {}),
         },
       ],
-      hostNetwork: o.name === 'calico-node',
+      hostNetwork: o.name === 'calico-node' || o.name === 'calico-typha',
       // calico-node tolerates every taint, as the manifest's does.
       ...(o.name === 'calico-node' ? { tolerations: [{ operator: 'Exists' }] } : {}),
     },
@@ -119,9 +119,10 @@ function calicoObject(config: ResolvedConfig, o: CalicoObject, scenario: Scenari
         roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: o.name },
         subjects: [{ kind: 'ServiceAccount', name: o.name, namespace: 'kube-system' }],
       };
+    case 'PodDisruptionBudget':
+      // policy/v1 as in the manifest; the simulation serves it as policy/v1beta1 (api-level.ts).
+      return { apiVersion, kind: o.kind, metadata, spec: { maxUnavailable: 1, selector: { matchLabels: labels } } };
     default:
-      // PodDisruptionBudget: the manifest's is policy/v1, which this API level lacks (see the
-      // stand-in table); the typha variant is not simulated yet.
       return undefined;
   }
 }

@@ -48,7 +48,44 @@ export interface Scenario {
    * @default - none: every node has them
    */
   readonly missingHostTools?: readonly string[];
+  /**
+   * Nodes whose kubelet is down from the start: their pods stay as they are (Terminating once
+   * deleted) and the node's Ready condition is Unknown. `Simulation.setNodeDown` does it later.
+   * @default - none
+   */
+  readonly nodesDown?: readonly string[];
+  /**
+   * The status the site outside the cluster (verify.externalURLs) answers with.
+   * @default 200
+   */
+  readonly externalStatus?: number;
+  /**
+   * An ingress controller (stand-in for k3s's Traefik, kube-system/traefik, listening on port 80):
+   * behind its Service, or on every node's address (hostNetwork).
+   * @default - none
+   */
+  readonly ingress?: { readonly controller: 'service' | 'hostNetwork' };
+  /**
+   * k3s's ServiceLB: the Traefik Service of type LoadBalancer and its `svclb-traefik-*` DaemonSet.
+   * @default false
+   */
+  readonly serviceLB?: boolean;
+  /**
+   * The hcloud cloud controller's shape: networking from a plain value, from the `hcloud` Secret
+   * (as its Helm chart sets it), or off; host network or not.
+   * @default { network: 'value', hostNetwork: true }
+   */
+  readonly cloudController?: { readonly network?: 'value' | 'secret' | 'none'; readonly hostNetwork?: boolean };
+  /**
+   * An aggregated API (metrics.k8s.io, as metrics-server registers it) whose Service has no
+   * endpoints: discovery of that group fails, as on a cluster whose pod network is down.
+   * @default false
+   */
+  readonly unavailableApiService?: boolean;
 }
+
+/** The labels of the ingress controller's pods (k3s's Traefik chart). */
+export const INGRESS_LABELS = { 'app.kubernetes.io/name': 'traefik' } as const;
 
 /** The label k3s's kubelet gives every node, and the role labels it gives servers. */
 function nodeLabels(name: string, role: 'server' | 'agent'): Record<string, string> {
@@ -148,10 +185,26 @@ function readyCondition(): Record<string, string> {
   return { type: 'Ready', status: 'True', reason: 'KubeletReady', message: '', lastHeartbeatTime: now, lastTransitionTime: now };
 }
 
-/** CoreDNS, k3s's packaged add-on (what the checks read: pods labelled k8s-app=kube-dns). */
-export function coreDns(): Obj[] {
+/**
+ * CoreDNS, k3s's packaged add-on: pods labelled k8s-app=kube-dns (what the checks and Cilium's
+ * operator select) and the kube-dns Service on the service CIDR's tenth address.
+ */
+export function coreDns(config: ResolvedConfig): Obj[] {
   const labels = { 'k8s-app': 'kube-dns' };
   return [
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'kube-dns', namespace: 'kube-system', labels },
+      spec: {
+        selector: labels,
+        clusterIP: formatIpv4(parseCidr(config.cluster.serviceCIDR)!.first + 10),
+        ports: [
+          { name: 'dns', port: 53, protocol: 'UDP', targetPort: 53 },
+          { name: 'dns-tcp', port: 53, protocol: 'TCP', targetPort: 53 },
+        ],
+      },
+    },
     {
       apiVersion: 'apps/v1',
       kind: 'Deployment',
@@ -159,14 +212,28 @@ export function coreDns(): Obj[] {
       spec: {
         replicas: 1,
         selector: { matchLabels: labels },
-        template: { metadata: { labels }, spec: { containers: [{ name: 'coredns', image: 'rancher/mirrored-coredns-coredns:1.12.0' }] } },
+        template: {
+          metadata: { labels },
+          spec: {
+            containers: [
+              {
+                name: 'coredns',
+                image: 'rancher/mirrored-coredns-coredns:1.12.0',
+                ports: [
+                  { name: 'dns', containerPort: 53, protocol: 'UDP' },
+                  { name: 'dns-tcp', containerPort: 53, protocol: 'TCP' },
+                ],
+              },
+            ],
+          },
+        },
       },
     },
   ];
 }
 
 /** The hcloud cloud controller with networking on and host networking, where the profile needs it. */
-export function cloudController(config: ResolvedConfig): Obj[] {
+export function cloudController(config: ResolvedConfig, scenario: Scenario): Obj[] {
   const cc = config.cluster.profile === 'hetzner-cloud' ? config.cluster.network?.cloudController : undefined;
   if (!cc) {
     return [];
@@ -182,12 +249,16 @@ export function cloudController(config: ResolvedConfig): Obj[] {
         template: {
           metadata: { labels },
           spec: {
-            hostNetwork: true,
+            hostNetwork: scenario.cloudController?.hostNetwork ?? true,
             containers: [
               {
                 name: 'hcloud-cloud-controller-manager',
                 image: 'docker.io/hetznercloud/hcloud-cloud-controller-manager:v1.26.0',
-                env: [{ name: 'HCLOUD_NETWORK', value: 'k3s' }],
+                env: {
+                  value: [{ name: 'HCLOUD_NETWORK', value: 'k3s' }],
+                  secret: [{ name: 'HCLOUD_NETWORK', valueFrom: { secretKeyRef: { name: 'hcloud', key: 'network' } } }],
+                  none: [],
+                }[scenario.cloudController?.network ?? 'value'],
               },
             ],
           },
@@ -259,4 +330,103 @@ export function applications(scenario: Scenario): Obj[] {
       },
     ];
   });
+}
+
+/** Traefik, as k3s packages it, with the stand-in proxy's labels: behind its Service or on the nodes. */
+export function ingressController(scenario: Scenario): Obj[] {
+  const labels = { ...INGRESS_LABELS };
+  const objects: Obj[] = [];
+  if (scenario.ingress || scenario.serviceLB) {
+    objects.push({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'traefik', namespace: 'kube-system', labels },
+      spec: {
+        type: scenario.serviceLB ? 'LoadBalancer' : 'ClusterIP',
+        selector: labels,
+        ports: [{ name: 'web', port: 80, protocol: 'TCP', targetPort: 'web' }],
+      },
+    });
+  }
+  if (scenario.ingress) {
+    objects.push({
+      apiVersion: 'apps/v1',
+      kind: scenario.ingress.controller === 'hostNetwork' ? 'DaemonSet' : 'Deployment',
+      metadata: { name: 'traefik', namespace: 'kube-system', labels },
+      spec: {
+        selector: { matchLabels: labels },
+        template: {
+          metadata: { labels },
+          spec: {
+            hostNetwork: scenario.ingress.controller === 'hostNetwork',
+            containers: [
+              {
+                name: 'traefik',
+                image: 'rancher/mirrored-library-traefik:3.3.6',
+                ports: [{ name: 'web', containerPort: 80, protocol: 'TCP' }],
+              },
+            ],
+          },
+        },
+      },
+    });
+  }
+  if (scenario.serviceLB) {
+    // k3s's ServiceLB: a DaemonSet per LoadBalancer Service, in kube-system, holding the ports on every node.
+    const svclb = {
+      app: 'svclb-traefik-1b7a2a41',
+      'svccontroller.k3s.cattle.io/svcname': 'traefik',
+      'svccontroller.k3s.cattle.io/svcnamespace': 'kube-system',
+    };
+    objects.push({
+      apiVersion: 'apps/v1',
+      kind: 'DaemonSet',
+      metadata: { name: 'svclb-traefik-1b7a2a41', namespace: 'kube-system', labels: svclb },
+      spec: {
+        selector: { matchLabels: { app: svclb.app } },
+        template: {
+          metadata: { labels: svclb },
+          spec: {
+            containers: [
+              {
+                name: 'lb-tcp-80',
+                image: 'rancher/klipper-lb:v0.4.13',
+                ports: [{ name: 'lb-tcp-80', containerPort: 80, hostPort: 80, protocol: 'TCP' }],
+              },
+            ],
+            tolerations: [{ key: 'node-role.kubernetes.io/control-plane', operator: 'Exists', effect: 'NoSchedule' }],
+          },
+        },
+      },
+    });
+  }
+  return objects;
+}
+
+/** metrics-server's APIService, with a Service that has no endpoints. */
+export function unavailableApiService(scenario: Scenario): Obj[] {
+  if (!scenario.unavailableApiService) {
+    return [];
+  }
+  return [
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'metrics-server', namespace: 'kube-system' },
+      spec: { selector: { 'k8s-app': 'metrics-server' }, ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: 10250 }] },
+    },
+    {
+      apiVersion: 'apiregistration.k8s.io/v1',
+      kind: 'APIService',
+      metadata: { name: 'v1beta1.metrics.k8s.io' },
+      spec: {
+        group: 'metrics.k8s.io',
+        version: 'v1beta1',
+        service: { namespace: 'kube-system', name: 'metrics-server', port: 443 },
+        groupPriorityMinimum: 100,
+        versionPriority: 100,
+        insecureSkipTLSVerify: true,
+      },
+    },
+  ];
 }

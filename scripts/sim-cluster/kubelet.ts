@@ -1,14 +1,44 @@
 /**
- * The simulated kubelet: binds pending pods to nodes, runs the pods of the tool's Jobs with their
- * real program (pod-runner.ts), marks every other pod Running and Ready, confirms graceful
- * deletions, and serves container logs to the API server on each node's kubelet port.
+ * The simulated kubelet of every node: binds pending pods to nodes, gives each a network (its
+ * node's for host-network pods; from the node's CNI otherwise, see below), runs the pods of the
+ * tool's images with their real program (pod-runner.ts), simulates the others (Cilium's agent and
+ * operator through cilium.ts, CoreDNS and the ingress controller through their stand-in servers,
+ * anything else Running and Ready), confirms graceful deletions, reports each node's Ready
+ * condition from its CNI config, and serves container logs to the API server.
+ *
+ * A pod's network comes from the first CNI config in the node's /etc/cni/net.d, as containerd's
+ * go-cni loads it: Cilium's gives the pod its own namespace and address (once the agent is
+ * ready); Calico's an address from the node's IPAM block and no network (the broken data path the
+ * cutover replaces); none leaves the pod Pending, and the node NotReady (NetworkPluginNotReady).
  */
+import type { ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import { join } from 'node:path';
+import { formatIpv4, parseCidr } from '../../lib/cidr.ts';
 import type { ResolvedConfig } from '../../lib/config/resolve.ts';
 import type { SimApi } from './api.ts';
+import { firstCniConfig, type PodAddress, type SimCilium } from './cilium.ts';
 import { kubeletPort } from './fixture.ts';
-import { runPod, type PodJson, type SimNode } from './pod-runner.ts';
+import { deleteNetns, ip } from './netns.ts';
+import { calicoBlock } from './node-host.ts';
+import { startPod, type ContainerRun, type PodJson, type RunningContainer, type SimNode } from './pod-runner.ts';
+
+const HERE = new URL('.', import.meta.url).pathname;
+type Json = Record<string, any>;
+
+/** The cluster's DNS Service address and domain (k3s's defaults: the service CIDR's tenth address). */
+export const CLUSTER_DOMAIN = 'cluster.local';
+
+/**
+ * The Ready condition the kubelet reports while the runtime's network is not ready: containerd's
+ * CRI Status (NetworkReady=false, reason NetworkPluginNotReady, go-cni's "cni plugin not
+ * initialized") as kubelet's runtime state words it (pkg/kubelet/kubelet.go updateRuntimeUp,
+ * pkg/kubelet/nodestatus/setters.go ReadyCondition).
+ */
+export const NETWORK_NOT_READY_MESSAGE =
+  'container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady message:Network plugin returns error: cni plugin not initialized';
 
 export interface KubeletOptions {
   readonly api: SimApi;
@@ -19,42 +49,90 @@ export interface KubeletOptions {
   /** Key and certificate of the log servers. */
   readonly tls: { readonly key: string; readonly cert: string };
   readonly kubeletBasePort: number;
+  readonly cilium: SimCilium;
+  readonly netnsPrefix: string;
+  /** Labels of the ingress controller's pods (its stand-in proxy runs in them). */
+  readonly ingressLabels?: Readonly<Record<string, string>>;
+  /** Tools the nodes' hosts lack. */
+  readonly missingHostTools: readonly string[];
 }
 
 export interface Kubelet {
+  /** Stops a node's kubelet (its pods stay as they are, deletions stay pending) or starts it again. */
+  setNodeDown(name: string, down: boolean): void;
   stop(): Promise<void>;
 }
 
-/** Whether a pending pod may run on a node: nodeName, nodeSelector and `metadata.name` field affinity. */
-function fits(pod: Record<string, any>, node: Record<string, any>): boolean {
+/** What the kubelet keeps of a pod it started. */
+interface PodRecord {
+  readonly pod: Json;
+  readonly node: SimNode;
+  readonly address?: PodAddress;
+  readonly calicoNetns?: string;
+  readonly processes: ChildProcess[];
+  container?: RunningContainer;
+}
+
+function labelsMatch(labels: Readonly<Record<string, string>> | undefined, selector: Readonly<Record<string, string>>): boolean {
+  return Object.entries(selector).every(([k, v]) => labels?.[k] === v);
+}
+
+/** Whether a pending pod may run on a node: nodeName, nodeSelector, `metadata.name` field affinity, required anti-affinity. */
+function fits(pod: Json, node: Json, pods: readonly Json[]): boolean {
   const spec = pod.spec;
   if (spec.nodeName) {
     return spec.nodeName === node.metadata.name;
   }
-  const labels: Record<string, string> = node.metadata.labels ?? {};
-  if (Object.entries(spec.nodeSelector ?? {}).some(([k, v]) => labels[k] !== v)) {
+  if (!labelsMatch(node.metadata.labels, spec.nodeSelector ?? {})) {
     return false;
   }
   const terms = spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms;
-  if (terms) {
-    return terms.some((t: any) =>
-      (t.matchFields ?? []).every((f: any) =>
+  if (
+    terms &&
+    !terms.some((t: Json) =>
+      (t.matchFields ?? []).every((f: Json) =>
         f.key === 'metadata.name' ? (f.operator === 'In') === f.values.includes(node.metadata.name) : true,
       ),
-    );
+    )
+  ) {
+    return false;
   }
-  return true;
+  const anti: Json[] = spec.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? [];
+  return anti.every(
+    (term) =>
+      term.topologyKey !== 'kubernetes.io/hostname' ||
+      !pods.some(
+        (other) =>
+          other.metadata.uid !== pod.metadata.uid &&
+          other.spec.nodeName === node.metadata.name &&
+          other.metadata.namespace === pod.metadata.namespace &&
+          !['Succeeded', 'Failed'].includes(other.status?.phase) &&
+          labelsMatch(other.metadata.labels, term.labelSelector?.matchLabels ?? {}),
+      ),
+  );
+}
+
+/** The pod's /etc/resolv.conf for its dnsPolicy (kubelet's pkg/kubelet/network/dns). */
+function resolvConf(pod: Json, config: ResolvedConfig, nodeRoot: string): string {
+  const policy = pod.spec.dnsPolicy ?? 'ClusterFirst';
+  const clusterFirst = policy === 'ClusterFirstWithHostNet' || (policy === 'ClusterFirst' && !pod.spec.hostNetwork);
+  if (!clusterFirst) {
+    return spawnSync('cat', [join(nodeRoot, 'etc', 'resolv.conf')], { encoding: 'utf8' }).stdout;
+  }
+  const dnsIP = formatIpv4(parseCidr(config.cluster.serviceCIDR)!.first + 10);
+  const ns = pod.metadata.namespace;
+  return `search ${ns}.svc.${CLUSTER_DOMAIN} svc.${CLUSTER_DOMAIN} ${CLUSTER_DOMAIN}\nnameserver ${dnsIP}\noptions ndots:5\n`;
 }
 
 /** Starts the kubelet loop and the log servers. */
 export function startKubelet(options: KubeletOptions): Kubelet {
-  const { api, config, nodes, run } = options;
+  const { api, config, nodes, run, cilium } = options;
   // Container logs, by namespace/pod, served to the API server on each node's kubelet port.
-  const logs = new Map<string, string>();
+  const logs = new Map<string, () => string>();
   const servers: Server[] = nodes.map((_, i) => {
     const server = createServer(options.tls, (req, res) => {
       const match = /^\/containerLogs\/([^/]+)\/([^/]+)\/[^/?]+/.exec(req.url ?? '');
-      const text = match ? logs.get(`${match[1]}/${match[2]}`) : undefined;
+      const text = match ? logs.get(`${match[1]}/${match[2]}`)?.() : undefined;
       if (text === undefined) {
         res.writeHead(404).end('not found');
         return;
@@ -67,103 +145,351 @@ export function startKubelet(options: KubeletOptions): Kubelet {
     return server;
   });
 
-  // Our Jobs' images run their program; every other container is simulated.
+  // Our images run their program; every other container is simulated.
   const ours = new Set([config.images.node, config.images.busybox].map((i) => i.repository));
   const runs = (image: string) => [...ours].some((repo) => image.startsWith(`${repo}:`) || image.startsWith(`${repo}@`));
-  const handled = new Set<string>();
+  const isBusybox = (image: string) =>
+    image.startsWith(`${config.images.busybox.repository}:`) || image.startsWith(`${config.images.busybox.repository}@`);
+  const records = new Map<string, PodRecord>();
+  const down = new Set<string>();
+  const calicoNext = new Map<string, number>();
+  let podNetns = 0;
   let running = true;
+  const now = () => new Date().toISOString();
 
-  const setStatus = async (pod: Record<string, any>, status: Record<string, unknown>) => {
+  const setStatus = async (pod: Json, status: Json) => {
     const path = `/api/v1/namespaces/${pod.metadata.namespace}/pods/${pod.metadata.name}/status`;
-    const current = await api.call<Record<string, any>>('GET', path);
+    const current = await api.call<Json>('GET', path);
     if (current.status === 200) {
       await api.call('PUT', path, { ...current.body, status: { ...current.body.status, ...status } });
     }
   };
-  const now = () => new Date().toISOString();
+  const readyStatus = (pod: Json, ready: boolean) => ({
+    conditions: [{ type: 'Ready', status: ready ? 'True' : 'False', lastTransitionTime: now() }],
+    containerStatuses: pod.spec.containers.map((c: Json) => ({
+      name: c.name,
+      image: c.image,
+      imageID: c.image,
+      ready,
+      restartCount: 0,
+      started: true,
+      state: { running: { startedAt: now() } },
+    })),
+  });
 
-  const start = async (pod: Record<string, any>, node: SimNode) => {
-    const container = pod.spec.containers[0].name;
-    const isOurs = [...(pod.spec.initContainers ?? []), ...pod.spec.containers].some((c: any) => runs(c.image));
+  /** A process in a namespace, ended with the pod. */
+  const serve = (record: PodRecord, netns: string, script: string, args: string[]) => {
+    record.processes.push(
+      spawn('ip', ['netns', 'exec', netns, process.execPath, join(HERE, 'servers', script), ...args], { stdio: 'ignore' }),
+    );
+  };
+
+  /** The pod's network: its node's, Cilium's, Calico's; undefined while there is none. */
+  const sandbox = async (
+    pod: Json,
+    node: SimNode,
+  ): Promise<(Pick<PodRecord, 'address' | 'calicoNetns'> & { netns: string; ip: string }) | undefined> => {
+    const nodeIP = config.cluster.nodes[node.index]!.internalIP;
+    if (pod.spec.hostNetwork) {
+      return { netns: node.netns, ip: nodeIP };
+    }
+    const cni = firstCniConfig(node);
+    if (cni === '05-cilium.conflist') {
+      const address = await cilium.addPod(pod, node);
+      return address && { netns: address.netns, ip: address.ip, address };
+    }
+    if (cni === '10-calico.conflist') {
+      // Calico's IPAM hands out an address; its data path is what the cutover replaces, so the pod
+      // gets a namespace with loopback only.
+      const host = (calicoNext.get(node.name) ?? 1) + 1;
+      calicoNext.set(node.name, host);
+      const netns = `${options.netnsPrefix}-c${++podNetns}`;
+      ip('netns', 'add', netns);
+      ip('-n', netns, 'link', 'set', 'lo', 'up');
+      return { netns, ip: formatIpv4(parseCidr(calicoBlock(config, node.index))!.first + host), calicoNetns: netns };
+    }
+    return undefined;
+  };
+
+  const start = async (pod: Json, node: SimNode) => {
+    const net = await sandbox(pod, node);
+    if (!net) {
+      return false;
+    }
+    const record: PodRecord = { pod, node, address: net.address, calicoNetns: net.calicoNetns, processes: [] };
+    records.set(pod.metadata.uid, record);
+    const isOurs = [...(pod.spec.initContainers ?? []), ...pod.spec.containers].some((c: Json) => runs(c.image));
+    const hostIP = config.cluster.nodes[node.index]!.internalIP;
+    pod.status = { ...pod.status, podIP: net.ip };
     await setStatus(pod, {
       phase: 'Running',
-      hostIP: config.cluster.nodes.find((n) => n.name === node.name)!.internalIP,
+      hostIP,
+      podIP: net.ip,
+      podIPs: [{ ip: net.ip }],
       startTime: now(),
-      conditions: [{ type: 'Ready', status: isOurs ? 'False' : 'True', lastTransitionTime: now() }],
-      containerStatuses: pod.spec.containers.map((c: any) => ({
-        name: c.name,
-        image: c.image,
-        imageID: c.image,
-        ready: !isOurs,
-        restartCount: 0,
-        started: true,
-        state: { running: { startedAt: now() } },
-      })),
+      ...readyStatus(pod, false),
     });
     if (!isOurs) {
-      return;
+      await simulate(record, net.netns);
+      return true;
     }
-    const result = await runPod(api, pod as PodJson, node, join(run, 'pods', pod.metadata.uid), runs, 600_000).catch((err: Error) => ({
-      exitCode: 128,
-      output: `simulated kubelet: ${err.message}\n`,
-    }));
-    logs.set(`${pod.metadata.namespace}/${pod.metadata.name}`, result.output);
-    await setStatus(pod, {
-      phase: result.exitCode === 0 ? 'Succeeded' : 'Failed',
-      conditions: [{ type: 'Ready', status: 'False', lastTransitionTime: now() }],
-      containerStatuses: [
-        {
-          name: container,
-          image: pod.spec.containers[0].image,
-          imageID: pod.spec.containers[0].image,
-          ready: false,
-          restartCount: 0,
-          state: { terminated: { exitCode: result.exitCode, reason: result.exitCode === 0 ? 'Completed' : 'Error', finishedAt: now() } },
+    const started = await startPod(
+      api,
+      pod as PodJson,
+      node,
+      join(run, 'pods', pod.metadata.uid),
+      runs,
+      {
+        netns: net.netns,
+        resolvConf: resolvConf(pod, config, node.root),
+        busybox: pod.spec.containers.some((c: Json) => isBusybox(c.image)),
+        missingHostTools: options.missingHostTools,
+        defaultEnv: {
+          KUBERNETES_SERVICE_HOST: formatIpv4(parseCidr(config.cluster.serviceCIDR)!.first + 1),
+          KUBERNETES_SERVICE_PORT: '443',
         },
-      ],
-    });
+      },
+      600_000,
+    ).catch((err: Error): ContainerRun => ({ exitCode: 128, output: `simulated kubelet: ${err.message}\n` }));
+    const key = `${pod.metadata.namespace}/${pod.metadata.name}`;
+    const finished = async (result: ContainerRun) => {
+      logs.set(key, () => result.output);
+      const main = pod.spec.containers[0];
+      await setStatus(pod, {
+        phase: result.exitCode === 0 ? 'Succeeded' : 'Failed',
+        conditions: [{ type: 'Ready', status: 'False', lastTransitionTime: now() }],
+        containerStatuses: [
+          {
+            name: main.name,
+            image: main.image,
+            imageID: main.image,
+            ready: false,
+            restartCount: 0,
+            state: { terminated: { exitCode: result.exitCode, reason: result.exitCode === 0 ? 'Completed' : 'Error', finishedAt: now() } },
+          },
+        ],
+      });
+    };
+    if ('exitCode' in started) {
+      await finished(started);
+      return true;
+    }
+    record.container = started;
+    logs.set(key, started.output);
+    if (pod.spec.restartPolicy === 'Always') {
+      // A server (the echo backend): Ready once its readiness probe answers.
+      void probeUntilReady(pod, node, net.ip);
+    } else {
+      void started.done.then(finished);
+    }
+    return true;
   };
+
+  const probeUntilReady = async (pod: Json, node: SimNode, podIP: string) => {
+    const probe = pod.spec.containers[0].readinessProbe?.httpGet;
+    for (let i = 0; i < 240 && records.has(pod.metadata.uid); i++) {
+      const ok =
+        !probe ||
+        spawnSync('ip', [
+          'netns',
+          'exec',
+          node.netns,
+          'curl',
+          '-sf',
+          '-m',
+          '2',
+          '-o',
+          '/dev/null',
+          `http://${podIP}:${probe.port}${probe.path ?? '/'}`,
+        ]).status === 0;
+      if (ok) {
+        await setStatus(pod, readyStatus(pod, true));
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  };
+
+  /** Pods of other projects: Cilium's, CoreDNS and the ingress controller with their stand-ins, the rest just Ready. */
+  const simulate = async (record: PodRecord, netns: string) => {
+    const { pod, node } = record;
+    const images: string[] = pod.spec.containers.map((c: Json) => c.image);
+    const ready = () => setStatus(pod, readyStatus(pod, true));
+    if (images.some((i) => i.startsWith('quay.io/cilium/operator'))) {
+      void cilium.startOperator().then(ready);
+    } else if (images.some((i) => i.startsWith('quay.io/cilium/cilium:') || i.startsWith('quay.io/cilium/cilium@'))) {
+      void cilium.startAgent(node).then(ready);
+    } else if (pod.metadata.labels?.['k8s-app'] === 'kube-dns') {
+      if (record.address) {
+        serve(record, netns, 'dns-server.mjs', ['0.0.0.0', '53', join(run, 'dns-records.json')]);
+      }
+      await ready();
+    } else if (options.ingressLabels && labelsMatch(pod.metadata.labels, options.ingressLabels)) {
+      if (record.address || pod.spec.hostNetwork) {
+        const port = pod.spec.containers[0].ports?.[0]?.containerPort ?? 80;
+        serve(record, netns, 'ingress-proxy.mjs', ['0.0.0.0', String(port), join(run, 'ingress-routes.json')]);
+      }
+      await ready();
+    } else {
+      await ready();
+    }
+  };
+
+  const teardown = async (record: PodRecord) => {
+    records.delete(record.pod.metadata.uid);
+    record.processes.forEach((p) => p.kill());
+    record.container?.child.kill('SIGKILL');
+    const images: string[] = record.pod.spec.containers.map((c: Json) => c.image);
+    if (images.some((i) => i.startsWith('quay.io/cilium/cilium:') || i.startsWith('quay.io/cilium/cilium@'))) {
+      cilium.stopAgent(record.node.name);
+    }
+    if (images.some((i) => i.startsWith('quay.io/cilium/operator'))) {
+      cilium.stopOperator();
+    }
+    if (record.address) {
+      await cilium.removePod(record.pod, record.address);
+    }
+    if (record.calicoNetns) {
+      deleteNetns(record.calicoNetns);
+    }
+  };
+
+  /** Each node's Ready condition: Unknown when its kubelet is down, else from its CNI config. */
+  const reportNodes = async (nodeObjects: readonly Json[]) => {
+    for (const object of nodeObjects) {
+      const node = nodes.find((n) => n.name === object.metadata.name);
+      if (!node) {
+        continue;
+      }
+      const condition = down.has(node.name)
+        ? { status: 'Unknown', reason: 'NodeStatusUnknown', message: 'Kubelet stopped posting node status.' }
+        : firstCniConfig(node)
+          ? { status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status' }
+          : { status: 'False', reason: 'KubeletNotReady', message: NETWORK_NOT_READY_MESSAGE };
+      const current = (object.status?.conditions ?? []).find((c: Json) => c.type === 'Ready');
+      if (current?.status === condition.status && current?.reason === condition.reason) {
+        continue;
+      }
+      const stamp = now();
+      await api.call('PUT', `/api/v1/nodes/${node.name}/status`, {
+        ...object,
+        status: {
+          ...object.status,
+          conditions: [
+            ...(object.status?.conditions ?? []).filter((c: Json) => c.type !== 'Ready'),
+            { type: 'Ready', ...condition, lastHeartbeatTime: stamp, lastTransitionTime: stamp },
+          ],
+        },
+      });
+    }
+  };
+
+  /** The stand-ins' view of Services: DNS names and the ingress controller's routes. */
+  const writeDataPath = (services: readonly Json[], ingresses: readonly Json[]) => {
+    const records: Record<string, string[]> = {};
+    for (const svc of services) {
+      if (svc.spec?.clusterIP && svc.spec.clusterIP !== 'None') {
+        records[`${svc.metadata.name}.${svc.metadata.namespace}.svc.${CLUSTER_DOMAIN}`] = [svc.spec.clusterIP];
+      }
+    }
+    writeFileSync(join(run, 'dns-records.json'), JSON.stringify(records));
+    const routes: Record<string, string> = {};
+    for (const ing of ingresses) {
+      for (const rule of ing.spec?.rules ?? []) {
+        const backend = rule.http?.paths?.[0]?.backend?.service;
+        const svc = services.find((s) => s.metadata.namespace === ing.metadata.namespace && s.metadata.name === backend?.name);
+        const port = backend?.port?.number ?? svc?.spec?.ports?.find((p: Json) => p.name === backend?.port?.name)?.port;
+        if (rule.host && svc?.spec?.clusterIP && port) {
+          routes[rule.host] = `${svc.spec.clusterIP}:${port}`;
+        }
+      }
+    }
+    writeFileSync(join(run, 'ingress-routes.json'), JSON.stringify(routes));
+  };
+
+  const list = async (path: string): Promise<Json[]> =>
+    (await api.call<{ items?: Json[] }>('GET', path).catch(() => undefined))?.body.items ?? [];
 
   const loop = (async () => {
     while (running) {
-      const pods = await api.call<{ items: Record<string, any>[] }>('GET', '/api/v1/pods').catch(() => undefined);
-      // The nodes are read only when a pod waits for one, once per pass.
-      let nodeObjects: Record<string, any>[] | undefined;
-      for (const pod of pods?.body.items ?? []) {
-        if (pod.metadata.deletionTimestamp && pod.spec.nodeName) {
-          // The kubelet confirms a graceful deletion once the containers stopped: at once here.
-          await api.call('DELETE', `/api/v1/namespaces/${pod.metadata.namespace}/pods/${pod.metadata.name}`, { gracePeriodSeconds: 0 });
-          continue;
+      try {
+        const [pods, nodeObjects, services, endpoints, ingresses] = await Promise.all([
+          list('/api/v1/pods'),
+          list('/api/v1/nodes'),
+          list('/api/v1/services'),
+          list('/api/v1/endpoints'),
+          list('/apis/networking.k8s.io/v1/ingresses'),
+        ]);
+        await reportNodes(nodeObjects);
+        writeDataPath(services, ingresses);
+        await cilium.sync(services, endpoints, pods);
+        for (const pod of pods) {
+          if (pod.spec.nodeName && down.has(pod.spec.nodeName)) {
+            continue;
+          }
+          if (pod.metadata.deletionTimestamp && pod.spec.nodeName) {
+            // The kubelet stops the containers, then confirms the graceful deletion.
+            const record = records.get(pod.metadata.uid);
+            if (record) {
+              await teardown(record);
+            }
+            await api.call('DELETE', `/api/v1/namespaces/${pod.metadata.namespace}/pods/${pod.metadata.name}`, { gracePeriodSeconds: 0 });
+            continue;
+          }
+          if (records.has(pod.metadata.uid) || pod.metadata.deletionTimestamp || ['Succeeded', 'Failed'].includes(pod.status?.phase)) {
+            continue;
+          }
+          const candidates = nodeObjects.filter((n) => !down.has(n.metadata.name) && fits(pod, n, pods));
+          // Spread: the node with the fewest pods first.
+          candidates.sort(
+            (a, b) =>
+              pods.filter((p) => p.spec.nodeName === a.metadata.name).length -
+              pods.filter((p) => p.spec.nodeName === b.metadata.name).length,
+          );
+          const node = candidates[0] && nodes.find((n) => n.name === candidates[0]!.metadata.name);
+          if (!node) {
+            continue;
+          }
+          if (!pod.spec.nodeName) {
+            await api.call('POST', `/api/v1/namespaces/${pod.metadata.namespace}/pods/${pod.metadata.name}/binding`, {
+              apiVersion: 'v1',
+              kind: 'Binding',
+              metadata: { name: pod.metadata.name },
+              target: { apiVersion: 'v1', kind: 'Node', name: node.name },
+            });
+            pod.spec.nodeName = node.name;
+          }
+          await start(pod, node);
         }
-        if (handled.has(pod.metadata.uid) || pod.metadata.deletionTimestamp || ['Succeeded', 'Failed'].includes(pod.status?.phase)) {
-          continue;
-        }
-        nodeObjects ??= (await api.call<{ items: Record<string, any>[] }>('GET', '/api/v1/nodes').catch(() => undefined))?.body.items ?? [];
-        const target = nodeObjects.find((n) => fits(pod, n));
-        const node = target && nodes.find((n) => n.name === target.metadata.name);
-        if (!node) {
-          continue;
-        }
-        handled.add(pod.metadata.uid);
-        if (!pod.spec.nodeName) {
-          await api.call('POST', `/api/v1/namespaces/${pod.metadata.namespace}/pods/${pod.metadata.name}/binding`, {
-            apiVersion: 'v1',
-            kind: 'Binding',
-            metadata: { name: pod.metadata.name },
-            target: { apiVersion: 'v1', kind: 'Node', name: node.name },
-          });
-          pod.spec.nodeName = node.name;
-        }
-        void start(pod, node);
+      } catch (err) {
+        console.error(`simulated kubelet: ${(err as Error).message}`);
       }
       await new Promise((r) => setTimeout(r, 250));
     }
   })();
 
   return {
+    setNodeDown: (name, isDown) => {
+      if (isDown) {
+        down.add(name);
+      } else {
+        down.delete(name);
+      }
+    },
     stop: async () => {
       running = false;
       await loop;
+      for (const record of [...records.values()]) {
+        record.processes.forEach((p) => p.kill());
+        record.container?.child.kill('SIGKILL');
+        if (record.address) {
+          deleteNetns(record.address.netns);
+        }
+        if (record.calicoNetns) {
+          deleteNetns(record.calicoNetns);
+        }
+      }
+      cilium.stop();
       servers.forEach((s) => s.close());
     },
   };

@@ -6,7 +6,7 @@
  * `ca.crt` and `namespace`, hostPath volumes from the node's own root directory. The environment
  * is the pod spec's (values and the downward-API fields it uses), the user the container's.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SimApi } from './api.ts';
@@ -19,6 +19,7 @@ export interface PodJson {
     readonly serviceAccountName?: string;
     readonly automountServiceAccountToken?: boolean;
     readonly hostNetwork?: boolean;
+    readonly hostPID?: boolean;
     readonly containers: readonly ContainerJson[];
     readonly initContainers?: readonly ContainerJson[];
     readonly volumes?: readonly {
@@ -47,6 +48,8 @@ export interface ContainerJson {
 /** Where a node lives in the simulation. */
 export interface SimNode {
   readonly name: string;
+  /** Its position in the config's node list. */
+  readonly index: number;
   /** Its network namespace (made by the simulation). */
   readonly netns: string;
   /** The directory standing in for its root file system (hostPath volumes resolve below it). */
@@ -124,34 +127,111 @@ async function materializeVolumes(api: SimApi, pod: PodJson, node: SimNode, dir:
   return volumes;
 }
 
+/** How a container runs: where, with what name resolution, and which image's tools. */
+export interface ContainerSetting {
+  /** The network namespace: the pod's own, or its node's for a host-network pod. */
+  readonly netns: string;
+  /** The pod's /etc/resolv.conf, as the kubelet writes it for the pod's dnsPolicy. */
+  readonly resolvConf: string;
+  /** The image is busybox: its applets come first on the PATH, as in the image. */
+  readonly busybox: boolean;
+  /** The masked tools of the node's host (a scenario removes them). */
+  readonly missingHostTools: readonly string[];
+  /** Variables every container gets (the kubelet's KUBERNETES_SERVICE_HOST and _PORT). */
+  readonly defaultEnv: Readonly<Record<string, string>>;
+}
+
+/**
+ * A stand-in for `nsenter -t 1 ...` in a hostPID pod: the node's host is `/.sim-host` (its root
+ * directory with the machine's programs), already in the node's network namespace; the command
+ * after `--` runs there with the caller's environment.
+ */
+const NSENTER_STAND_IN = `#!/bin/sh
+while [ $# -gt 0 ] && [ "$1" != "--" ]; do shift; done
+[ "\${1:-}" = "--" ] && shift
+exec /usr/sbin/chroot /.sim-host "$@"
+`;
+
 /** The shell script that builds the container's root and runs its command there. */
-function containerScript(pod: PodJson, container: ContainerJson, volumes: ReadonlyMap<string, string>, dir: string): string {
+function containerScript(
+  pod: PodJson,
+  container: ContainerJson,
+  volumes: ReadonlyMap<string, string>,
+  dir: string,
+  node: SimNode,
+  setting: ContainerSetting,
+): string {
   const root = join(dir, 'root');
+  mkdirSync(dir, { recursive: true });
   const mounts = [
     ...(container.volumeMounts ?? []).map((m) => ({ from: volumes.get(m.name), to: m.mountPath, ro: m.readOnly === true })),
     ...(volumes.has('kube-api-access') ? [{ from: volumes.get('kube-api-access'), to: SA_DIR, ro: true }] : []),
   ];
-  const env = (container.env ?? []).map(
-    (e) => `${e.name}=${e.valueFrom?.fieldRef ? fieldValue(pod, e.valueFrom.fieldRef.fieldPath) : (e.value ?? '')}`,
-  );
+  const explicit = new Set((container.env ?? []).map((e) => e.name));
+  const env = [
+    ...Object.entries(setting.defaultEnv)
+      .filter(([name]) => !explicit.has(name))
+      .map(([name, value]) => `${name}=${value}`),
+    ...(container.env ?? []).map(
+      (e) => `${e.name}=${e.valueFrom?.fieldRef ? fieldValue(pod, e.valueFrom.fieldRef.fieldPath) : (e.value ?? '')}`,
+    ),
+  ];
+  writeFileSync(join(dir, 'resolv.conf'), setting.resolvConf);
+  writeFileSync(join(dir, 'nsenter'), NSENTER_STAND_IN, { mode: 0o755 });
+  writeFileSync(join(dir, 'mask'), '', { mode: 0o644 });
   const user = container.securityContext?.runAsUser ?? 0;
   const group = container.securityContext?.runAsGroup ?? user;
   const command = [...(container.command ?? []), ...(container.args ?? [])];
+  const bindHostDirs = (target: string) =>
+    HOST_DIRS.map(
+      (d) =>
+        `if [ -L /${d} ]; then ln -s "$(readlink /${d})" "${target}/${d}"; elif [ -d /${d} ]; then mkdir -p "${target}/${d}"; mount --rbind -o ro /${d} "${target}/${d}"; fi`,
+    );
   const lines = [
     'set -eu',
     `R=${shellQuote(root)}`,
+    `D=${shellQuote(dir)}`,
     'mkdir -p "$R"',
     'mount -t tmpfs -o mode=755 tmpfs "$R"',
-    ...HOST_DIRS.map(
-      (d) =>
-        `if [ -L /${d} ]; then ln -s "$(readlink /${d})" "$R/${d}"; elif [ -d /${d} ]; then mkdir -p "$R/${d}"; mount --rbind -o ro /${d} "$R/${d}"; fi`,
-    ),
+    ...bindHostDirs('$R'),
     'mkdir -p "$R/proc" "$R/dev" "$R/sys" "$R/tmp" "$R/etc" "$R/var/run"',
     'chmod 1777 "$R/tmp"',
     'mount --rbind /proc "$R/proc"',
     'mount --rbind /dev "$R/dev"',
     'mount --rbind /sys "$R/sys"',
     'for f in passwd group nsswitch.conf hosts; do [ -e /etc/$f ] && cp /etc/$f "$R/etc/$f"; done',
+    'cp "$D/resolv.conf" "$R/etc/resolv.conf"',
+    ...(setting.busybox
+      ? [
+          // The image's shell and applets (busybox sh, nsenter, ...) before the machine's own; not
+          // wget: Debian's busybox 1.35 crashes on `wget -T`, so GNU wget (same options) stands in.
+          'mount -t tmpfs tmpfs "$R/usr/local/bin"',
+          'for applet in $(busybox --list); do [ "$applet" = wget ] || ln -s /usr/bin/busybox "$R/usr/local/bin/$applet"; done',
+        ]
+      : []),
+    ...(pod.spec.hostPID
+      ? [
+          // The node's host for `nsenter -t 1`: its root directory's /etc, /opt, /run and /var over
+          // the machine's programs, the tools a scenario removes masked.
+          'H="$R/.sim-host"',
+          'mkdir -p "$H"',
+          'mount -t tmpfs -o mode=755 tmpfs "$H"',
+          ...bindHostDirs('$H'),
+          'mkdir -p "$H/proc" "$H/dev" "$H/sys" "$H/tmp"',
+          'mount --rbind /proc "$H/proc"',
+          'mount --rbind /dev "$H/dev"',
+          'mount --rbind /sys "$H/sys"',
+          ...['etc', 'opt', 'run', 'var'].flatMap((d) => [
+            `mkdir -p ${shellQuote(join(node.root, d))} "$H/${d}"`,
+            `mount --bind ${shellQuote(join(node.root, d))} "$H/${d}"`,
+          ]),
+          ...setting.missingHostTools.flatMap((tool) =>
+            ['usr/bin', 'usr/sbin'].map((d) => `if [ -e "$H/${d}/${tool}" ]; then mount --bind "$D/mask" "$H/${d}/${tool}"; fi`),
+          ),
+          'mount -t tmpfs tmpfs "$R/usr/local/sbin"',
+          'cp "$D/nsenter" "$R/usr/local/sbin/nsenter"',
+        ]
+      : []),
     ...mounts.flatMap((m) =>
       m.from === undefined
         ? []
@@ -174,43 +254,76 @@ export interface ContainerRun {
   readonly output: string;
 }
 
+/** A container started in the background (a server): its process and its end. */
+export interface RunningContainer {
+  readonly child: ChildProcess;
+  readonly done: Promise<ContainerRun>;
+  /** Its output so far. */
+  output(): string;
+}
+
+function startContainer(
+  pod: PodJson,
+  container: ContainerJson,
+  volumes: ReadonlyMap<string, string>,
+  dir: string,
+  node: SimNode,
+  setting: ContainerSetting,
+  timeoutMs: number,
+): RunningContainer {
+  const script = join(dir, `${container.name}.sh`);
+  writeFileSync(script, containerScript(pod, container, volumes, join(dir, container.name), node, setting));
+  chmodSync(script, 0o700);
+  const child = spawn('ip', ['netns', 'exec', setting.netns, 'unshare', '--mount', '--propagation', 'private', 'sh', script], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let text = '';
+  child.stdout!.on('data', (d: Buffer) => (text += d.toString('utf8')));
+  child.stderr!.on('data', (d: Buffer) => (text += d.toString('utf8')));
+  const done = new Promise<ContainerRun>((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ exitCode: code ?? 137, output: text });
+    });
+  });
+  return { child, done, output: () => text };
+}
+
 /**
- * Runs a pod's containers (init containers first) on its node; resolves when they end. A container
- * whose image `runs` refuses (another project's image, such as an init container that only pulls
- * the Cilium images onto the node) counts as having run and exited 0.
+ * Runs a pod's containers on its node: the init containers one after another, then the first
+ * container. A container whose image `runs` refuses (another project's image, such as an init
+ * container that only pulls the Cilium images onto the node) counts as having run and exited 0.
+ * Resolves with the running main container (a server keeps running; a Job's ends), or with the
+ * failed init container's result.
  */
-export async function runPod(
+export async function startPod(
   api: SimApi,
   pod: PodJson,
   node: SimNode,
   dir: string,
   runs: (image: string) => boolean,
+  setting: ContainerSetting,
   timeoutMs: number,
-): Promise<ContainerRun> {
+): Promise<RunningContainer | ContainerRun> {
   mkdirSync(dir, { recursive: true });
   const volumes = await materializeVolumes(api, pod, node, dir);
   let output = '';
-  for (const container of [...(pod.spec.initContainers ?? []), ...pod.spec.containers].filter((c) => runs(c.image))) {
-    const script = join(dir, `${container.name}.sh`);
-    writeFileSync(script, containerScript(pod, container, volumes, join(dir, container.name)));
-    chmodSync(script, 0o700);
-    const run = await new Promise<ContainerRun>((resolve) => {
-      const child = spawn('ip', ['netns', 'exec', node.netns, 'unshare', '--mount', '--propagation', 'private', 'sh', script], {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let text = '';
-      child.stdout.on('data', (d: Buffer) => (text += d.toString('utf8')));
-      child.stderr.on('data', (d: Buffer) => (text += d.toString('utf8')));
-      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-      child.on('close', (code) => {
-        clearTimeout(timer);
-        resolve({ exitCode: code ?? 137, output: text });
-      });
-    });
+  for (const container of (pod.spec.initContainers ?? []).filter((c) => runs(c.image))) {
+    const run = await startContainer(pod, container, volumes, dir, node, setting, timeoutMs).done;
     output += run.output;
     if (run.exitCode !== 0) {
       return { exitCode: run.exitCode, output };
     }
   }
-  return { exitCode: 0, output };
+  const main = pod.spec.containers.find((c) => runs(c.image));
+  if (!main) {
+    return { exitCode: 0, output };
+  }
+  const running = startContainer(pod, main, volumes, dir, node, setting, timeoutMs);
+  return {
+    child: running.child,
+    done: running.done.then((r) => ({ exitCode: r.exitCode, output: output + r.output })),
+    output: () => output + running.output(),
+  };
 }

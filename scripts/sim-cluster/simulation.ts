@@ -8,14 +8,17 @@
  * cluster" for what is a stand-in. nodes.ts makes the nodes, kubelet.ts runs the pods.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ResolvedConfig } from '../../lib/config/resolve.ts';
+import { evictionRenames, toSimulationLevel } from './api-level.ts';
 import { simApi, type SimApi } from './api.ts';
 import { CRD_KINDS, calicoObjects, calicoResources } from './calico-fixture.ts';
 import * as fixture from './fixture.ts';
-import { startKubelet } from './kubelet.ts';
+import { SimCilium } from './cilium.ts';
+import { startKubelet, type Kubelet } from './kubelet.ts';
+import { startNetwork, stopNetwork } from './network.ts';
 import { startNode, stopNode } from './nodes.ts';
 import type { SimNode } from './pod-runner.ts';
 
@@ -37,6 +40,10 @@ export interface SimulationOptions {
 
 export interface Simulation {
   readonly nodes: readonly SimNode[];
+  /** What the fixture could not create as it is at the simulation's API level (api-level.ts), and how it was created instead. */
+  readonly levelChanges: readonly string[];
+  /** The node's kubelet stops (its pods stay, deletions stay pending, the node turns Unknown), or starts again. */
+  setNodeDown(name: string, down: boolean): void;
   stop(): Promise<void>;
 }
 
@@ -53,6 +60,8 @@ const PLURALS: Readonly<Record<string, string>> = {
   ClusterRole: 'clusterroles',
   ClusterRoleBinding: 'clusterrolebindings',
   ETCDSnapshotFile: 'etcdsnapshotfiles',
+  APIService: 'apiservices',
+  PodDisruptionBudget: 'poddisruptionbudgets',
 };
 
 /** The resource name of a kind the fixture creates: the table above, else a Calico CRD's plural. */
@@ -75,8 +84,15 @@ async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 
 }
 
 /** Creates the fixture objects of a config on the API server. */
-export async function createFixture(api: SimApi, config: ResolvedConfig, scenario: fixture.Scenario): Promise<void> {
-  const apply = (o: fixture.Obj) => api.apply(o, pluralOf(o.kind));
+export async function createFixture(api: SimApi, config: ResolvedConfig, scenario: fixture.Scenario): Promise<string[]> {
+  const changes: string[] = [];
+  const apply = async (o: fixture.Obj) => {
+    const level = toSimulationLevel(o);
+    changes.push(...level.changes);
+    if (level.object) {
+      await api.apply(level.object as fixture.Obj, pluralOf(o.kind));
+    }
+  };
   for (const node of fixture.nodes(config, KUBELET_BASE_PORT)) {
     await apply(node);
     // The API server taints a new node not-ready; the node lifecycle controller (not run here)
@@ -102,12 +118,15 @@ export async function createFixture(api: SimApi, config: ResolvedConfig, scenari
     ...calico.filter((o) => o.kind !== 'CustomResourceDefinition'),
     ...calicoResources(config, scenario),
     ...snapshots.snapshots,
-    ...fixture.coreDns(),
-    ...fixture.cloudController(config),
+    ...fixture.coreDns(config),
+    ...fixture.cloudController(config, scenario),
+    ...fixture.ingressController(scenario),
+    ...fixture.unavailableApiService(scenario),
     ...fixture.applications(scenario),
   ]) {
     await apply(obj);
   }
+  return changes;
 }
 
 /** Simulations started by this process: part of the network namespaces' names. */
@@ -119,25 +138,58 @@ export async function startSimulation(options: SimulationOptions): Promise<Simul
   const { config } = options;
   const api = simApi(options.kubeconfig);
   const run = mkdtempSync(join(tmpdir(), 'ccsim-'));
-  await createFixture(api, config, options.scenario ?? {});
+  const levelChanges = await createFixture(api, config, options.scenario ?? {});
 
   const apiSocket = join(run, 'api.sock');
   const children: ChildProcess[] = [];
-  const hostSide = spawn(process.execPath, [join(HERE, 'forward.mjs'), 'unix', apiSocket, api.server.hostname, api.server.port], {
-    stdio: 'ignore',
-  });
+  // The API server's side of every node's forwarder (forward.mjs proxy).
+  writeFileSync(join(run, 'apiserver.key'), options.tls.key, { mode: 0o600 });
+  writeFileSync(join(run, 'apiserver.crt'), options.tls.cert);
+  writeFileSync(join(run, 'ca.crt'), api.ca);
+  const hostSide = spawn(
+    process.execPath,
+    [
+      join(HERE, 'forward.mjs'),
+      'proxy',
+      apiSocket,
+      api.server.origin,
+      join(run, 'apiserver.key'),
+      join(run, 'apiserver.crt'),
+      join(run, 'ca.crt'),
+      ...evictionRenames(),
+    ],
+    { stdio: ['ignore', 'inherit', 'inherit'] },
+  );
   children.push(hostSide);
   const prefix = `ccsim-${process.pid}-${simulations}`;
-  const started = config.cluster.nodes.map((_, i) => startNode(config, i, run, apiSocket, options.scenario ?? {}, prefix));
-  children.push(...started.map((s) => s.forwarder));
+  const scenario = options.scenario ?? {};
+  const network = startNetwork(config, prefix, scenario.externalStatus ?? 200);
+  const started = config.cluster.nodes.map((_, i) => startNode(config, i, run, apiSocket, scenario, network, prefix));
+  children.push(...started.flatMap((s) => s.forwarders));
   const nodes = started.map((s) => s.node);
 
-  const kubelet = startKubelet({ api, config, nodes, run, tls: options.tls, kubeletBasePort: KUBELET_BASE_PORT });
+  const cilium = new SimCilium({ api, config, nodes, netnsPrefix: prefix });
+  const kubelet: Kubelet = startKubelet({
+    api,
+    config,
+    nodes,
+    run,
+    tls: options.tls,
+    kubeletBasePort: KUBELET_BASE_PORT,
+    cilium,
+    netnsPrefix: prefix,
+    ingressLabels: scenario.ingress ? fixture.INGRESS_LABELS : undefined,
+    missingHostTools: scenario.missingHostTools ?? [],
+  });
+  for (const name of scenario.nodesDown ?? []) {
+    kubelet.setNodeDown(name, true);
+  }
 
   const stop = async () => {
     await kubelet.stop();
     children.forEach((c) => c.kill());
     nodes.forEach(stopNode);
+    stopNetwork(network);
     rmSync(run, { recursive: true, force: true });
   };
   // Steady state before anything is applied: calico-node runs and is ready on every node.
@@ -148,7 +200,7 @@ export async function startSimulation(options: SimulationOptions): Promise<Simul
           'GET',
           '/apis/apps/v1/namespaces/kube-system/daemonsets/calico-node',
         );
-        return ds.status !== 200 || ds.body.status?.numberReady === nodes.length;
+        return ds.status !== 200 || ds.body.status?.numberReady === nodes.length - (scenario.nodesDown ?? []).length;
       },
       'calico-node ready on every node',
       60_000,
@@ -157,5 +209,5 @@ export async function startSimulation(options: SimulationOptions): Promise<Simul
     await stop();
     throw err;
   }
-  return { nodes, stop };
+  return { nodes, levelChanges, stop, setNodeDown: (name, down) => kubelet.setNodeDown(name, down) };
 }

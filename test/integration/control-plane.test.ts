@@ -17,6 +17,7 @@ import { type CliIo, runCli } from '../../cli/index.ts';
 import { writeOutput } from '../../lib/output/writer.ts';
 import { render } from '../../charts/app.ts';
 import { exampleData, isObjectFile, load, renderExample } from '../support/helpers.ts';
+import { outputAtSimulationLevel } from '../../scripts/sim-cluster/api-level.ts';
 
 const kubeconfig = process.env.CILIUM_CUTOVER_TEST_KUBECONFIG;
 if (!kubeconfig) {
@@ -46,42 +47,16 @@ writeOutput(out, rendered.files);
 const objects: Any[] = [...rendered.files].filter(([p]) => p.startsWith('manifests/') && isObjectFile(p)).map(([, t]) => parse(t));
 
 /**
- * Fields this API level does not know (server-side apply refuses them by name), with the version
- * that added them. A copy of the output without them is what the dry-run checks; each removal is
- * printed, so nothing is skipped silently.
+ * A copy of the output at this API server's level (1.20): what later releases added is changed by
+ * the one table in scripts/sim-cluster/api-level.ts, each change printed, so nothing is skipped
+ * silently (test/sim-cluster/api-level.test.ts shows nothing else changes).
  */
-const NEWER_FIELDS: Record<string, string> = { appArmorProfile: 'Kubernetes 1.30' };
-
 function stripNewerFields(dist: string, files: ReadonlyMap<string, string> = rendered.files): string {
-  const copy = join(mkdtempSync(join(tmpdir(), 'cilium-cutover-it-')), 'dist');
-  cpSync(dist, copy, { recursive: true });
-  const removed: string[] = [];
-  const strip = (node: Any, at: string): void => {
-    if (node && typeof node === 'object') {
-      for (const key of Object.keys(node)) {
-        if (key in NEWER_FIELDS) {
-          removed.push(`${at}.${key} (${NEWER_FIELDS[key]})`);
-          delete node[key];
-        } else {
-          strip(node[key], `${at}.${key}`);
-        }
-      }
-    }
-  };
-  for (const [path] of files) {
-    if (path.startsWith('manifests/') && isObjectFile(path)) {
-      const obj = parse(readFileSync(join(copy, path), 'utf8'));
-      const before = removed.length;
-      strip(obj, `${obj.kind}/${obj.metadata.name}`);
-      if (removed.length > before) {
-        writeFileSync(join(copy, path), stringify(obj));
-      }
-    }
+  const level = outputAtSimulationLevel(dist, files.keys());
+  if (level.changes.length > 0) {
+    console.log(`not checked on this API server (newer than it): ${level.changes.join('; ')}`);
   }
-  if (removed.length > 0) {
-    console.log(`not checked on this API server (newer than it): ${removed.join(', ')}`);
-  }
-  return copy;
+  return level.dir;
 }
 
 /** A SubjectAccessReview for the ServiceAccount: `resource` is `plural[.group][/subresource]`. */

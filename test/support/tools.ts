@@ -7,10 +7,16 @@ import { spawnSync } from 'node:child_process';
 
 /** Each tool and the arguments that make it print its version. */
 const PROBES = {
+  busybox: ['true'],
   chroot: ['--version'],
   curl: ['--version'],
   git: ['--version'],
   ip: ['-V'],
+  'iptables-legacy-restore': ['--version'],
+  'iptables-nft-restore': ['--version'],
+  ipset: ['--version'],
+  nft: ['--version'],
+  wget: ['--version'],
   kubectl: ['version', '--client'],
   openssl: ['version'],
   shellcheck: ['--version'],

@@ -1,0 +1,453 @@
+/**
+ * The simulated Cilium: what the agent and operator do that the tool's steps and checks depend on,
+ * driven by the `cilium-config` ConfigMap the tool generated (and the CiliumNodeConfigs that match
+ * a node), so a wrong key shows here as it would on a cluster. Upstream behaviour modelled (see
+ * docs/testing.md "The simulated Cilium"):
+ *
+ * - the operator registers Cilium's CRDs (the names its ClusterRole may update, per release line),
+ *   sets each node's NetworkUnavailable=False (reason CiliumIsUp) once that node's agent is ready
+ *   (cilium/cilium operator/watchers/node_taint.go), and restarts Running pods on the pod network
+ *   that have no CiliumEndpoint, selected by `pod-restart-selector` (default `k8s-app=kube-dns`),
+ *   one per `unmanaged-pod-watcher-interval`, once they are 30 s old (operator/cmd/k8s_pod_controller.go);
+ * - the agent waits for those CRDs, then on its node: a gateway address (cilium_host), pod
+ *   addresses from the node's podCIDR (`ipam: kubernetes`) or its `cluster-pool-ipv4-cidr` share,
+ *   the CNI config at `write-cni-conf-when-ready` (other configs renamed `*.cilium_bak` under
+ *   `cni-exclusive`: daemon/cmd/cni/config.go), health on 127.0.0.1:`agent-health-port`
+ *   (daemon/healthz/agenthealth.go), Services for pods and the host under
+ *   `kube-proxy-replacement: "true"`, masquerading to outside `ipv4-native-routing-cidr`, routes
+ *   to the other nodes' pod CIDRs under `auto-direct-node-routes`, and a CiliumEndpoint named
+ *   after each pod it addresses (pkg/endpointmanager/endpointsynchronizer.go).
+ *
+ * Stand-ins: Services and masquerading are nftables rules in the node's namespace, not BPF; one
+ * backend per Service port (the first ready endpoint); no policy enforcement, no tunnel.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { formatIpv4, parseCidr } from '../../lib/cidr.ts';
+import type { ResolvedConfig } from '../../lib/config/resolve.ts';
+import { CLUSTER_ROLES } from '../../lib/versions/cilium-rbac.ts';
+import type { SimApi } from './api.ts';
+import { deleteNetns, inNetns, ip, tryInNetns } from './netns.ts';
+import type { SimNode } from './pod-runner.ts';
+
+const HERE = new URL('.', import.meta.url).pathname;
+type Json = Record<string, any>;
+
+/** CRDs whose objects live in a namespace (the rest are cluster-scoped). */
+const NAMESPACED = new Set([
+  'ciliumendpoints',
+  'ciliumnetworkpolicies',
+  'ciliumnodeconfigs',
+  'ciliumenvoyconfigs',
+  'ciliumlocalredirectpolicies',
+]);
+/** The operator's minimal age of an unmanaged pod before it restarts it. */
+const UNMANAGED_MIN_AGE_MS = 30_000;
+/** The operator restarts the same pod at most once in this window. */
+const UNMANAGED_RESTART_WINDOW_MS = 5 * 60_000;
+
+/** The CRDs the operator of a version registers: the names its ClusterRole may update. */
+export function ciliumCrds(config: ResolvedConfig): Json[] {
+  const version = config.cilium.version;
+  const names = CLUSTER_ROLES[version.line].operator
+    .filter((r) => r.resources.includes('customresourcedefinitions') && r.resourceNames)
+    .flatMap((r) => r.resourceNames ?? []);
+  const cncVersion = version.rules.nodeConfigApiVersion.split('/')[1]!;
+  return [...new Set(names)].map((name) => {
+    const plural = name.split('.')[0]!;
+    const kind = `Cilium${plural.slice('cilium'.length, -1).replace(/^./, (c) => c.toUpperCase())}`
+      .replace(/Policie$/, 'Policy')
+      .replace(/Identitie$/, 'Identity')
+      .replace(/Ippool$/, 'IPPool')
+      .replace(/Loadbalancerippool$/, 'LoadBalancerIPPool');
+    // CiliumNodeConfig is served at the version the release line has; the others at v2 and
+    // v2alpha1 (only their names matter here).
+    const versions = plural === 'ciliumnodeconfigs' ? [cncVersion] : ['v2', 'v2alpha1'];
+    return {
+      apiVersion: 'apiextensions.k8s.io/v1',
+      kind: 'CustomResourceDefinition',
+      metadata: { name },
+      spec: {
+        group: 'cilium.io',
+        scope: NAMESPACED.has(plural) ? 'Namespaced' : 'Cluster',
+        names: {
+          plural,
+          singular: plural.slice(0, -1),
+          kind: plural === 'ciliumendpoints' ? 'CiliumEndpoint' : kind,
+          listKind: `${kind}List`,
+        },
+        versions: versions.map((v, i) => ({
+          name: v,
+          served: true,
+          storage: i === 0,
+          schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } },
+        })),
+      },
+    };
+  });
+}
+
+/** The agent's state on one node. */
+interface Agent {
+  readonly node: SimNode;
+  ready: boolean;
+  settings: Readonly<Record<string, string>>;
+  podCidr: string;
+  gateway: string;
+  nextHost: number;
+  health?: ChildProcess;
+  lbRules: string;
+}
+
+/** A pod the agent addressed. */
+export interface PodAddress {
+  readonly netns: string;
+  readonly ip: string;
+}
+
+export interface SimCiliumOptions {
+  readonly api: SimApi;
+  readonly config: ResolvedConfig;
+  readonly nodes: readonly SimNode[];
+  readonly netnsPrefix: string;
+}
+
+export class SimCilium {
+  private readonly agents = new Map<string, Agent>();
+  private operatorRunning = false;
+  private crdsServed = false;
+  private readonly restarted = new Map<string, number>();
+  private podCount = 0;
+  private lastUnmanagedCheck = 0;
+
+  constructor(private readonly options: SimCiliumOptions) {}
+
+  /** Whether this node's agent is ready (its CNI config written, health answering). */
+  agentReady(nodeName: string): boolean {
+    return this.agents.get(nodeName)?.ready ?? false;
+  }
+
+  /** The operator's pod started: it registers the CRDs. Resolves once they are served. */
+  async startOperator(): Promise<void> {
+    const { api, config } = this.options;
+    this.operatorRunning = true;
+    for (const crd of ciliumCrds(config)) {
+      await api.apply(crd as any, 'customresourcedefinitions');
+    }
+    const deadline = Date.now() + 30_000;
+    while ((await api.call('GET', '/apis/cilium.io/v2/ciliumendpoints')).status !== 200) {
+      if (Date.now() > deadline) {
+        throw new Error('simulated operator: the CiliumEndpoint CRD is not served after 30s');
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    this.crdsServed = true;
+  }
+
+  stopOperator(): void {
+    this.operatorRunning = false;
+  }
+
+  /** This node's agent pod started: the agent sets the node up once the CRDs are served. */
+  async startAgent(node: SimNode): Promise<void> {
+    const { api } = this.options;
+    while (!this.crdsServed) {
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    const settings = await this.settingsFor(node);
+    const nodeObject = (await api.call<Json>('GET', `/api/v1/nodes/${node.name}`)).body;
+    const podCidr = this.podCidrOf(node, settings, nodeObject);
+    const gateway = formatIpv4(parseCidr(podCidr)!.first + 1);
+    const agent: Agent = { node, ready: false, settings, podCidr, gateway, nextHost: 10, lbRules: '' };
+    this.agents.set(node.name, agent);
+    // cilium_host: the pods' gateway address on the node (made again when the agent restarts).
+    tryInNetns(node.netns, ['ip', 'link', 'delete', 'cilium_host']);
+    ip('-n', node.netns, 'link', 'add', 'cilium_host', 'type', 'bridge');
+    ip('-n', node.netns, 'link', 'set', 'cilium_host', 'up');
+    ip('-n', node.netns, 'addr', 'add', `${gateway}/32`, 'dev', 'cilium_host');
+    if (settings['auto-direct-node-routes'] === 'true') {
+      for (const other of this.options.config.cluster.nodes) {
+        if (other.name !== node.name) {
+          const peer = (await api.call<Json>('GET', `/api/v1/nodes/${other.name}`)).body;
+          const cidr = this.podCidrOf(
+            this.options.nodes.find((n) => n.name === other.name)!,
+            settings,
+            peer,
+          );
+          ip('-n', node.netns, 'route', 'replace', cidr, 'via', other.internalIP, 'dev', 'eth1');
+        }
+      }
+    }
+    const port = settings['agent-health-port'] ?? '9879';
+    agent.health = spawn(
+      'ip',
+      ['netns', 'exec', node.netns, process.execPath, join(HERE, 'servers', 'health-server.mjs'), '127.0.0.1', port],
+      { stdio: 'ignore' },
+    );
+    this.writeCniConfig(agent);
+    agent.ready = true;
+  }
+
+  stopAgent(nodeName: string): void {
+    const agent = this.agents.get(nodeName);
+    if (agent) {
+      agent.health?.kill();
+      agent.ready = false;
+    }
+  }
+
+  /** cilium-config, with the CiliumNodeConfigs whose nodeSelector matches the node laid over it. */
+  private async settingsFor(node: SimNode): Promise<Record<string, string>> {
+    const { api } = this.options;
+    const cm = await api.call<Json>('GET', '/api/v1/namespaces/kube-system/configmaps/cilium-config');
+    const settings: Record<string, string> = { ...(cm.status === 200 ? cm.body.data : {}) };
+    const version = this.options.config.cilium.version.rules.nodeConfigApiVersion;
+    const labels: Record<string, string> = (await api.call<Json>('GET', `/api/v1/nodes/${node.name}`)).body.metadata?.labels ?? {};
+    const configs = await api.call<{ items?: Json[] }>('GET', `/apis/${version}/namespaces/kube-system/ciliumnodeconfigs`);
+    for (const cnc of configs.body.items ?? []) {
+      const selector: Record<string, string> = cnc.spec?.nodeSelector?.matchLabels ?? {};
+      if (Object.entries(selector).every(([k, v]) => labels[k] === v)) {
+        Object.assign(settings, cnc.spec?.defaults ?? {});
+      }
+    }
+    return settings;
+  }
+
+  private podCidrOf(node: SimNode, settings: Readonly<Record<string, string>>, nodeObject: Json): string {
+    if ((settings.ipam ?? 'cluster-pool') === 'kubernetes') {
+      return nodeObject.spec?.podCIDR;
+    }
+    const pool = parseCidr((settings['cluster-pool-ipv4-cidr'] ?? '10.0.0.0/8').split(/[ ,]/)[0]!)!;
+    const mask = Number(settings['cluster-pool-ipv4-mask-size'] ?? '24');
+    return `${formatIpv4(pool.first + node.index * 2 ** (32 - mask))}/${mask}`;
+  }
+
+  private writeCniConfig(agent: Agent): void {
+    const target = agent.settings['write-cni-conf-when-ready'];
+    if (!target) {
+      return;
+    }
+    const path = join(agent.node.root, target.replace(/^\/host\//, '/'));
+    const dir = join(path, '..');
+    mkdirSync(dir, { recursive: true });
+    if (agent.settings['cni-exclusive'] === 'true') {
+      for (const file of readdirSync(dir)) {
+        if (/\.(conf|conflist|json)$/.test(file) && join(dir, file) !== path) {
+          renameSync(join(dir, file), join(dir, `${file}.cilium_bak`));
+        }
+      }
+    }
+    writeFileSync(path, `${JSON.stringify({ cniVersion: '0.3.1', name: 'cilium', plugins: [{ type: 'cilium-cni' }] }, null, 2)}\n`);
+  }
+
+  /**
+   * The agent's CNI plugin on a node: a namespace and an address for a pod, and its CiliumEndpoint.
+   * Undefined while the agent is not ready (the kubelet retries, as it does a failed sandbox).
+   */
+  async addPod(pod: Json, node: SimNode): Promise<PodAddress | undefined> {
+    const agent = this.agents.get(node.name);
+    if (!agent?.ready) {
+      return undefined;
+    }
+    const address = formatIpv4(parseCidr(agent.podCidr)!.first + agent.nextHost++);
+    const netns = `${this.options.netnsPrefix}-p${++this.podCount}`;
+    const link = `lxc${this.podCount}`;
+    ip('netns', 'add', netns);
+    ip('-n', netns, 'link', 'set', 'lo', 'up');
+    ip('-n', node.netns, 'link', 'add', link, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', netns);
+    ip('-n', node.netns, 'link', 'set', link, 'up');
+    ip('-n', netns, 'link', 'set', 'eth0', 'up');
+    ip('-n', netns, 'addr', 'add', `${address}/32`, 'dev', 'eth0');
+    ip('-n', netns, 'route', 'add', `${agent.gateway}/32`, 'dev', 'eth0', 'scope', 'link');
+    ip('-n', netns, 'route', 'add', 'default', 'via', agent.gateway, 'dev', 'eth0');
+    ip('-n', node.netns, 'route', 'add', `${address}/32`, 'dev', link);
+    const created = await this.options.api.call('POST', `/apis/cilium.io/v2/namespaces/${pod.metadata.namespace}/ciliumendpoints`, {
+      apiVersion: 'cilium.io/v2',
+      kind: 'CiliumEndpoint',
+      metadata: {
+        name: pod.metadata.name,
+        namespace: pod.metadata.namespace,
+        labels: pod.metadata.labels ?? {},
+        ownerReferences: [{ apiVersion: 'v1', kind: 'Pod', name: pod.metadata.name, uid: pod.metadata.uid }],
+      },
+      status: {
+        networking: { addressing: [{ ipv4: address }], node: this.options.config.cluster.nodes[node.index]!.internalIP },
+        state: 'ready',
+      },
+    });
+    if (created.status >= 300 && created.status !== 409) {
+      throw new Error(`simulated agent: CiliumEndpoint ${pod.metadata.namespace}/${pod.metadata.name}: HTTP ${created.status}`);
+    }
+    return { netns, ip: address };
+  }
+
+  /** The pod is gone: its namespace goes (and its CiliumEndpoint with it, by owner reference). */
+  async removePod(pod: Json, address: PodAddress): Promise<void> {
+    deleteNetns(address.netns);
+    await this.options.api.call('DELETE', `/apis/cilium.io/v2/namespaces/${pod.metadata.namespace}/ciliumendpoints/${pod.metadata.name}`);
+  }
+
+  /**
+   * One pass of what runs continuously: each ready agent's Services and masquerading, the
+   * operator's node conditions and unmanaged-pod restarts.
+   */
+  async sync(services: readonly Json[], endpoints: readonly Json[], pods: readonly Json[]): Promise<void> {
+    for (const agent of this.agents.values()) {
+      if (agent.ready) {
+        this.programNode(agent, services, endpoints);
+      }
+    }
+    if (this.operatorRunning) {
+      await this.operatorPass(pods);
+    }
+  }
+
+  private programNode(agent: Agent, services: readonly Json[], endpoints: readonly Json[]): void {
+    const s = agent.settings;
+    const rules: string[] = [];
+    if (s['kube-proxy-replacement'] === 'true') {
+      for (const svc of services) {
+        const clusterIP: string | undefined = svc.spec?.clusterIP;
+        if (!clusterIP || clusterIP === 'None') {
+          continue;
+        }
+        for (const port of svc.spec.ports ?? []) {
+          const backend = backendOf(svc, port, endpoints, this.options.config);
+          if (backend) {
+            const proto = (port.protocol ?? 'TCP').toLowerCase();
+            rules.push(`ip daddr ${clusterIP} ${proto} dport ${port.port} dnat to ${backend}`);
+          }
+        }
+      }
+    }
+    const native = s['ipv4-native-routing-cidr'];
+    const masquerade = (s['enable-bpf-masquerade'] === 'true' || s['enable-ipv4-masquerade'] === 'true') && native;
+    const text = [
+      'table ip ccsim_cilium {',
+      '  chain pre { type nat hook prerouting priority -110; policy accept;',
+      ...rules.map((r) => `    ${r}`),
+      '  }',
+      '  chain out { type nat hook output priority -110; policy accept;',
+      ...rules.map((r) => `    ${r}`),
+      '  }',
+      '  chain post { type nat hook postrouting priority 90; policy accept;',
+      ...(masquerade ? [`    ip saddr ${native} ip daddr != ${native} oifname "eth1" masquerade`] : []),
+      '  }',
+      '}',
+    ].join('\n');
+    if (text !== agent.lbRules) {
+      inNetns(agent.node.netns, ['nft', '-f', '-'], `table ip ccsim_cilium\ndelete table ip ccsim_cilium\n${text}\n`);
+      agent.lbRules = text;
+    }
+  }
+
+  private async operatorPass(pods: readonly Json[]): Promise<void> {
+    const { api } = this.options;
+    for (const agent of this.agents.values()) {
+      if (!agent.ready || agent.settings['set-cilium-is-up-condition'] === 'false') {
+        continue;
+      }
+      const node = (await api.call<Json>('GET', `/api/v1/nodes/${agent.node.name}`)).body;
+      const conditions: Json[] = node.status?.conditions ?? [];
+      if (conditions.some((c) => c.type === 'NetworkUnavailable' && c.status === 'False' && c.reason === 'CiliumIsUp')) {
+        continue;
+      }
+      const now = new Date().toISOString();
+      await api.call('PUT', `/api/v1/nodes/${agent.node.name}/status`, {
+        ...node,
+        status: {
+          ...node.status,
+          conditions: [
+            ...conditions.filter((c) => c.type !== 'NetworkUnavailable'),
+            {
+              type: 'NetworkUnavailable',
+              status: 'False',
+              reason: 'CiliumIsUp',
+              message: 'Cilium is running on this node',
+              lastTransitionTime: now,
+              lastHeartbeatTime: now,
+            },
+          ],
+        },
+      });
+    }
+    const settings = [...this.agents.values()][0]?.settings ?? {};
+    const intervalMs = durationMs(settings['unmanaged-pod-watcher-interval'] ?? '15');
+    if (intervalMs === 0 || Date.now() - this.lastUnmanagedCheck < intervalMs) {
+      return;
+    }
+    this.lastUnmanagedCheck = Date.now();
+    const selector = settings['pod-restart-selector'] ?? 'k8s-app=kube-dns';
+    const wanted = selector === '' ? [] : selector.split(',').map((kv) => kv.split('='));
+    const managed = await api.call<{ items?: Json[] }>('GET', '/apis/cilium.io/v2/ciliumendpoints');
+    const ceps = new Set((managed.body.items ?? []).map((e) => `${e.metadata.namespace}/${e.metadata.name}`));
+    const unmanaged = pods.find((p) => {
+      const id = `${p.metadata.namespace}/${p.metadata.name}`;
+      const started = Date.parse(p.status?.startTime ?? '');
+      return (
+        p.status?.phase === 'Running' &&
+        !p.spec?.hostNetwork &&
+        !p.metadata.deletionTimestamp &&
+        wanted.every(([k, v]) => p.metadata.labels?.[k!] === v) &&
+        !ceps.has(id) &&
+        Date.now() - started > UNMANAGED_MIN_AGE_MS &&
+        Date.now() - (this.restarted.get(id) ?? 0) > UNMANAGED_RESTART_WINDOW_MS
+      );
+    });
+    if (unmanaged) {
+      this.restarted.set(`${unmanaged.metadata.namespace}/${unmanaged.metadata.name}`, Date.now());
+      await api.call('DELETE', `/api/v1/namespaces/${unmanaged.metadata.namespace}/pods/${unmanaged.metadata.name}`);
+    }
+  }
+
+  stop(): void {
+    for (const agent of this.agents.values()) {
+      agent.health?.kill();
+    }
+  }
+}
+
+/** The config file the runtime loads: the first of the directory in name order (go-cni). */
+export function firstCniConfig(node: SimNode): string | undefined {
+  const dir = join(node.root, 'etc', 'cni', 'net.d');
+  if (!existsSync(dir)) {
+    return undefined;
+  }
+  return readdirSync(dir)
+    .filter((f) => /\.(conf|conflist|json)$/.test(f))
+    .sort()[0];
+}
+
+/** Seconds as Cilium takes them: a bare number, or a Go duration such as 15s or 1m. */
+function durationMs(text: string): number {
+  const match = /^(\d+)(ms|s|m|h)?$/.exec(text.trim());
+  if (!match) {
+    return 15_000;
+  }
+  const factor = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[match[2] ?? 's']!;
+  return Number(match[1]) * factor;
+}
+
+/**
+ * The backend `address:port` of a Service port: the first ready endpoint. The API server's own
+ * Service (`default/kubernetes`) points at the servers' k3s API port, as on a k3s cluster (the test
+ * API server's own endpoint is on loopback).
+ */
+function backendOf(svc: Json, port: Json, endpoints: readonly Json[], config: ResolvedConfig): string | undefined {
+  if (svc.metadata.namespace === 'default' && svc.metadata.name === 'kubernetes') {
+    const server = config.cluster.nodes.find((n) => n.role === 'server')!;
+    return `${server.internalIP}:6443`;
+  }
+  const ep = endpoints.find((e) => e.metadata.namespace === svc.metadata.namespace && e.metadata.name === svc.metadata.name);
+  for (const subset of ep?.subsets ?? []) {
+    const target = (subset.ports ?? []).find(
+      (p: Json) => (p.name ?? '') === (port.name ?? '') && (p.protocol ?? 'TCP') === (port.protocol ?? 'TCP'),
+    );
+    const address = subset.addresses?.[0]?.ip;
+    if (target && address) {
+      return `${address}:${target.port}`;
+    }
+  }
+  return undefined;
+}

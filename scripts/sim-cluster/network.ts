@@ -1,0 +1,88 @@
+/**
+ * The network the simulated nodes share: one namespace standing in for the private network (a
+ * bridge the nodes' eth1 hang on), its gateway on Hetzner Cloud with the routes hcloud's cloud
+ * controller creates (each node's pod CIDR via the node), and an address outside the cluster that
+ * serves HTTP for `verify.externalURLs`. See docs/testing.md "The data path".
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { formatIpv4, parseCidr } from '../../lib/cidr.ts';
+import type { ResolvedConfig } from '../../lib/config/resolve.ts';
+import { nodePodCidr } from './fixture.ts';
+import { deleteNetns, ip, sysctl } from './netns.ts';
+
+const HERE = new URL('.', import.meta.url).pathname;
+
+/** The address the stand-in for the internet answers on (TEST-NET-3, RFC 5737). */
+export const EXTERNAL_IP = '203.0.113.10';
+
+export interface SimNetwork {
+  /** The namespace of the private network (and the internet beyond it). */
+  readonly netns: string;
+  /** The nodes' next hop for everything not on their own link. */
+  readonly gateway: string;
+  /** The prefix length a node's address has on eth1: 32 on Hetzner Cloud, 24 elsewhere. */
+  readonly nodePrefix: number;
+  readonly children: readonly ChildProcess[];
+}
+
+/** The first usable address of a CIDR (a Hetzner Cloud network's gateway). */
+function gatewayOf(cidr: string): string {
+  return formatIpv4(parseCidr(cidr)!.first + 1);
+}
+
+/** An address in the nodes' /24 that no node has (the router of a plain layer-2 network). */
+function routerOf(config: ResolvedConfig): string {
+  const first = parseCidr(`${config.cluster.nodes[0]!.internalIP}/24`)!.first;
+  const taken = new Set(config.cluster.nodes.map((n) => n.internalIP));
+  for (let host = 254; host > 0; host--) {
+    if (!taken.has(formatIpv4(first + host))) {
+      return formatIpv4(first + host);
+    }
+  }
+  throw new Error('simulation: no free address for the router in the nodes’ /24');
+}
+
+/** Makes the network namespace; `stopNetwork` removes it. */
+export function startNetwork(config: ResolvedConfig, netnsPrefix: string, externalStatus: number): SimNetwork {
+  const netns = `${netnsPrefix}-net`;
+  ip('netns', 'add', netns);
+  ip('-n', netns, 'link', 'set', 'lo', 'up');
+  ip('-n', netns, 'link', 'add', 'br0', 'type', 'bridge');
+  ip('-n', netns, 'link', 'set', 'br0', 'up');
+  sysctl(netns, 'net.ipv4.ip_forward', '1');
+  const ipRange = config.cluster.network?.ipRange;
+  const hetzner = config.cluster.profile === 'hetzner-cloud' && ipRange !== undefined;
+  const gateway = hetzner ? gatewayOf(ipRange) : routerOf(config);
+  ip('-n', netns, 'addr', 'add', `${gateway}/${hetzner ? parseCidr(ipRange)!.prefix : 24}`, 'dev', 'br0');
+  if (hetzner && config.cluster.network?.cloudController) {
+    // The routes hcloud's cloud controller adds to the network for each node's pod CIDR.
+    config.cluster.nodes.forEach((node, i) => ip('-n', netns, 'route', 'add', nodePodCidr(config, i), 'via', node.internalIP));
+  }
+  ip('-n', netns, 'addr', 'add', `${EXTERNAL_IP}/32`, 'dev', 'lo');
+  const web = spawn(
+    'ip',
+    ['netns', 'exec', netns, process.execPath, `${HERE}/servers/http-server.mjs`, EXTERNAL_IP, '80', String(externalStatus)],
+    { stdio: 'ignore' },
+  );
+  return { netns, gateway, nodePrefix: hetzner ? 32 : 24, children: [web] };
+}
+
+/** Plugs a node's namespace into the network: its eth1, address and default route. */
+export function attachNode(network: SimNetwork, nodeNetns: string, index: number, address: string): void {
+  const peer = `n${index}`;
+  ip('-n', network.netns, 'link', 'add', peer, 'type', 'veth', 'peer', 'name', 'eth1', 'netns', nodeNetns);
+  ip('-n', network.netns, 'link', 'set', peer, 'master', 'br0');
+  ip('-n', network.netns, 'link', 'set', peer, 'up');
+  ip('-n', nodeNetns, 'link', 'set', 'eth1', 'up');
+  ip('-n', nodeNetns, 'addr', 'add', `${address}/${network.nodePrefix}`, 'dev', 'eth1');
+  if (network.nodePrefix === 32) {
+    // As hc-utils configures a Hetzner Cloud server: the gateway on-link, everything else via it.
+    ip('-n', nodeNetns, 'route', 'add', `${network.gateway}/32`, 'dev', 'eth1', 'scope', 'link');
+  }
+  ip('-n', nodeNetns, 'route', 'add', 'default', 'via', network.gateway, 'dev', 'eth1');
+}
+
+export function stopNetwork(network: SimNetwork): void {
+  network.children.forEach((c) => c.kill());
+  deleteNetns(network.netns);
+}
