@@ -19,7 +19,8 @@
  *   after each pod it addresses (pkg/endpointmanager/endpointsynchronizer.go).
  *
  * Stand-ins: Services and masquerading are nftables rules in the node's namespace, not BPF; one
- * backend per Service port (the first ready endpoint); no policy enforcement, no tunnel.
+ * backend per Service port (the first ready endpoint); no policy enforcement; in tunnel mode, routes
+ * to the peers' pod CIDRs on the shared link instead of a VXLAN device.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
@@ -42,6 +43,34 @@ const NAMESPACED = new Set([
   'ciliumenvoyconfigs',
   'ciliumlocalredirectpolicies',
 ]);
+/** The kinds of Cilium's CRDs by plural (cilium/cilium pkg/k8s/apis/cilium.io/client/crds). */
+const CRD_KINDS: Readonly<Record<string, string>> = {
+  ciliumbgpadvertisements: 'CiliumBGPAdvertisement',
+  ciliumbgpclusterconfigs: 'CiliumBGPClusterConfig',
+  ciliumbgpnodeconfigoverrides: 'CiliumBGPNodeConfigOverride',
+  ciliumbgpnodeconfigs: 'CiliumBGPNodeConfig',
+  ciliumbgppeerconfigs: 'CiliumBGPPeerConfig',
+  ciliumbgppeeringpolicies: 'CiliumBGPPeeringPolicy',
+  ciliumcidrgroups: 'CiliumCIDRGroup',
+  ciliumdatapathplugins: 'CiliumDatapathPlugin',
+  ciliumclusterwideenvoyconfigs: 'CiliumClusterwideEnvoyConfig',
+  ciliumclusterwidenetworkpolicies: 'CiliumClusterwideNetworkPolicy',
+  ciliumegressgatewaypolicies: 'CiliumEgressGatewayPolicy',
+  ciliumendpoints: 'CiliumEndpoint',
+  ciliumendpointslices: 'CiliumEndpointSlice',
+  ciliumenvoyconfigs: 'CiliumEnvoyConfig',
+  ciliumexternalworkloads: 'CiliumExternalWorkload',
+  ciliumgatewayclassconfigs: 'CiliumGatewayClassConfig',
+  ciliumidentities: 'CiliumIdentity',
+  ciliuml2announcementpolicies: 'CiliumL2AnnouncementPolicy',
+  ciliumloadbalancerippools: 'CiliumLoadBalancerIPPool',
+  ciliumlocalredirectpolicies: 'CiliumLocalRedirectPolicy',
+  ciliumnetworkpolicies: 'CiliumNetworkPolicy',
+  ciliumnodeconfigs: 'CiliumNodeConfig',
+  ciliumnodes: 'CiliumNode',
+  ciliumpodippools: 'CiliumPodIPPool',
+};
+
 /** The operator's minimal age of an unmanaged pod before it restarts it. */
 const UNMANAGED_MIN_AGE_MS = 30_000;
 /** The operator restarts the same pod at most once in this window. */
@@ -56,11 +85,10 @@ export function ciliumCrds(config: ResolvedConfig): Json[] {
   const cncVersion = version.rules.nodeConfigApiVersion.split('/')[1]!;
   return [...new Set(names)].map((name) => {
     const plural = name.split('.')[0]!;
-    const kind = `Cilium${plural.slice('cilium'.length, -1).replace(/^./, (c) => c.toUpperCase())}`
-      .replace(/Policie$/, 'Policy')
-      .replace(/Identitie$/, 'Identity')
-      .replace(/Ippool$/, 'IPPool')
-      .replace(/Loadbalancerippool$/, 'LoadBalancerIPPool');
+    const kind = CRD_KINDS[plural];
+    if (!kind) {
+      throw new Error(`simulated operator: no kind for the CRD ${name}; add it to CRD_KINDS`);
+    }
     // CiliumNodeConfig is served at the version the release line has; the others at v2 and
     // v2alpha1 (only their names matter here).
     const versions = plural === 'ciliumnodeconfigs' ? [cncVersion] : ['v2', 'v2alpha1'];
@@ -115,6 +143,7 @@ export interface SimCiliumOptions {
 
 export class SimCilium {
   private readonly agents = new Map<string, Agent>();
+  private readonly kubeProxyRules = new Map<string, string>();
   private operatorRunning = false;
   private crdsServed = false;
   private readonly restarted = new Map<string, number>();
@@ -166,7 +195,10 @@ export class SimCilium {
     ip('-n', node.netns, 'link', 'add', 'cilium_host', 'type', 'bridge');
     ip('-n', node.netns, 'link', 'set', 'cilium_host', 'up');
     ip('-n', node.netns, 'addr', 'add', `${gateway}/32`, 'dev', 'cilium_host');
-    if (settings['auto-direct-node-routes'] === 'true') {
+    // Routes to the other nodes' pod CIDRs: direct under auto-direct-node-routes; in tunnel mode a
+    // stand-in for the overlay (the peer's address on the shared link, not a VXLAN device).
+    const tunnel = settings['routing-mode'] === 'tunnel';
+    if (settings['auto-direct-node-routes'] === 'true' || tunnel) {
       for (const other of this.options.config.cluster.nodes) {
         if (other.name !== node.name) {
           const peer = (await api.call<Json>('GET', `/api/v1/nodes/${other.name}`)).body;
@@ -175,7 +207,7 @@ export class SimCilium {
             settings,
             peer,
           );
-          ip('-n', node.netns, 'route', 'replace', cidr, 'via', other.internalIP, 'dev', 'eth1');
+          ip('-n', node.netns, 'route', 'replace', cidr, 'via', other.internalIP, 'dev', 'eth1', ...(tunnel ? ['onlink'] : []));
         }
       }
     }
@@ -292,10 +324,21 @@ export class SimCilium {
    * One pass of what runs continuously: each ready agent's Services and masquerading, the
    * operator's node conditions and unmanaged-pod restarts.
    */
-  async sync(services: readonly Json[], endpoints: readonly Json[], pods: readonly Json[]): Promise<void> {
+  async sync(services: readonly Json[], endpoints: readonly Json[], pods: readonly Json[], nodeObjects: readonly Json[]): Promise<void> {
     for (const agent of this.agents.values()) {
       if (agent.ready) {
         this.programNode(agent, services, endpoints);
+      }
+    }
+    // k3s's embedded kube-proxy, where the node's k3s runs it (no --disable-kube-proxy in its
+    // node-args): its Service rules, as a stand-in table beside the fixture's KUBE-* chains.
+    for (const node of this.options.nodes) {
+      const args = nodeObjects.find((n) => n.metadata.name === node.name)?.metadata.annotations?.['k3s.io/node-args'] ?? '[]';
+      const rules = (JSON.parse(args) as string[]).includes('--disable-kube-proxy') ? [] : this.serviceRules(services, endpoints);
+      const text = ['table ip ccsim_kube_proxy {', ...natChains(rules, -100), '}'].join('\n');
+      if (text !== this.kubeProxyRules.get(node.name)) {
+        inNetns(node.netns, ['nft', '-f', '-'], `table ip ccsim_kube_proxy\ndelete table ip ccsim_kube_proxy\n${text}\n`);
+        this.kubeProxyRules.set(node.name, text);
       }
     }
     if (this.operatorRunning) {
@@ -303,34 +346,33 @@ export class SimCilium {
     }
   }
 
-  private programNode(agent: Agent, services: readonly Json[], endpoints: readonly Json[]): void {
-    const s = agent.settings;
+  /** One DNAT rule per Service port with a backend. */
+  private serviceRules(services: readonly Json[], endpoints: readonly Json[]): string[] {
     const rules: string[] = [];
-    if (s['kube-proxy-replacement'] === 'true') {
-      for (const svc of services) {
-        const clusterIP: string | undefined = svc.spec?.clusterIP;
-        if (!clusterIP || clusterIP === 'None') {
-          continue;
-        }
-        for (const port of svc.spec.ports ?? []) {
-          const backend = backendOf(svc, port, endpoints, this.options.config);
-          if (backend) {
-            const proto = (port.protocol ?? 'TCP').toLowerCase();
-            rules.push(`ip daddr ${clusterIP} ${proto} dport ${port.port} dnat to ${backend}`);
-          }
+    for (const svc of services) {
+      const clusterIP: string | undefined = svc.spec?.clusterIP;
+      if (!clusterIP || clusterIP === 'None') {
+        continue;
+      }
+      for (const port of svc.spec.ports ?? []) {
+        const backend = backendOf(svc, port, endpoints, this.options.config);
+        if (backend) {
+          rules.push(`ip daddr ${clusterIP} ${(port.protocol ?? 'TCP').toLowerCase()} dport ${port.port} dnat to ${backend}`);
         }
       }
     }
+    return rules;
+  }
+
+  private programNode(agent: Agent, services: readonly Json[], endpoints: readonly Json[]): void {
+    const s = agent.settings;
+    const rules = s['kube-proxy-replacement'] === 'true' ? this.serviceRules(services, endpoints) : [];
     const native = s['ipv4-native-routing-cidr'];
     const masquerade = (s['enable-bpf-masquerade'] === 'true' || s['enable-ipv4-masquerade'] === 'true') && native;
     const text = [
       'table ip ccsim_cilium {',
-      '  chain pre { type nat hook prerouting priority -110; policy accept;',
-      ...rules.map((r) => `    ${r}`),
-      '  }',
-      '  chain out { type nat hook output priority -110; policy accept;',
-      ...rules.map((r) => `    ${r}`),
-      '  }',
+      // Before kube-proxy's (-100): Cilium's socket and tc programs see a packet first.
+      ...natChains(rules, -110),
       '  chain post { type nat hook postrouting priority 90; policy accept;',
       ...(masquerade ? [`    ip saddr ${native} ip daddr != ${native} oifname "eth1" masquerade`] : []),
       '  }',
@@ -406,6 +448,14 @@ export class SimCilium {
       agent.health?.kill();
     }
   }
+}
+
+/** NAT chains for prerouting (pods) and output (the host) holding the same DNAT rules. */
+function natChains(rules: readonly string[], priority: number): string[] {
+  return ['pre prerouting', 'out output'].flatMap((c) => {
+    const [name, hook] = c.split(' ');
+    return [`  chain ${name} { type nat hook ${hook} priority ${priority}; policy accept;`, ...rules.map((r) => `    ${r}`), '  }'];
+  });
 }
 
 /** The config file the runtime loads: the first of the directory in name order (go-cni). */

@@ -77,11 +77,30 @@ function labelsMatch(labels: Readonly<Record<string, string>> | undefined, selec
   return Object.entries(selector).every(([k, v]) => labels?.[k] === v);
 }
 
-/** Whether a pending pod may run on a node: nodeName, nodeSelector, `metadata.name` field affinity, required anti-affinity. */
+/** Whether the pod tolerates a taint (the scheduler's TaintToleration). */
+function tolerates(pod: Json, taint: Json): boolean {
+  return (pod.spec.tolerations ?? []).some(
+    (t: Json) =>
+      (t.operator === 'Exists' && (t.key === undefined || t.key === taint.key)) ||
+      (t.key === taint.key && (t.operator ?? 'Equal') === 'Equal' && (t.value ?? '') === (taint.value ?? '')),
+  );
+}
+
+/**
+ * Whether a pending pod may run on a node: nodeName; else not on a cordoned node (the scheduler's
+ * NodeUnschedulable) or one with a NoSchedule/NoExecute taint the pod does not tolerate,
+ * nodeSelector, `metadata.name` field affinity, required anti-affinity.
+ */
 function fits(pod: Json, node: Json, pods: readonly Json[]): boolean {
   const spec = pod.spec;
   if (spec.nodeName) {
     return spec.nodeName === node.metadata.name;
+  }
+  if (node.spec?.unschedulable && !tolerates(pod, { key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule' })) {
+    return false;
+  }
+  if ((node.spec?.taints ?? []).some((t: Json) => t.effect !== 'PreferNoSchedule' && !tolerates(pod, t))) {
+    return false;
   }
   if (!labelsMatch(node.metadata.labels, spec.nodeSelector ?? {})) {
     return false;
@@ -422,7 +441,7 @@ export function startKubelet(options: KubeletOptions): Kubelet {
         ]);
         await reportNodes(nodeObjects);
         writeDataPath(services, ingresses);
-        await cilium.sync(services, endpoints, pods);
+        await cilium.sync(services, endpoints, pods, nodeObjects);
         for (const pod of pods) {
           if (pod.spec.nodeName && down.has(pod.spec.nodeName)) {
             continue;

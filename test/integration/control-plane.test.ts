@@ -6,7 +6,6 @@
  * It runs when CILIUM_CUTOVER_TEST_KUBECONFIG names a kubeconfig, and prints one SKIP line
  * otherwise. It creates namespaces, RBAC objects and CRDs for real: use a throwaway cluster.
  */
-import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -254,128 +253,6 @@ describe.skipIf(!kubeconfig)('against a real API server', () => {
   });
 });
 
-/**
- * Stands in for the kubelets: Job pods succeed (or fail, for the Jobs named in `failing`), other
- * pods become Running and Ready, so the controllers report Jobs complete and rollouts available.
- */
-function fakeKubelets(failing: () => readonly string[]) {
-  const kc = new KubeConfig();
-  kc.loadFromFile(kubeconfig!);
-  const core = kc.makeApiClient(CoreV1Api);
-  let running = true;
-  const loop = (async () => {
-    while (running) {
-      const pods = await core.listPodForAllNamespaces();
-      for (const pod of pods.items) {
-        const { name, namespace, labels } = pod.metadata!;
-        const job = labels?.['job-name'];
-        if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed' || pod.status?.phase === 'Running') {
-          continue;
-        }
-        const phase = job ? (failing().some((f) => job.startsWith(f)) ? 'Failed' : 'Succeeded') : 'Running';
-        const ready = { type: 'Ready', status: phase === 'Running' ? 'True' : 'False', lastTransitionTime: new Date(Date.now() - 60_000) };
-        await core
-          .replaceNamespacedPodStatus({ name: name!, namespace: namespace!, body: { ...pod, status: { phase, conditions: [ready] } } })
-          .catch(() => undefined); // Deleted or changed meanwhile: the next pass sees it again.
-      }
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  })();
-  return {
-    stop: async () => {
-      running = false;
-      await loop;
-    },
-  };
-}
-
-describe.skipIf(!kubeconfig)('apply against a real API server', () => {
-  const dir = kubeconfig ? stripNewerFields(out) : '';
-  const nodes = ['k3s-server-1', 'k3s-server-2', 'k3s-server-3'];
-  const stepLines = (lines: string[]) => lines.filter((l) => /^step \d+\/\d+: /.test(l)).map((l) => l.split(' ')[2]);
-
-  beforeAll(() => {
-    // Node objects, so node-pinned Job pods are not collected as orphans and the DaemonSet has
-    // somewhere to run.
-    const created = kubectl(
-      ['apply', '-f', '-'],
-      nodes
-        .map((name) =>
-          stringify({
-            apiVersion: 'v1',
-            kind: 'Node',
-            metadata: { name, labels: { 'kubernetes.io/os': 'linux', 'kubernetes.io/hostname': name } },
-          }),
-        )
-        .join('---\n'),
-    );
-    expect(created.err).toBe('');
-    // Jobs of an earlier run against the same cluster would be skipped as complete.
-    kubectl(['delete', 'jobs', '--all-namespaces', '-l', 'app.kubernetes.io/part-of=cilium-cutover', '--wait=true']);
-  });
-
-  it('stops at a failed Job, names it, and does not start the next step', async () => {
-    const kubelets = fakeKubelets(() => ['calico-delete-']);
-    const result = await apply([], dir);
-    await kubelets.stop();
-    expect(result.code).toBe(1);
-    expect(stepLines(result.stdout)).toEqual(['000-preflight', '050-pause', '100-calico-delete']);
-    const calicoJob = objects.find((o) => o.kind === 'Job' && o.metadata.name.startsWith('calico-delete-'));
-    expect(result.stderr.join('\n')).toMatch(
-      new RegExp(`step 100-calico-delete failed: job/cilium-cutover/${calicoJob.metadata.name} BackoffLimitExceeded`),
-    );
-    // The preflight Jobs were reported while waiting, then complete.
-    const preflight = objects.find((o) => o.kind === 'Job' && o.metadata.name.startsWith('preflight-'));
-    const lines = result.stdout.filter((l) => l.includes(`job/cilium-cutover/${preflight.metadata.name} `));
-    expect(lines[0]).toContain('applied');
-    expect(lines.some((l) => l.includes('waiting:'))).toBe(true);
-    expect(lines.at(-1)).toContain('done: complete');
-    // Nothing of the next step exists.
-    const cleanupJob = objects.find((o) => o.kind === 'Job' && o.metadata.name.startsWith('cleanup-node-'));
-    expect(kubectl(['get', 'job', '-n', 'cilium-cutover', cleanupJob.metadata.name]).code).not.toBe(0);
-  }, 120_000);
-
-  it('resumes: completed Jobs are not run again, the failed one is, and every later step is applied in order', async () => {
-    const kubelets = fakeKubelets(() => []);
-    const result = await apply([], dir);
-    await kubelets.stop();
-    expect(result.stderr).toEqual([]);
-    expect(result.code).toBe(0);
-    expect(stepLines(result.stdout)).toEqual(rendered.steps.map((s) => s.step.dir));
-    const preflightJobs = objects.filter((o) => o.kind === 'Job' && o.metadata.labels['cilium-cutover.io/step'] === '000-preflight');
-    for (const job of preflightJobs) {
-      expect(result.stdout).toContain(
-        `[000-preflight] job/cilium-cutover/${job.metadata.name} completed in an earlier run; not run again (--rerun runs it again)`,
-      );
-    }
-    expect(result.stdout.join('\n')).toMatch(
-      /\[100-calico-delete\] job\/cilium-cutover\/calico-delete-\w+ failed in an earlier run; deleting it to run it again/,
-    );
-    // Each step is done before the next one starts.
-    const starts = result.stdout.flatMap((l, i) => (/^step \d+\/\d+: /.test(l) ? [i] : []));
-    const dones = result.stdout.flatMap((l, i) => (/^\[[\w-]+\] done in /.test(l) ? [i] : []));
-    for (let i = 1; i < starts.length; i++) {
-      expect(dones.some((d) => d > starts[i - 1]! && d < starts[i]!)).toBe(true);
-    }
-    expect(result.stdout.join('\n')).toMatch(/daemonset\/kube-system\/cilium done: 3\/3 available/);
-    expect(result.stdout.join('\n')).toMatch(/deployment\/kube-system\/cilium-operator done: 2\/2 available/);
-  }, 180_000);
-
-  it("--from/--to with --rerun runs one step's completed Jobs again", async () => {
-    const kubelets = fakeKubelets(() => []);
-    const result = await apply(['--from', '310', '--to', '310-verify-checks', '--rerun'], dir);
-    await kubelets.stop();
-    expect(result.code).toBe(0);
-    expect(stepLines(result.stdout)).toEqual(['310-verify-checks']);
-    const jobs = objects.filter((o) => o.kind === 'Job' && o.metadata.labels['cilium-cutover.io/step'] === '310-verify-checks');
-    for (const job of jobs) {
-      expect(result.stdout).toContain(
-        `[310-verify-checks] job/${job.metadata.namespace}/${job.metadata.name} completed in an earlier run; deleting it to run it again`,
-      );
-    }
-  }, 120_000);
-});
-
 describe.skipIf(!kubeconfig)('handing over to a GitOps engine after apply', () => {
   const dir = kubeconfig ? stripNewerFields(out) : '';
   const status = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'cilium-cutover-status');
@@ -413,22 +290,6 @@ describe.skipIf(!kubeconfig)('handing over to a GitOps engine after apply', () =
     expect(liveData().cluster).toBe('renamed');
     // Leave the cluster as a later run of the suite expects it.
     kubectl(['delete', 'configmap', '-n', 'kube-system', 'cilium-cutover-status']);
-  });
-
-  it('an object no engine co-owns yet is kept and listed, unchanged', { timeout: 120_000 }, async () => {
-    const kubelets = fakeKubelets(() => []);
-    expect((await apply(['--from', '300', '--to', '300'], dir)).code).toBe(0);
-    await kubelets.stop();
-    const service = () => kubectl(['get', 'service', '-n', 'cilium-cutover-verify', 'echo', '-o', 'jsonpath={.spec.ports}']).out;
-    const before = service();
-    expect(before).toContain('8080');
-    const released = await apply(['--release', '--from', '300', '--to', '300'], dir);
-    expect(released.code).toBe(0);
-    expect(released.stdout).toContain(
-      '[300-verify-workloads] service/cilium-cutover-verify/echo kept: no other server-side apply manager co-owns it yet (sync the GitOps engine first)',
-    );
-    expect(released.stdout.at(-1)).toMatch(/^released; \d+ object\(s\) kept, listed above$/);
-    expect(service()).toBe(before);
   });
 });
 
@@ -552,31 +413,6 @@ describe.skipIf(!kubeconfig)('strategy per-node against a real API server', () =
     expect(can(sa, 'patch', 'nodes/status', undefined, 'k3s-server-2')).toBe('no');
     expect(can(sa, 'delete', 'ciliumnodeconfigs.cilium.io', 'kube-system', 'cilium-cutover-k3s-server-2')).toBe('no');
   });
-
-  it('apply runs the migrate phase end to end: each node step after the one before, CiliumNodeConfigs included', async () => {
-    // The nodes the per-node Jobs are pinned to (kept from earlier tests, or made here).
-    const created = kubectl(
-      ['apply', '-f', '-'],
-      ['k3s-server-1', 'k3s-server-2', 'k3s-server-3']
-        .map((name) => stringify({ apiVersion: 'v1', kind: 'Node', metadata: { name, labels: { 'kubernetes.io/hostname': name } } }))
-        .join('---\n'),
-    );
-    expect(created.err).toBe('');
-    const kubelets = fakeKubelets(() => []);
-    // Earlier tests handed some objects to another field manager; this run takes them back.
-    const result = await apply(['--force-conflicts'], stripNewerFields(dir, perNode.files));
-    await kubelets.stop();
-    expect(result.stderr).toEqual([]);
-    expect(result.code).toBe(0);
-    const steps = result.stdout.filter((l) => /^step \d+\/\d+: /.test(l)).map((l) => l.split(' ')[2]);
-    expect(steps).toEqual(perNode.steps.map((s) => s.step.dir));
-    const configs = kubectl(['get', 'ciliumnodeconfigs', '-n', 'kube-system', '-o', 'jsonpath={.items[*].metadata.name}']);
-    expect(configs.out.split(' ').sort()).toEqual([
-      'cilium-cutover-k3s-server-1',
-      'cilium-cutover-k3s-server-2',
-      'cilium-cutover-k3s-server-3',
-    ]);
-  }, 240_000);
 
   it("the network-condition account may patch the nodes' status, not the nodes", () => {
     const sa = account('cilium-cutover-network-condition');

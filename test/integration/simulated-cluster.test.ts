@@ -302,6 +302,69 @@ describe.skipIf(why !== undefined)('the maintenance window on a simulated cluste
 describe.skipIf(why !== undefined)('strategy per-node: the preflight on a simulated cluster', () => {
   const perNode = (): ResolvedConfig => load(parse(readFileSync(join(ROOT, 'examples/hetzner-3-servers-per-node.yaml'), 'utf8'))).config;
 
+  it('runs the migrate phase node by node, then the switch: every move, network-condition, re-addressing and check Job its real program', async () => {
+    const migrate = perNode();
+    await onSimulatedCluster(migrate, { calicoAutodetection: 'interface=eth1' }, async (sim, kubeconfig) => {
+      const first = await apply(kubeconfig, synth(migrate), []);
+      expect(first.stderr).toEqual([]);
+      expect(first.code).toBe(0);
+      expect(first.stdout.at(-1)).toBe(
+        'done: 000-preflight, 200-cilium, 400-node-k3s-server-1, 401-node-k3s-server-2, 402-node-k3s-server-3, 600-calico-delete, 610-node-cleanup, 700-verify-workloads, 710-verify-checks, 900-complete',
+      );
+      for (const node of migrate.cluster.nodes) {
+        const moved = await jobLogs(kubeconfig, 'cilium-cutover', `move-node-${node.name}-`);
+        expect(moved).toContain(`SWITCHED ${node.name}: label cilium-cutover.io/cni=cilium`);
+        expect(moved).toContain(`ON-CILIUM every pod-network pod on ${node.name} has an address from ${migrate.perNode.podCIDR}`);
+        expect(moved.at(-1)).toBe('move-node: done');
+        expect(await jobLogs(kubeconfig, 'cilium-cutover', 'network-condition-')).toContain(
+          `OK ${node.name}: NetworkUnavailable=False (CiliumIsUp)`,
+        );
+      }
+      const verify = await jobLogs(kubeconfig, 'cilium-cutover-verify', 'verify-');
+      expect(verify.filter((l) => l.startsWith('FAIL'))).toEqual([]);
+      expect(verify.some((l) => l.startsWith('PASS pod-to-pod '))).toBe(true);
+
+      // Phase switch, after k3s runs without its kube-proxy on every node (what host/k3s-rollout.sh
+      // does; here the node-args k3s would then write).
+      for (const node of migrate.cluster.nodes) {
+        const args = JSON.parse(
+          kubectl(kubeconfig, ['get', 'node', node.name, '-o', "jsonpath={.metadata.annotations['k3s\\.io/node-args']}"]).out,
+        );
+        kubectl(kubeconfig, [
+          'annotate',
+          'node',
+          node.name,
+          '--overwrite',
+          `k3s.io/node-args=${JSON.stringify([...args, '--disable-kube-proxy', 'true'])}`,
+        ]);
+      }
+      const switchConfig = load({
+        ...parse(readFileSync(join(ROOT, 'examples/hetzner-3-servers-per-node.yaml'), 'utf8')),
+        phase: 'switch',
+      }).config;
+      const second = await apply(kubeconfig, synth(switchConfig), []);
+      expect(second.stderr).toEqual([]);
+      expect(second.code).toBe(0);
+      expect((await jobLogs(kubeconfig, 'cilium-cutover', 'readdress-')).at(-1)).toBe(
+        `readdress: no pods on ${migrate.perNode.podCIDR} any more`,
+      );
+      const ips = kubectl(kubeconfig, [
+        'get',
+        'pods',
+        '-A',
+        '-o',
+        'jsonpath={range .items[?(@.status.phase=="Running")]}{.spec.hostNetwork}{" "}{.status.podIP}{"\\n"}{end}',
+      ]).out;
+      const podNetwork = ips
+        .split('\n')
+        .filter((l) => l.startsWith(' '))
+        .map((l) => l.trim());
+      expect(podNetwork.length).toBeGreaterThan(0);
+      expect(podNetwork.filter((ip) => !ip.startsWith('10.42.'))).toEqual([]);
+      expect(sim.nodes).toHaveLength(3);
+    });
+  }, 600_000);
+
   it("refuses Calico's default address detection (first-found), naming the fix", async () => {
     const config = perNode();
     await onSimulatedCluster(config, {}, async (_sim, kubeconfig) => {
@@ -479,6 +542,113 @@ describe.skipIf(why !== undefined)('node readiness on a simulated cluster', () =
       );
       expect(lines).toContain('PASS node-ready k3s-server-1: Ready');
       expect(kubectl(kubeconfig, ['-n', 'kube-system', 'get', 'daemonset', 'calico-node']).code).toBe(0);
+    });
+  }, 240_000);
+});
+
+describe.skipIf(why !== undefined)('stopping and resuming on a simulated cluster', () => {
+  const stepLines = (lines: string[]) => lines.filter((l) => /^step \d+\/\d+: /.test(l)).map((l) => l.split(' ')[2]);
+
+  it('stops at a failed preflight; fixed, a second run keeps what completed, runs the failed Job again and every later step in order', async () => {
+    const config = example();
+    await onSimulatedCluster(config, { calicoImageTag: 'v3.26.1' }, async (_sim, kubeconfig) => {
+      const dir = synth(config);
+      const failed = await apply(kubeconfig, dir, []);
+      expect(failed.code).toBe(1);
+      expect(stepLines(failed.stdout)).toEqual(['000-preflight']);
+      expect(failed.stderr.join('\n')).toMatch(/step 000-preflight failed: job\/cilium-cutover\/preflight-\w+ BackoffLimitExceeded/);
+      expect(failed.stdout).toContain('--- last lines of job/cilium-cutover/' + failed.stderr.join('').match(/preflight-\w+/)![0] + ' ---');
+      expect(kubectl(kubeconfig, ['get', 'job', '-n', 'cilium-cutover', '-o', 'name']).out).not.toMatch(/calico-delete/);
+
+      // The operator fixes the cluster: calico-node on the configured version.
+      kubectl(kubeconfig, [
+        '-n',
+        'kube-system',
+        'set',
+        'image',
+        'daemonset/calico-node',
+        `calico-node=docker.io/calico/node:${config.calico.version}`,
+      ]);
+      // Polled with short calls: the simulated kubelet runs in this process and must not be blocked.
+      await expect
+        .poll(
+          () =>
+            kubectl(kubeconfig, [
+              '-n',
+              'kube-system',
+              'get',
+              'daemonset',
+              'calico-node',
+              '-o',
+              'jsonpath={.status.updatedNumberScheduled}/{.status.numberAvailable}',
+            ]).out,
+          { timeout: 60_000, interval: 500 },
+        )
+        .toBe('3/3');
+
+      const resumed = await apply(kubeconfig, dir, []);
+      expect(resumed.stderr).toEqual([]);
+      expect(resumed.code).toBe(0);
+      expect(stepLines(resumed.stdout)).toEqual(render(config).steps.map((s) => s.step.dir));
+      expect(
+        resumed.stdout.filter((l) =>
+          /^\[000-preflight\] job\/cilium-cutover\/node-preflight-.* completed in an earlier run; not run again/.test(l),
+        ),
+      ).toHaveLength(3);
+      expect(resumed.stdout.join('\n')).toMatch(
+        /\[000-preflight\] job\/cilium-cutover\/preflight-\w+ failed in an earlier run; deleting it to run it again/,
+      );
+      expect((await jobLogs(kubeconfig, 'cilium-cutover', 'preflight-')).at(-1)).toBe('preflight: all checks passed');
+      // Each step is done before the next one starts.
+      const starts = resumed.stdout.flatMap((l, i) => (/^step \d+\/\d+: /.test(l) ? [i] : []));
+      const dones = resumed.stdout.flatMap((l, i) => (/^\[[\w-]+\] done in /.test(l) ? [i] : []));
+      for (let i = 1; i < starts.length; i++) {
+        expect(dones.some((d) => d > starts[i - 1]! && d < starts[i]!)).toBe(true);
+      }
+
+      // One step's completed Jobs, again.
+      const rerun = await apply(kubeconfig, dir, ['--from', '310', '--to', '310-verify-checks', '--rerun']);
+      expect(rerun.code).toBe(0);
+      expect(stepLines(rerun.stdout)).toEqual(['310-verify-checks']);
+      expect(rerun.stdout.filter((l) => /completed in an earlier run; deleting it to run it again$/.test(l))).toHaveLength(7);
+
+      // Hand-over: an object no GitOps engine co-owns yet is kept and listed, unchanged.
+      const released = await apply(kubeconfig, dir, ['--release', '--from', '300', '--to', '300']);
+      expect(released.code).toBe(0);
+      expect(released.stdout).toContain(
+        '[300-verify-workloads] service/cilium-cutover-verify/echo kept: no other server-side apply manager co-owns it yet (sync the GitOps engine first)',
+      );
+    });
+  }, 600_000);
+});
+
+describe.skipIf(why !== undefined)('cluster variants on a simulated cluster', () => {
+  it('refuses an hcloud cloud controller without networking, off the host network', async () => {
+    const config = example();
+    await onSimulatedCluster(config, { cloudController: { network: 'none', hostNetwork: false } }, async (_sim, kubeconfig) => {
+      const result = await apply(kubeconfig, synth(config), ['--to', '000']);
+      expect(result.code).toBe(1);
+      const line = (await jobLogs(kubeconfig, 'cilium-cutover', 'preflight-')).find((l) => l.startsWith('FAIL hcloud-ccm '));
+      expect(line).toMatch(/networking is off \(no HCLOUD_NETWORK\)/);
+      expect(line).toMatch(/does not run with hostNetwork/);
+    });
+  }, 240_000);
+
+  it('takes networking from the hcloud Secret; an aggregated API without endpoints and ServiceLB change nothing: Calico goes, svclb stays', async () => {
+    const config = example();
+    const scenario: Scenario = { cloudController: { network: 'secret' }, unavailableApiService: true, serviceLB: true };
+    await onSimulatedCluster(config, scenario, async (_sim, kubeconfig) => {
+      const result = await apply(kubeconfig, synth(config), ['--to', '100']);
+      expect(result.stderr).toEqual([]);
+      expect(result.code).toBe(0);
+      expect(await jobLogs(kubeconfig, 'cilium-cutover', 'preflight-')).toContain(
+        'PASS hcloud-ccm kube-system/hcloud-cloud-controller-manager: networking on, host network',
+      );
+      expect(
+        kubectl(kubeconfig, ['get', 'apiservice', 'v1beta1.metrics.k8s.io', '-o', 'jsonpath={.status.conditions[0].status}']).out,
+      ).toBe('False');
+      expect(kubectl(kubeconfig, ['-n', 'kube-system', 'get', 'daemonset', 'svclb-traefik-1b7a2a41']).code).toBe(0);
+      expect(kubectl(kubeconfig, ['-n', 'kube-system', 'get', 'daemonset', 'calico-node']).code).not.toBe(0);
     });
   }, 240_000);
 });
