@@ -152,15 +152,18 @@ while [ $# -gt 0 ] && [ "$1" != "--" ]; do shift; done
 exec /usr/sbin/chroot /.sim-host "$@"
 `;
 
-/** The shell script that builds the container's root and runs its command there. */
-function containerScript(
-  pod: PodJson,
-  container: ContainerJson,
-  volumes: ReadonlyMap<string, string>,
-  dir: string,
-  node: SimNode,
-  setting: ContainerSetting,
-): string {
+/** One container of a pod, with what it runs with. */
+interface ContainerInput {
+  readonly pod: PodJson;
+  readonly container: ContainerJson;
+  /** Volume name → host directory. */
+  readonly volumes: ReadonlyMap<string, string>;
+  readonly node: SimNode;
+  readonly setting: ContainerSetting;
+}
+
+/** The shell script that builds the container's root (below `dir`) and runs its command there. */
+function containerScript({ pod, container, volumes, node, setting }: ContainerInput, dir: string): string {
   const root = join(dir, 'root');
   mkdirSync(dir, { recursive: true });
   const mounts = [
@@ -262,17 +265,10 @@ export interface RunningContainer {
   output(): string;
 }
 
-function startContainer(
-  pod: PodJson,
-  container: ContainerJson,
-  volumes: ReadonlyMap<string, string>,
-  dir: string,
-  node: SimNode,
-  setting: ContainerSetting,
-  timeoutMs: number,
-): RunningContainer {
+function startContainer(input: ContainerInput, dir: string, timeoutMs: number): RunningContainer {
+  const { container, setting } = input;
   const script = join(dir, `${container.name}.sh`);
-  writeFileSync(script, containerScript(pod, container, volumes, join(dir, container.name), node, setting));
+  writeFileSync(script, containerScript(input, join(dir, container.name)));
   chmodSync(script, 0o700);
   const child = spawn('ip', ['netns', 'exec', setting.netns, 'unshare', '--mount', '--propagation', 'private', 'sh', script], {
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -310,7 +306,7 @@ export async function startPod(
   const volumes = await materializeVolumes(api, pod, node, dir);
   let output = '';
   for (const container of (pod.spec.initContainers ?? []).filter((c) => runs(c.image))) {
-    const run = await startContainer(pod, container, volumes, dir, node, setting, timeoutMs).done;
+    const run = await startContainer({ pod, container, volumes, node, setting }, dir, timeoutMs).done;
     output += run.output;
     if (run.exitCode !== 0) {
       return { exitCode: run.exitCode, output };
@@ -320,7 +316,7 @@ export async function startPod(
   if (!main) {
     return { exitCode: 0, output };
   }
-  const running = startContainer(pod, main, volumes, dir, node, setting, timeoutMs);
+  const running = startContainer({ pod, container: main, volumes, node, setting }, dir, timeoutMs);
   return {
     child: running.child,
     done: running.done.then((r) => ({ exitCode: r.exitCode, output: output + r.output })),
