@@ -652,3 +652,27 @@ describe.skipIf(why !== undefined)('cluster variants on a simulated cluster', ()
     });
   }, 240_000);
 });
+
+describe.skipIf(why !== undefined)('node cleanup failing on a simulated cluster', () => {
+  it('stops on a node whose host has no bash, naming the node and the way out, and changes nothing there', async () => {
+    const config = example();
+    await onSimulatedCluster(config, { missingHostTools: ['bash'] }, async (sim, kubeconfig) => {
+      // Straight to step 110 (the node preflight would refuse this cluster first), in the
+      // namespace step 000 creates.
+      kubectl(kubeconfig, ['create', 'namespace', config.run.namespace]);
+      const result = await apply(kubeconfig, synth(config), ['--from', '110', '--to', '110']);
+      expect(result.code).toBe(1);
+      expect(result.stderr.join('\n')).toMatch(
+        /step 110-node-cleanup failed: job\/cilium-cutover\/cleanup-node-k3s-server-\d-\w+ BackoffLimitExceeded/,
+      );
+      const lines = await jobLogs(kubeconfig, 'cilium-cutover', 'cleanup-node-');
+      expect(lines).toContain(
+        'FAILED k3s-server-1: the host has no bash; run calico-cleanup.sh by hand or reboot the node instead (host/rolling-reboot.sh in the output)',
+      );
+      for (const node of sim.nodes) {
+        expect(readdirSync(join(node.root, 'etc/cni/net.d')).sort()).toEqual(['10-calico.conflist', 'calico-kubeconfig']);
+        expect(chains(node.netns, 'iptables-nft-save').filter((c) => c.includes(':cali-'))).toHaveLength(HOST_CHAINS.calico.length);
+      }
+    });
+  }, 240_000);
+});
