@@ -82,6 +82,12 @@ export interface Scenario {
    * @default false
    */
   readonly unavailableApiService?: boolean;
+  /**
+   * Pods no controller owns (namespace/name), started under Calico: nothing would bring one back
+   * after an eviction.
+   * @default - none
+   */
+  readonly barePods?: readonly { readonly namespace: string; readonly name: string }[];
 }
 
 /** The labels of the ingress controller's pods (k3s's Traefik chart). */
@@ -312,12 +318,26 @@ export function etcdSnapshots(config: ResolvedConfig, scenario: Scenario): { crd
   };
 }
 
-/** The applications' Deployments a scenario lists (the maintenance window's targets). */
+/** The applications' Deployments a scenario lists (the maintenance window's targets), and its bare pods. */
 export function applications(scenario: Scenario): Obj[] {
+  const namespaces = new Set([...(scenario.deployments ?? []), ...(scenario.barePods ?? [])].map((o) => o.namespace));
+  const bare: Obj[] = (scenario.barePods ?? []).map((p) => ({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: p.name, namespace: p.namespace },
+    spec: { containers: [{ name: p.name, image: 'docker.io/library/alpine:3.20', command: ['sleep', 'infinity'] }] },
+  }));
+  return [
+    ...[...namespaces].map((name): Obj => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } })),
+    ...bare,
+    ...deployments(scenario),
+  ];
+}
+
+function deployments(scenario: Scenario): Obj[] {
   return (scenario.deployments ?? []).flatMap((d) => {
     const labels = { app: d.name };
     return [
-      { apiVersion: 'v1', kind: 'Namespace', metadata: { name: d.namespace } },
       {
         apiVersion: 'apps/v1',
         kind: 'Deployment',

@@ -62,6 +62,7 @@ const PLURALS: Readonly<Record<string, string>> = {
   ETCDSnapshotFile: 'etcdsnapshotfiles',
   APIService: 'apiservices',
   PodDisruptionBudget: 'poddisruptionbudgets',
+  Pod: 'pods',
 };
 
 /** The resource name of a kind the fixture creates: the table above, else a Calico CRD's plural. */

@@ -676,3 +676,27 @@ describe.skipIf(why !== undefined)('node cleanup failing on a simulated cluster'
     });
   }, 240_000);
 });
+
+describe.skipIf(why !== undefined)('re-addressing failing on a simulated cluster', () => {
+  it('lists a pod without a controller that is still on Calico, and stops before the verification', async () => {
+    const config = example();
+    const scenario: Scenario = {
+      barePods: [{ namespace: 'shop', name: 'debug' }],
+      deployments: [{ namespace: 'shop', name: 'web', replicas: 1 }],
+    };
+    await onSimulatedCluster(config, scenario, async (_sim, kubeconfig) => {
+      const result = await apply(kubeconfig, synth(config), []);
+      expect(result.code).toBe(1);
+      expect(result.stderr.join('\n')).toMatch(/step 250-readdress-pods failed: job\/cilium-cutover\/readdress-\w+ BackoffLimitExceeded/);
+      const lines = await jobLogs(kubeconfig, 'cilium-cutover', 'readdress-');
+      expect(lines).toContain('FAILED shop/debug has no controller and is not managed by Cilium: restart it by hand');
+      expect(lines.at(-1)).toBe('readdress: 1 pod(s) left');
+      // The application's pod was moved; the bare pod was not touched.
+      expect(kubectl(kubeconfig, ['-n', 'shop', 'get', 'pod', 'debug', '-o', 'jsonpath={.status.podIP}']).out).toMatch(/^192\.168\./);
+      expect(kubectl(kubeconfig, ['-n', 'shop', 'get', 'pods', '-l', 'app=web', '-o', 'jsonpath={.items[*].status.podIP}']).out).toMatch(
+        /^10\.42\./,
+      );
+      expect(kubectl(kubeconfig, ['get', 'namespace', 'cilium-cutover-verify']).code).not.toBe(0);
+    });
+  }, 300_000);
+});
