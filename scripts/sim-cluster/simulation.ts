@@ -90,6 +90,12 @@ export async function createFixture(api: SimApi, config: ResolvedConfig, scenari
   const apply = async (o: fixture.Obj) => {
     const level = toSimulationLevel(o);
     changes.push(...level.changes);
+    if (o.kind === 'Pod') {
+      // The ServiceAccount admission wants the namespace's `default` account, which the
+      // controller manager creates a moment after the namespace.
+      const path = `/api/v1/namespaces/${o.metadata.namespace}/serviceaccounts/default`;
+      await waitFor(async () => (await api.call('GET', path)).status === 200, `the default ServiceAccount of ${o.metadata.namespace}`);
+    }
     if (level.object) {
       await api.apply(level.object as fixture.Obj, pluralOf(o.kind));
     }
