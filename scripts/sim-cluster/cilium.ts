@@ -325,16 +325,17 @@ export class SimCilium {
    * operator's node conditions and unmanaged-pod restarts.
    */
   async sync(services: readonly Json[], endpoints: readonly Json[], pods: readonly Json[], nodeObjects: readonly Json[]): Promise<void> {
+    const serviceRules = this.serviceRules(services, endpoints);
     for (const agent of this.agents.values()) {
       if (agent.ready) {
-        this.programNode(agent, services, endpoints);
+        this.programNode(agent, serviceRules);
       }
     }
     // k3s's embedded kube-proxy, where the node's k3s runs it (no --disable-kube-proxy in its
     // node-args): its Service rules, as a stand-in table beside the fixture's KUBE-* chains.
     for (const node of this.options.nodes) {
       const args = nodeObjects.find((n) => n.metadata.name === node.name)?.metadata.annotations?.['k3s.io/node-args'] ?? '[]';
-      const rules = (JSON.parse(args) as string[]).includes('--disable-kube-proxy') ? [] : this.serviceRules(services, endpoints);
+      const rules = (JSON.parse(args) as string[]).includes('--disable-kube-proxy') ? [] : serviceRules;
       const text = ['table ip ccsim_kube_proxy {', ...natChains(rules, -100), '}'].join('\n');
       if (text !== this.kubeProxyRules.get(node.name)) {
         inNetns(node.netns, ['nft', '-f', '-'], `table ip ccsim_kube_proxy\ndelete table ip ccsim_kube_proxy\n${text}\n`);
@@ -364,9 +365,9 @@ export class SimCilium {
     return rules;
   }
 
-  private programNode(agent: Agent, services: readonly Json[], endpoints: readonly Json[]): void {
+  private programNode(agent: Agent, serviceRules: readonly string[]): void {
     const s = agent.settings;
-    const rules = s['kube-proxy-replacement'] === 'true' ? this.serviceRules(services, endpoints) : [];
+    const rules = s['kube-proxy-replacement'] === 'true' ? serviceRules : [];
     const native = s['ipv4-native-routing-cidr'];
     const masquerade = (s['enable-bpf-masquerade'] === 'true' || s['enable-ipv4-masquerade'] === 'true') && native;
     const text = [

@@ -13,7 +13,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { spawn, spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import { join } from 'node:path';
 import { formatIpv4, parseCidr } from '../../lib/cidr.ts';
@@ -136,7 +136,7 @@ function resolvConf(pod: Json, config: ResolvedConfig, nodeRoot: string): string
   const policy = pod.spec.dnsPolicy ?? 'ClusterFirst';
   const clusterFirst = policy === 'ClusterFirstWithHostNet' || (policy === 'ClusterFirst' && !pod.spec.hostNetwork);
   if (!clusterFirst) {
-    return spawnSync('cat', [join(nodeRoot, 'etc', 'resolv.conf')], { encoding: 'utf8' }).stdout;
+    return readFileSync(join(nodeRoot, 'etc', 'resolv.conf'), 'utf8');
   }
   const dnsIP = formatIpv4(parseCidr(config.cluster.serviceCIDR)!.first + 10);
   const ns = pod.metadata.namespace;
@@ -403,6 +403,15 @@ export function startKubelet(options: KubeletOptions): Kubelet {
     }
   };
 
+  /** The stand-ins read these files per request: rewritten only when their content changes. */
+  const written = new Map<string, string>();
+  const writeIfChanged = (path: string, text: string) => {
+    if (written.get(path) !== text) {
+      writeFileSync(path, text);
+      written.set(path, text);
+    }
+  };
+
   /** The stand-ins' view of Services: DNS names and the ingress controller's routes. */
   const writeDataPath = (services: readonly Json[], ingresses: readonly Json[]) => {
     const records: Record<string, string[]> = {};
@@ -411,7 +420,7 @@ export function startKubelet(options: KubeletOptions): Kubelet {
         records[`${svc.metadata.name}.${svc.metadata.namespace}.svc.${CLUSTER_DOMAIN}`] = [svc.spec.clusterIP];
       }
     }
-    writeFileSync(join(run, 'dns-records.json'), JSON.stringify(records));
+    writeIfChanged(join(run, 'dns-records.json'), JSON.stringify(records));
     const routes: Record<string, string> = {};
     for (const ing of ingresses) {
       for (const rule of ing.spec?.rules ?? []) {
@@ -423,7 +432,7 @@ export function startKubelet(options: KubeletOptions): Kubelet {
         }
       }
     }
-    writeFileSync(join(run, 'ingress-routes.json'), JSON.stringify(routes));
+    writeIfChanged(join(run, 'ingress-routes.json'), JSON.stringify(routes));
   };
 
   const list = async (path: string): Promise<Json[]> =>
