@@ -91,10 +91,14 @@ export async function createFixture(api: SimApi, config: ResolvedConfig, scenari
     const level = toSimulationLevel(o);
     changes.push(...level.changes);
     if (o.kind === 'Pod') {
-      // The ServiceAccount admission wants the namespace's `default` account, which the
-      // controller manager creates a moment after the namespace.
+      // The ServiceAccount admission of 1.20 wants the namespace's `default` account with its
+      // token Secret referenced; the controller manager creates the account a moment after the
+      // namespace and the token controller references the Secret a moment after that.
       const path = `/api/v1/namespaces/${o.metadata.namespace}/serviceaccounts/default`;
-      await waitFor(async () => (await api.call('GET', path)).status === 200, `the default ServiceAccount of ${o.metadata.namespace}`);
+      await waitFor(async () => {
+        const got = await api.call('GET', path);
+        return got.status === 200 && ((got.body as { secrets?: unknown[] }).secrets ?? []).length > 0;
+      }, `the default ServiceAccount of ${o.metadata.namespace} with its token`);
     }
     if (level.object) {
       await api.apply(level.object as fixture.Obj, pluralOf(o.kind));
