@@ -63,10 +63,10 @@ describe('110-node-cleanup and 210-kube-proxy-cleanup', () => {
       Object.fromEntries(jobsIn(r, dir)[0].spec.template.spec.containers[0].env.map((e: any) => [e.name, e.value]));
     expect(env(rendered, '110-node-cleanup')).toEqual({ DRY_RUN: 'false', FLUSH_BIRD_ROUTES: 'true', NODE_NAME: 'k3s-server-1' });
     expect(env(rendered, '210-kube-proxy-cleanup')).toEqual({
+      CILIUM_AGENT_WAIT_SECONDS: '300',
       DRY_RUN: 'false',
       KUBE_ROUTER_POLICY: 'true',
       NODE_NAME: 'k3s-server-1',
-      WAIT_FOR_CILIUM_AGENT: 'true',
     });
     const dry = renderExample((d) => {
       d.cleanup = { dryRun: true, birdRoutes: false, kubeRouterPolicy: false };
