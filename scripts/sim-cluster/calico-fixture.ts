@@ -55,9 +55,15 @@ function calicoObject(config: ResolvedConfig, o: CalicoObject, scenario: Scenari
           ...(o.name === 'calico-node' && scenario.calicoAutodetection
             ? { env: [{ name: 'IP_AUTODETECTION_METHOD', value: scenario.calicoAutodetection }] }
             : {}),
+          ...(o.name === 'calico-node' ? { lifecycle: { preStop: { exec: { command: ['/bin/calico-node', '-shutdown'] } } } } : {}),
         },
       ],
       hostNetwork: o.name === 'calico-node' || o.name === 'calico-typha',
+      // The manifests' grace periods (manifests/calico.yaml and calico-typha.yaml at every tag
+      // v3.26.0 to v3.32.1): calico-node 0, so the API server removes its pods at once, even on
+      // a node that is down; calico-typha 300; kube-controllers the default, 30.
+      ...(o.name === 'calico-node' ? { terminationGracePeriodSeconds: scenario.calicoNodeGracePeriodSeconds ?? 0 } : {}),
+      ...(o.name === 'calico-typha' ? { terminationGracePeriodSeconds: 300 } : {}),
       // calico-node tolerates every taint, as the manifest's does.
       ...(o.name === 'calico-node' ? { tolerations: [{ operator: 'Exists' }] } : {}),
     },

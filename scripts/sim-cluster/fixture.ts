@@ -16,6 +16,23 @@ export type Obj = {
   [k: string]: unknown;
 };
 
+/** An application's Deployment. */
+export interface Deployment {
+  readonly namespace: string;
+  readonly name: string;
+  readonly replicas: number;
+  /**
+   * The node its pods run on (a nodeSelector on the hostname label).
+   * @default - any
+   */
+  readonly node?: string;
+  /**
+   * A PodDisruptionBudget over its pods with this maxUnavailable (0: no eviction is ever allowed).
+   * @default - none
+   */
+  readonly maxUnavailable?: number;
+}
+
 /** What a test can switch on. */
 export interface Scenario {
   /**
@@ -37,7 +54,7 @@ export interface Scenario {
    * Workloads of the applications (namespace/name), with their replicas: the maintenance window's targets.
    * @default - none
    */
-  readonly deployments?: readonly { readonly namespace: string; readonly name: string; readonly replicas: number }[];
+  readonly deployments?: readonly Deployment[];
   /**
    * calico-node's IP_AUTODETECTION_METHOD.
    * @default - unset, as in the manifest (Calico then uses first-found)
@@ -88,6 +105,13 @@ export interface Scenario {
    * @default - none
    */
   readonly barePods?: readonly { readonly namespace: string; readonly name: string }[];
+  /**
+   * calico-node's grace period. Above 0 (the operator install's 5 seconds, for example) the kubelet
+   * runs its preStop hook, which sets NetworkUnavailable=True (CalicoIsDown) on the node as its pod
+   * goes (projectcalico/calico#7816).
+   * @default 0, as in the manifest
+   */
+  readonly calicoNodeGracePeriodSeconds?: number;
 }
 
 /** The labels of the ingress controller's pods (k3s's Traefik chart). */
@@ -345,9 +369,26 @@ function deployments(scenario: Scenario): Obj[] {
         spec: {
           replicas: d.replicas,
           selector: { matchLabels: labels },
-          template: { metadata: { labels }, spec: { containers: [{ name: d.name, image: 'docker.io/library/nginx:1.27' }] } },
+          template: {
+            metadata: { labels },
+            spec: {
+              containers: [{ name: d.name, image: 'docker.io/library/nginx:1.27' }],
+              ...(d.node ? { nodeSelector: { 'kubernetes.io/hostname': d.node } } : {}),
+            },
+          },
         },
       },
+      ...(d.maxUnavailable === undefined
+        ? []
+        : [
+            {
+              // policy/v1; the simulation serves it as policy/v1beta1 (api-level.ts).
+              apiVersion: 'policy/v1',
+              kind: 'PodDisruptionBudget',
+              metadata: { name: d.name, namespace: d.namespace },
+              spec: { maxUnavailable: d.maxUnavailable, selector: { matchLabels: labels } },
+            },
+          ]),
     ];
   });
 }

@@ -13,23 +13,21 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import { join } from 'node:path';
 import { formatIpv4, parseCidr } from '../../lib/cidr.ts';
 import type { ResolvedConfig } from '../../lib/config/resolve.ts';
 import type { SimApi } from './api.ts';
 import { firstCniConfig, type PodAddress, type SimCilium } from './cilium.ts';
+import { dataPathWriter, resolvConf } from './data-path.ts';
 import { kubeletPort } from './fixture.ts';
 import { deleteNetns, ip } from './netns.ts';
 import { calicoBlock } from './node-host.ts';
+import { labelsMatch, placement } from './scheduling.ts';
 import { startPod, type ContainerRun, type PodJson, type RunningContainer, type SimNode } from './pod-runner.ts';
 
 const HERE = new URL('.', import.meta.url).pathname;
 type Json = Record<string, any>;
-
-/** The cluster's DNS Service address and domain (k3s's defaults: the service CIDR's tenth address). */
-export const CLUSTER_DOMAIN = 'cluster.local';
 
 /**
  * The Ready condition the kubelet reports while the runtime's network is not ready: containerd's
@@ -60,7 +58,32 @@ export interface KubeletOptions {
 export interface Kubelet {
   /** Stops a node's kubelet (its pods stay as they are, deletions stay pending) or starts it again. */
   setNodeDown(name: string, down: boolean): void;
+  /**
+   * Makes a node's Cilium agent unhealthy (its health endpoint gone, its pod not Ready: an agent
+   * that crashed after it started) or healthy again.
+   */
+  setAgentHealthy(name: string, healthy: boolean): Promise<void>;
   stop(): Promise<void>;
+}
+
+/** Whether the pod is Cilium's agent (its image). */
+function isCiliumAgent(pod: Json): boolean {
+  return pod.spec.containers.some(
+    (c: Json) => c.image.startsWith('quay.io/cilium/cilium:') || c.image.startsWith('quay.io/cilium/cilium@'),
+  );
+}
+
+/**
+ * calico-node's preStop hook, `calico-node -shutdown`, sets the node's NetworkUnavailable=True,
+ * reason CalicoIsDown (projectcalico/calico node/pkg/lifecycle/shutdown/shutdown.go). The kubelet
+ * runs a preStop hook only when the pod's grace period is above 0 (kuberuntime_container.go,
+ * killContainer), and the manifest's calico-node has 0, so by default the hook never runs.
+ */
+function runsCalicoShutdown(pod: Json): boolean {
+  return (
+    (pod.metadata.deletionGracePeriodSeconds ?? 0) > 0 &&
+    pod.spec.containers.some((c: Json) => c.image.startsWith('docker.io/calico/node:') && c.lifecycle?.preStop)
+  );
 }
 
 /** What the kubelet keeps of a pod it started. */
@@ -71,76 +94,6 @@ interface PodRecord {
   readonly calicoNetns?: string;
   readonly processes: ChildProcess[];
   container?: RunningContainer;
-}
-
-function labelsMatch(labels: Readonly<Record<string, string>> | undefined, selector: Readonly<Record<string, string>>): boolean {
-  return Object.entries(selector).every(([k, v]) => labels?.[k] === v);
-}
-
-/** Whether the pod tolerates a taint (the scheduler's TaintToleration). */
-function tolerates(pod: Json, taint: Json): boolean {
-  return (pod.spec.tolerations ?? []).some(
-    (t: Json) =>
-      (t.operator === 'Exists' && (t.key === undefined || t.key === taint.key)) ||
-      (t.key === taint.key && (t.operator ?? 'Equal') === 'Equal' && (t.value ?? '') === (taint.value ?? '')),
-  );
-}
-
-/**
- * Whether a pending pod may run on a node: nodeName; else not on a cordoned node (the scheduler's
- * NodeUnschedulable) or one with a NoSchedule/NoExecute taint the pod does not tolerate,
- * nodeSelector, `metadata.name` field affinity, required anti-affinity.
- */
-function fits(pod: Json, node: Json, pods: readonly Json[]): boolean {
-  const spec = pod.spec;
-  if (spec.nodeName) {
-    return spec.nodeName === node.metadata.name;
-  }
-  if (node.spec?.unschedulable && !tolerates(pod, { key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule' })) {
-    return false;
-  }
-  if ((node.spec?.taints ?? []).some((t: Json) => t.effect !== 'PreferNoSchedule' && !tolerates(pod, t))) {
-    return false;
-  }
-  if (!labelsMatch(node.metadata.labels, spec.nodeSelector ?? {})) {
-    return false;
-  }
-  const terms = spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms;
-  if (
-    terms &&
-    !terms.some((t: Json) =>
-      (t.matchFields ?? []).every((f: Json) =>
-        f.key === 'metadata.name' ? (f.operator === 'In') === f.values.includes(node.metadata.name) : true,
-      ),
-    )
-  ) {
-    return false;
-  }
-  const anti: Json[] = spec.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? [];
-  return anti.every(
-    (term) =>
-      term.topologyKey !== 'kubernetes.io/hostname' ||
-      !pods.some(
-        (other) =>
-          other.metadata.uid !== pod.metadata.uid &&
-          other.spec.nodeName === node.metadata.name &&
-          other.metadata.namespace === pod.metadata.namespace &&
-          !['Succeeded', 'Failed'].includes(other.status?.phase) &&
-          labelsMatch(other.metadata.labels, term.labelSelector?.matchLabels ?? {}),
-      ),
-  );
-}
-
-/** The pod's /etc/resolv.conf for its dnsPolicy (kubelet's pkg/kubelet/network/dns). */
-function resolvConf(pod: Json, config: ResolvedConfig, nodeRoot: string): string {
-  const policy = pod.spec.dnsPolicy ?? 'ClusterFirst';
-  const clusterFirst = policy === 'ClusterFirstWithHostNet' || (policy === 'ClusterFirst' && !pod.spec.hostNetwork);
-  if (!clusterFirst) {
-    return readFileSync(join(nodeRoot, 'etc', 'resolv.conf'), 'utf8');
-  }
-  const dnsIP = formatIpv4(parseCidr(config.cluster.serviceCIDR)!.first + 10);
-  const ns = pod.metadata.namespace;
-  return `search ${ns}.svc.${CLUSTER_DOMAIN} svc.${CLUSTER_DOMAIN} ${CLUSTER_DOMAIN}\nnameserver ${dnsIP}\noptions ndots:5\n`;
 }
 
 /** Starts the kubelet loop and the log servers. */
@@ -336,7 +289,7 @@ export function startKubelet(options: KubeletOptions): Kubelet {
     const ready = () => setStatus(pod, readyStatus(pod, true));
     if (images.some((i) => i.startsWith('quay.io/cilium/operator'))) {
       void cilium.startOperator().then(ready);
-    } else if (images.some((i) => i.startsWith('quay.io/cilium/cilium:') || i.startsWith('quay.io/cilium/cilium@'))) {
+    } else if (isCiliumAgent(pod)) {
       void cilium.startAgent(node).then(ready);
     } else if (pod.metadata.labels?.['k8s-app'] === 'kube-dns') {
       if (record.address) {
@@ -359,7 +312,7 @@ export function startKubelet(options: KubeletOptions): Kubelet {
     record.processes.forEach((p) => p.kill());
     record.container?.child.kill('SIGKILL');
     const images: string[] = record.pod.spec.containers.map((c: Json) => c.image);
-    if (images.some((i) => i.startsWith('quay.io/cilium/cilium:') || i.startsWith('quay.io/cilium/cilium@'))) {
+    if (isCiliumAgent(record.pod)) {
       cilium.stopAgent(record.node.name);
     }
     if (images.some((i) => i.startsWith('quay.io/cilium/operator'))) {
@@ -371,6 +324,22 @@ export function startKubelet(options: KubeletOptions): Kubelet {
     if (record.calicoNetns) {
       deleteNetns(record.calicoNetns);
     }
+  };
+
+  /** A node's NetworkUnavailable condition set to True, as a component on the node does. */
+  const setNetworkUnavailable = async (name: string, reason: string, message: string) => {
+    const object = (await api.call<Json>('GET', `/api/v1/nodes/${name}`)).body;
+    const stamp = now();
+    await api.call('PUT', `/api/v1/nodes/${name}/status`, {
+      ...object,
+      status: {
+        ...object.status,
+        conditions: [
+          ...(object.status?.conditions ?? []).filter((c: Json) => c.type !== 'NetworkUnavailable'),
+          { type: 'NetworkUnavailable', status: 'True', reason, message, lastHeartbeatTime: stamp, lastTransitionTime: stamp },
+        ],
+      },
+    });
   };
 
   /** Each node's Ready condition: Unknown when its kubelet is down, else from its CNI config. */
@@ -403,46 +372,25 @@ export function startKubelet(options: KubeletOptions): Kubelet {
     }
   };
 
-  /** The stand-ins read these files per request: rewritten only when their content changes. */
-  const written = new Map<string, string>();
-  const writeIfChanged = (path: string, text: string) => {
-    if (written.get(path) !== text) {
-      writeFileSync(path, text);
-      written.set(path, text);
-    }
-  };
-
-  /** The stand-ins' view of Services: DNS names and the ingress controller's routes. */
-  const writeDataPath = (services: readonly Json[], ingresses: readonly Json[]) => {
-    const records: Record<string, string[]> = {};
-    for (const svc of services) {
-      if (svc.spec?.clusterIP && svc.spec.clusterIP !== 'None') {
-        records[`${svc.metadata.name}.${svc.metadata.namespace}.svc.${CLUSTER_DOMAIN}`] = [svc.spec.clusterIP];
-      }
-    }
-    writeIfChanged(join(run, 'dns-records.json'), JSON.stringify(records));
-    const routes: Record<string, string> = {};
-    for (const ing of ingresses) {
-      for (const rule of ing.spec?.rules ?? []) {
-        const backend = rule.http?.paths?.[0]?.backend?.service;
-        const svc = services.find((s) => s.metadata.namespace === ing.metadata.namespace && s.metadata.name === backend?.name);
-        const port = backend?.port?.number ?? svc?.spec?.ports?.find((p: Json) => p.name === backend?.port?.name)?.port;
-        if (rule.host && svc?.spec?.clusterIP && port) {
-          routes[rule.host] = `${svc.spec.clusterIP}:${port}`;
-        }
-      }
-    }
-    writeIfChanged(join(run, 'ingress-routes.json'), JSON.stringify(routes));
-  };
+  const writeDataPath = dataPathWriter(run);
 
   const list = async (path: string): Promise<Json[]> =>
     (await api.call<{ items?: Json[] }>('GET', path).catch(() => undefined))?.body.items ?? [];
+
+  /** Every pod; throws rather than answer an empty list, which would end every pod. */
+  const podList = async (): Promise<Json[]> => {
+    const answer = await api.call<{ items?: Json[] }>('GET', '/api/v1/pods');
+    if (answer.status !== 200 || !answer.body.items) {
+      throw new Error(`listing pods: HTTP ${answer.status}`);
+    }
+    return answer.body.items;
+  };
 
   const loop = (async () => {
     while (running) {
       try {
         const [pods, nodeObjects, services, endpoints, ingresses] = await Promise.all([
-          list('/api/v1/pods'),
+          podList(),
           list('/api/v1/nodes'),
           list('/api/v1/services'),
           list('/api/v1/endpoints'),
@@ -458,6 +406,9 @@ export function startKubelet(options: KubeletOptions): Kubelet {
           if (pod.metadata.deletionTimestamp && pod.spec.nodeName) {
             // The kubelet stops the containers, then confirms the graceful deletion.
             const record = records.get(pod.metadata.uid);
+            if (record && runsCalicoShutdown(pod)) {
+              await setNetworkUnavailable(record.node.name, 'CalicoIsDown', 'Calico is shutting down on this node');
+            }
             if (record) {
               await teardown(record);
             }
@@ -467,13 +418,7 @@ export function startKubelet(options: KubeletOptions): Kubelet {
           if (records.has(pod.metadata.uid) || pod.metadata.deletionTimestamp || ['Succeeded', 'Failed'].includes(pod.status?.phase)) {
             continue;
           }
-          const candidates = nodeObjects.filter((n) => !down.has(n.metadata.name) && fits(pod, n, pods));
-          // Spread: the node with the fewest pods first.
-          candidates.sort(
-            (a, b) =>
-              pods.filter((p) => p.spec.nodeName === a.metadata.name).length -
-              pods.filter((p) => p.spec.nodeName === b.metadata.name).length,
-          );
+          const candidates = placement(pod, nodeObjects, pods, down);
           const node = candidates[0] && nodes.find((n) => n.name === candidates[0]!.metadata.name);
           if (!node) {
             continue;
@@ -489,6 +434,13 @@ export function startKubelet(options: KubeletOptions): Kubelet {
           }
           await start(pod, node);
         }
+        // Pods deleted at once (grace period 0) are gone from the API without a graceful phase.
+        const listed = new Set(pods.map((p) => p.metadata.uid));
+        for (const record of [...records.values()]) {
+          if (!listed.has(record.pod.metadata.uid) && !down.has(record.node.name)) {
+            await teardown(record);
+          }
+        }
       } catch (err) {
         console.error(`simulated kubelet: ${(err as Error).message}`);
       }
@@ -497,6 +449,18 @@ export function startKubelet(options: KubeletOptions): Kubelet {
   })();
 
   return {
+    setAgentHealthy: async (name, healthy) => {
+      const record = [...records.values()].find((r) => r.node.name === name && isCiliumAgent(r.pod));
+      if (!record) {
+        throw new Error(`simulated kubelet: no Cilium agent runs on ${name}`);
+      }
+      if (healthy) {
+        await cilium.startAgent(record.node);
+      } else {
+        cilium.stopAgent(name);
+      }
+      await setStatus(record.pod, readyStatus(record.pod, healthy));
+    },
     setNodeDown: (name, isDown) => {
       if (isDown) {
         down.add(name);

@@ -44,6 +44,8 @@ export interface Simulation {
   readonly levelChanges: readonly string[];
   /** The node's kubelet stops (its pods stay, deletions stay pending, the node turns Unknown), or starts again. */
   setNodeDown(name: string, down: boolean): void;
+  /** The node's Cilium agent turns unhealthy (health endpoint gone, pod not Ready), or healthy again. */
+  setAgentHealthy(name: string, healthy: boolean): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -220,5 +222,11 @@ export async function startSimulation(options: SimulationOptions): Promise<Simul
     await stop();
     throw err;
   }
-  return { nodes, levelChanges, stop, setNodeDown: (name, down) => kubelet.setNodeDown(name, down) };
+  return {
+    nodes,
+    levelChanges,
+    stop,
+    setNodeDown: (name, down) => kubelet.setNodeDown(name, down),
+    setAgentHealthy: (name, healthy) => kubelet.setAgentHealthy(name, healthy),
+  };
 }

@@ -10,12 +10,12 @@
  * CILIUM_CUTOVER_REQUIRE_SIMULATION=1 (.ci/run) a missing prerequisite fails the run instead.
  */
 import { execFile, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { render } from '../../charts/app.ts';
 import { runCli } from '../../cli/index.ts';
 import type { ResolvedConfig } from '../../lib/config/resolve.ts';
@@ -153,6 +153,37 @@ const example = (edit: (d: Record<string, any>) => void = () => {}): ResolvedCon
   return load(data).config;
 };
 
+/**
+ * Rewrites one synthesized object in place. The failing drills shorten a wait this way (the
+ * logic that waits is the same; only the number a platform engineer would wait for is smaller).
+ */
+function rewrite(dir: string, file: string, edit: (obj: Record<string, any>) => void): void {
+  const path = join(dir, 'manifests', file);
+  const obj = parse(readFileSync(path, 'utf8'));
+  edit(obj);
+  writeFileSync(path, stringify(obj));
+}
+
+/** The calico-delete Job waits `seconds` for Calico's pods to go, not 5 minutes. */
+function shortenCalicoPodWait(dir: string, seconds: number): void {
+  rewrite(dir, '100-calico-delete/configmap-calico-delete.yaml', (cm) => {
+    const spec = JSON.parse(cm.data['calico-delete.json']);
+    expect(spec.podWaitSeconds).toBe(300);
+    cm.data['calico-delete.json'] = JSON.stringify({ ...spec, podWaitSeconds: seconds });
+  });
+}
+
+/** The kube-proxy cleanup Jobs wait `seconds` for their node's Cilium agent, not 5 minutes. */
+function shortenAgentWait(dir: string, nodes: readonly string[], seconds: number): void {
+  for (const node of nodes) {
+    rewrite(dir, `210-kube-proxy-cleanup/job-kube-proxy-cleanup-${node}.yaml`, (job) => {
+      const wait = job.spec.template.spec.containers[0].env.find((e: any) => e.name === 'CILIUM_AGENT_WAIT_SECONDS');
+      expect(wait.value).toBe('300');
+      wait.value = String(seconds);
+    });
+  }
+}
+
 describe.skipIf(why !== undefined)('the preflight on a simulated cluster', () => {
   it('passes on the cluster the config describes: every check of both programs, as their own accounts', async () => {
     const config = example();
@@ -242,6 +273,52 @@ describe.skipIf(why !== undefined)('the Calico deletion on a simulated cluster',
       expect(sim.nodes).toHaveLength(config.cluster.nodes.length);
     });
   }, 240_000);
+
+  it('stops before the CRDs while a Calico pod stays Terminating on a node that went down, and finishes once the node is back', async () => {
+    const config = example();
+    await onSimulatedCluster(config, {}, async (sim, kubeconfig) => {
+      const dir = synth(config);
+      expect((await apply(kubeconfig, dir, ['--to', '000'])).code).toBe(0);
+      // The node of calico-kube-controllers goes down after the preflight passed.
+      const [pod, node] = kubectl(kubeconfig, [
+        '-n',
+        'kube-system',
+        'get',
+        'pods',
+        '-l',
+        'k8s-app=calico-kube-controllers',
+        '-o',
+        'jsonpath={.items[0].metadata.name} {.items[0].spec.nodeName}',
+      ]).out.split(' ');
+      sim.setNodeDown(node!, true);
+      shortenCalicoPodWait(dir, 20);
+      const failed = await apply(kubeconfig, dir, ['--from', '100', '--to', '100']);
+      expect(failed.code).toBe(1);
+      expect(failed.stderr.join('\n')).toMatch(
+        /step 100-calico-delete failed: job\/cilium-cutover\/calico-delete-\w+ BackoffLimitExceeded/,
+      );
+      const lines = await jobLogs(kubeconfig, 'cilium-cutover', 'calico-delete-');
+      // calico-node's pods went at once (grace period 0), the one on the node that is down too;
+      // kube-controllers' (30 seconds) waits for a kubelet that does not answer.
+      expect(lines).toContain(
+        `FAIL calico pods: still present after 20s: ${pod} on ${node}; a pod on an unreachable node stays Terminating: bring the node back or force-delete the pod, then re-run this step`,
+      );
+      expect(lines.filter((l) => l.startsWith('DELETED') && / (customresourcedefinition|clusterrole)/i.test(l))).toEqual([]);
+      expect(kubectl(kubeconfig, ['get', 'ippools.crd.projectcalico.org', 'default-ipv4-ippool']).code).toBe(0);
+      expect(kubectl(kubeconfig, ['get', 'clusterrole', 'calico-node']).code).toBe(0);
+      expect(kubectl(kubeconfig, ['-n', 'kube-system', 'get', 'pods', '-l', 'k8s-app=calico-node', '-o', 'name']).out).toBe('');
+
+      // The node is back: its kubelet ends the pod, and the step runs again to the end.
+      sim.setNodeDown(node!, false);
+      const rerun = await apply(kubeconfig, dir, ['--from', '100', '--to', '100']);
+      expect(rerun.stderr).toEqual([]);
+      expect(rerun.code).toBe(0);
+      const again = await jobLogs(kubeconfig, 'cilium-cutover', 'calico-delete-');
+      expect(again).toContain('PASS calico pods: all gone');
+      expect(again.at(-1)).toBe('calico-delete: done');
+      expect(kubectl(kubeconfig, ['get', 'clusterrole', 'calico-node']).code).not.toBe(0);
+    });
+  }, 300_000);
 });
 
 describe.skipIf(why !== undefined)('the maintenance window on a simulated cluster', () => {
@@ -297,9 +374,32 @@ describe.skipIf(why !== undefined)('the maintenance window on a simulated cluste
       expect(replicas('web')).toBe(3);
     });
   }, 180_000);
+
+  it('changes nothing when a listed workload is missing, naming it and the fix', async () => {
+    const config = example((d) => {
+      d.maintenance = {
+        workloads: [
+          { kind: 'Deployment', namespace: 'shop', name: 'web' },
+          { kind: 'Deployment', namespace: 'shop', name: 'checkout' },
+        ],
+      };
+    });
+    await onSimulatedCluster(config, { deployments: [{ namespace: 'shop', name: 'web', replicas: 3 }] }, async (_sim, kubeconfig) => {
+      const result = await apply(kubeconfig, synth(config), ['--to', '050']);
+      expect(result.code).toBe(1);
+      expect(result.stderr.join('\n')).toMatch(/step 050-pause failed: job\/cilium-cutover\/pause-\w+ BackoffLimitExceeded/);
+      const lines = await jobLogs(kubeconfig, 'cilium-cutover', 'pause-');
+      expect(lines).toContain('FAILED Deployment shop/checkout: not found; correct the maintenance list in the config');
+      expect(lines.at(-1)).toBe('pause: nothing changed');
+      expect(lines.some((l) => l.startsWith('PAUSED'))).toBe(false);
+      const web = parse(kubectl(kubeconfig, ['-n', 'shop', 'get', 'deployment', 'web', '-o', 'yaml']).out);
+      expect(web.spec.replicas).toBe(3);
+      expect(web.metadata.annotations?.['cilium-cutover.io/paused-replicas']).toBeUndefined();
+    });
+  }, 180_000);
 });
 
-describe.skipIf(why !== undefined)('strategy per-node: the preflight on a simulated cluster', () => {
+describe.skipIf(why !== undefined)('strategy per-node on a simulated cluster', () => {
   const perNode = (): ResolvedConfig => load(parse(readFileSync(join(ROOT, 'examples/hetzner-3-servers-per-node.yaml'), 'utf8'))).config;
 
   it('runs the migrate phase node by node, then the switch: every move, network-condition, re-addressing and check Job its real program', async () => {
@@ -362,6 +462,66 @@ describe.skipIf(why !== undefined)('strategy per-node: the preflight on a simula
       expect(podNetwork.length).toBeGreaterThan(0);
       expect(podNetwork.filter((ip) => !ip.startsWith('10.42.'))).toEqual([]);
       expect(sim.nodes).toHaveLength(3);
+    });
+  }, 600_000);
+
+  it('stops the move of a node whose pod a PodDisruptionBudget never lets go: the node stays cordoned, not switched', async () => {
+    const data = parse(readFileSync(join(ROOT, 'examples/hetzner-3-servers-per-node.yaml'), 'utf8'));
+    const config = load({ ...data, perNode: { ...data.perNode, drainTimeout: '20s' } }).config;
+    const scenario: Scenario = {
+      calicoAutodetection: 'interface=eth1',
+      deployments: [{ namespace: 'shop', name: 'web', replicas: 1, node: 'k3s-server-1', maxUnavailable: 0 }],
+    };
+    await onSimulatedCluster(config, scenario, async (_sim, kubeconfig) => {
+      const result = await apply(kubeconfig, synth(config), []);
+      expect(result.code).toBe(1);
+      expect(result.stderr.join('\n')).toMatch(
+        /step 400-node-k3s-server-1 failed: job\/cilium-cutover\/move-node-k3s-server-1-\w+ BackoffLimitExceeded/,
+      );
+      const pod = kubectl(kubeconfig, ['-n', 'shop', 'get', 'pods', '-l', 'app=web', '-o', 'jsonpath={.items[0].metadata.name}']).out;
+      const lines = await jobLogs(kubeconfig, 'cilium-cutover', 'move-node-k3s-server-1-');
+      expect(lines).toContain(`WAITING shop/${pod}: a PodDisruptionBudget allows no eviction now; retrying`);
+      expect(lines).toContain(`FAILED drain: still waiting for shop/${pod} at the deadline`);
+      expect(lines.at(-1)).toBe('move-node: stopped; the node stays cordoned. PLAN.md says how to go back or go on.');
+      expect(lines.some((l) => l.startsWith('SWITCHED'))).toBe(false);
+      const node = parse(kubectl(kubeconfig, ['get', 'node', 'k3s-server-1', '-o', 'yaml']).out);
+      expect(node.spec.unschedulable).toBe(true);
+      expect(node.metadata.labels['cilium-cutover.io/cni']).toBeUndefined();
+      // The pod still runs there, on its Calico address; the next nodes were not touched.
+      expect(kubectl(kubeconfig, ['-n', 'shop', 'get', 'pod', pod, '-o', 'jsonpath={.spec.nodeName} {.status.podIP}']).out).toMatch(
+        /^k3s-server-1 192\.168\./,
+      );
+      expect(kubectl(kubeconfig, ['get', 'node', 'k3s-server-2', '-o', 'jsonpath={.spec.unschedulable}']).out).toBe('');
+    });
+  }, 300_000);
+
+  it('stops after the Calico removal on a node left NetworkUnavailable (CalicoIsDown) whose Cilium agent is not ready', async () => {
+    const config = perNode();
+    // calico-node with a grace period, so its preStop hook runs and marks each node as it goes.
+    const scenario: Scenario = { calicoAutodetection: 'interface=eth1', calicoNodeGracePeriodSeconds: 5 };
+    await onSimulatedCluster(config, scenario, async (sim, kubeconfig) => {
+      const dir = synth(config);
+      expect((await apply(kubeconfig, dir, ['--to', '402'])).code).toBe(0);
+      await sim.setAgentHealthy('k3s-server-2', false);
+      const result = await apply(kubeconfig, dir, ['--from', '600']);
+      expect(result.code).toBe(1);
+      expect(result.stderr.join('\n')).toMatch(
+        /step 610-node-cleanup failed: job\/cilium-cutover\/network-condition-\w+ BackoffLimitExceeded/,
+      );
+      const lines = await jobLogs(kubeconfig, 'cilium-cutover', 'network-condition-');
+      expect(lines).toContain('FAILED k3s-server-2: NetworkUnavailable=True (CalicoIsDown) and no ready Cilium agent there');
+      expect(lines.at(-1)).toBe('network-condition: 1 node(s) failed');
+      for (const name of ['k3s-server-1', 'k3s-server-3']) {
+        expect(lines.find((l) => l.includes(` ${name}: `))).toMatch(
+          new RegExp(
+            `^(OK ${name}: NetworkUnavailable=False \\(CiliumIsUp\\)|CLEARED ${name}: NetworkUnavailable was True \\(CalicoIsDown\\); its Cilium agent is ready)$`,
+          ),
+        );
+      }
+      expect(
+        kubectl(kubeconfig, ['get', 'node', 'k3s-server-2', '-o', 'jsonpath={.status.conditions[?(@.type=="NetworkUnavailable")].reason}'])
+          .out,
+      ).toBe('CalicoIsDown');
     });
   }, 600_000);
 
@@ -675,6 +835,41 @@ describe.skipIf(why !== undefined)('node cleanup failing on a simulated cluster'
       }
     });
   }, 240_000);
+});
+
+describe.skipIf(why !== undefined)('kube-proxy cleanup failing on a simulated cluster', () => {
+  it("keeps kube-proxy's rules on a node whose Cilium agent is not healthy, and stops naming it", async () => {
+    const config = example();
+    await onSimulatedCluster(config, {}, async (sim, kubeconfig) => {
+      const dir = synth(config);
+      expect((await apply(kubeconfig, dir, ['--to', '200'])).code).toBe(0);
+      // The agent on k3s-server-2 stops answering after the rollout.
+      await sim.setAgentHealthy('k3s-server-2', false);
+      shortenAgentWait(
+        dir,
+        config.cluster.nodes.map((n) => n.name),
+        15,
+      );
+      const result = await apply(kubeconfig, dir, ['--from', '210', '--to', '210']);
+      expect(result.code).toBe(1);
+      expect(result.stderr.join('\n')).toMatch(
+        /step 210-kube-proxy-cleanup failed: job\/cilium-cutover\/kube-proxy-cleanup-k3s-server-2-\w+ BackoffLimitExceeded/,
+      );
+      const lines = await jobLogs(kubeconfig, 'cilium-cutover', 'kube-proxy-cleanup-k3s-server-2-');
+      expect(lines).toContain(
+        'FAILED cilium agent on k3s-server-2: not healthy on 127.0.0.1:9879 after 15s; the kube-proxy rules are kept',
+      );
+      expect(lines.some((l) => l.startsWith('REMOVED'))).toBe(false);
+      // kube-proxy's chains stay on that node; the healthy nodes lose theirs.
+      const kubeProxyChains = (netns: string) =>
+        chains(netns, 'iptables-nft-save').filter((c) => (HOST_CHAINS.kubeProxy as readonly string[]).includes(c));
+      for (const node of sim.nodes) {
+        await expect
+          .poll(() => kubeProxyChains(node.netns).length, { timeout: 60_000, interval: 1000 })
+          .toBe(node.name === 'k3s-server-2' ? HOST_CHAINS.kubeProxy.length : 0);
+      }
+    });
+  }, 300_000);
 });
 
 describe.skipIf(why !== undefined)('re-addressing failing on a simulated cluster', () => {
