@@ -6,7 +6,8 @@ import { ApiObject, App, type Chart } from 'cdk8s';
 import type { ResolvedConfig } from '../lib/config/resolve.ts';
 import { renderOutput } from '../lib/output/render.ts';
 import type { Rendered } from '../lib/output/rendered.ts';
-import { StepChart } from '../lib/step.ts';
+import { InputError } from '../lib/input-error.ts';
+import { stepAttempt, StepChart } from '../lib/step.ts';
 import { buildArgoCd, buildFlux } from './gitops.ts';
 import { configSteps, stepOf } from './steps.ts';
 
@@ -23,12 +24,20 @@ export interface BuiltApp {
 /** Builds the step charts that have a builder, in step order, and drops the ones left empty. */
 export function buildSteps(app: App, config: ResolvedConfig): StepChart[] {
   const charts: StepChart[] = [];
-  for (const step of configSteps(config)) {
+  const steps = configSteps(config);
+  const retries = config.run.retries.map((dir, i) => {
+    const step = steps.find((s) => s.dir === dir);
+    if (!step) {
+      throw new InputError(`run.retries[${i}]`, `"${dir}" is not a step of this config; use one of ${steps.map((s) => s.dir).join(', ')}`);
+    }
+    return step;
+  });
+  for (const step of steps) {
     // After the migration only the steps that stay (Cilium) are generated.
     if (config.phase === 'steady' && !step.steady) {
       continue;
     }
-    const chart = new StepChart(app, step);
+    const chart = new StepChart(app, step, stepAttempt(step, retries));
     stepOf(step.kind).build(chart, config, { earlierSteps: charts.map((c) => c.step.dir) });
     // Chart.apiObjects lists direct children only; objects sit deeper, inside constructs.
     if (chart.node.findAll().some((c) => c instanceof ApiObject)) {

@@ -48,6 +48,7 @@ export function deletionSpec(config: ResolvedConfig): DeletionSpec {
     podWaitSeconds: 300,
     podPollSeconds: POD_POLL_SECONDS,
     nodes: config.cluster.nodes.map((n) => n.name),
+    skipNodes: config.run.skipNodes,
   };
 }
 
@@ -74,7 +75,7 @@ export function deletionRules(config: ResolvedConfig): AccessRule[] {
     ...calicoCrdPlurals(objects).map((plural): AccessRule => ({ apiGroup: 'crd.projectcalico.org', resource: plural, verbs: ['list'] })),
     // Waiting for Calico's pods to go.
     { apiGroup: '', resource: 'pods', verbs: ['list'], namespace: 'kube-system' },
-    // Reporting NetworkUnavailable.
+    // Whether a node is Ready (its Calico pods are awaited), and its NetworkUnavailable.
     { apiGroup: '', resource: 'nodes', verbs: ['get'], names: config.cluster.nodes.map((n) => n.name) },
   ];
 }
@@ -105,7 +106,7 @@ export function calicoDeletePlan(config: ResolvedConfig): string[] {
   return [
     `Calico ${config.calico.version} was applied by hand from ${line}, so no GitOps prune can remove it: the Job deletes its ${objects.length} objects by name, in this order (each delete ignores "not found", so a re-run reports them ABSENT):`,
     '',
-    `1. workloads: ${phase('workloads')}; then it waits until their pods are gone (5 minutes at most, else it stops before the CRDs);`,
+    `1. workloads: ${phase('workloads')}; then it waits until their pods are gone (5 minutes at most, else it stops before the CRDs). A pod on a node that is not Ready or is in \`run.skipNodes\` cannot go while the node is down: it is listed as SKIPPED, with the command that removes it once the node is gone for good, and not awaited;`,
     `2. CRDs: ${phase('crds')};`,
     `3. access: ${phase('access')};`,
     `4. configuration: ${phase('config')}.`,
@@ -129,7 +130,7 @@ export function calicoDeleteAbort(config: ResolvedConfig): AbortGuide {
       config.strategy === 'per-node'
         ? 'Calico is gone; every node already runs its pods on Cilium, so no pod loses its network. The Calico custom resources (pools, IPAM, policies) are destroyed.'
         : 'Calico is gone: no pod has working networking until step 200, and the Calico custom resources (pools, IPAM, policies) are destroyed.',
-    failure: `the Job is Failed; its log has a FAILED line per object it could not delete, or the pods that did not go away.`,
+    failure: `the Job is Failed; its log has a FAILED line per object it could not delete, or the pods on Ready nodes that did not go away (a finalizer, a stuck container).`,
     action: `${RETRY}: every delete is idempotent, so the Job resumes where it stopped. To back out, apply the same \`calico.yaml\` (${config.calico.version}) again; recreate the policies from the inventory in the Job's log (calico-node recreates its default pool).`,
   };
 }

@@ -121,7 +121,7 @@ export function moveNodeAbort(config: ResolvedConfig, step: StepDefinition): Abo
     after: `${node} runs its pods on Cilium (${config.perNode.podCIDR}); the nodes after it still run Calico, and both reach each other.`,
     failure: `the Job is Failed; \`kubectl logs -n ${config.run.namespace} -l app.kubernetes.io/component=move-node --prefix\` says where it stopped (a PodDisruptionBudget that never allowed an eviction, a pod without a controller, an agent that did not become Ready). ${node} stays cordoned.`,
     action: [
-      `to go on, fix the cause, bump \`run.attempt\`, synth and sync: the new Job continues where this one stopped.`,
+      `to go on, fix the cause, add this step to \`run.retries\`, synth and sync: the new Job continues where this one stopped.`,
       `To put ${node} back on Calico: \`kubectl -n kube-system delete ciliumnodeconfig ${nodeConfigName(node)}\`, \`kubectl label node ${node} ${SWITCH_LABEL.key}-\`,`,
       `then on the node \`rm /etc/cni/net.d/05-cilium.conflist\` and rename \`/etc/cni/net.d/10-calico.conflist.cilium_bak\` back to \`10-calico.conflist\`,`,
       `\`kubectl -n kube-system delete pod -l k8s-app=cilium --field-selector spec.nodeName=${node}\`, restart the node's remaining pods, and \`kubectl uncordon ${node}\`.`,

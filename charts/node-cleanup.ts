@@ -34,7 +34,7 @@ export function buildNodeJobs(chart: StepChart, config: ResolvedConfig, options:
       name: `${options.prefix}-${node.name}`,
       namespace,
       component: options.script,
-      attempt: config.run.attempt,
+      attempt: chart.attempt,
       image: config.images.busybox,
       command: ['sh', `${FILES_DIR}/enter-host.sh`, `${options.script}.sh`],
       files,

@@ -121,7 +121,7 @@ export function buildNodePreflight(chart: StepChart, config: ResolvedConfig): vo
       name: `node-preflight-${node.name}`,
       namespace,
       component: 'node-preflight',
-      attempt: config.run.attempt,
+      attempt: chart.attempt,
       image: config.images.node,
       command: ['node', `${FILES_DIR}/node-preflight.mjs`, `${FILES_DIR}/node-preflight.json`],
       files,

@@ -59,13 +59,13 @@ export function readdressPodsAbort(config: ResolvedConfig): AbortGuide {
       after: 'every running pod on the pod network has a CiliumEndpoint: Cilium gave it its address.',
       failure: `the Job is Failed; \`kubectl logs -n ${config.run.namespace} -l app.kubernetes.io/component=readdress\` lists the pods it could not move (a PodDisruptionBudget that never allowed an eviction, pods without a controller).`,
       action:
-        'restart the listed pods by hand (`kubectl delete pod`), or fix the budget, then bump `run.attempt`, synth and sync. Calico is gone: go forward.',
+        'restart the listed pods by hand (`kubectl delete pod`), or fix the budget, then add this step to `run.retries`, synth and sync. Calico is gone: go forward.',
     };
   }
   return {
     after: `no pod uses ${config.perNode.podCIDR} any more; every pod has an address from its node's podCIDR.`,
     failure: `the Job is Failed; \`kubectl logs -n ${config.run.namespace} -l app.kubernetes.io/component=readdress\` lists the pods it could not move (a PodDisruptionBudget that never allowed an eviction, pods without a controller).`,
-    action: `restart the listed pods by hand (\`kubectl delete pod\`), or fix the budget, then bump \`run.attempt\`, synth and sync. There is no way back to the migration settings short of the migrate phase's Cilium step: go forward.`,
+    action: `restart the listed pods by hand (\`kubectl delete pod\`), or fix the budget, then add this step to \`run.retries\`, synth and sync. There is no way back to the migration settings short of the migrate phase's Cilium step: go forward.`,
   };
 }
 

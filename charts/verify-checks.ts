@@ -132,7 +132,7 @@ export function buildVerifyChecks(chart: StepChart, config: ResolvedConfig): voi
       name: `verify-${check.name}`,
       namespace,
       component: VERIFY_COMPONENT,
-      attempt: config.run.attempt,
+      attempt: chart.attempt,
       image: config.images.node,
       command: ['node', `${FILES_DIR}/verify.mjs`, check.name, `${FILES_DIR}/verify.json`],
       files,

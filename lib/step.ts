@@ -69,13 +69,34 @@ export interface StepContext {
  * step's labels and sync wave at render time.
  */
 export class StepChart extends Chart {
-  public readonly step: StepDefinition;
+  /** The attempt of the step that holds `scope`: part of each of its Jobs' names. */
+  public static attemptOf(scope: Construct): number {
+    const chart: Chart = Chart.of(scope);
+    if (!(chart instanceof StepChart)) {
+      throw new Error(`${scope.node.path}: a Job belongs in a step's chart`);
+    }
+    return (chart as StepChart).attempt;
+  }
 
-  public constructor(scope: Construct, step: StepDefinition) {
+  public readonly step: StepDefinition;
+  /** 1, plus one per `run.retries` entry for this step or an earlier one (stepAttempt). */
+  public readonly attempt: number;
+
+  public constructor(scope: Construct, step: StepDefinition, attempt: number) {
     // The construct id is the directory name: renaming a step renames its output.
     super(scope, step.dir, { disableResourceNameHashes: true });
     this.step = step;
+    this.attempt = attempt;
   }
+}
+
+/**
+ * A step's attempt: 1, plus one for each `run.retries` entry naming this step or an earlier one
+ * (in wave order). A retry renames the Jobs of its step and of every later step, never an
+ * earlier one's.
+ */
+export function stepAttempt(step: StepDefinition, retries: readonly StepDefinition[]): number {
+  return 1 + retries.filter((r) => r.wave <= step.wave).length;
 }
 
 /** A step, complete: one per file in charts/. */
@@ -94,4 +115,4 @@ export interface Step {
 }
 
 /** The retry advice most failure texts share. */
-export const RETRY = 'fix the cause, bump `run.attempt`, synth and sync (or delete the failed Job)';
+export const RETRY = 'fix the cause, add the step to `run.retries`, synth and sync (or delete the failed Job and sync)';

@@ -32,6 +32,8 @@ const LEGACY_KEYS: Readonly<Record<string, string>> = {
   'cilium.ipv4-native-routing-cidr': 'use ipv4NativeRoutingCIDR (the Helm value name)',
   'cilium.auto-direct-node-routes': 'use autoDirectNodeRoutes (the Helm value name)',
   'cilium.mtu': 'use MTU (the Helm value name)',
+  'run.attempt':
+    'replaced by run.retries, which re-runs a failed step and the later ones but never the earlier ones; remove it, and list the step to run again (run.retries: [110-node-cleanup])',
 };
 
 /** Loads and validates a config file. Throws InputError for every problem with the file. */

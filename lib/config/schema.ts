@@ -326,7 +326,17 @@ const cleanupSchema = z.strictObject({
 });
 
 const runSchema = z.strictObject({
-  attempt: intRange(1, 9999).default(1).describe('Retry counter: bump it to re-run the Jobs of a step that failed (their names change).'),
+  retries: z
+    .array(
+      z
+        .string({ error: (i) => `expected a step directory such as "110-node-cleanup", got ${show(i.input)}` })
+        .regex(/^\d{3}-[a-z0-9-]+$/, { error: (i) => `expected a step directory such as "110-node-cleanup", got ${show(i.input)}` }),
+      { error: (i) => `expected a list of step directories, got ${show(i.input)}` },
+    )
+    .default([])
+    .describe(
+      'Steps run again, one entry per retry: add the directory of the step that failed (`110-node-cleanup`) after fixing the cause and keep the entries already there. The Jobs of that step and of every later step get new names and run again; the Jobs of earlier steps keep theirs, so an engine that walks the steps from the start does not run them again.',
+    ),
   namespace: dnsLabel('a namespace').default('cilium-cutover').describe('Namespace the migration Jobs run in.'),
   skipNodes: z
     .array(z.string({ error: (i) => `expected a node name, got ${show(i.input)}` }), {

@@ -44,7 +44,7 @@ export interface CutoverJobProps {
   readonly namespace: string;
   /** Value of `app.kubernetes.io/component` on the Job and its pods (also the container name). */
   readonly component: string;
-  /** `run.attempt`: part of the hash, so bumping it renames (re-runs) the Job. */
+  /** Its step's attempt (`run.retries`): part of the hash, so a retry renames (re-runs) the Job. */
   readonly attempt: number;
   readonly image: PinnedImage;
   /** Command and arguments; files are under FILES_DIR. */

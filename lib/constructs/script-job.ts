@@ -7,6 +7,7 @@ import { bundleInCluster, type InClusterEntry } from './bundle.ts';
 import type { ResolvedConfig } from '../config/resolve.ts';
 import { CutoverJob, FILES_DIR, type CutoverJobProps } from './cutover-job.ts';
 import { JobFiles } from './job-files.ts';
+import { StepChart } from '../step.ts';
 import type { ScopedServiceAccount } from './scoped-service-account.ts';
 
 export interface ScriptJobProps extends Omit<
@@ -47,7 +48,7 @@ export class ScriptJob extends Construct {
       namespace,
       component,
       api: { serviceAccountName: account.name, server: config.cluster.apiServer },
-      attempt: config.run.attempt,
+      attempt: StepChart.attemptOf(this),
       image: config.images.node,
       command: ['node', `${FILES_DIR}/${script}.mjs`, `${FILES_DIR}/${script}.json`],
       files: this.files,

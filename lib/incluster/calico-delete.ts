@@ -29,6 +29,8 @@ export interface DeletionSpec {
   /** Pause between two looks at those pods. */
   readonly podPollSeconds: number;
   readonly nodes: readonly string[];
+  /** Nodes that are down (`run.skipNodes`): their Calico pods are not awaited. */
+  readonly skipNodes: readonly string[];
 }
 
 /** The custom resources whose full content goes to the log: they are policy someone wrote. */
@@ -96,9 +98,48 @@ interface PodList {
   readonly items?: readonly { readonly metadata: { readonly name: string }; readonly spec?: { readonly nodeName?: string } }[];
 }
 
-/** Names (with node) of the Calico pods still present. */
-export function remainingPods(lists: readonly (PodList | undefined)[]): string[] {
-  return lists.flatMap((l) => l?.items ?? []).map((p) => `${p.metadata.name}${p.spec?.nodeName ? ` on ${p.spec.nodeName}` : ''}`);
+/** What the wait for Calico's pods sees: the pods it waits for, and those it leaves to the operator. */
+export interface PodWait {
+  /** Pods still present on live nodes, as `name on node`. */
+  readonly waiting: readonly string[];
+  /** One line per pod on a node that is down, with the command that removes it once the node is gone. */
+  readonly skipped: readonly string[];
+}
+
+/**
+ * Splits the Calico pods still present: those on a node in `run.skipNodes` or not Ready cannot go
+ * (nothing on the node confirms their deletion, so they stay Terminating) and are not awaited;
+ * the others are. `ready(node)` is the node's Ready status (`True`, `False`, `Unknown`), or
+ * undefined when the node is not known.
+ */
+export function podWait(
+  lists: readonly (PodList | undefined)[],
+  skipNodes: readonly string[],
+  ready: (node: string) => string | undefined,
+): PodWait {
+  const waiting: string[] = [];
+  const skipped: string[] = [];
+  for (const pod of lists.flatMap((l) => l?.items ?? [])) {
+    const node = pod.spec?.nodeName;
+    const status = node === undefined ? undefined : ready(node);
+    const why =
+      node === undefined
+        ? undefined
+        : skipNodes.includes(node)
+          ? 'in run.skipNodes'
+          : status !== undefined && status !== 'True'
+            ? `not Ready (${status})`
+            : undefined;
+    if (why === undefined) {
+      waiting.push(`${pod.metadata.name}${node ? ` on ${node}` : ''}`);
+    } else {
+      skipped.push(
+        `SKIPPED kube-system/${pod.metadata.name} on ${node}: the node is ${why}, so the pod stays until the node returns; ` +
+          `if the node is gone for good: kubectl -n kube-system delete pod ${pod.metadata.name} --force --grace-period=0`,
+      );
+    }
+  }
+  return { waiting, skipped };
 }
 
 interface NodeConditions {

@@ -39,7 +39,12 @@ export interface NodeObject {
   readonly metadata: { readonly name: string; readonly annotations?: Readonly<Record<string, string>> };
   readonly spec?: { readonly providerID?: string; readonly podCIDR?: string };
   readonly status?: {
-    readonly conditions?: readonly { readonly type: string; readonly status: string; readonly reason?: string }[];
+    readonly conditions?: readonly {
+      readonly type: string;
+      readonly status: string;
+      readonly reason?: string;
+      readonly message?: string;
+    }[];
     readonly addresses?: readonly { readonly type: string; readonly address: string }[];
   };
 }
@@ -56,10 +61,24 @@ const NODE_ARGS = 'k3s.io/node-args';
 const RESTART_HINT = `set it in /etc/rancher/k3s/config.yaml.d on every server and restart k3s in the documented order (see cilium-cutover's docs/k3s.md "k3s settings")`;
 
 /**
- * Checks one configured node: it exists, is Ready, runs k3s in the configured role with the
- * configured InternalIP, and (servers) runs with the flags Cilium needs.
+ * What the kubelet reports while the container runtime has no CNI config: containerd's CRI status
+ * NetworkReady=false, reason NetworkPluginNotReady (internal/cri/server/status.go), in the Ready
+ * condition's message (kubelet nodestatus.ReadyCondition).
  */
-export function checkNode(spec: PreflightSpec, want: PreflightSpec['nodes'][number], node: NodeObject | undefined): CheckResult[] {
+const NO_CNI_CONFIG = 'NetworkReady=false reason:NetworkPluginNotReady';
+
+/**
+ * Checks one configured node: it exists, is Ready, runs k3s in the configured role with the
+ * configured InternalIP, and (servers) runs with the flags Cilium needs. Once Calico is removed
+ * (a run after step 100), a node that is not Ready only because it has no CNI config is what step
+ * 110 leaves until Cilium writes its own: reported, not refused.
+ */
+export function checkNode(
+  spec: PreflightSpec,
+  want: PreflightSpec['nodes'][number],
+  node: NodeObject | undefined,
+  calicoRemoved = false,
+): CheckResult[] {
   const subject = want.name;
   if (spec.skipNodes.includes(want.name)) {
     return [
@@ -86,12 +105,20 @@ export function checkNode(spec: PreflightSpec, want: PreflightSpec['nodes'][numb
   results.push(
     ready?.status === 'True'
       ? { outcome: 'PASS', check: 'node-ready', subject, detail: 'Ready' }
-      : {
-          outcome: 'FAIL',
-          check: 'node-ready',
-          subject,
-          detail: `not Ready (${ready ? `${ready.status}${ready.reason ? `, ${ready.reason}` : ''}` : 'no Ready condition'}); a Job pinned to it would never finish: bring it back first`,
-        },
+      : calicoRemoved && ready?.status === 'False' && ready.message?.includes(NO_CNI_CONFIG)
+        ? {
+            outcome: 'INFO',
+            check: 'node-ready',
+            subject,
+            detail:
+              'not Ready only because it has no CNI config (NetworkPluginNotReady): Calico is removed, and Cilium writes its config in step 200',
+          }
+        : {
+            outcome: 'FAIL',
+            check: 'node-ready',
+            subject,
+            detail: `not Ready (${ready ? `${ready.status}${ready.reason ? `, ${ready.reason}` : ''}` : 'no Ready condition'}); a Job pinned to it would never finish: bring it back first`,
+          },
   );
   const internal = node.status?.addresses?.filter((a) => a.type === 'InternalIP').map((a) => a.address) ?? [];
   results.push(

@@ -259,7 +259,7 @@ function risks(config: ResolvedConfig, steps: readonly RenderedStep[]): string[]
       `**Skipped nodes** ${run.skipNodes.map((n) => `\`${n}\``).join(', ')} get no cleanup Jobs: reboot or clean them by hand before they rejoin (${DOCS.calico}).`,
     );
   }
-  items.push(`**A failed Job stays failed** under Argo CD and Flux; retrying means bumping \`run.attempt\` (${DOCS.retry}).`);
+  items.push(`**A failed Job stays failed** under Argo CD and Flux; retrying means adding its step to \`run.retries\` (${DOCS.retry}).`);
   return ['## Risks for this config', '', ...items.map((i) => `- ${i}`), ''];
 }
 
@@ -293,7 +293,7 @@ function perNodeRisks(config: ResolvedConfig): string[] {
       );
     }
   }
-  items.push(`**A failed Job stays failed** under Argo CD and Flux; retrying means bumping \`run.attempt\` (${DOCS.retry}).`);
+  items.push(`**A failed Job stays failed** under Argo CD and Flux; retrying means adding its step to \`run.retries\` (${DOCS.retry}).`);
   return ['## Risks for this config', '', ...items.map((i) => `- ${i}`), ''];
 }
 
@@ -347,9 +347,13 @@ export function renderPlan(config: ResolvedConfig, steps: readonly RenderedStep[
     ...graduation(config),
     '## Retrying a failed step',
     '',
-    `A failed Job keeps its name and stays Failed. Fix the cause, then bump \`run.attempt\` (now ${config.run.attempt})`,
-    'and synth again: every Job gets a new name and runs again. Or delete the failed Job by hand and let',
-    'the engine re-create it.',
+    "A failed Job keeps its name and stays Failed. Fix the cause, then add the failed step's directory to",
+    `\`run.retries\` (${config.run.retries.length > 0 ? `now ${config.run.retries.map((r) => `\`${r}\``).join(', ')}; keep those` : 'empty now'}) and synth again: the Jobs of that step and`,
+    'of every later step get new names and run again; the Jobs of earlier steps keep theirs, so an engine that',
+    'walks the steps from the start does not run the preflight again. Or delete the failed Job by hand: Flux',
+    "re-creates it at its next reconciliation, but Argo CD's automated sync does not retry a sync that failed",
+    'for the same commit, so sync the Application by hand after deleting it (a commit that changes',
+    '`run.retries` starts a new sync).',
     '',
   ];
   return sections.join('\n');

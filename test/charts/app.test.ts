@@ -188,23 +188,22 @@ describe('render', () => {
     }
   });
 
-  it('bumping run.attempt renames every Job and nothing else', () => {
-    const bumped = renderExample((d) => (d.run.attempt = 2));
+  /** The files that differ between two renders. */
+  const changedFiles = (a: typeof rendered, b: typeof rendered) =>
+    [...a.files.keys()].filter((p) => a.files.get(p) !== b.files.get(p)).sort();
+  const verifyJobs = ['cilium-health', 'clusterip', 'coredns', 'dns', 'external', 'ingress', 'pod-to-pod'].map(
+    (c) => `manifests/310-verify-checks/job-verify-${c}.yaml`,
+  );
+
+  it('a retry of step 110 renames the Jobs of 110 and every later step, and nothing before it', () => {
+    const retried = renderExample((d) => (d.run.retries = ['110-node-cleanup']));
     const names = (r: typeof rendered) => manifestObjects(r).map(({ path, obj }) => `${path} ${obj.kind} ${obj.metadata.name}`);
     const before = names(rendered);
-    const after = names(bumped);
+    const after = names(retried);
     const changed = before.filter((line, i) => line !== after[i]);
     expect(changed.length).toBeGreaterThan(0);
     expect(changed.every((line) => / Job /.test(line))).toBe(true);
-    expect(before.filter((l) => / Job /.test(l)).every((l) => !after.includes(l))).toBe(true);
-    const changedFiles = [...rendered.files.keys()].filter((p) => rendered.files.get(p) !== bumped.files.get(p));
-    expect(changedFiles.sort()).toEqual([
-      'PLAN.md',
-      'manifests/000-preflight/job-node-preflight-k3s-server-1.yaml',
-      'manifests/000-preflight/job-node-preflight-k3s-server-2.yaml',
-      'manifests/000-preflight/job-node-preflight-k3s-server-3.yaml',
-      'manifests/000-preflight/job-preflight.yaml',
-      'manifests/100-calico-delete/job-calico-delete.yaml',
+    const later = [
       'manifests/110-node-cleanup/job-cleanup-node-k3s-server-1.yaml',
       'manifests/110-node-cleanup/job-cleanup-node-k3s-server-2.yaml',
       'manifests/110-node-cleanup/job-cleanup-node-k3s-server-3.yaml',
@@ -212,10 +211,23 @@ describe('render', () => {
       'manifests/210-kube-proxy-cleanup/job-kube-proxy-cleanup-k3s-server-2.yaml',
       'manifests/210-kube-proxy-cleanup/job-kube-proxy-cleanup-k3s-server-3.yaml',
       'manifests/250-readdress-pods/job-readdress.yaml',
-      ...['cilium-health', 'clusterip', 'coredns', 'dns', 'external', 'ingress', 'pod-to-pod'].map(
-        (c) => `manifests/310-verify-checks/job-verify-${c}.yaml`,
-      ),
-    ]);
+      ...verifyJobs,
+    ];
+    expect(changedFiles(rendered, retried)).toEqual(['PLAN.md', ...later].sort());
+    // The preflight and the deletion keep their names: an engine that walks from wave 0 skips them.
+    for (const path of ['manifests/000-preflight/job-preflight.yaml', 'manifests/100-calico-delete/job-calico-delete.yaml']) {
+      expect(retried.files.get(path)).toBe(rendered.files.get(path));
+    }
+
+    // A second retry, later: only the steps from there on are renamed again.
+    const again = renderExample((d) => (d.run.retries = ['110-node-cleanup', '310-verify-checks']));
+    expect(changedFiles(retried, again)).toEqual(['PLAN.md', ...verifyJobs].sort());
+  });
+
+  it('refuses a retry of a step this config does not have, naming the steps it has', () => {
+    expect(() => renderExample((d) => (d.run.retries = ['115-node-cleanup']))).toThrow(
+      'run.retries[0]: "115-node-cleanup" is not a step of this config; use one of 000-preflight, 050-pause, 100-calico-delete, 110-node-cleanup, 200-cilium, 210-kube-proxy-cleanup, 250-readdress-pods, 300-verify-workloads, 310-verify-checks, 800-resume, 900-complete',
+    );
   });
 
   it('leaves out GitOps objects the engine setting does not ask for', () => {

@@ -274,42 +274,82 @@ describe.skipIf(why !== undefined)('the Calico deletion on a simulated cluster',
     });
   }, 240_000);
 
-  it('stops before the CRDs while a Calico pod stays Terminating on a node that went down, and finishes once the node is back', async () => {
+  /** The kube-controllers pod and its node. */
+  const kubeControllers = (kubeconfig: string): [string, string] =>
+    kubectl(kubeconfig, [
+      '-n',
+      'kube-system',
+      'get',
+      'pods',
+      '-l',
+      'k8s-app=calico-kube-controllers',
+      '-o',
+      'jsonpath={.items[0].metadata.name} {.items[0].spec.nodeName}',
+    ]).out.split(' ') as [string, string];
+
+  it('completes with a node down and listed in run.skipNodes, listing the Calico pod that stays there', async () => {
+    await onSimulatedCluster(example(), {}, async (sim, kubeconfig) => {
+      // The node of calico-kube-controllers goes down; the operator lists it in run.skipNodes.
+      const [pod, node] = kubeControllers(kubeconfig);
+      sim.setNodeDown(node, true);
+      const config = example((d) => (d.run = { ...d.run, skipNodes: [node] }));
+      const result = await apply(kubeconfig, synth(config), ['--to', '100']);
+      expect(result.stderr).toEqual([]);
+      expect(result.code).toBe(0);
+      expect(await jobLogs(kubeconfig, 'cilium-cutover', 'preflight-')).toContain(
+        `INFO node ${node}: skipped (run.skipNodes): no per-node Job runs there; clean it up by hand or reboot it when it returns`,
+      );
+      const lines = await jobLogs(kubeconfig, 'cilium-cutover', 'calico-delete-');
+      // calico-node's pods went at once (grace period 0), the one on the node that is down too;
+      // kube-controllers' (30 seconds) would wait for a kubelet that does not answer.
+      expect(lines.filter((l) => l.startsWith('SKIPPED'))).toEqual([
+        `SKIPPED kube-system/${pod} on ${node}: the node is in run.skipNodes, so the pod stays until the node returns; if the node is gone for good: kubectl -n kube-system delete pod ${pod} --force --grace-period=0`,
+      ]);
+      expect(lines).toContain('PASS calico pods: all gone but 1 on nodes that are down (SKIPPED above)');
+      expect(lines.at(-1)).toBe('calico-delete: done');
+      expect(kubectl(kubeconfig, ['get', 'clusterrole', 'calico-node']).code).not.toBe(0);
+      expect(kubectl(kubeconfig, ['-n', 'kube-system', 'get', 'pod', pod, '-o', 'jsonpath={.metadata.deletionTimestamp}']).out).not.toBe(
+        '',
+      );
+      expect(kubectl(kubeconfig, ['get', 'jobs', '-n', 'cilium-cutover', '-o', 'name']).out).not.toMatch(
+        new RegExp(`node-preflight-${node}-`),
+      );
+    });
+  }, 300_000);
+
+  it('stops before the CRDs while a Calico pod on a Ready node does not go (a finalizer holds it), naming it', async () => {
     const config = example();
-    await onSimulatedCluster(config, {}, async (sim, kubeconfig) => {
+    await onSimulatedCluster(config, {}, async (_sim, kubeconfig) => {
       const dir = synth(config);
-      expect((await apply(kubeconfig, dir, ['--to', '000'])).code).toBe(0);
-      // The node of calico-kube-controllers goes down after the preflight passed.
-      const [pod, node] = kubectl(kubeconfig, [
+      const [pod, node] = kubeControllers(kubeconfig);
+      // Something else put a finalizer on the pod and is not there to remove it.
+      kubectl(kubeconfig, [
         '-n',
         'kube-system',
-        'get',
-        'pods',
-        '-l',
-        'k8s-app=calico-kube-controllers',
-        '-o',
-        'jsonpath={.items[0].metadata.name} {.items[0].spec.nodeName}',
-      ]).out.split(' ');
-      sim.setNodeDown(node!, true);
+        'patch',
+        'pod',
+        pod,
+        '--type',
+        'merge',
+        '-p',
+        '{"metadata":{"finalizers":["example.com/hold"]}}',
+      ]);
       shortenCalicoPodWait(dir, 20);
-      const failed = await apply(kubeconfig, dir, ['--from', '100', '--to', '100']);
+      const failed = await apply(kubeconfig, dir, ['--to', '100']);
       expect(failed.code).toBe(1);
       expect(failed.stderr.join('\n')).toMatch(
         /step 100-calico-delete failed: job\/cilium-cutover\/calico-delete-\w+ BackoffLimitExceeded/,
       );
       const lines = await jobLogs(kubeconfig, 'cilium-cutover', 'calico-delete-');
-      // calico-node's pods went at once (grace period 0), the one on the node that is down too;
-      // kube-controllers' (30 seconds) waits for a kubelet that does not answer.
       expect(lines).toContain(
-        `FAIL calico pods: still present after 20s: ${pod} on ${node}; a pod on an unreachable node stays Terminating: bring the node back or force-delete the pod, then re-run this step`,
+        `FAIL calico pods: still present after 20s on nodes that are Ready: ${pod} on ${node}; find what holds them (\`kubectl -n kube-system describe pod\`: a finalizer, a stuck container), then re-run this step`,
       );
-      expect(lines.filter((l) => l.startsWith('DELETED') && / (customresourcedefinition|clusterrole)/i.test(l))).toEqual([]);
+      expect(lines.filter((l) => l.startsWith('DELETED CustomResourceDefinition'))).toEqual([]);
       expect(kubectl(kubeconfig, ['get', 'ippools.crd.projectcalico.org', 'default-ipv4-ippool']).code).toBe(0);
       expect(kubectl(kubeconfig, ['get', 'clusterrole', 'calico-node']).code).toBe(0);
-      expect(kubectl(kubeconfig, ['-n', 'kube-system', 'get', 'pods', '-l', 'k8s-app=calico-node', '-o', 'name']).out).toBe('');
 
-      // The node is back: its kubelet ends the pod, and the step runs again to the end.
-      sim.setNodeDown(node!, false);
+      // The finalizer removed, the step runs again to the end.
+      kubectl(kubeconfig, ['-n', 'kube-system', 'patch', 'pod', pod, '--type', 'merge', '-p', '{"metadata":{"finalizers":null}}']);
       const rerun = await apply(kubeconfig, dir, ['--from', '100', '--to', '100']);
       expect(rerun.stderr).toEqual([]);
       expect(rerun.code).toBe(0);

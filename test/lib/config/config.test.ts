@@ -49,7 +49,7 @@ describe('defaults', () => {
     });
     expect(config.gitops.flux).toEqual({ namespace: 'flux-system', interval: '10m' });
     expect(config.verify).toEqual({ enabled: true, namespace: 'cilium-cutover-verify', externalURLs: [] });
-    expect(config.run).toEqual({ attempt: 1, namespace: 'cilium-cutover', skipNodes: [] });
+    expect(config.run).toEqual({ retries: [], namespace: 'cilium-cutover', skipNodes: [] });
     expect(config.phase).toBe('migrate');
     expect(config.safety).toEqual({ maxSnapshotAge: '24h', acknowledgeNoSnapshot: false, acknowledgeDroppedPolicies: false });
     expect(config.images.node.repository).toBe('docker.io/library/node');
@@ -281,6 +281,15 @@ describe('field errors', () => {
   it('explains the keys of the original plan', () => {
     expect(errorOf((d) => (d.cilium.tunnel = 'disabled'))).toBe(
       'cilium.tunnel: unknown key; removed in Cilium 1.15 (ignored silently, so the agent stays in tunnel mode); use routingMode: native',
+    );
+  });
+
+  it('explains run.attempt, which run.retries replaced, and refuses a retry that is not a step directory', () => {
+    expect(errorOf((d) => (d.run.attempt = 2))).toBe(
+      'run.attempt: unknown key; replaced by run.retries, which re-runs a failed step and the later ones but never the earlier ones; remove it, and list the step to run again (run.retries: [110-node-cleanup])',
+    );
+    expect(errorOf((d) => (d.run.retries = ['110']))).toBe(
+      'run.retries[0]: expected a step directory such as "110-node-cleanup", got "110"',
     );
   });
 });

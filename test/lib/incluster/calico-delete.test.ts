@@ -6,7 +6,7 @@ import {
   deletionResult,
   inventoryLines,
   networkUnavailableLine,
-  remainingPods,
+  podWait,
   type DeletionTarget,
 } from '../../../lib/incluster/calico-delete.ts';
 import { exampleConfig } from '../../support/helpers.ts';
@@ -50,11 +50,28 @@ describe('inventoryLines', () => {
   });
 });
 
-describe('remainingPods and networkUnavailableLine', () => {
-  it('names the pods still there', () => {
-    expect(
-      remainingPods([{ items: [{ metadata: { name: 'calico-node-x' }, spec: { nodeName: 'k3s-server-2' } }] }, undefined, { items: [] }]),
-    ).toEqual(['calico-node-x on k3s-server-2']);
+describe('podWait and networkUnavailableLine', () => {
+  const pod = (name: string, nodeName?: string) => ({ metadata: { name }, ...(nodeName ? { spec: { nodeName } } : {}) });
+  const status: Record<string, string> = { 'k3s-server-1': 'True', 'k3s-server-2': 'Unknown', 'k3s-server-3': 'True' };
+
+  it('waits for the pods on Ready nodes and for pods not scheduled yet', () => {
+    expect(podWait([{ items: [pod('calico-node-x', 'k3s-server-1'), pod('calico-typha-y')] }, undefined], [], (n) => status[n])).toEqual({
+      waiting: ['calico-node-x on k3s-server-1', 'calico-typha-y'],
+      skipped: [],
+    });
+  });
+
+  it('leaves out the pods on a node that is not Ready or listed in run.skipNodes, with the command that removes them', () => {
+    const wait = podWait(
+      [{ items: [pod('calico-kube-controllers-1', 'k3s-server-2'), pod('calico-node-z', 'k3s-server-3')] }, { items: [] }],
+      ['k3s-server-3'],
+      (n) => status[n],
+    );
+    expect(wait.waiting).toEqual([]);
+    expect(wait.skipped).toEqual([
+      'SKIPPED kube-system/calico-kube-controllers-1 on k3s-server-2: the node is not Ready (Unknown), so the pod stays until the node returns; if the node is gone for good: kubectl -n kube-system delete pod calico-kube-controllers-1 --force --grace-period=0',
+      'SKIPPED kube-system/calico-node-z on k3s-server-3: the node is in run.skipNodes, so the pod stays until the node returns; if the node is gone for good: kubectl -n kube-system delete pod calico-node-z --force --grace-period=0',
+    ]);
   });
 
   it('explains NetworkUnavailable and who clears it', () => {
@@ -75,6 +92,8 @@ describe.skipIf(!HAVE_OPENSSL)('calico-delete script against a fake API server',
   /** Objects that exist: paths. Calico pods exist until calico-node's DaemonSet is deleted, then for one more poll. */
   let existing: Set<string>;
   let podPolls: number;
+  /** A node whose kubelet stopped posting status: Ready Unknown. */
+  let downNode: string | undefined;
   beforeAll(async () => {
     api = await startFakeApi((method, url) => {
       if (method === 'DELETE') {
@@ -97,7 +116,13 @@ describe.skipIf(!HAVE_OPENSSL)('calico-delete script against a fake API server',
           : undefined;
       }
       if (path.startsWith('/api/v1/nodes/')) {
-        return [200, nodes['migrated-server']];
+        // The k3s-nodes fixture's migrated server: Ready, NetworkUnavailable=True (CalicoIsDown).
+        const node = nodes['migrated-server'];
+        if (path.endsWith(`/${downNode}`)) {
+          const conditions = node.status.conditions.map((c: any) => (c.type === 'Ready' ? { ...c, status: 'Unknown' } : c));
+          return [200, { ...node, status: { ...node.status, conditions } }];
+        }
+        return [200, node];
       }
       return undefined;
     });
@@ -138,13 +163,27 @@ describe.skipIf(!HAVE_OPENSSL)('calico-delete script against a fake API server',
     expect(result.lines).toContain('INVENTORY ippools: no such resource (CRD absent)');
   });
 
-  it('stops before the CRDs when Calico pods do not go away', async () => {
+  it('goes on past a Calico pod on a node that is down, listing it', async () => {
+    existing = new Set(spec.targets.filter((t) => !t.optional).map((t) => t.path));
+    podPolls = -1000;
+    downNode = 'k3s-server-1';
+    const result = await api.runScript('calico-delete-main', spec);
+    downNode = undefined;
+    expect(result.code).toBe(0);
+    expect(result.lines.filter((l) => l.startsWith('SKIPPED'))).toEqual([
+      'SKIPPED kube-system/calico-node-abc on k3s-server-1: the node is not Ready (Unknown), so the pod stays until the node returns; if the node is gone for good: kubectl -n kube-system delete pod calico-node-abc --force --grace-period=0',
+    ]);
+    expect(result.lines).toContain('PASS calico pods: all gone but 1 on nodes that are down (SKIPPED above)');
+    expect(result.lines.at(-1)).toBe('calico-delete: done');
+  });
+
+  it('stops before the CRDs when Calico pods on a Ready node do not go away', async () => {
     existing = new Set(spec.targets.filter((t) => !t.optional).map((t) => t.path));
     podPolls = -1000;
     const result = await api.runScript('calico-delete-main', { ...spec, podWaitSeconds: 1 });
     expect(result.code).toBe(1);
     expect(result.lines.at(-1)).toBe(
-      'FAIL calico pods: still present after 1s: calico-node-abc on k3s-server-1; a pod on an unreachable node stays Terminating: bring the node back or force-delete the pod, then re-run this step',
+      'FAIL calico pods: still present after 1s on nodes that are Ready: calico-node-abc on k3s-server-1; find what holds them (`kubectl -n kube-system describe pod`: a finalizer, a stuck container), then re-run this step',
     );
     expect(result.lines.some((l) => l.startsWith('DELETED CustomResourceDefinition'))).toBe(false);
   });

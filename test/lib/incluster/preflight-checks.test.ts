@@ -60,6 +60,36 @@ describe('checkNode', () => {
     ]);
   });
 
+  it('once Calico is removed, reports a node without a CNI config as expected, and still fails a node whose kubelet is gone', () => {
+    // The Ready condition the kubelet reports without a CNI config (kubelet nodestatus.ReadyCondition
+    // with containerd's CRI status, internal/cri/server/status.go).
+    const noCni = {
+      type: 'Ready',
+      status: 'False',
+      reason: 'KubeletNotReady',
+      message:
+        'container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady message:Network plugin returns error: cni plugin not initialized',
+    };
+    const withReady = (condition: object) => ({
+      ...nodes['migrated-server'],
+      status: {
+        ...nodes['migrated-server'].status,
+        conditions: [...nodes['migrated-server'].status.conditions.filter((c: any) => c.type !== 'Ready'), condition],
+      },
+    });
+    expect(lines(checkNode(spec, want('k3s-server-1'), withReady(noCni), true))[0]).toBe(
+      'INFO node-ready k3s-server-1: not Ready only because it has no CNI config (NetworkPluginNotReady): Calico is removed, and Cilium writes its config in step 200',
+    );
+    // Before Calico's removal the same node is a problem to fix first.
+    expect(lines(checkNode(spec, want('k3s-server-1'), withReady(noCni), false))[0]).toMatch(
+      /^FAIL node-ready k3s-server-1: not Ready \(False, KubeletNotReady\)/,
+    );
+    const unknown = { type: 'Ready', status: 'Unknown', reason: 'NodeStatusUnknown', message: 'Kubelet stopped posting node status.' };
+    expect(lines(checkNode(spec, want('k3s-server-1'), withReady(unknown), true))[0]).toBe(
+      'FAIL node-ready k3s-server-1: not Ready (Unknown, NodeStatusUnknown); a Job pinned to it would never finish: bring it back first',
+    );
+  });
+
   it('takes the command-line value over the config file', () => {
     const [, , flags] = lines(checkNode(spec, want('k3s-server-3'), nodes['overridden-on-cli']));
     expect(flags).toMatch(/^FAIL k3s-flags k3s-server-3: flannel-backend is "vxlan", expected "none"; set it/);

@@ -96,6 +96,8 @@ describe.skipIf(!HAVE_OPENSSL)('preflight script against a fake API server', () 
   it('reports an API it cannot use as a failure, not a pass', async () => {
     const result = await api.runScript('preflight-main', spec, { token: 'wrong-token' });
     expect(result.code).toBe(1);
-    expect(result.lines).toEqual(['FAIL preflight api: GET /api/v1/nodes/k3s-server-1 failed: HTTP 401: Unauthorized']);
+    expect(result.lines).toEqual([
+      'FAIL preflight api: GET /apis/apps/v1/namespaces/kube-system/daemonsets/calico-node failed: HTTP 401: Unauthorized',
+    ]);
   });
 });
