@@ -164,12 +164,27 @@ function rewrite(dir: string, file: string, edit: (obj: Record<string, any>) => 
   writeFileSync(path, stringify(obj));
 }
 
-/** The calico-delete Job waits `seconds` for Calico's pods to go, not 5 minutes. */
+/** The name of the Job in one file of a synthesized output. */
+function jobIn(dir: string, file: string): string {
+  return parse(readFileSync(join(dir, 'manifests', file), 'utf8')).metadata.name;
+}
+
+/**
+ * The calico-delete Job waits `seconds` for Calico's pods to go, not 5 minutes. Its ConfigMap is
+ * immutable and named after its content, so the changed one gets a name of its own.
+ */
 function shortenCalicoPodWait(dir: string, seconds: number): void {
+  let name = '';
   rewrite(dir, '100-calico-delete/configmap-calico-delete.yaml', (cm) => {
     const spec = JSON.parse(cm.data['calico-delete.json']);
     expect(spec.podWaitSeconds).toBe(300);
     cm.data['calico-delete.json'] = JSON.stringify({ ...spec, podWaitSeconds: seconds });
+    name = cm.metadata.name;
+    cm.metadata.name = `${name}-wait${seconds}`;
+  });
+  rewrite(dir, '100-calico-delete/job-calico-delete.yaml', (job) => {
+    const volume = job.spec.template.spec.volumes.find((v: any) => v.configMap?.name === name);
+    volume.configMap.name = `${name}-wait${seconds}`;
   });
 }
 
@@ -348,12 +363,17 @@ describe.skipIf(why !== undefined)('the Calico deletion on a simulated cluster',
       expect(kubectl(kubeconfig, ['get', 'ippools.crd.projectcalico.org', 'default-ipv4-ippool']).code).toBe(0);
       expect(kubectl(kubeconfig, ['get', 'clusterrole', 'calico-node']).code).toBe(0);
 
-      // The finalizer removed, the step runs again to the end.
+      // The finalizer removed, the recovery PLAN.md gives: the step into run.retries, synth, and a
+      // walk from the first step (as an engine syncing the new commit): the preflight stays done,
+      // the deletion resumes where it stopped.
       kubectl(kubeconfig, ['-n', 'kube-system', 'patch', 'pod', pod, '--type', 'merge', '-p', '{"metadata":{"finalizers":null}}']);
-      const rerun = await apply(kubeconfig, dir, ['--from', '100', '--to', '100']);
+      const retried = synth(example((d) => (d.run = { ...d.run, retries: ['100-calico-delete'] })));
+      const rerun = await apply(kubeconfig, retried, ['--to', '100']);
       expect(rerun.stderr).toEqual([]);
       expect(rerun.code).toBe(0);
-      const again = await jobLogs(kubeconfig, 'cilium-cutover', 'calico-delete-');
+      expect(rerun.stdout.filter((l) => /^\[000-preflight\] .* completed in an earlier run; not run again/.test(l))).toHaveLength(4);
+      const again = await jobLogs(kubeconfig, 'cilium-cutover', `${jobIn(retried, '100-calico-delete/job-calico-delete.yaml')}-`);
+      expect(again).toContain('ABSENT DaemonSet kube-system/calico-node (already deleted)');
       expect(again).toContain('PASS calico pods: all gone');
       expect(again.at(-1)).toBe('calico-delete: done');
       expect(kubectl(kubeconfig, ['get', 'clusterrole', 'calico-node']).code).not.toBe(0);
@@ -908,8 +928,25 @@ describe.skipIf(why !== undefined)('kube-proxy cleanup failing on a simulated cl
           .poll(() => kubeProxyChains(node.netns).length, { timeout: 60_000, interval: 1000 })
           .toBe(node.name === 'k3s-server-2' ? HOST_CHAINS.kubeProxy.length : 0);
       }
+
+      // The agent is healthy again; PLAN.md's recovery: the step into run.retries, synth, and a walk
+      // from the first step (as an engine syncing the new commit).
+      await sim.setAgentHealthy('k3s-server-2', true);
+      const retried = example((d) => (d.run = { ...d.run, retries: ['210-kube-proxy-cleanup'] }));
+      const rerun = await apply(kubeconfig, synth(retried), ['--to', '210']);
+      expect(rerun.stderr).toEqual([]);
+      expect(rerun.code).toBe(0);
+      expect(rerun.stdout.filter((l) => /^\[(000|100|110)-[a-z-]+\] .* completed in an earlier run; not run again/.test(l))).toHaveLength(
+        8,
+      );
+      expect(await jobLogs(kubeconfig, 'cilium-cutover', 'kube-proxy-cleanup-k3s-server-2-')).toContain(
+        'PASS cilium agent on k3s-server-2: healthy',
+      );
+      for (const node of sim.nodes) {
+        expect(kubeProxyChains(node.netns), node.name).toEqual([]);
+      }
     });
-  }, 300_000);
+  }, 400_000);
 });
 
 describe.skipIf(why !== undefined)('re-addressing failing on a simulated cluster', () => {
@@ -932,6 +969,86 @@ describe.skipIf(why !== undefined)('re-addressing failing on a simulated cluster
         /^10\.42\./,
       );
       expect(kubectl(kubeconfig, ['get', 'namespace', 'cilium-cutover-verify']).code).not.toBe(0);
+    });
+  }, 300_000);
+});
+
+/**
+ * Recovery after a failed step. `apply` run again from the first step stands in for an engine that
+ * walks the steps again after a new commit (Argo CD's sync waves, Flux's dependsOn chain): each
+ * step applied and awaited in order, a completed Job left as it is.
+ */
+describe.skipIf(why !== undefined)('recovery on a simulated cluster', () => {
+  const jobNames = (kubeconfig: string, prefix: RegExp) =>
+    kubectl(kubeconfig, ['get', 'jobs', '-n', 'cilium-cutover', '-o', 'name'])
+      .out.trim()
+      .split('\n')
+      .filter((j) => prefix.test(j))
+      .sort();
+
+  it('a node lost during step 110: with the step in run.retries, a walk from the first step keeps the preflight and the deletion and completes', async () => {
+    const config = example();
+    await onSimulatedCluster(config, {}, async (sim, kubeconfig) => {
+      const dir = synth(config);
+      expect((await apply(kubeconfig, dir, ['--to', '100'])).code).toBe(0);
+      const preflights = jobNames(kubeconfig, /^job\.batch\/(node-)?preflight-/);
+      expect(preflights).toHaveLength(4);
+
+      // k3s-server-2 goes away while step 110 runs: its Job cannot start, and its deadline
+      // (shortened here from 10 minutes) fails it. The other two nodes lose Calico's CNI config.
+      sim.setNodeDown('k3s-server-2', true);
+      rewrite(dir, '110-node-cleanup/job-cleanup-node-k3s-server-2.yaml', (job) => {
+        expect(job.spec.activeDeadlineSeconds).toBe(600);
+        job.spec.activeDeadlineSeconds = 20;
+      });
+      const failed = await apply(kubeconfig, dir, ['--from', '110', '--to', '110']);
+      expect(failed.code).toBe(1);
+      expect(failed.stderr.join('\n')).toMatch(
+        /step 110-node-cleanup failed: job\/cilium-cutover\/cleanup-node-k3s-server-2-\w+ DeadlineExceeded/,
+      );
+
+      // The node is back; the operator does what PLAN.md says: the step into run.retries, synth, sync.
+      sim.setNodeDown('k3s-server-2', false);
+      const retried = example((d) => (d.run = { ...d.run, retries: ['110-node-cleanup'] }));
+      const resumed = await apply(kubeconfig, synth(retried), []);
+      expect(resumed.stderr).toEqual([]);
+      expect(resumed.code).toBe(0);
+      expect(resumed.stdout.at(-1)).toMatch(/^done: 000-preflight, 100-calico-delete, 110-node-cleanup, .*, 900-complete$/);
+      expect(
+        resumed.stdout.filter((l) => /^\[(000-preflight|100-calico-delete)\] .* completed in an earlier run; not run again/.test(l)),
+      ).toHaveLength(5);
+      // No preflight Job was created again: the half-migrated cluster was never judged by it.
+      expect(jobNames(kubeconfig, /^job\.batch\/(node-)?preflight-/)).toEqual(preflights);
+      const cleanup = await jobLogs(kubeconfig, 'cilium-cutover', 'cleanup-node-k3s-server-2-');
+      expect(cleanup).toContain('calico-cleanup: done');
+      expect(readdirSync(join(sim.nodes[1]!.root, 'etc/cni/net.d'))).toEqual(['05-cilium.conflist']);
+      expect(kubectl(kubeconfig, ['get', 'nodes', '-o', 'jsonpath={.items[*].status.conditions[?(@.type=="Ready")].status}']).out).toBe(
+        'True True True',
+      );
+    });
+  }, 600_000);
+
+  it('a preflight run again after step 110 reports the nodes without a CNI config, and still stops on a node whose kubelet stopped', async () => {
+    const config = example();
+    await onSimulatedCluster(config, {}, async (sim, kubeconfig) => {
+      expect((await apply(kubeconfig, synth(config), ['--to', '110'])).code).toBe(0);
+      sim.setNodeDown('k3s-server-3', true);
+      // A retry from the first step runs the preflight again, on a cluster without Calico.
+      const again = example((d) => (d.run = { ...d.run, retries: ['000-preflight'] }));
+      const result = await apply(kubeconfig, synth(again), ['--to', '000']);
+      expect(result.code).toBe(1);
+      const lines = (await jobLogs(kubeconfig, 'cilium-cutover', 'preflight-')).filter(
+        (l) => l.includes('node-ready') || l.startsWith('PASS calico '),
+      );
+      for (const node of ['k3s-server-1', 'k3s-server-2']) {
+        expect(lines).toContain(
+          `INFO node-ready ${node}: not Ready only because it has no CNI config (NetworkPluginNotReady): Calico is removed, and Cilium writes its config in step 200`,
+        );
+      }
+      expect(lines).toContain(
+        'FAIL node-ready k3s-server-3: not Ready (Unknown, NodeStatusUnknown); a Job pinned to it would never finish: bring it back first',
+      );
+      expect(lines).toContain('PASS calico kube-system/calico-node: absent (already removed)');
     });
   }, 300_000);
 });
