@@ -344,7 +344,7 @@ const runSchema = z.strictObject({
     })
     .default([])
     .describe(
-      'Nodes of cluster.nodes that are down and must not block the migration: the preflight does not require them Ready and no per-node Job runs there. Clean them up by hand or reboot them when they return.',
+      "Nodes of cluster.nodes that are down and must not block the migration: the preflight does not require them Ready, the Calico deletion does not wait for their pods, and no per-node Job runs there. Clean them up by hand or reboot them when they return. Step 200 waits for Cilium's agent on every node: bring them back by then, or delete the Node of one that is gone for good.",
     ),
 });
 

@@ -256,7 +256,7 @@ function risks(config: ResolvedConfig, steps: readonly RenderedStep[]): string[]
   }
   if (run.skipNodes.length > 0) {
     items.push(
-      `**Skipped nodes** ${run.skipNodes.map((n) => `\`${n}\``).join(', ')} get no cleanup Jobs: reboot or clean them by hand before they rejoin (${DOCS.calico}).`,
+      `**Skipped nodes** ${run.skipNodes.map((n) => `\`${n}\``).join(', ')} get no cleanup Jobs: reboot or clean them by hand before they rejoin (${DOCS.calico}). Step 200 waits until Cilium's agent runs on every node, so a skipped node must be back by then; one gone for good is removed with \`kubectl delete node <name>\` (its Calico pods then go too).`,
     );
   }
   items.push(`**A failed Job stays failed** under Argo CD and Flux; retrying means adding its step to \`run.retries\` (${DOCS.retry}).`);
