@@ -201,7 +201,12 @@ export class SimCilium {
     if (settings['auto-direct-node-routes'] === 'true' || tunnel) {
       for (const other of this.options.config.cluster.nodes) {
         if (other.name !== node.name) {
-          const peer = (await api.call<Json>('GET', `/api/v1/nodes/${other.name}`)).body;
+          const answer = await api.call<Json>('GET', `/api/v1/nodes/${other.name}`);
+          if (answer.status !== 200) {
+            // A Node that was deleted: Cilium routes only to the nodes the cluster has.
+            continue;
+          }
+          const peer = answer.body;
           const cidr = this.podCidrOf(
             this.options.nodes.find((n) => n.name === other.name)!,
             settings,
