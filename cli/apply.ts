@@ -2,9 +2,11 @@
 import { Option, type Command } from 'commander';
 import { join } from 'node:path';
 import { readDist, selectSteps } from '../lib/apply/dist.ts';
+import { checkPreflight } from '../lib/apply/gate.ts';
 import { releaseOwnership, runApply } from '../lib/apply/run.ts';
 import { parseDuration } from '../lib/duration.ts';
 import { InputError } from '../lib/input-error.ts';
+import { preflightStep } from '../charts/preflight.ts';
 import type { CliIo } from './io.ts';
 
 export function applyCommand(cli: Command, io: CliIo): void {
@@ -24,6 +26,10 @@ export function applyCommand(cli: Command, io: CliIo): void {
     .option('--force-conflicts', 'take over fields that another field manager (Argo CD, Flux) owns instead of stopping')
     .option('--timeout <duration>', "wait at most this long for each step (e.g. 30m); default: the step's own timeout")
     .option('--release', "after Argo CD or Flux has synced the same files server-side: give up this tool's field ownership to them")
+    .option(
+      '--without-preflight',
+      "start after the preflight although this output's preflight has not passed on the cluster (for experts who checked it themselves)",
+    )
     .action(
       async (opts: {
         dir: string;
@@ -36,6 +42,7 @@ export function applyCommand(cli: Command, io: CliIo): void {
         timeout?: string;
         release?: boolean;
         forceConflicts?: boolean;
+        withoutPreflight?: boolean;
       }) => {
         if (opts.release && opts.dryRun) {
           throw new InputError('--release', 'cannot be combined with --dry-run; run it alone once the GitOps engine has synced');
@@ -44,7 +51,8 @@ export function applyCommand(cli: Command, io: CliIo): void {
         if (timeoutMs === undefined && opts.timeout !== undefined) {
           throw new InputError('--timeout', `"${opts.timeout}" is not a duration; write it like 30m or 1h`);
         }
-        const steps = selectSteps(readDist(opts.dir.startsWith('/') ? opts.dir : join(io.cwd, opts.dir)), opts.from, opts.to);
+        const dist = readDist(opts.dir.startsWith('/') ? opts.dir : join(io.cwd, opts.dir));
+        const steps = selectSteps(dist, opts.from, opts.to);
         // The Kubernetes client loads only here: synth and validate stay offline and fast.
         const { FIELD_MANAGER, kubeCluster, loadKubeConfig } = await import('../lib/apply/cluster.ts');
         const cluster = io.cluster ?? kubeCluster(loadKubeConfig(opts.kubeconfig, opts.context));
@@ -53,6 +61,14 @@ export function applyCommand(cli: Command, io: CliIo): void {
           io.stdout(kept.length === 0 ? 'released every object' : `released; ${kept.length} object(s) kept, listed above`);
           return;
         }
+        await checkPreflight({
+          steps,
+          cluster,
+          output: { line: io.stdout },
+          dryRun: opts.dryRun === 'server',
+          preflight: dist.find((s) => s.dir === preflightStep.definition.dir),
+          withoutPreflight: opts.withoutPreflight,
+        });
         await runApply({
           steps,
           cluster,

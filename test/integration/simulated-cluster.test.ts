@@ -842,6 +842,23 @@ describe.skipIf(why !== undefined)('stopping and resuming on a simulated cluster
   }, 600_000);
 });
 
+describe.skipIf(why !== undefined)('the preflight gate of apply on a simulated cluster', () => {
+  it('refuses to start at the Calico deletion on a cluster where this output has no passed preflight, and creates nothing', async () => {
+    const config = example();
+    await onSimulatedCluster(config, {}, async (_sim, kubeconfig) => {
+      const result = await apply(kubeconfig, synth(config), ['--from', '100', '--to', '110']);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toHaveLength(1);
+      expect(result.stderr[0]).toMatch(
+        /^error: refused to start at 100-calico-delete: this output's preflight has not passed on this cluster \(job\/cilium-cutover\/[\w-]+ not found, /,
+      );
+      expect(result.stdout.filter((l) => l.startsWith('step '))).toEqual([]);
+      expect(kubectl(kubeconfig, ['get', 'namespace', config.run.namespace]).code).not.toBe(0);
+      expect(kubectl(kubeconfig, ['-n', 'kube-system', 'get', 'daemonset', 'calico-node']).code).toBe(0);
+    });
+  }, 180_000);
+});
+
 describe.skipIf(why !== undefined)('cluster variants on a simulated cluster', () => {
   it('refuses an hcloud cloud controller without networking, off the host network', async () => {
     const config = example();
@@ -877,10 +894,10 @@ describe.skipIf(why !== undefined)('node cleanup failing on a simulated cluster'
   it('stops on a node whose host has no bash, naming the node and the way out, and changes nothing there', async () => {
     const config = example();
     await onSimulatedCluster(config, { missingHostTools: ['bash'] }, async (sim, kubeconfig) => {
-      // Straight to step 110 (the node preflight would refuse this cluster first), in the
-      // namespace step 000 creates.
+      // Straight to step 110 (the node preflight would refuse this cluster first, so the gate is
+      // passed by name), in the namespace step 000 creates.
       kubectl(kubeconfig, ['create', 'namespace', config.run.namespace]);
-      const result = await apply(kubeconfig, synth(config), ['--from', '110', '--to', '110']);
+      const result = await apply(kubeconfig, synth(config), ['--from', '110', '--to', '110', '--without-preflight']);
       expect(result.code).toBe(1);
       expect(result.stderr.join('\n')).toMatch(
         /step 110-node-cleanup failed: job\/cilium-cutover\/cleanup-node-k3s-server-\d-\w+ BackoffLimitExceeded/,
@@ -1028,6 +1045,44 @@ describe.skipIf(why !== undefined)('recovery on a simulated cluster', () => {
     });
   }, 600_000);
 
+  it('a node gone for good during step 110: listed in run.skipNodes and its Node deleted, a walk from the first step judges the half-migrated cluster and completes', async () => {
+    const config = example();
+    await onSimulatedCluster(config, {}, async (sim, kubeconfig) => {
+      const dir = synth(config);
+      expect((await apply(kubeconfig, dir, ['--to', '100'])).code).toBe(0);
+      sim.setNodeDown('k3s-server-2', true);
+      rewrite(dir, '110-node-cleanup/job-cleanup-node-k3s-server-2.yaml', (job) => {
+        expect(job.spec.activeDeadlineSeconds).toBe(600);
+        job.spec.activeDeadlineSeconds = 20;
+      });
+      expect((await apply(kubeconfig, dir, ['--from', '110', '--to', '110'])).code).toBe(1);
+
+      // What PLAN.md says for a node that does not come back: list it in run.skipNodes, and delete
+      // its Node before step 200 (Cilium's DaemonSet would wait for it).
+      kubectl(kubeconfig, ['delete', 'node', 'k3s-server-2', '--wait=false']);
+      const skipped = example((d) => (d.run = { ...d.run, skipNodes: ['k3s-server-2'] }));
+      const resumed = await apply(kubeconfig, synth(skipped), []);
+      expect(resumed.stderr).toEqual([]);
+      expect(resumed.code).toBe(0);
+      expect(resumed.stdout.at(-1)).toMatch(/^done: 000-preflight, .*, 900-complete$/);
+      // run.skipNodes is part of the preflight's input, so it ran again, on a cluster without Calico
+      // whose other nodes had lost their CNI config in step 110.
+      const preflight = await jobLogs(kubeconfig, 'cilium-cutover', `${jobIn(synth(skipped), '000-preflight/job-preflight.yaml')}-`);
+      expect(preflight.at(-1)).toBe('preflight: all checks passed');
+      expect(preflight).toContain(
+        'INFO node k3s-server-2: skipped (run.skipNodes): no per-node Job runs there; clean it up by hand or reboot it when it returns',
+      );
+      for (const node of ['k3s-server-1', 'k3s-server-3']) {
+        expect(preflight).toContain(
+          `INFO node-ready ${node}: not Ready only because it has no CNI config (NetworkPluginNotReady): Calico is removed, and Cilium writes its config in step 200`,
+        );
+      }
+      expect(kubectl(kubeconfig, ['get', 'nodes', '-o', 'jsonpath={.items[*].status.conditions[?(@.type=="Ready")].status}']).out).toBe(
+        'True True',
+      );
+    });
+  }, 600_000);
+
   it('a preflight run again after step 110 reports the nodes without a CNI config, and still stops on a node whose kubelet stopped', async () => {
     const config = example();
     await onSimulatedCluster(config, {}, async (sim, kubeconfig) => {
@@ -1037,9 +1092,12 @@ describe.skipIf(why !== undefined)('recovery on a simulated cluster', () => {
       const again = example((d) => (d.run = { ...d.run, retries: ['000-preflight'] }));
       const result = await apply(kubeconfig, synth(again), ['--to', '000']);
       expect(result.code).toBe(1);
-      const lines = (await jobLogs(kubeconfig, 'cilium-cutover', 'preflight-')).filter(
-        (l) => l.includes('node-ready') || l.startsWith('PASS calico '),
-      );
+      const lines = await jobLogs(kubeconfig, 'cilium-cutover', 'preflight-');
+      // Nothing else on the half-migrated cluster fails the preflight (the first run failed nothing).
+      expect([...new Set(lines.filter((l) => l.startsWith('FAIL')))]).toEqual([
+        'FAIL node-ready k3s-server-3: not Ready (Unknown, NodeStatusUnknown); a Job pinned to it would never finish: bring it back first',
+      ]);
+      expect((await jobLogs(kubeconfig, 'cilium-cutover', 'node-preflight-')).filter((l) => l.startsWith('FAIL'))).toEqual([]);
       for (const node of ['k3s-server-1', 'k3s-server-2']) {
         expect(lines).toContain(
           `INFO node-ready ${node}: not Ready only because it has no CNI config (NetworkPluginNotReady): Calico is removed, and Cilium writes its config in step 200`,

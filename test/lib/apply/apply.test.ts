@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { readDist, selectSteps, type ManifestObject } from '../../../lib/apply/dist.ts';
 import { parseDuration } from '../../../lib/duration.ts';
 import { daemonSetReadiness, deploymentReadiness, jobReadiness, type LiveObject } from '../../../lib/apply/readiness.ts';
+import { checkPreflight, PreflightNotPassed } from '../../../lib/apply/gate.ts';
 import { type Cluster, Interrupted, releaseOwnership, runApply, StepFailed } from '../../../lib/apply/run.ts';
 import { runCli } from '../../../cli/index.ts';
 import { InputError } from '../../../lib/input-error.ts';
@@ -243,6 +244,58 @@ describe('runApply', () => {
     expect(lines.some((l) => l.startsWith('[900-complete] done in'))).toBe(true);
   });
 
+  it("refuses to start after the preflight when this output's preflight has not passed on the cluster, and creates nothing", async () => {
+    const cluster = new FakeCluster();
+    const gate = checkPreflight({ steps: selectSteps(steps, '100', '110'), cluster, output: collect().output, preflight: steps[0] });
+    await expect(gate).rejects.toThrow(PreflightNotPassed);
+    const jobs = steps[0]!.objects.filter((o) => o.kind === 'Job').map((o) => `job/cilium-cutover/${o.metadata.name} not found`);
+    await expect(gate).rejects.toThrow(
+      `refused to start at 100-calico-delete: this output's preflight has not passed on this cluster (${jobs.join(', ')}); apply from 000-preflight first`,
+    );
+    expect(cluster.calls).toEqual([]);
+
+    // A failed preflight holds it too.
+    const failed = new FakeCluster((name) => (name.startsWith('preflight-') ? 'fail' : 'complete'));
+    await expect(
+      runApply({ steps: selectSteps(steps, '000', '000'), cluster: failed, output: collect().output, pollMs: 1 }),
+    ).rejects.toThrow(StepFailed);
+    await expect(
+      checkPreflight({ steps: selectSteps(steps, '100', '100'), cluster: failed, output: collect().output, preflight: steps[0] }),
+    ).rejects.toThrow(/\(job\/cilium-cutover\/preflight-\w+ failed\); apply from 000-preflight first/);
+  });
+
+  it('goes on after a preflight that passed in an earlier run; a run from the preflight, a dry-run and --without-preflight are not held', async () => {
+    const cluster = new FakeCluster();
+    await runApply({ steps: selectSteps(steps, '000', '000'), cluster, output: collect().output, pollMs: 1 });
+    const { lines, output } = collect();
+    await checkPreflight({ steps: selectSteps(steps, '100', '100'), cluster, output, preflight: steps[0] });
+    expect(lines).toEqual(['000-preflight passed on this cluster in an earlier run: going on from 100-calico-delete']);
+
+    const quiet = collect();
+    await checkPreflight({ steps, cluster: new FakeCluster(), output: quiet.output, preflight: steps[0] });
+    await checkPreflight({
+      steps: selectSteps(steps, '100', '100'),
+      cluster: new FakeCluster(),
+      output: quiet.output,
+      dryRun: true,
+      preflight: steps[0],
+    });
+    expect(quiet.lines).toEqual([]);
+
+    const forced = collect();
+    await checkPreflight({
+      steps: selectSteps(steps, '100', '100'),
+      cluster: new FakeCluster(),
+      output: forced.output,
+      preflight: steps[0],
+      withoutPreflight: true,
+    });
+    expect(forced.lines).toHaveLength(1);
+    expect(forced.lines[0]).toMatch(
+      /^WARNING: --without-preflight: going on from 100-calico-delete although job\/cilium-cutover\/[\w-]+ not found/,
+    );
+  });
+
   it('--rerun deletes and reruns completed Jobs', async () => {
     const cluster = new FakeCluster();
     const preflight = selectSteps(steps, '000', '000');
@@ -399,6 +452,17 @@ describe('cilium-cutover apply', () => {
     expect(result.stderr[0]).toMatch(
       /^error: step 310-verify-checks failed: job\/cilium-cutover-verify\/verify-dns-\w+ BackoffLimitExceeded/,
     );
+  });
+
+  it("exits 1 when a run after the preflight finds this output's preflight not passed, and --without-preflight goes on", async () => {
+    const refused = await cli(['--from', '100', '--to', '100'], new FakeCluster());
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toHaveLength(1);
+    expect(refused.stderr[0]).toMatch(
+      /^error: refused to start at 100-calico-delete: this output's preflight has not passed on this cluster/,
+    );
+    const forced = await cli(['--from', '100', '--to', '100', '--without-preflight'], new FakeCluster());
+    expect(forced.code).toBe(0);
   });
 
   it('exits 2 with one line for bad options', async () => {

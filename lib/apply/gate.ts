@@ -1,0 +1,60 @@
+/**
+ * The gate before a run that starts after the preflight: every Job of the output's preflight step
+ * must have completed on this cluster. The Jobs are named after what they check (the cluster's
+ * nodes, the Calico version, the API address), so a completed one is this output's preflight
+ * having passed here, as Argo CD and Flux see it too.
+ */
+import { readiness } from './readiness.ts';
+import { refOf, type ApplyOptions } from './run.ts';
+import type { DistStep } from './dist.ts';
+
+/** What the gate looks at: the run's steps, the output's preflight step, and whether to hold. */
+export interface GateOptions extends Pick<ApplyOptions, 'steps' | 'cluster' | 'output' | 'dryRun'> {
+  /** The output's preflight step; undefined when the output has none (phase steady). */
+  readonly preflight: DistStep | undefined;
+  /** Go on although the preflight has not passed (said loudly). */
+  readonly withoutPreflight?: boolean;
+}
+
+/** The run did not start: the step would change a cluster on which this output's preflight has not passed. */
+export class PreflightNotPassed extends Error {
+  public constructor(
+    public readonly step: string,
+    preflight: string,
+    missing: readonly string[],
+  ) {
+    super(
+      `refused to start at ${step}: this output's preflight has not passed on this cluster (${missing.join(', ')}); ` +
+        `apply from ${preflight} first (it changes nothing in the cluster but its own namespace), or pass --without-preflight if you have checked the cluster yourself`,
+    );
+    this.name = 'PreflightNotPassed';
+  }
+}
+
+/**
+ * A run that starts after the preflight: every Job of the output's preflight step must have
+ * completed on this cluster. A dry-run changes nothing and is not held.
+ */
+export async function checkPreflight(options: GateOptions): Promise<void> {
+  const { preflight, steps, cluster, output } = options;
+  const first = steps[0];
+  if (!preflight || !first || options.dryRun || steps.some((s) => s.dir === preflight.dir)) {
+    return;
+  }
+  const missing: string[] = [];
+  for (const job of preflight.objects.filter((o) => o.kind === 'Job')) {
+    const live = await cluster.read(job);
+    const state = live ? readiness(live).state : undefined;
+    if (state !== 'done') {
+      missing.push(`${refOf(job)} ${state === undefined ? 'not found' : state === 'failed' ? 'failed' : 'not finished'}`);
+    }
+  }
+  if (missing.length === 0) {
+    output.line(`${preflight.dir} passed on this cluster in an earlier run: going on from ${first.dir}`);
+    return;
+  }
+  if (!options.withoutPreflight) {
+    throw new PreflightNotPassed(first.dir, preflight.dir, missing);
+  }
+  output.line(`WARNING: --without-preflight: going on from ${first.dir} although ${missing.join(', ')}`);
+}
