@@ -4,6 +4,7 @@
  * are tested against a fake as well as a real API server.
  */
 import type { DistStep, ManifestObject } from './dist.ts';
+import { dryRunPlacement } from './dry-run.ts';
 import { AWAITED_KINDS, type LiveObject, readiness } from './readiness.ts';
 
 /** What `apply` needs from a cluster. */
@@ -86,6 +87,10 @@ export async function runApply(options: ApplyOptions): Promise<void> {
   const pollMs = options.pollMs ?? 2000;
   const now = options.now ?? Date.now;
   const total = options.steps.length;
+  const placeDryRun = dryRunPlacement(
+    options.steps,
+    async (name) => (await cluster.read({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } })) !== undefined,
+  );
 
   for (const [index, step] of options.steps.entries()) {
     const started = now();
@@ -121,8 +126,9 @@ export async function runApply(options: ApplyOptions): Promise<void> {
         }
       }
       checkpoint();
-      await call(() => cluster.apply(obj, options.dryRun ?? false, options.forceConflicts), `applying ${ref}`, fail);
-      say(`${ref} ${options.dryRun ? 'accepted (dry-run)' : 'applied'}`);
+      const target = options.dryRun ? await placeDryRun(obj) : { obj };
+      await call(() => cluster.apply(target.obj, options.dryRun ?? false, options.forceConflicts), `applying ${ref}`, fail);
+      say(`${ref} ${options.dryRun ? `accepted (dry-run${target.note ? `; ${target.note}` : ''})` : 'applied'}`);
       if (AWAITED_KINDS.has(obj.kind)) {
         awaited.push(obj);
       }

@@ -859,6 +859,29 @@ describe.skipIf(why !== undefined)('the preflight gate of apply on a simulated c
   }, 180_000);
 });
 
+describe.skipIf(why !== undefined)('a dry-run of apply on a simulated cluster', () => {
+  it('passes on an untouched cluster that matches the config, saying which objects it checked in default', async () => {
+    const config = example();
+    await onSimulatedCluster(config, {}, async (_sim, kubeconfig) => {
+      const result = await apply(kubeconfig, synth(config), ['--dry-run=server']);
+      expect(result.stderr).toEqual([]);
+      expect(result.code).toBe(0);
+      expect(result.stdout.at(-1)).toMatch(/^dry-run passed: 000-preflight, .*, 900-complete$/);
+      expect(
+        result.stdout.filter((l) =>
+          l.includes('checked in namespace default: cilium-cutover does not exist yet (000-preflight creates it)'),
+        ).length,
+      ).toBeGreaterThan(0);
+      expect(
+        result.stdout.filter((l) => l.includes('checked in namespace default: cilium-cutover-verify does not exist yet')).length,
+      ).toBeGreaterThan(0);
+      // Nothing was created.
+      expect(kubectl(kubeconfig, ['get', 'namespace', config.run.namespace]).code).not.toBe(0);
+      expect(kubectl(kubeconfig, ['-n', 'kube-system', 'get', 'daemonset', 'cilium']).code).not.toBe(0);
+    });
+  }, 180_000);
+});
+
 describe.skipIf(why !== undefined)('cluster variants on a simulated cluster', () => {
   it('refuses an hcloud cloud controller without networking, off the host network', async () => {
     const config = example();

@@ -329,6 +329,20 @@ describe('runApply', () => {
     expect(cluster.live.size).toBe(0);
   });
 
+  it("a dry-run on a cluster without the output's namespaces checks their objects in default and says so", async () => {
+    const cluster = new FakeCluster();
+    const { lines, output } = collect();
+    await runApply({ steps, cluster, output, dryRun: true, pollMs: 1 });
+    const preflightJob = steps[0]!.objects.find((o) => o.kind === 'Job' && o.metadata.name.startsWith('preflight-'))!;
+    expect(lines).toContain(
+      `[000-preflight] job/cilium-cutover/${preflightJob.metadata.name} accepted (dry-run; checked in namespace default: cilium-cutover does not exist yet (000-preflight creates it))`,
+    );
+    expect(cluster.calls).toContain(`dry-run Job/default/${preflightJob.metadata.name}`);
+    // kube-system exists on every cluster and is not the output's: its objects stay there.
+    expect(cluster.calls).toContain('dry-run DaemonSet/kube-system/cilium');
+    expect(lines).toContain('[200-cilium] daemonset/kube-system/cilium accepted (dry-run)');
+  });
+
   it('Ctrl-C stops before the next API call', async () => {
     const cluster = new FakeCluster();
     const interrupt = new AbortController();
