@@ -2,7 +2,7 @@
 import { Option, type Command } from 'commander';
 import { join } from 'node:path';
 import { readDist, selectSteps } from '../lib/apply/dist.ts';
-import { checkPreflight } from '../lib/apply/gate.ts';
+import { checkIdentity, checkPreflight } from '../lib/apply/gate.ts';
 import { releaseOwnership, runApply } from '../lib/apply/run.ts';
 import { parseDuration } from '../lib/duration.ts';
 import { InputError } from '../lib/input-error.ts';
@@ -53,6 +53,7 @@ export function applyCommand(cli: Command, io: CliIo): void {
         }
         const dist = readDist(opts.dir.startsWith('/') ? opts.dir : join(io.cwd, opts.dir));
         const steps = selectSteps(dist, opts.from, opts.to);
+        const preflight = dist.find((s) => s.dir === preflightStep.definition.dir);
         // The Kubernetes client loads only here: synth and validate stay offline and fast.
         const { FIELD_MANAGER, kubeCluster, loadKubeConfig } = await import('../lib/apply/cluster.ts');
         const cluster = io.cluster ?? kubeCluster(loadKubeConfig(opts.kubeconfig, opts.context));
@@ -61,12 +62,13 @@ export function applyCommand(cli: Command, io: CliIo): void {
           io.stdout(kept.length === 0 ? 'released every object' : `released; ${kept.length} object(s) kept, listed above`);
           return;
         }
+        await checkIdentity(preflight, cluster);
         await checkPreflight({
           steps,
           cluster,
           output: { line: io.stdout },
           dryRun: opts.dryRun === 'server',
-          preflight: dist.find((s) => s.dir === preflightStep.definition.dir),
+          preflight,
           withoutPreflight: opts.withoutPreflight,
         });
         await runApply({

@@ -7,7 +7,7 @@
  * failure; 130 `apply` interrupted by Ctrl-C.
  */
 import { Command, CommanderError } from 'commander';
-import { PreflightNotPassed } from '../lib/apply/gate.ts';
+import { NotThisCluster, PreflightNotPassed } from '../lib/apply/gate.ts';
 import { Interrupted, StepFailed } from '../lib/apply/run.ts';
 import { InputError } from '../lib/input-error.ts';
 import { applyCommand } from './apply.ts';
@@ -49,7 +49,7 @@ export async function runCli(argv: readonly string[], overrides: Partial<CliIo> 
     if (err instanceof AlreadyReported) {
       return 1;
     }
-    if (err instanceof StepFailed || err instanceof PreflightNotPassed) {
+    if (err instanceof StepFailed || err instanceof PreflightNotPassed || err instanceof NotThisCluster) {
       io.stderr(`error: ${err.message}`);
       return 1;
     }

@@ -102,6 +102,14 @@ export function kubeCluster(kc: KubeConfig): Cluster {
       wrap(async () => {
         await objects.delete(header(obj) as never, undefined, undefined, undefined, undefined, 'Background');
       }),
+    identity: () =>
+      wrap(async () => {
+        const nodes = (await core.listNode()).items.map((n) => ({
+          name: n.metadata?.name ?? '',
+          internalIP: n.status?.addresses?.find((a) => a.type === 'InternalIP')?.address,
+        }));
+        return { nodes };
+      }),
     jobLogs: (job, lines) =>
       wrap(async () => {
         const namespace = job.metadata.namespace ?? 'default';

@@ -5,8 +5,31 @@
  * having passed here, as Argo CD and Flux see it too.
  */
 import { readiness } from './readiness.ts';
-import { refOf, type ApplyOptions } from './run.ts';
+import { identityProblems, outputIdentity } from './identity.ts';
+import { refOf, type ApplyOptions, type Cluster } from './run.ts';
 import type { DistStep } from './dist.ts';
+
+/** The run did not start: the output is not for this cluster. */
+export class NotThisCluster extends Error {
+  public constructor(problems: readonly string[]) {
+    super(
+      `refused: this output is not for this cluster: ${problems.join('; ')}; synthesize from this cluster's config (synth --config FILE), or check --kubeconfig and --context`,
+    );
+    this.name = 'NotThisCluster';
+  }
+}
+
+/** Stops the run when the output's nodes are not the cluster's. */
+export async function checkIdentity(preflight: DistStep | undefined, cluster: Cluster): Promise<void> {
+  const output = outputIdentity(preflight);
+  if (!output) {
+    return;
+  }
+  const problems = identityProblems(output, await cluster.identity());
+  if (problems.length > 0) {
+    throw new NotThisCluster(problems);
+  }
+}
 
 /** What the gate looks at: the run's steps, the output's preflight step, and whether to hold. */
 export interface GateOptions extends Pick<ApplyOptions, 'steps' | 'cluster' | 'output' | 'dryRun'> {

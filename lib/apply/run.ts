@@ -5,6 +5,7 @@
  */
 import type { DistStep, ManifestObject } from './dist.ts';
 import { dryRunPlacement } from './dry-run.ts';
+import type { ClusterIdentity } from './identity.ts';
 import { AWAITED_KINDS, type LiveObject, readiness } from './readiness.ts';
 
 /** What `apply` needs from a cluster. */
@@ -18,6 +19,8 @@ export interface Cluster {
   read(obj: ManifestObject): Promise<LiveObject | undefined>;
   /** Deletes (dependents in the background); resolves once the delete is accepted. */
   remove(obj: ManifestObject): Promise<void>;
+  /** The cluster's Nodes: name and InternalIP. */
+  identity(): Promise<ClusterIdentity>;
   /** The last lines of the newest pod of a Job, or one line saying why there are none. */
   jobLogs(job: ManifestObject, lines: number): Promise<string[]>;
 }

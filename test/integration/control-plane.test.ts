@@ -13,6 +13,9 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { type CliIo, runCli } from '../../cli/index.ts';
+import { kubeCluster, loadKubeConfig } from '../../lib/apply/cluster.ts';
+import { readDist } from '../../lib/apply/dist.ts';
+import { outputIdentity } from '../../lib/apply/identity.ts';
 import { writeOutput } from '../../lib/output/writer.ts';
 import { render } from '../../charts/app.ts';
 import { exampleData, isObjectFile, load, renderExample } from '../support/helpers.ts';
@@ -87,12 +90,18 @@ function can(sa: Any, verb: string, resource: string, namespace: string | undefi
 async function apply(args: string[], dir: string, overrides: Partial<CliIo> = {}) {
   const stdout: string[] = [];
   const stderr: string[] = [];
+  // This API server has no kubelets, so none of the output's nodes: the real client, with the
+  // identity the output expects (apply's identity check runs on the simulated cluster instead).
+  const identity = outputIdentity(readDist(dir).find((s) => s.dir === '000-preflight'));
+  const real = kubeCluster(loadKubeConfig(kubeconfig!, undefined));
+  const cluster = { ...real, identity: async () => ({ nodes: identity?.nodes ?? [] }) };
   const code = await runCli(['apply', '--dir', dir, '--kubeconfig', kubeconfig!, ...args], {
     stdout: (l) => stdout.push(l),
     stderr: (l) => stderr.push(l),
     cwd: process.cwd(),
     status: undefined,
     pollMs: 200,
+    cluster,
     ...overrides,
   });
   return { code, stdout, stderr };

@@ -857,6 +857,22 @@ describe.skipIf(why !== undefined)('the preflight gate of apply on a simulated c
       expect(kubectl(kubeconfig, ['-n', 'kube-system', 'get', 'daemonset', 'calico-node']).code).toBe(0);
     });
   }, 180_000);
+
+  it("refuses another cluster's output before sending anything, dry-run included, naming what differs", async () => {
+    const config = example();
+    await onSimulatedCluster(config, {}, async (_sim, kubeconfig) => {
+      const other = synth(example((d) => (d.cluster.nodes[2].name = 'k3s-server-4')));
+      for (const args of [['--dry-run=server'], []]) {
+        const result = await apply(kubeconfig, other, args);
+        expect(result.code).toBe(1);
+        expect(result.stderr).toEqual([
+          "error: refused: this output is not for this cluster: node k3s-server-4 (10.0.0.4) is not in the cluster; the cluster's node k3s-server-3 is not in the output; synthesize from this cluster's config (synth --config FILE), or check --kubeconfig and --context",
+        ]);
+        expect(result.stdout).toEqual([]);
+      }
+      expect(kubectl(kubeconfig, ['get', 'namespace', config.run.namespace]).code).not.toBe(0);
+    });
+  }, 180_000);
 });
 
 describe.skipIf(why !== undefined)('a dry-run of apply on a simulated cluster', () => {

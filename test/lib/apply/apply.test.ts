@@ -15,7 +15,8 @@ import { type Cluster, Interrupted, releaseOwnership, runApply, StepFailed } fro
 import { runCli } from '../../../cli/index.ts';
 import { InputError } from '../../../lib/input-error.ts';
 import { writeOutput } from '../../../lib/output/writer.ts';
-import { renderExample } from '../../support/helpers.ts';
+import { exampleConfig, renderExample } from '../../support/helpers.ts';
+import { identityProblems, outputIdentity, type ClusterIdentity } from '../../../lib/apply/identity.ts';
 
 const rendered = renderExample();
 const dist = join(mkdtempSync(join(tmpdir(), 'cilium-cutover-apply-')), 'dist');
@@ -31,7 +32,17 @@ type Outcome = 'complete' | 'fail' | 'hang';
 class FakeCluster implements Cluster {
   public readonly live = new Map<string, { -readonly [K in keyof LiveObject]: LiveObject[K] } & { reads: number }>();
   public readonly calls: string[] = [];
-  public constructor(private readonly jobs: (name: string) => Outcome = () => 'complete') {}
+  public constructor(
+    private readonly jobs: (name: string) => Outcome = () => 'complete',
+    /** The example's cluster, as its config describes it. */
+    private readonly cluster: ClusterIdentity = {
+      nodes: exampleConfig().cluster.nodes.map((n) => ({ name: n.name, internalIP: n.internalIP })),
+    },
+  ) {}
+
+  public async identity(): Promise<ClusterIdentity> {
+    return this.cluster;
+  }
 
   private key(obj: ManifestObject): string {
     return `${obj.kind}/${obj.metadata.namespace ?? ''}/${obj.metadata.name}`;
@@ -415,6 +426,7 @@ describe('releasing ownership to a GitOps engine', () => {
       },
       read: async (obj) => ({ kind: obj.kind, metadata: { managedFields: managers[obj.metadata.name] ?? [] } }),
       remove: async () => undefined,
+      identity: async () => ({ nodes: [] }),
       jobLogs: async () => [],
     };
     const { lines, output } = collect();
@@ -477,6 +489,40 @@ describe('cilium-cutover apply', () => {
     );
     const forced = await cli(['--from', '100', '--to', '100', '--without-preflight'], new FakeCluster());
     expect(forced.code).toBe(0);
+  });
+
+  it('exits 1 before sending anything when the output is not for the cluster, naming what differs', async () => {
+    const other = new FakeCluster(undefined, {
+      nodes: [
+        { name: 'k3s-server-1', internalIP: '10.0.0.2' },
+        { name: 'k3s-server-2', internalIP: '10.0.0.9' },
+        { name: 'worker-1', internalIP: '10.0.0.20' },
+      ],
+    });
+    for (const args of [[], ['--dry-run=server'], ['--from', '100', '--without-preflight']]) {
+      const result = await cli(args, other);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toEqual([
+        "error: refused: this output is not for this cluster: node k3s-server-2 has InternalIP 10.0.0.9, the output says 10.0.0.3; node k3s-server-3 (10.0.0.4) is not in the cluster; the cluster's node worker-1 is not in the output; synthesize from this cluster's config (synth --config FILE), or check --kubeconfig and --context",
+      ]);
+    }
+    expect(other.calls).toEqual([]);
+  });
+
+  it('reads the identity from the preflight input', () => {
+    const identity = outputIdentity(steps[0]);
+    expect(identity).toEqual({
+      nodes: exampleConfig().cluster.nodes.map((n) => ({ name: n.name, internalIP: n.internalIP })),
+      skipNodes: [],
+    });
+    expect(identityProblems(identity!, { nodes: identity!.nodes })).toEqual([]);
+    // A node in run.skipNodes may be gone for good (its Node deleted).
+    const [first, second] = identity!.nodes;
+    expect(identityProblems({ ...identity!, skipNodes: [second!.name] }, { nodes: [first!, identity!.nodes[2]!] })).toEqual([]);
+    expect(identityProblems(identity!, { nodes: [first!, identity!.nodes[2]!] })).toEqual([
+      `node ${second!.name} (${second!.internalIP}) is not in the cluster`,
+    ]);
+    expect(outputIdentity(undefined)).toBeUndefined();
   });
 
   it('exits 2 with one line for bad options', async () => {
