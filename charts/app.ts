@@ -73,11 +73,12 @@ export function buildApp(config: ResolvedConfig): BuiltApp {
 }
 
 /** Renders a config to the output file map. Pure: nothing is written. */
-export function render(config: ResolvedConfig, warnings: readonly string[] = []): Rendered {
+export function render(config: ResolvedConfig, warnings: readonly string[] = [], options: { builtInExample?: boolean } = {}): Rendered {
   const { steps, argo, flux } = buildApp(config);
   return renderOutput({
     config,
     warnings,
+    builtInExample: options.builtInExample ?? false,
     steps: steps.map((chart) => {
       const step = stepOf(chart.step.kind);
       return { chart, notes: step.plan?.(config, chart.step) ?? [], abort: step.abort(config, chart.step) };

@@ -1,7 +1,7 @@
 /** `apply`: applies the synthesized steps to a cluster in order, waiting for each. */
 import { Option, type Command } from 'commander';
 import { join } from 'node:path';
-import { readDist, selectSteps } from '../lib/apply/dist.ts';
+import { isBuiltInExample, readDist, selectSteps } from '../lib/apply/dist.ts';
 import { checkIdentity, checkPreflight } from '../lib/apply/gate.ts';
 import { releaseOwnership, runApply } from '../lib/apply/run.ts';
 import { parseDuration } from '../lib/duration.ts';
@@ -26,6 +26,7 @@ export function applyCommand(cli: Command, io: CliIo): void {
     .option('--force-conflicts', 'take over fields that another field manager (Argo CD, Flux) owns instead of stopping')
     .option('--timeout <duration>', "wait at most this long for each step (e.g. 30m); default: the step's own timeout")
     .option('--release', "after Argo CD or Flux has synced the same files server-side: give up this tool's field ownership to them")
+    .option('--built-in-example', 'apply output synthesized from the built-in example (a test cluster built to match it)')
     .option(
       '--without-preflight',
       "start after the preflight although this output's preflight has not passed on the cluster (for experts who checked it themselves)",
@@ -43,6 +44,7 @@ export function applyCommand(cli: Command, io: CliIo): void {
         release?: boolean;
         forceConflicts?: boolean;
         withoutPreflight?: boolean;
+        builtInExample?: boolean;
       }) => {
         if (opts.release && opts.dryRun) {
           throw new InputError('--release', 'cannot be combined with --dry-run; run it alone once the GitOps engine has synced');
@@ -51,7 +53,14 @@ export function applyCommand(cli: Command, io: CliIo): void {
         if (timeoutMs === undefined && opts.timeout !== undefined) {
           throw new InputError('--timeout', `"${opts.timeout}" is not a duration; write it like 30m or 1h`);
         }
-        const dist = readDist(opts.dir.startsWith('/') ? opts.dir : join(io.cwd, opts.dir));
+        const dir = opts.dir.startsWith('/') ? opts.dir : join(io.cwd, opts.dir);
+        const dist = readDist(dir);
+        if (isBuiltInExample(dir) && !opts.builtInExample) {
+          throw new InputError(
+            '--dir',
+            `${opts.dir} was synthesized from the built-in example, not from your cluster's config; write cilium-cutover.yaml and synth again, or pass --built-in-example to apply it on purpose`,
+          );
+        }
         const steps = selectSteps(dist, opts.from, opts.to);
         const preflight = dist.find((s) => s.dir === preflightStep.definition.dir);
         // The Kubernetes client loads only here: synth and validate stay offline and fast.

@@ -19,7 +19,7 @@ export function diffCommand(cli: Command, io: CliIo): void {
     .option('--exit-code', 'exit 1 when anything differs (for CI)')
     .action((opts: { config?: string; against: string; out: string; exitCode?: boolean }) => {
       const loaded = loadFor(io, opts.config);
-      const rendered = render(loaded.config, loaded.warnings);
+      const rendered = render(loaded.config, loaded.warnings, { builtInExample: loaded.builtInExample });
       const before = readAgainst(io.cwd, opts.against, opts.out);
       const diffs = diffTrees(before, rendered.files);
       formatDiff(diffs).forEach((line) => io.stdout(line));

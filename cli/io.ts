@@ -45,15 +45,27 @@ export function version(): string {
   return pkg.version;
 }
 
-/** Loads `--config`, else ./cilium-cutover.yaml, else the built-in example; prints its warnings. */
-export function loadFor(io: CliIo, configOption: string | undefined): LoadedConfig {
+/**
+ * Loads `--config`, else ./cilium-cutover.yaml, else the built-in example; prints its warnings.
+ * Output from the built-in example says so in PLAN.md and its root kustomization.yaml, and
+ * `apply` refuses it unless asked by name.
+ */
+export function loadFor(io: CliIo, configOption: string | undefined): LoadedConfig & { readonly builtInExample: boolean } {
   const file = configOption ?? (existsSync(`${io.cwd}/${DEFAULT_CONFIG_FILE}`) ? `${io.cwd}/${DEFAULT_CONFIG_FILE}` : EXAMPLE_CONFIG);
   const loaded = loadConfigFile(configOption !== undefined && !configOption.startsWith('/') ? `${io.cwd}/${configOption}` : file);
   for (const warning of loaded.warnings) {
     io.stderr(`warning: ${warning}`);
   }
+  const builtInExample = configOption === undefined && file === EXAMPLE_CONFIG;
   return {
     ...loaded,
-    source: file === EXAMPLE_CONFIG ? 'the built-in example (examples/hetzner-3-servers.yaml)' : (configOption ?? DEFAULT_CONFIG_FILE),
+    warnings: builtInExample
+      ? [
+          ...loaded.warnings,
+          'this output is the built-in example (examples/hetzner-3-servers.yaml), not your cluster: `apply` refuses it unless given --built-in-example; write your cluster into cilium-cutover.yaml and synth again',
+        ]
+      : loaded.warnings,
+    source: builtInExample ? 'the built-in example (examples/hetzner-3-servers.yaml)' : (configOption ?? DEFAULT_CONFIG_FILE),
+    builtInExample,
   };
 }

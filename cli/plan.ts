@@ -10,6 +10,6 @@ export function planCommand(cli: Command, io: CliIo): void {
     .option('-c, --config <file>', 'cluster config file')
     .action((opts: { config?: string }) => {
       const loaded = loadFor(io, opts.config);
-      io.stdout(render(loaded.config, loaded.warnings).files.get('PLAN.md')!.trimEnd());
+      io.stdout(render(loaded.config, loaded.warnings, { builtInExample: loaded.builtInExample }).files.get('PLAN.md')!.trimEnd());
     });
 }

@@ -14,7 +14,7 @@ export function synthCommand(cli: Command, io: CliIo): void {
     .option('-o, --out <dir>', 'output directory, replaced as a whole', 'dist')
     .action((opts: { config?: string; out: string }) => {
       const loaded = loadFor(io, opts.config);
-      const rendered = render(loaded.config, loaded.warnings);
+      const rendered = render(loaded.config, loaded.warnings, { builtInExample: loaded.builtInExample });
       const out = opts.out.startsWith('/') ? opts.out : `${io.cwd}/${opts.out}`;
       const changed = writeOutput(out, rendered.files, opts.out);
       io.stdout(`${changed ? 'wrote' : 'unchanged:'} ${rendered.files.size} files in ${opts.out}/ from ${loaded.source}`);

@@ -21,3 +21,5 @@ export const STEADY_ANNOTATIONS = {
 
 /** The annotation on a step's kustomization.yaml that bounds how long `apply` waits for the step. */
 export const STEP_TIMEOUT_ANNOTATION = 'cilium-cutover.io/timeout';
+/** On the root kustomization.yaml of output synthesized from the built-in example: not a real cluster's. */
+export const BUILT_IN_EXAMPLE_ANNOTATION = 'cilium-cutover.io/built-in-example';

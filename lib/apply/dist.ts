@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { parseDuration } from '../duration.ts';
 import { InputError } from '../input-error.ts';
-import { STEP_TIMEOUT_ANNOTATION } from '../labels.ts';
+import { BUILT_IN_EXAMPLE_ANNOTATION, STEP_TIMEOUT_ANNOTATION } from '../labels.ts';
 
 /** A Kubernetes object as read from a manifest file. */
 export interface ManifestObject {
@@ -100,6 +100,15 @@ export function readDist(dir: string): DistStep[] {
     objects.sort((a, b) => kindRank(a.obj.kind) - kindRank(b.obj.kind) || a.index - b.index);
     return { dir: stepDir, timeoutMs, objects: objects.map((o) => o.obj) };
   });
+}
+
+/** Whether the output was synthesized from the built-in example (its root kustomization.yaml says so). */
+export function isBuiltInExample(dir: string): boolean {
+  const top = readKustomization(
+    join(dir, 'manifests', 'kustomization.yaml'),
+    'run `cilium-cutover synth` first, or point --dir at its output',
+  );
+  return top.metadata?.annotations?.[BUILT_IN_EXAMPLE_ANNOTATION] === 'true';
 }
 
 /** Selects the steps from `from` to `to` (inclusive), each given as a directory or its number. */

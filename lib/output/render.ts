@@ -19,6 +19,7 @@ import {
   LABEL_PART_OF,
   LABEL_STEP,
   STEADY_ANNOTATIONS,
+  BUILT_IN_EXAMPLE_ANNOTATION,
   STEP_TIMEOUT_ANNOTATION,
   TOOL,
 } from '../labels.ts';
@@ -82,8 +83,12 @@ export function renderChart(
  * A kustomization.yaml listing `resources`. A step's own carries its name and wait timeout in
  * `metadata` (kustomize reads and ignores it), so `apply` needs only the directory.
  */
-function kustomization(resources: readonly string[], step?: StepDefinition): string {
-  const metadata = step ? { metadata: { name: step.dir, annotations: { [STEP_TIMEOUT_ANNOTATION]: step.timeout } } } : {};
+function kustomization(resources: readonly string[], step?: StepDefinition, builtInExample = false): string {
+  const metadata = step
+    ? { metadata: { name: step.dir, annotations: { [STEP_TIMEOUT_ANNOTATION]: step.timeout } } }
+    : builtInExample
+      ? { metadata: { annotations: { [BUILT_IN_EXAMPLE_ANNOTATION]: 'true' } } }
+      : {};
   return HEADER + toYaml({ apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', ...metadata, resources });
 }
 
@@ -108,6 +113,8 @@ export interface RenderInput {
   readonly argo?: Chart;
   /** @default - no Flux objects */
   readonly flux?: Chart;
+  /** Rendered from the built-in example: marked on the root kustomization.yaml for `apply`. */
+  readonly builtInExample: boolean;
 }
 
 /** Renders built charts to the output file map. Pure: nothing is written. */
@@ -128,7 +135,14 @@ export function renderOutput(input: RenderInput): Rendered {
     rendered.push({ step: chart.step, objects, notes, abort });
   }
   // The Kustomize root Argo CD builds; Flux applies the step directories one by one instead.
-  files.set('manifests/kustomization.yaml', kustomization(input.steps.map((s) => s.chart.step.dir)));
+  files.set(
+    'manifests/kustomization.yaml',
+    kustomization(
+      input.steps.map((s) => s.chart.step.dir),
+      undefined,
+      input.builtInExample,
+    ),
+  );
   if (input.argo) {
     renderChart(input.argo, 'argocd', undefined, files);
   }

@@ -7,7 +7,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readDist, selectSteps, type ManifestObject } from '../../../lib/apply/dist.ts';
+import { isBuiltInExample, readDist, selectSteps, type ManifestObject } from '../../../lib/apply/dist.ts';
+import { render } from '../../../charts/app.ts';
 import { parseDuration } from '../../../lib/duration.ts';
 import { daemonSetReadiness, deploymentReadiness, jobReadiness, type LiveObject } from '../../../lib/apply/readiness.ts';
 import { checkPreflight, PreflightNotPassed } from '../../../lib/apply/gate.ts';
@@ -523,6 +524,27 @@ describe('cilium-cutover apply', () => {
       `node ${second!.name} (${second!.internalIP}) is not in the cluster`,
     ]);
     expect(outputIdentity(undefined)).toBeUndefined();
+  });
+
+  it("exits 2 on the built-in example's output unless asked for by name", async () => {
+    const example = join(mkdtempSync(join(tmpdir(), 'cilium-cutover-apply-')), 'dist');
+    writeOutput(example, render(exampleConfig(), [], { builtInExample: true }).files);
+    const run = (args: string[]) =>
+      runCli(['apply', '--dir', example, '--dry-run=server', ...args], {
+        stdout: () => {},
+        stderr: (l) => errors.push(l),
+        cwd: tmpdir(),
+        cluster: new FakeCluster(),
+        pollMs: 1,
+        status: undefined,
+      });
+    const errors: string[] = [];
+    expect(await run([])).toBe(2);
+    expect(errors).toEqual([
+      `error: --dir: ${example} was synthesized from the built-in example, not from your cluster's config; write cilium-cutover.yaml and synth again, or pass --built-in-example to apply it on purpose`,
+    ]);
+    expect(await run(['--built-in-example'])).toBe(0);
+    expect(isBuiltInExample(dist)).toBe(false);
   });
 
   it('exits 2 with one line for bad options', async () => {
