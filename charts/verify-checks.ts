@@ -91,7 +91,10 @@ export function verifySpec(config: ResolvedConfig): VerifySpec {
   return {
     namespace: verify.namespace,
     echo: { service: ECHO, selector: `app.kubernetes.io/name=${TOOL}-echo`, servicePort: ECHO_SERVICE_PORT, podPort: ECHO_POD_PORT },
-    nodes: config.cluster.nodes.map((n) => ({ name: n.name, internalIP: n.internalIP })),
+    // A node in run.skipNodes is down or gone: there is nothing to check on it.
+    nodes: config.cluster.nodes
+      .filter((n) => !config.run.skipNodes.includes(n.name))
+      .map((n) => ({ name: n.name, internalIP: n.internalIP })),
     // Where Cilium hands out addresses now: per-node's migrate phase uses its own range.
     podCIDR: config.cilium.migration?.podCIDR ?? config.cluster.podCIDR,
     ...(verify.ingress

@@ -84,6 +84,15 @@ describe('310-verify-checks', () => {
     );
   });
 
+  it('checks no node listed in run.skipNodes: it is down or gone', () => {
+    expect(verifySpec(exampleConfig()).nodes.map((n) => n.name)).toEqual(['k3s-server-1', 'k3s-server-2', 'k3s-server-3']);
+    const skipped = verifySpec(exampleConfig((d) => (d.run = { ...d.run, skipNodes: ['k3s-server-2'] })));
+    expect(skipped.nodes).toEqual([
+      { name: 'k3s-server-1', internalIP: '10.0.0.2' },
+      { name: 'k3s-server-3', internalIP: '10.0.0.4' },
+    ]);
+  });
+
   it('every check has a deadline, a backoff limit, bounded retries, a pinned image and no TTL', () => {
     const spec = verifySpec(exampleConfig());
     expect(spec.attempts).toBe(12);
