@@ -38,13 +38,23 @@ export function buildSteps(app: App, config: ResolvedConfig): StepChart[] {
       continue;
     }
     const chart = new StepChart(app, step, stepAttempt(step, retries));
-    stepOf(step.kind).build(chart, config, { earlierSteps: charts.map((c) => c.step.dir) });
+    // After the migration the status record keeps the steps the migration went through.
+    const earlierSteps = config.phase === 'steady' && step.kind === 'complete' ? migrationSteps(config) : charts.map((c) => c.step.dir);
+    stepOf(step.kind).build(chart, config, { earlierSteps });
     // Chart.apiObjects lists direct children only; objects sit deeper, inside constructs.
     if (chart.node.findAll().some((c) => c instanceof ApiObject)) {
       charts.push(chart);
     }
   }
   return charts;
+}
+
+/** The steps of the migration's last phase that had objects, but its last one (900-complete). */
+function migrationSteps(config: ResolvedConfig): string[] {
+  const last: ResolvedConfig = { ...config, phase: config.strategy === 'per-node' ? 'switch' : 'migrate' };
+  return buildSteps(new App(), last)
+    .filter((c) => c.step.kind !== 'complete')
+    .map((c) => c.step.dir);
 }
 
 function validate(app: App): void {

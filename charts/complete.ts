@@ -22,7 +22,8 @@ export function buildComplete(chart: StepChart, config: ResolvedConfig, earlierS
       'kube-proxy-replacement': cilium.kubeProxyReplacement,
       'ipv4-native-routing-cidr': cilium.ipv4NativeRoutingCIDR,
       'steps-completed': earlierSteps.join(','),
-      ...(config.strategy === 'per-node' ? { strategy: 'per-node', phase: config.phase } : {}),
+      // After the migration (phase steady) the record stays as the last phase wrote it.
+      ...(config.strategy === 'per-node' ? { strategy: 'per-node', phase: config.phase === 'steady' ? 'switch' : config.phase } : {}),
     },
   });
 }
@@ -43,6 +44,8 @@ export const completeStep: Step = {
     title: 'Complete',
     summary: 'Records the finished migration in a status ConfigMap; the gate after verification.',
     timeout: '5m',
+    // The record stays after the migration: a GitOps engine would prune it otherwise.
+    steady: true,
   },
   build: (chart, config, context) => buildComplete(chart, config, context.earlierSteps),
   abort: completeAbort,

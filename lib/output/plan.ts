@@ -192,9 +192,10 @@ function graduation(config: ResolvedConfig): string[] {
     return [
       '## Steady phase',
       '',
-      'The migration is over: this output keeps only the Cilium step and the k3s drop-in. Every object carries',
-      '`argocd.argoproj.io/sync-options: Prune=false` and `kustomize.toolkit.fluxcd.io/prune: disabled`, so no change',
-      'in this repository, nor deleting the Argo CD Application or a Flux Kustomization, can delete Cilium.',
+      'The migration is over: this output keeps only the Cilium step, the status record (`kube-system/cilium-cutover-status`,',
+      'as the migration wrote it) and the k3s drop-in. Every object carries `argocd.argoproj.io/sync-options: Prune=false`',
+      'and `kustomize.toolkit.fluxcd.io/prune: disabled`, so no change in this repository, nor deleting the Argo CD',
+      'Application or a Flux Kustomization, can delete Cilium or the record.',
       '',
     ];
   }
@@ -202,10 +203,10 @@ function graduation(config: ResolvedConfig): string[] {
     '## After the migration: `phase: steady`',
     '',
     'When `900-complete` has applied (every check passed), set `phase: steady` (and `verify.enabled` no longer matters)',
-    'and synth. The diff of that switch: every directory but `manifests/200-cilium/` disappears, with its Flux',
-    'Kustomization and the host scripts (the drop-in stays); the Cilium objects gain the annotations',
-    '`argocd.argoproj.io/sync-options: Prune=false` and `kustomize.toolkit.fluxcd.io/prune: disabled`, and nothing else',
-    'in them changes. The engines then prune the migration Jobs, their RBAC and the test workloads, and can never prune',
+    'and synth. The diff of that switch: every directory but `manifests/200-cilium/` and `manifests/900-complete/`',
+    'disappears, with its Flux Kustomization and the host scripts (the drop-in stays); the Cilium objects and the status',
+    'record gain the annotations `argocd.argoproj.io/sync-options: Prune=false` and `kustomize.toolkit.fluxcd.io/prune:',
+    'disabled`, and nothing else in them changes. The engines then prune the migration Jobs, their RBAC and the test workloads, and can never prune',
     'Cilium. Until then every step is safe to sync again on the migrated cluster: the preflight passes with Calico gone,',
     'the deletion and cleanup Jobs report everything ABSENT, and the checks run again.',
     '',

@@ -167,7 +167,7 @@ describe('the maintenance steps', () => {
       d.maintenance = maintenance;
       d.phase = 'steady';
     });
-    expect(steady.steps.map((s) => s.step.dir)).toEqual(['200-cilium']);
+    expect(steady.steps.map((s) => s.step.dir)).toEqual(['200-cilium', '900-complete']);
   });
 });
 

@@ -130,9 +130,13 @@ describe('strategy per-node: steps', () => {
   it('phase steady keeps the same Cilium step as after a cutover', () => {
     const steady = renderPerNode((d) => (d.phase = 'steady'));
     const cutover = render(load({ ...exampleData(), phase: 'steady' }).config);
-    const manifests = (r: Rendered) => [...r.files].filter(([p]) => p.startsWith('manifests/'));
-    expect(stepDirs(steady)).toEqual(['200-cilium']);
+    const manifests = (r: Rendered) => [...r.files].filter(([p]) => p.startsWith('manifests/200-cilium/'));
+    expect(stepDirs(steady)).toEqual(['200-cilium', '900-complete']);
     expect(manifests(steady)).toEqual(manifests(cutover));
+    // The record the switch phase wrote stays as it was.
+    const record = (r: Rendered) => parse(r.files.get('manifests/900-complete/configmap-cilium-cutover-status.yaml')!).data;
+    expect(record(steady)).toEqual(record(renderPerNode((d) => (d.phase = 'switch'))));
+    expect(record(steady).phase).toBe('switch');
   });
 
   it("phase switch installs exactly the cutover's Cilium objects", () => {
