@@ -147,6 +147,7 @@ export class SimCilium {
   private operatorRunning = false;
   private crdsServed = false;
   private readonly restarted = new Map<string, number>();
+  private readonly held = new Set<string>();
   private podCount = 0;
   private lastUnmanagedCheck = 0;
 
@@ -178,11 +179,26 @@ export class SimCilium {
     this.operatorRunning = false;
   }
 
+  /**
+   * Holds a node's agent back (it runs but never becomes ready: no health, no CNI config, as an
+   * agent that cannot start its data path), or lets it go.
+   */
+  hold(nodeName: string, held: boolean): void {
+    if (held) {
+      this.held.add(nodeName);
+    } else {
+      this.held.delete(nodeName);
+    }
+  }
+
   /** This node's agent pod started: the agent sets the node up once the CRDs are served. */
   async startAgent(node: SimNode): Promise<void> {
     const { api } = this.options;
     while (!this.crdsServed) {
       await new Promise((r) => setTimeout(r, 250));
+    }
+    if (this.held.has(node.name)) {
+      return;
     }
     const settings = await this.settingsFor(node);
     const nodeObject = (await api.call<Json>('GET', `/api/v1/nodes/${node.name}`)).body;

@@ -112,6 +112,12 @@ export interface Scenario {
    * @default 0, as in the manifest
    */
   readonly calicoNodeGracePeriodSeconds?: number;
+  /**
+   * Nodes whose Cilium agent never becomes ready once it starts (no health, no CNI config) until
+   * `Simulation.setAgentHealthy` lets it.
+   * @default - none
+   */
+  readonly agentsNotReady?: readonly string[];
 }
 
 /** The labels of the ingress controller's pods (k3s's Traefik chart). */

@@ -290,7 +290,7 @@ export function startKubelet(options: KubeletOptions): Kubelet {
     if (images.some((i) => i.startsWith('quay.io/cilium/operator'))) {
       void cilium.startOperator().then(ready);
     } else if (isCiliumAgent(pod)) {
-      void cilium.startAgent(node).then(ready);
+      void cilium.startAgent(node).then(() => (cilium.agentReady(node.name) ? ready() : undefined));
     } else if (pod.metadata.labels?.['k8s-app'] === 'kube-dns') {
       if (record.address) {
         serve(record, netns, 'dns-server.mjs', ['0.0.0.0', '53', join(run, 'dns-records.json')]);
@@ -454,6 +454,7 @@ export function startKubelet(options: KubeletOptions): Kubelet {
       if (!record) {
         throw new Error(`simulated kubelet: no Cilium agent runs on ${name}`);
       }
+      cilium.hold(name, !healthy);
       if (healthy) {
         await cilium.startAgent(record.node);
       } else {

@@ -182,6 +182,9 @@ export async function startSimulation(options: SimulationOptions): Promise<Simul
   const nodes = started.map((s) => s.node);
 
   const cilium = new SimCilium({ api, config, nodes, netnsPrefix: prefix });
+  for (const name of scenario.agentsNotReady ?? []) {
+    cilium.hold(name, true);
+  }
   const kubelet: Kubelet = startKubelet({
     api,
     config,

@@ -1084,6 +1084,31 @@ describe.skipIf(why !== undefined)('recovery on a simulated cluster', () => {
     });
   }, 600_000);
 
+  it("step 200 waits for a node's Cilium agent that does not become ready; once it does, a walk from the first step completes", async () => {
+    const config = example();
+    await onSimulatedCluster(config, { agentsNotReady: ['k3s-server-2'] }, async (sim, kubeconfig) => {
+      const dir = synth(config);
+      // --timeout 60s: each step waits at most a minute here (step 200 waits 20 minutes by default).
+      const failed = await apply(kubeconfig, dir, ['--timeout', '60s']);
+      expect(failed.code).toBe(1);
+      expect(failed.stderr.join('\n')).toMatch(/step 200-cilium failed: timed out after 1m00s waiting for daemonset\/kube-system\/cilium/);
+      expect(
+        kubectl(kubeconfig, ['get', 'node', 'k3s-server-2', '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}']).out,
+      ).toBe('False');
+
+      // PLAN.md for step 200: fix the cause on that node, and sync again.
+      await sim.setAgentHealthy('k3s-server-2', true);
+      const resumed = await apply(kubeconfig, dir, []);
+      expect(resumed.stderr).toEqual([]);
+      expect(resumed.code).toBe(0);
+      expect(resumed.stdout.at(-1)).toMatch(/^done: 000-preflight, .*, 900-complete$/);
+      expect(resumed.stdout.filter((l) => /^\[(000|100|110)-[a-z-]+\] .* completed in an earlier run; not run again/.test(l))).toHaveLength(
+        8,
+      );
+      expect((await jobLogs(kubeconfig, 'cilium-cutover-verify', 'verify-')).filter((l) => l.startsWith('FAIL'))).toEqual([]);
+    });
+  }, 600_000);
+
   it('a node gone for good during step 110: listed in run.skipNodes and its Node deleted, a walk from the first step judges the half-migrated cluster and completes', async () => {
     const config = example();
     await onSimulatedCluster(config, {}, async (sim, kubeconfig) => {
