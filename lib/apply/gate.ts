@@ -1,8 +1,9 @@
 /**
- * The gate before a run that starts after the preflight: every Job of the output's preflight step
- * must have completed on this cluster. The Jobs are named after what they check (the cluster's
- * nodes, the Calico version, the API address), so a completed one is this output's preflight
- * having passed here, as Argo CD and Flux see it too.
+ * What `apply` checks before it sends anything. The output must be for this cluster (identity.ts).
+ * And a run that starts after the preflight needs every Job of the output's preflight step
+ * completed on this cluster: the Jobs are named after what they check (the cluster's nodes, the
+ * Calico version, the API address), so a completed one is this output's preflight having passed
+ * here, as Argo CD and Flux see it too.
  */
 import { readiness } from './readiness.ts';
 import { identityProblems, outputIdentity } from './identity.ts';
