@@ -16,6 +16,32 @@ export interface SimApi {
   apply(obj: { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } }, plural: string): Promise<void>;
 }
 
+/** A node condition as the simulation writes it; its times are set when it is written. */
+export interface NodeCondition {
+  readonly type: string;
+  readonly status: string;
+  readonly reason: string;
+  readonly message: string;
+}
+
+/**
+ * Replaces one condition of a Node (as read from the API server) in its status, stamped now: what
+ * the kubelet, calico-node and Cilium's operator write.
+ */
+export async function putNodeCondition(api: SimApi, node: Readonly<Record<string, any>>, condition: NodeCondition): Promise<void> {
+  const stamp = new Date().toISOString();
+  await api.call('PUT', `/api/v1/nodes/${node.metadata.name}/status`, {
+    ...node,
+    status: {
+      ...node.status,
+      conditions: [
+        ...(node.status?.conditions ?? []).filter((c: NodeCondition) => c.type !== condition.type),
+        { ...condition, lastHeartbeatTime: stamp, lastTransitionTime: stamp },
+      ],
+    },
+  });
+}
+
 /** The API client of a kubeconfig whose first cluster and user are the test control plane's admin. */
 export function simApi(kubeconfig: string): SimApi {
   const kc = parse(readFileSync(kubeconfig, 'utf8')) as {

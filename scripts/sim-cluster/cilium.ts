@@ -28,7 +28,7 @@ import { join } from 'node:path';
 import { formatIpv4, parseCidr } from '../../lib/cidr.ts';
 import type { ResolvedConfig } from '../../lib/config/resolve.ts';
 import { CLUSTER_ROLES } from '../../lib/versions/cilium-rbac.ts';
-import type { SimApi } from './api.ts';
+import { putNodeCondition, type SimApi } from './api.ts';
 import { deleteNetns, inNetns, ip, tryInNetns } from './netns.ts';
 import type { SimNode } from './pod-runner.ts';
 
@@ -417,23 +417,11 @@ export class SimCilium {
       if (conditions.some((c) => c.type === 'NetworkUnavailable' && c.status === 'False' && c.reason === 'CiliumIsUp')) {
         continue;
       }
-      const now = new Date().toISOString();
-      await api.call('PUT', `/api/v1/nodes/${agent.node.name}/status`, {
-        ...node,
-        status: {
-          ...node.status,
-          conditions: [
-            ...conditions.filter((c) => c.type !== 'NetworkUnavailable'),
-            {
-              type: 'NetworkUnavailable',
-              status: 'False',
-              reason: 'CiliumIsUp',
-              message: 'Cilium is running on this node',
-              lastTransitionTime: now,
-              lastHeartbeatTime: now,
-            },
-          ],
-        },
+      await putNodeCondition(api, node, {
+        type: 'NetworkUnavailable',
+        status: 'False',
+        reason: 'CiliumIsUp',
+        message: 'Cilium is running on this node',
       });
     }
     const settings = [...this.agents.values()][0]?.settings ?? {};

@@ -17,7 +17,7 @@ import { createServer, type Server } from 'node:https';
 import { join } from 'node:path';
 import { formatIpv4, parseCidr } from '../../lib/cidr.ts';
 import type { ResolvedConfig } from '../../lib/config/resolve.ts';
-import type { SimApi } from './api.ts';
+import { putNodeCondition, type SimApi } from './api.ts';
 import { firstCniConfig, type PodAddress, type SimCilium } from './cilium.ts';
 import { dataPathWriter, resolvConf } from './data-path.ts';
 import { kubeletPort } from './fixture.ts';
@@ -329,17 +329,7 @@ export function startKubelet(options: KubeletOptions): Kubelet {
   /** A node's NetworkUnavailable condition set to True, as a component on the node does. */
   const setNetworkUnavailable = async (name: string, reason: string, message: string) => {
     const object = (await api.call<Json>('GET', `/api/v1/nodes/${name}`)).body;
-    const stamp = now();
-    await api.call('PUT', `/api/v1/nodes/${name}/status`, {
-      ...object,
-      status: {
-        ...object.status,
-        conditions: [
-          ...(object.status?.conditions ?? []).filter((c: Json) => c.type !== 'NetworkUnavailable'),
-          { type: 'NetworkUnavailable', status: 'True', reason, message, lastHeartbeatTime: stamp, lastTransitionTime: stamp },
-        ],
-      },
-    });
+    await putNodeCondition(api, object, { type: 'NetworkUnavailable', status: 'True', reason, message });
   };
 
   /** Each node's Ready condition: Unknown when its kubelet is down, else from its CNI config. */
@@ -358,17 +348,7 @@ export function startKubelet(options: KubeletOptions): Kubelet {
       if (current?.status === condition.status && current?.reason === condition.reason) {
         continue;
       }
-      const stamp = now();
-      await api.call('PUT', `/api/v1/nodes/${node.name}/status`, {
-        ...object,
-        status: {
-          ...object.status,
-          conditions: [
-            ...(object.status?.conditions ?? []).filter((c: Json) => c.type !== 'Ready'),
-            { type: 'Ready', ...condition, lastHeartbeatTime: stamp, lastTransitionTime: stamp },
-          ],
-        },
-      });
+      await putNodeCondition(api, object, { type: 'Ready', ...condition });
     }
   };
 
