@@ -79,10 +79,15 @@ function readKustomization(file: string, fix: string): KustomizationFile {
   return parsed;
 }
 
+/** The output's root kustomization.yaml: the steps in order, and whether it is the built-in example's. */
+function readRoot(dir: string): KustomizationFile {
+  return readKustomization(join(dir, 'manifests', 'kustomization.yaml'), 'run `cilium-cutover synth` first, or point --dir at its output');
+}
+
 /** Reads every step under `<dir>/manifests`, in order. */
 export function readDist(dir: string): DistStep[] {
   const root = join(dir, 'manifests');
-  const top = readKustomization(join(root, 'kustomization.yaml'), 'run `cilium-cutover synth` first, or point --dir at its output');
+  const top = readRoot(dir);
   return top.resources!.map((stepDir) => {
     const step = readKustomization(join(root, stepDir, 'kustomization.yaml'), 'the output is incomplete; synthesize it again');
     const annotated = step.metadata?.annotations?.[STEP_TIMEOUT_ANNOTATION];
@@ -104,11 +109,7 @@ export function readDist(dir: string): DistStep[] {
 
 /** Whether the output was synthesized from the built-in example (its root kustomization.yaml says so). */
 export function isBuiltInExample(dir: string): boolean {
-  const top = readKustomization(
-    join(dir, 'manifests', 'kustomization.yaml'),
-    'run `cilium-cutover synth` first, or point --dir at its output',
-  );
-  return top.metadata?.annotations?.[BUILT_IN_EXAMPLE_ANNOTATION] === 'true';
+  return readRoot(dir).metadata?.annotations?.[BUILT_IN_EXAMPLE_ANNOTATION] === 'true';
 }
 
 /** Selects the steps from `from` to `to` (inclusive), each given as a directory or its number. */
