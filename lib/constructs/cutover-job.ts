@@ -231,7 +231,9 @@ export class CutoverJob extends Construct {
           serviceAccountName: props.api?.serviceAccountName,
           automountServiceAccountToken: props.api !== undefined,
           enableServiceLinks: false,
-          hostNetwork: this.hostAccess !== 'none',
+          // Not `false`: the server does not store a false or 0 under omitempty, and such a field
+          // makes two server-side appliers of the same file conflict (kubernetes/kubernetes#128924).
+          hostNetwork: this.hostAccess !== 'none' ? true : undefined,
           hostPid: this.hostAccess === 'privileged' ? true : undefined,
           // Host-network Jobs use the node's resolver: cluster DNS may be down while they run.
           dnsPolicy: this.hostAccess === 'none' ? 'ClusterFirst' : 'Default',
@@ -244,7 +246,7 @@ export class CutoverJob extends Construct {
               image: imageRef(props.image),
               imagePullPolicy: 'IfNotPresent',
               command: [...props.command],
-              env: [...(props.api ? apiEnv(props.api) : []), ...env],
+              env: props.api || env.length > 0 ? [...(props.api ? apiEnv(props.api) : []), ...env] : undefined,
               resources: RESOURCES,
               securityContext: SECURITY[this.hostAccess],
               volumeMounts: [

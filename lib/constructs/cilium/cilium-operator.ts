@@ -106,7 +106,9 @@ export class CiliumOperator extends Construct {
                   { name: 'prometheus', containerPort: 9963, hostPort: 9963, protocol: 'TCP' },
                 ],
                 livenessProbe: { httpGet: healthz(), initialDelaySeconds: 60, periodSeconds: 10, timeoutSeconds: 3 },
-                readinessProbe: { httpGet: healthz(), initialDelaySeconds: 0, periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 5 },
+                // The chart's initialDelaySeconds: 0 is left out: the server does not store a 0 under
+                // omitempty, and two server-side appliers of the same file would conflict on it.
+                readinessProbe: { httpGet: healthz(), periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 5 },
                 terminationMessagePolicy: 'FallbackToLogsOnError',
                 securityContext: rules.pods.operatorHardened
                   ? { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } }

@@ -156,7 +156,7 @@ describe('CutoverJob', () => {
   it("on the pod network: cluster DNS, the kubelet's API address, unprivileged, fields from the pod", () => {
     const { jobObj } = synth({ hostAccess: 'none', api: { serviceAccountName: 'sa' }, fieldEnv: { NODE_NAME: 'spec.nodeName' } });
     const pod = jobObj.spec.template.spec;
-    expect(pod.hostNetwork).toBe(false);
+    expect(pod.hostNetwork).toBeUndefined();
     expect(pod.dnsPolicy).toBe('ClusterFirst');
     expect(pod.hostPID).toBeUndefined();
     expect(pod.containers[0].securityContext.runAsNonRoot).toBe(true);
