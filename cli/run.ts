@@ -8,6 +8,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { NotThisCluster, PreflightNotPassed } from '../lib/apply/gate.ts';
+import { GraduationRefused } from '../lib/apply/graduate.ts';
 import { Interrupted, StepFailed } from '../lib/apply/run.ts';
 import { InputError } from '../lib/input-error.ts';
 import { applyCommand } from './apply.ts';
@@ -49,7 +50,12 @@ export async function runCli(argv: readonly string[], overrides: Partial<CliIo> 
     if (err instanceof AlreadyReported) {
       return 1;
     }
-    if (err instanceof StepFailed || err instanceof PreflightNotPassed || err instanceof NotThisCluster) {
+    if (
+      err instanceof StepFailed ||
+      err instanceof PreflightNotPassed ||
+      err instanceof NotThisCluster ||
+      err instanceof GraduationRefused
+    ) {
       io.stderr(`error: ${err.message}`);
       return 1;
     }

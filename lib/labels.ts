@@ -23,3 +23,10 @@ export const STEADY_ANNOTATIONS = {
 export const STEP_TIMEOUT_ANNOTATION = 'cilium-cutover.io/timeout';
 /** On the root kustomization.yaml of output synthesized from the built-in example: not a real cluster's. */
 export const BUILT_IN_EXAMPLE_ANNOTATION = 'cilium-cutover.io/built-in-example';
+/** On the root kustomization.yaml: the config's phase (`apply --graduate` needs `steady`). */
+export const PHASE_ANNOTATION = 'cilium-cutover.io/phase';
+/**
+ * On the objects of the Calico inventory: they outlive the migration, and graduation keeps them
+ * whatever other labels they carry.
+ */
+export const LABEL_INVENTORY = 'cilium-cutover.io/inventory';

@@ -98,10 +98,33 @@ export function kubeCluster(kc: KubeConfig): Cluster {
         throw new Error(apiMessage(err));
       }
     },
-    remove: (obj) =>
+    // Background: a Job's own default would orphan its pods.
+    remove: (obj, dryRun) =>
       wrap(async () => {
-        await objects.delete(header(obj) as never, undefined, undefined, undefined, undefined, 'Background');
+        await objects.delete(header(obj) as never, undefined, dryRun ? 'All' : undefined, undefined, undefined, 'Background');
       }),
+    list: async (apiVersion, kind, labelSelector) => {
+      let listed;
+      try {
+        listed = await objects.list(apiVersion, kind, undefined, undefined, undefined, undefined, undefined, labelSelector);
+      } catch (err) {
+        // The API discovery of a group or version the server does not serve answers 404; a kind
+        // missing from a served version is the client's "Unrecognized API version and kind".
+        if ((err instanceof ApiException && err.code === 404) || /^Unrecognized API version and kind/.test((err as Error).message)) {
+          return undefined;
+        }
+        throw new Error(apiMessage(err));
+      }
+      return listed.items.map((item) => ({
+        apiVersion,
+        kind,
+        metadata: {
+          name: item.metadata?.name ?? '',
+          ...(item.metadata?.namespace ? { namespace: item.metadata.namespace } : {}),
+          labels: item.metadata?.labels ?? {},
+        },
+      }));
+    },
     identity: () =>
       wrap(async () => {
         const nodes = (await core.listNode()).items.map((n) => ({

@@ -8,13 +8,18 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { parseDuration } from '../duration.ts';
 import { InputError } from '../input-error.ts';
-import { BUILT_IN_EXAMPLE_ANNOTATION, STEP_TIMEOUT_ANNOTATION } from '../labels.ts';
+import { BUILT_IN_EXAMPLE_ANNOTATION, PHASE_ANNOTATION, STEP_TIMEOUT_ANNOTATION } from '../labels.ts';
 
 /** A Kubernetes object as read from a manifest file. */
 export interface ManifestObject {
   readonly apiVersion: string;
   readonly kind: string;
-  readonly metadata: { readonly name: string; readonly namespace?: string; readonly annotations?: Record<string, string> };
+  readonly metadata: {
+    readonly name: string;
+    readonly namespace?: string;
+    readonly labels?: Record<string, string>;
+    readonly annotations?: Record<string, string>;
+  };
   readonly [field: string]: unknown;
 }
 
@@ -107,9 +112,18 @@ export function readDist(dir: string): DistStep[] {
   });
 }
 
-/** Whether the output was synthesized from the built-in example (its root kustomization.yaml says so). */
-export function isBuiltInExample(dir: string): boolean {
-  return readRoot(dir).metadata?.annotations?.[BUILT_IN_EXAMPLE_ANNOTATION] === 'true';
+/** What the root kustomization.yaml says about the output. */
+export interface OutputMarks {
+  /** Synthesized from the built-in example, not from a cluster's config. */
+  readonly builtInExample: boolean;
+  /** The config's phase; undefined when the output does not say (a hand-made directory). */
+  readonly phase: string | undefined;
+}
+
+/** The marks of the output in `dir`. */
+export function outputMarks(dir: string): OutputMarks {
+  const annotations = readRoot(dir).metadata?.annotations ?? {};
+  return { builtInExample: annotations[BUILT_IN_EXAMPLE_ANNOTATION] === 'true', phase: annotations[PHASE_ANNOTATION] };
 }
 
 /** Selects the steps from `from` to `to` (inclusive), each given as a directory or its number. */

@@ -187,6 +187,41 @@ function abortSection(config: ResolvedConfig, steps: readonly RenderedStep[]): s
   return lines;
 }
 
+/** After a run of `apply`, how an engine takes this repository over without running anything twice. */
+function handOver(config: ResolvedConfig): string[] {
+  if (config.phase === 'steady') {
+    return [];
+  }
+  const { engine, argocd } = config.gitops;
+  const argo = engine !== 'flux';
+  return [
+    '## Handing over to Argo CD or Flux after `apply`',
+    '',
+    'When `apply` ran the steps from a workstation and an engine takes this repository over afterwards:',
+    '',
+    '1. **Wait until `310-verify-checks` has passed and `900-complete` is applied.** An engine that syncs while `apply`',
+    '   still runs starts the same steps beside it.',
+    '2. **Sync the commit `apply` used, and no other.** Each Job is named after what it runs: the Jobs of the same',
+    '   commit are found completed and are not run again; another commit (another config, another `run.retries`)',
+    '   has Jobs of other names, and the engine runs them again on the migrated cluster.',
+    ...(argo
+      ? [
+          argocd.automated
+            ? '3. **Argo CD syncs on its own** (`gitops.argocd.automated`): push the commit `apply` used, and nothing newer, first.'
+            : '3. **Sync the Argo CD Application by hand**: it has no automated sync (`gitops.argocd.automated` is off).',
+        ]
+      : ['3. **Flux reconciles on its own**: push the commit `apply` used, and nothing newer, first.']),
+    '4. **Prune only at graduation** (`phase: steady`, below). A prune before it deletes completed Jobs whose names',
+    '   changed, and with them the proof that the preflight passed on this cluster, which `apply` and a walk from the',
+    '   first step rely on.',
+    '',
+    engine === 'argocd'
+      ? 'The Application applies client-side, so `apply --release` is not needed.'
+      : 'Flux applies server-side: once it has synced, `apply --release` gives it the fields `apply` owned.',
+    '',
+  ];
+}
+
 function graduation(config: ResolvedConfig): string[] {
   if (config.phase === 'steady') {
     return [
@@ -210,6 +245,20 @@ function graduation(config: ResolvedConfig): string[] {
     'Cilium. Until then every step is safe to sync again on the migrated cluster: the preflight passes with Calico gone,',
     'the deletion and cleanup Jobs report everything ABSENT, and the checks run again.',
     '',
+    'Without an engine, graduate from a workstation with the steady output:',
+    '`npx cilium-cutover apply --graduate --dir <steady output> --kubeconfig <kubeconfig>` (`--dry-run=server` lists',
+    "what it would delete). It applies that output, then deletes every object of the migration's steps that is still",
+    'in the cluster, its namespaces last, and keeps Cilium and the status record. It refuses unless the status',
+    'record on the cluster is the one that output keeps (same cluster, same completed steps).',
+    '',
+    ...(config.gitops.engine === 'argocd'
+      ? []
+      : [
+          'A `flux/` applied with kubectl rather than synced from a source: apply the steady `flux/` and delete the',
+          'Kustomizations it no longer has (`kubectl -n <namespace> delete kustomization <name>`); with `prune: true`',
+          'Flux deletes their objects.',
+          '',
+        ]),
   ];
 }
 
@@ -345,6 +394,7 @@ export function renderPlan(config: ResolvedConfig, steps: readonly RenderedStep[
     workstation(steps),
     '',
     ...abortSection(config, steps),
+    ...handOver(config),
     ...graduation(config),
     '## Retrying a failed step',
     '',

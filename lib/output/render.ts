@@ -20,6 +20,7 @@ import {
   LABEL_STEP,
   STEADY_ANNOTATIONS,
   BUILT_IN_EXAMPLE_ANNOTATION,
+  PHASE_ANNOTATION,
   STEP_TIMEOUT_ANNOTATION,
   TOOL,
 } from '../labels.ts';
@@ -79,15 +80,25 @@ export function renderChart(
   return objects.sort((a, b) => (a.path < b.path ? -1 : 1));
 }
 
+/** What the root kustomization.yaml tells `apply`: the phase, and whether the output is the built-in example's. */
+interface RootMarks {
+  readonly phase: ResolvedConfig['phase'];
+  readonly builtInExample: boolean;
+}
+
 /**
  * A kustomization.yaml listing `resources`. A step's own carries its name and wait timeout in
  * `metadata` (kustomize reads and ignores it), so `apply` needs only the directory.
  */
-function kustomization(resources: readonly string[], step?: StepDefinition, builtInExample = false): string {
+function kustomization(resources: readonly string[], step?: StepDefinition, root?: RootMarks): string {
   const metadata = step
     ? { metadata: { name: step.dir, annotations: { [STEP_TIMEOUT_ANNOTATION]: step.timeout } } }
-    : builtInExample
-      ? { metadata: { annotations: { [BUILT_IN_EXAMPLE_ANNOTATION]: 'true' } } }
+    : root
+      ? {
+          metadata: {
+            annotations: { ...(root.builtInExample ? { [BUILT_IN_EXAMPLE_ANNOTATION]: 'true' } : {}), [PHASE_ANNOTATION]: root.phase },
+          },
+        }
       : {};
   return HEADER + toYaml({ apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', ...metadata, resources });
 }
@@ -140,7 +151,7 @@ export function renderOutput(input: RenderInput): Rendered {
     kustomization(
       input.steps.map((s) => s.chart.step.dir),
       undefined,
-      input.builtInExample,
+      { phase: config.phase, builtInExample: input.builtInExample },
     ),
   );
   if (input.argo) {

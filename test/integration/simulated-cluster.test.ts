@@ -20,6 +20,7 @@ import { render } from '../../charts/app.ts';
 import { runCli } from '../../cli/index.ts';
 import type { ResolvedConfig } from '../../lib/config/resolve.ts';
 import { writeOutput } from '../../lib/output/writer.ts';
+import { readDist, type ManifestObject } from '../../lib/apply/dist.ts';
 import { deletionSet, KINDS } from '../../lib/versions/calico-deletion-sets.ts';
 import { NEWER_APIS, outputAtSimulationLevel } from '../../scripts/sim-cluster/api-level.ts';
 import { EXTERNAL_IP } from '../../scripts/sim-cluster/network.ts';
@@ -1169,4 +1170,193 @@ describe.skipIf(why !== undefined)('recovery on a simulated cluster', () => {
       expect(lines).toContain('PASS calico kube-system/calico-node: absent (already removed)');
     });
   }, 300_000);
+});
+
+/**
+ * Every object of the tool left in the cluster (labelled `app.kubernetes.io/managed-by:
+ * cilium-cutover`), as `Kind/namespace/name`, over the kinds the example's steps create.
+ */
+function toolObjects(kubeconfig: string): string[] {
+  const kinds =
+    'jobs,deployments,daemonsets,services,ingresses,configmaps,secrets,serviceaccounts,roles,rolebindings,clusterroles,clusterrolebindings,namespaces';
+  const format = '{range .items[*]}{.kind}/{.metadata.namespace}/{.metadata.name}{"\\n"}{end}';
+  const listed = kubectl(kubeconfig, ['get', kinds, '-A', '-l', 'app.kubernetes.io/managed-by=cilium-cutover', '-o', `jsonpath=${format}`]);
+  expect(listed.code).toBe(0);
+  return listed.out
+    .trim()
+    .split('\n')
+    .filter((l) => l !== '')
+    .sort();
+}
+
+const refKey = (o: ManifestObject): string => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+
+/** What graduation must leave, from the migration's own output: its Cilium step and the status record. */
+function survivors(migration: string): string[] {
+  const steps = readDist(migration);
+  const cilium = steps.find((s) => s.dir === '200-cilium')!.objects.map(refKey);
+  const record = steps.find((s) => s.dir === '900-complete')!.objects.map(refKey);
+  expect(record).toEqual(['ConfigMap/kube-system/cilium-cutover-status']);
+  return [...cilium, ...record].sort();
+}
+
+/**
+ * What Argo CD's prune deletes when its Application's source goes from the migration's output to
+ * the steady one: every object the Kustomize root of `before` rendered that the root of `after`
+ * lacks, but an object whose live annotation says `Prune=false` (gitops-engine's sync, "Prune=false").
+ */
+function argoPrune(kubeconfig: string, before: string, after: string): ManifestObject[] {
+  const application = parse(readFileSync(join(before, 'argocd', readdirSync(join(before, 'argocd'))[0]!), 'utf8'));
+  expect(application.spec.source.path).toBe('dist/manifests');
+  const kept = new Set(readDist(after).flatMap((s) => s.objects.map(refKey)));
+  return readDist(before)
+    .flatMap((s) => s.objects)
+    .filter((o) => !kept.has(refKey(o)))
+    .filter((o) => {
+      const live = kubectl(kubeconfig, [
+        'get',
+        o.kind,
+        o.metadata.name,
+        ...(o.metadata.namespace ? ['-n', o.metadata.namespace] : []),
+        '-o',
+        'json',
+      ]);
+      return !/Prune=false/.test(JSON.parse(live.out || '{}').metadata?.annotations?.['argocd.argoproj.io/sync-options'] ?? '');
+    });
+}
+
+/**
+ * What Flux deletes when dist/flux goes from the migration's to the steady one: a step
+ * Kustomization that is gone is deleted, and with `prune: true` its finalizer garbage-collects its
+ * inventory (the objects of its path); a Kustomization that stays prunes what its path lost. An
+ * object annotated `kustomize.toolkit.fluxcd.io/prune: disabled` is never collected.
+ */
+function fluxPrune(before: string, after: string): ManifestObject[] {
+  const kustomizations = (dir: string) =>
+    readdirSync(join(dir, 'flux'))
+      .filter((f) => f.startsWith('kustomization-'))
+      .map((f) => parse(readFileSync(join(dir, 'flux', f), 'utf8')));
+  const stays = new Map(kustomizations(after).map((k) => [k.metadata.name, k]));
+  const objectsOf = (dir: string, path: string) => readDist(dir).find((s) => `./dist/manifests/${s.dir}` === path)?.objects ?? [];
+  return kustomizations(before).flatMap((k) => {
+    expect(k.spec.prune).toBe(true);
+    const kept = stays.get(k.metadata.name);
+    const left = new Set(kept ? objectsOf(after, kept.spec.path).map(refKey) : []);
+    return objectsOf(before, k.spec.path).filter(
+      (o) => !left.has(refKey(o)) && o.metadata.annotations?.['kustomize.toolkit.fluxcd.io/prune'] !== 'disabled',
+    );
+  });
+}
+
+/**
+ * Deletes objects as an engine's prune does (dependents in the background) and waits until they
+ * are gone. Asynchronously: the simulated kubelet in this process confirms the pods' deletion.
+ */
+async function prune(kubeconfig: string, objects: readonly ManifestObject[]): Promise<void> {
+  const file = join(mkdtempSync(join(tmpdir(), 'ccsim-prune-')), 'prune.yaml');
+  writeFileSync(file, objects.map((o) => stringify({ apiVersion: o.apiVersion, kind: o.kind, metadata: o.metadata })).join('---\n'));
+  const deleted = await promisify(execFile)('kubectl', [
+    '--kubeconfig',
+    kubeconfig,
+    'delete',
+    '-f',
+    file,
+    '--ignore-not-found',
+    '--wait',
+    '--timeout=180s',
+  ]);
+  expect(deleted.stderr).toBe('');
+}
+
+describe.skipIf(why !== undefined)('handing over and graduating on a simulated cluster', () => {
+  const jobUids = (kubeconfig: string) =>
+    kubectl(kubeconfig, ['get', 'jobs', '-A', '-o', 'jsonpath={range .items[*]}{.metadata.name}={.metadata.uid}{"\\n"}{end}']).out;
+  const podCount = (kubeconfig: string) => kubectl(kubeconfig, ['get', 'pods', '-A', '-o', 'name']).out.trim().split('\n').length;
+
+  it('an engine syncing the commit apply used re-creates no Job; apply --graduate on the steady output leaves Cilium and the status record', async () => {
+    const config = example();
+    await onSimulatedCluster(config, {}, async (_sim, kubeconfig) => {
+      const migration = synth(config);
+      expect((await apply(kubeconfig, migration, [])).code).toBe(0);
+
+      // The hand-over: Flux applies the same files server-side, taking ownership of what another
+      // manager holds (ForceOwnership, fluxcd/pkg ssa/manager_apply.go); Argo CD applies them
+      // client-side (the Application does not set ServerSideApply=true).
+      const jobs = jobUids(kubeconfig);
+      const pods = podCount(kubeconfig);
+      expect(jobs.split('\n').filter((l) => l !== '').length).toBe(
+        readDist(migration)
+          .flatMap((s) => s.objects)
+          .filter((o) => o.kind === 'Job').length,
+      );
+      for (const args of [['--server-side', '--force-conflicts', '--field-manager=kustomize-controller'], []]) {
+        const synced = spawnSync('kubectl', ['--kubeconfig', kubeconfig, 'apply', ...args, '-k', join(migration, 'manifests')], {
+          encoding: 'utf8',
+        });
+        expect(synced.stderr.replace(/^Warning: .*\n/gm, '')).toBe('');
+        expect(synced.status).toBe(0);
+      }
+      expect(jobUids(kubeconfig)).toBe(jobs);
+      expect(podCount(kubeconfig)).toBe(pods);
+
+      // Graduation: the steady output, its dry-run first.
+      const steady = synth(example((d) => (d.phase = 'steady')));
+      const before = toolObjects(kubeconfig);
+      const dry = await apply(kubeconfig, steady, ['--graduate', '--dry-run=server']);
+      expect(dry.stderr).toEqual([]);
+      expect(dry.code).toBe(0);
+      expect(toolObjects(kubeconfig)).toEqual(before);
+      const graduated = await apply(kubeconfig, steady, ['--graduate']);
+      expect(graduated.stderr).toEqual([]);
+      expect(graduated.code).toBe(0);
+      expect(graduated.stdout.filter((l) => l.startsWith('deleted ')).length).toBe(
+        dry.stdout.filter((l) => l.startsWith('would delete')).length,
+      );
+      expect(toolObjects(kubeconfig)).toEqual(survivors(migration));
+      expect(kubectl(kubeconfig, ['get', 'pods', '-n', 'cilium-cutover', '-o', 'name']).out).toBe('');
+      expect(
+        kubectl(kubeconfig, ['get', 'namespace', 'cilium-cutover', 'cilium-cutover-verify', '--ignore-not-found', '-o', 'name']).out,
+      ).toBe('');
+      // Cilium stays up.
+      expect(kubectl(kubeconfig, ['get', 'nodes', '-o', 'jsonpath={.items[*].status.conditions[?(@.type=="Ready")].status}']).out).toBe(
+        'True True True',
+      );
+    });
+  }, 600_000);
+
+  it.each([
+    ['Argo CD', argoPrune],
+    ['Flux', (_kubeconfig: string, before: string, after: string) => fluxPrune(before, after)],
+  ] as const)(
+    'graduation by %s prune of the steady output leaves Cilium and the status record',
+    async (_engine, pruned) => {
+      const config = example();
+      await onSimulatedCluster(config, {}, async (_sim, kubeconfig) => {
+        const migration = synth(config);
+        expect((await apply(kubeconfig, migration, [])).code).toBe(0);
+        const steady = synth(example((d) => (d.phase = 'steady')));
+        // The engine applies the steady commit first (the Cilium objects gain their annotations), then prunes.
+        const synced = spawnSync(
+          'kubectl',
+          [
+            '--kubeconfig',
+            kubeconfig,
+            'apply',
+            '--server-side',
+            '--force-conflicts',
+            '--field-manager=gitops',
+            '-k',
+            join(steady, 'manifests'),
+          ],
+          {
+            encoding: 'utf8',
+          },
+        );
+        expect(synced.status).toBe(0);
+        await prune(kubeconfig, pruned(kubeconfig, migration, steady));
+        expect(toolObjects(kubeconfig)).toEqual(survivors(migration));
+      });
+    },
+    600_000,
+  );
 });

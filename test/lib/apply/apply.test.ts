@@ -7,91 +7,24 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { isBuiltInExample, readDist, selectSteps, type ManifestObject } from '../../../lib/apply/dist.ts';
+import { outputMarks, readDist, selectSteps, type ManifestObject } from '../../../lib/apply/dist.ts';
 import { render } from '../../../charts/app.ts';
 import { parseDuration } from '../../../lib/duration.ts';
 import { daemonSetReadiness, deploymentReadiness, jobReadiness, type LiveObject } from '../../../lib/apply/readiness.ts';
 import { checkPreflight, PreflightNotPassed } from '../../../lib/apply/gate.ts';
-import { type Cluster, Interrupted, releaseOwnership, runApply, StepFailed } from '../../../lib/apply/run.ts';
+import { releaseOwnership } from '../../../lib/apply/release.ts';
+import { type Cluster, Interrupted, runApply, StepFailed } from '../../../lib/apply/run.ts';
 import { runCli } from '../../../cli/index.ts';
 import { InputError } from '../../../lib/input-error.ts';
 import { writeOutput } from '../../../lib/output/writer.ts';
 import { exampleConfig, renderExample } from '../../support/helpers.ts';
-import { identityProblems, outputIdentity, type ClusterIdentity } from '../../../lib/apply/identity.ts';
+import { FakeCluster, type Outcome } from '../../support/fake-cluster.ts';
+import { identityProblems, outputIdentity } from '../../../lib/apply/identity.ts';
 
 const rendered = renderExample();
 const dist = join(mkdtempSync(join(tmpdir(), 'cilium-cutover-apply-')), 'dist');
 writeOutput(dist, rendered.files);
 const steps = readDist(dist);
-
-type Outcome = 'complete' | 'fail' | 'hang';
-
-/**
- * A cluster in memory. Jobs finish on their second read with the outcome `jobs` gives them;
- * DaemonSets and Deployments become ready on their second read.
- */
-class FakeCluster implements Cluster {
-  public readonly live = new Map<string, { -readonly [K in keyof LiveObject]: LiveObject[K] } & { reads: number }>();
-  public readonly calls: string[] = [];
-  public constructor(
-    private readonly jobs: (name: string) => Outcome = () => 'complete',
-    /** The example's cluster, as its config describes it. */
-    private readonly cluster: ClusterIdentity = {
-      nodes: exampleConfig().cluster.nodes.map((n) => ({ name: n.name, internalIP: n.internalIP })),
-    },
-  ) {}
-
-  public async identity(): Promise<ClusterIdentity> {
-    return this.cluster;
-  }
-
-  private key(obj: ManifestObject): string {
-    return `${obj.kind}/${obj.metadata.namespace ?? ''}/${obj.metadata.name}`;
-  }
-
-  public async apply(obj: ManifestObject, dryRun: boolean): Promise<LiveObject> {
-    this.calls.push(`${dryRun ? 'dry-run' : 'apply'} ${this.key(obj)}`);
-    if (!dryRun && !this.live.has(this.key(obj))) {
-      this.live.set(this.key(obj), { kind: obj.kind, metadata: { generation: 1 }, spec: obj.spec as LiveObject['spec'], reads: 0 });
-    }
-    return { kind: obj.kind };
-  }
-
-  public async read(obj: ManifestObject): Promise<LiveObject | undefined> {
-    const live = this.live.get(this.key(obj));
-    if (!live) {
-      return undefined;
-    }
-    live.reads++;
-    if (live.reads >= 2 && live.status === undefined) {
-      const outcome = obj.kind === 'Job' ? this.jobs(obj.metadata.name) : 'complete';
-      if (outcome === 'complete') {
-        live.status =
-          obj.kind === 'Job'
-            ? { conditions: [{ type: 'Complete', status: 'True' }], succeeded: 1 }
-            : obj.kind === 'DaemonSet'
-              ? { observedGeneration: 1, desiredNumberScheduled: 3, updatedNumberScheduled: 3, numberAvailable: 3 }
-              : { observedGeneration: 1, replicas: 2, updatedReplicas: 2, availableReplicas: 2 };
-      } else if (outcome === 'fail') {
-        live.status = {
-          conditions: [
-            { type: 'Failed', status: 'True', reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' },
-          ],
-        };
-      }
-    }
-    return live;
-  }
-
-  public async remove(obj: ManifestObject): Promise<void> {
-    this.calls.push(`delete ${this.key(obj)}`);
-    this.live.delete(this.key(obj));
-  }
-
-  public async jobLogs(job: ManifestObject): Promise<string[]> {
-    return [`log of ${job.metadata.name}: calico-node still present`];
-  }
-}
 
 function collect() {
   const lines: string[] = [];
@@ -427,6 +360,7 @@ describe('releasing ownership to a GitOps engine', () => {
       },
       read: async (obj) => ({ kind: obj.kind, metadata: { managedFields: managers[obj.metadata.name] ?? [] } }),
       remove: async () => undefined,
+      list: async () => [],
       identity: async () => ({ nodes: [] }),
       jobLogs: async () => [],
     };
@@ -544,7 +478,7 @@ describe('cilium-cutover apply', () => {
       `error: --dir: ${example} was synthesized from the built-in example, not from your cluster's config; write cilium-cutover.yaml and synth again, or pass --built-in-example to apply it on purpose`,
     ]);
     expect(await run(['--built-in-example'])).toBe(0);
-    expect(isBuiltInExample(dist)).toBe(false);
+    expect(outputMarks(dist)).toEqual({ builtInExample: false, phase: 'migrate' });
   });
 
   it('exits 2 with one line for bad options', async () => {

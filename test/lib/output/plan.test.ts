@@ -138,3 +138,39 @@ describe('PLAN.md risks', () => {
     expect(renderExample((d) => (d.phase = 'steady')).files.get('PLAN.md')).not.toContain('## Risks for this config');
   });
 });
+
+describe('PLAN.md hand-over after apply', () => {
+  const section = (plan: string) => {
+    const start = plan.indexOf('## Handing over to Argo CD or Flux after `apply`');
+    return start === -1 ? undefined : plan.slice(start, plan.indexOf('\n## ', start + 1));
+  };
+
+  it('states the four rules: wait for the checks, the same commit, a sync by hand, prune only at graduation', () => {
+    const text = section(renderExample().files.get('PLAN.md')!)!;
+    const rules = text.split('\n').filter((l) => /^\d\. \*\*/.test(l));
+    expect(rules.map((l) => l.slice(0, 2))).toEqual(['1.', '2.', '3.', '4.']);
+    expect(rules[0]).toContain('`310-verify-checks` has passed and `900-complete` is applied');
+    expect(rules[1]).toContain('Sync the commit `apply` used, and no other');
+    expect(rules[2]).toContain('Sync the Argo CD Application by hand');
+    expect(rules[3]).toContain('Prune only at graduation');
+    // The example generates Flux objects too: Flux applies server-side, so the release is named.
+    expect(text).toContain('`apply --release`');
+  });
+
+  it('follows the config: automated sync, Flux alone, Argo CD alone; none once the migration is over', () => {
+    const automated = section(renderExample((d) => (d.gitops.argocd = { ...d.gitops.argocd, automated: true })).files.get('PLAN.md')!)!;
+    expect(automated).toContain('3. **Argo CD syncs on its own**');
+    const flux = section(renderExample((d) => (d.gitops.engine = 'flux')).files.get('PLAN.md')!)!;
+    expect(flux).toContain('3. **Flux reconciles on its own**');
+    const argo = section(renderExample((d) => (d.gitops.engine = 'argocd')).files.get('PLAN.md')!)!;
+    expect(argo).toContain('`apply --release` is not needed');
+    expect(section(renderExample((d) => (d.phase = 'steady')).files.get('PLAN.md')!)).toBeUndefined();
+  });
+
+  it('names the graduation from a workstation, and for a Flux applied by hand, which Kustomizations go', () => {
+    const plan = renderExample().files.get('PLAN.md')!;
+    expect(plan).toContain('`npx cilium-cutover apply --graduate --dir <steady output> --kubeconfig <kubeconfig>`');
+    expect(plan).toContain('delete the\nKustomizations it no longer has');
+    expect(renderExample((d) => (d.gitops.engine = 'argocd')).files.get('PLAN.md')).not.toContain('Kustomizations it no longer has');
+  });
+});
