@@ -13,9 +13,15 @@ export const LABEL_PART_OF = 'app.kubernetes.io/part-of';
 export const LABEL_COMPONENT = 'app.kubernetes.io/component';
 export const ANNOTATION_SYNC_WAVE = 'argocd.argoproj.io/sync-wave';
 
-/** In `phase: steady`, on every object: neither engine ever prunes it. */
-export const STEADY_ANNOTATIONS = {
-  'argocd.argoproj.io/sync-options': 'Prune=false',
+/**
+ * On the objects of the steps that outlive the migration (Cilium and the status record), in every
+ * phase: Argo CD neither prunes them nor deletes them when the Application is deleted (the sync
+ * options are comma-separated, argo-cd docs/user-guide/sync-options.md "No Prune Resources", "No
+ * Resource Deletion"), and Flux neither prunes them nor garbage-collects them when their
+ * Kustomization is deleted (kustomize-controller's `kustomize.toolkit.fluxcd.io/prune: disabled`).
+ */
+export const PROTECTED_ANNOTATIONS = {
+  'argocd.argoproj.io/sync-options': 'Prune=false,Delete=false',
   'kustomize.toolkit.fluxcd.io/prune': 'disabled',
 } as const;
 

@@ -34,7 +34,8 @@ export interface StepDefinition {
   /** How long Flux waits for the step's objects to become ready (Go duration). */
   readonly timeout: string;
   /**
-   * Kept after the migration (`phase: steady`).
+   * Kept after the migration (`phase: steady`); its objects are protected from the engines' prune
+   * and cascading delete in every phase (PROTECTED_ANNOTATIONS).
    * @default false
    */
   readonly steady?: boolean;

@@ -22,13 +22,28 @@ export interface FileDiff {
   readonly fields?: readonly FieldChange[];
   /** For a changed text file: lines added and removed. */
   readonly lines?: { readonly added: number; readonly removed: number };
+  /**
+   * For a removed object protected from the engines' prune (Cilium's, the record): it stays in
+   * the cluster, and this is the command that deletes it.
+   */
+  readonly staysWith?: string;
 }
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
 interface KubeObject {
   readonly kind?: string;
-  readonly metadata?: { readonly name?: string; readonly namespace?: string };
+  readonly metadata?: { readonly name?: string; readonly namespace?: string; readonly annotations?: Record<string, string> };
+}
+
+/** The command that deletes an object the engines will not prune; undefined when they prune it. */
+function staysWith(o: KubeObject): string | undefined {
+  const a = o.metadata?.annotations ?? {};
+  const kept =
+    /(^|,)\s*Prune=false\s*(,|$)/.test(a['argocd.argoproj.io/sync-options'] ?? '') || a['kustomize.toolkit.fluxcd.io/prune'] === 'disabled';
+  return kept
+    ? `kubectl delete ${o.kind!.toLowerCase()} ${o.metadata!.name}${o.metadata!.namespace ? ` -n ${o.metadata!.namespace}` : ''}`
+    : undefined;
 }
 
 function asObject(path: string, text: string): KubeObject | undefined {
@@ -113,7 +128,13 @@ export function diffTrees(before: ReadonlyMap<string, string>, after: ReadonlyMa
     }
     if (b === undefined || a === undefined) {
       const obj = asObject(path, (a ?? b)!);
-      result.push({ path, status: b === undefined ? 'added' : 'removed', ...(obj ? { object: describeObject(obj) } : {}) });
+      const stays = a === undefined && obj ? staysWith(obj) : undefined;
+      result.push({
+        path,
+        status: b === undefined ? 'added' : 'removed',
+        ...(obj ? { object: describeObject(obj) } : {}),
+        ...(stays ? { staysWith: stays } : {}),
+      });
       continue;
     }
     const ob = asObject(path, b);
@@ -165,7 +186,9 @@ export function formatDiff(diffs: readonly FileDiff[]): string[] {
     if (d.status === 'added') {
       lines.push(`+ ${label}`);
     } else if (d.status === 'removed') {
-      lines.push(`- ${label}`);
+      lines.push(
+        d.staysWith ? `- ${label}: stays in the cluster (protected from pruning); once nothing needs it: ${d.staysWith}` : `- ${label}`,
+      );
     } else if (d.fields) {
       lines.push(`~ ${label}`);
       lines.push(...d.fields.map((f) => `    ${showChange(f)}`));
@@ -174,6 +197,11 @@ export function formatDiff(diffs: readonly FileDiff[]): string[] {
     }
   }
   const count = (s: FileDiff['status']) => diffs.filter((d) => d.status === s).length;
-  lines.push(diffs.length === 0 ? 'no changes' : `${count('added')} added, ${count('removed')} removed, ${count('changed')} changed`);
+  const stay = diffs.filter((d) => d.staysWith).length;
+  lines.push(
+    diffs.length === 0
+      ? 'no changes'
+      : `${count('added')} added, ${count('removed')} removed${stay > 0 ? ` (${stay} of them stay in the cluster)` : ''}, ${count('changed')} changed`,
+  );
   return lines;
 }

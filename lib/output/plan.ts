@@ -222,15 +222,30 @@ function handOver(config: ResolvedConfig): string[] {
   ];
 }
 
+/** What Argo CD and Flux may delete, in every phase. */
+function engineDeletes(): string[] {
+  return [
+    '## What the engines may delete',
+    '',
+    '- **Cilium and the status record: never.** Their objects carry `argocd.argoproj.io/sync-options: Prune=false,Delete=false`',
+    '  and `kustomize.toolkit.fluxcd.io/prune: disabled` in every phase: Argo CD neither prunes them nor deletes them when',
+    '  the Application is deleted, and Flux neither prunes them nor garbage-collects them when their Kustomization is',
+    '  deleted. Only a deliberate `kubectl delete` removes them. So a Cilium object that a later config no longer has (a',
+    '  Role an older release lacks) stays too: `cilium-cutover diff` lists each with the command that deletes it.',
+    '- **Everything else of the migration** (its Jobs, their accounts and rights, ConfigMaps, the test workloads, and the',
+    '  namespaces it created): Argo CD prunes what leaves Git when a sync prunes, and deletes it with the Application;',
+    '  Flux prunes what leaves a Kustomization, and deletes the objects of a Kustomization that is deleted.',
+    '',
+  ];
+}
+
 function graduation(config: ResolvedConfig): string[] {
   if (config.phase === 'steady') {
     return [
       '## Steady phase',
       '',
       'The migration is over: this output keeps only the Cilium step, the status record (`kube-system/cilium-cutover-status`,',
-      'as the migration wrote it) and the k3s drop-in. Every object carries `argocd.argoproj.io/sync-options: Prune=false`',
-      'and `kustomize.toolkit.fluxcd.io/prune: disabled`, so no change in this repository, nor deleting the Argo CD',
-      'Application or a Flux Kustomization, can delete Cilium or the record.',
+      'as the migration wrote it) and the k3s drop-in, all protected from the engines (above).',
       '',
     ];
   }
@@ -239,9 +254,8 @@ function graduation(config: ResolvedConfig): string[] {
     '',
     'When `900-complete` has applied (every check passed), set `phase: steady` (and `verify.enabled` no longer matters)',
     'and synth. The diff of that switch: every directory but `manifests/200-cilium/` and `manifests/900-complete/`',
-    'disappears, with its Flux Kustomization and the host scripts (the drop-in stays); the Cilium objects and the status',
-    'record gain the annotations `argocd.argoproj.io/sync-options: Prune=false` and `kustomize.toolkit.fluxcd.io/prune:',
-    'disabled`, and nothing else in them changes. The engines then prune the migration Jobs, their RBAC and the test workloads, and can never prune',
+    'disappears, with its Flux Kustomization and the host scripts (the drop-in stays); nothing in the Cilium objects and',
+    'the record changes. The engines then prune the migration Jobs, their RBAC and the test workloads, and can never prune',
     'Cilium. Until then every step is safe to sync again on the migrated cluster: the preflight passes with Calico gone,',
     'the deletion and cleanup Jobs report everything ABSENT, and the checks run again.',
     '',
@@ -395,6 +409,7 @@ export function renderPlan(config: ResolvedConfig, steps: readonly RenderedStep[
     '',
     ...abortSection(config, steps),
     ...handOver(config),
+    ...engineDeletes(),
     ...graduation(config),
     '## Retrying a failed step',
     '',

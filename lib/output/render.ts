@@ -18,7 +18,7 @@ import {
   LABEL_MANAGED_BY,
   LABEL_PART_OF,
   LABEL_STEP,
-  STEADY_ANNOTATIONS,
+  PROTECTED_ANNOTATIONS,
   BUILT_IN_EXAMPLE_ANNOTATION,
   PHASE_ANNOTATION,
   STEP_TIMEOUT_ANNOTATION,
@@ -41,30 +41,24 @@ function addMissing(target: Record<string, string>, values: Record<string, strin
   return { ...values, ...target };
 }
 
-function decorate(json: ObjectJson, step: StepDefinition | undefined, steady: boolean): ObjectJson {
+function decorate(json: ObjectJson, step: StepDefinition | undefined): ObjectJson {
   const labels = addMissing(json.metadata.labels ?? {}, {
     [LABEL_MANAGED_BY]: TOOL,
     [LABEL_PART_OF]: TOOL,
     ...(step ? { [LABEL_STEP]: step.dir } : {}),
   });
   const annotations = step
-    ? { ...json.metadata.annotations, [ANNOTATION_SYNC_WAVE]: String(step.wave), ...(steady ? STEADY_ANNOTATIONS : {}) }
+    ? { ...json.metadata.annotations, [ANNOTATION_SYNC_WAVE]: String(step.wave), ...(step.steady ? PROTECTED_ANNOTATIONS : {}) }
     : json.metadata.annotations;
   return { ...json, metadata: { ...json.metadata, labels, ...(annotations ? { annotations } : {}) } };
 }
 
 /** Writes every object of a chart under `dir`, refusing two objects for one file. */
-export function renderChart(
-  chart: Chart,
-  dir: string,
-  step: StepDefinition | undefined,
-  files: Map<string, string>,
-  steady = false,
-): RenderedObject[] {
+export function renderChart(chart: Chart, dir: string, step: StepDefinition | undefined, files: Map<string, string>): RenderedObject[] {
   const objects: RenderedObject[] = [];
   const owners = new Map<string, string>();
   for (const obj of chart.node.findAll().filter((c): c is ApiObject => c instanceof ApiObject)) {
-    const json = decorate(obj.toJson() as ObjectJson, step, steady);
+    const json = decorate(obj.toJson() as ObjectJson, step);
     const path = `${dir}/${fileNameOf(obj)}.yaml`;
     const owner = owners.get(path);
     if (owner !== undefined || files.has(path)) {
@@ -135,7 +129,7 @@ export function renderOutput(input: RenderInput): Rendered {
   const rendered: RenderedStep[] = [];
   for (const { chart, notes, abort } of input.steps) {
     const dir = `manifests/${chart.step.dir}`;
-    const objects = renderChart(chart, dir, chart.step, files, config.phase === 'steady');
+    const objects = renderChart(chart, dir, chart.step, files);
     files.set(
       `${dir}/kustomization.yaml`,
       kustomization(

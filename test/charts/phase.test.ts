@@ -28,35 +28,48 @@ describe('phase: steady', () => {
     );
   });
 
-  it('protects every object from pruning, for both engines', () => {
-    const objects = [...steady.files].filter(([p]) => p.startsWith('manifests/') && isObjectFile(p));
-    expect(objects.length).toBeGreaterThan(10);
-    for (const [path, text] of objects) {
-      expect(parse(text).metadata.annotations, path).toMatchObject({
-        'argocd.argoproj.io/sync-options': 'Prune=false',
-        'kustomize.toolkit.fluxcd.io/prune': 'disabled',
-      });
-    }
-  });
+  // argo-cd docs/user-guide/sync-options.md: options in the annotation are comma-separated;
+  // "Delete=false" keeps an object when the Application is deleted, "Prune=false" when it leaves Git.
+  const protection = { 'argocd.argoproj.io/sync-options': 'Prune=false,Delete=false', 'kustomize.toolkit.fluxcd.io/prune': 'disabled' };
+  const perNode = (phase: string) =>
+    renderExample((d) => {
+      d.strategy = 'per-node';
+      d.perNode = { acknowledgeCalicoBGP: true };
+      d.phase = phase;
+    });
 
-  it('changes nothing in the Cilium objects and the record but those two annotations', () => {
-    for (const [path, text] of steady.files) {
-      if (!/^manifests\/(200-cilium|900-complete)\//.test(path) || !isObjectFile(path)) continue;
-      const before = migrate.files.get(path)!.split('\n');
-      const added = text.split('\n').filter((l) => !before.includes(l));
-      expect(added, path).toEqual(['    argocd.argoproj.io/sync-options: Prune=false', '    kustomize.toolkit.fluxcd.io/prune: disabled']);
-      expect(text.split('\n').length, path).toBe(before.length + 2);
-    }
-  });
-
-  it('leaves migrate output unchanged: phase migrate is the default and carries no prune protection', () => {
-    expect(renderExample((d) => (d.phase = 'migrate')).files).toEqual(migrate.files);
-    for (const [path, text] of migrate.files) {
-      if (isObjectFile(path)) {
-        expect(text, path).not.toContain('Prune=false');
-        expect(text, path).not.toContain('kustomize.toolkit.fluxcd.io/prune');
+  it('protects Cilium and the record from prune and cascading delete in every phase, and nothing else', () => {
+    for (const [name, output] of [
+      ['migrate', migrate],
+      ['steady', steady],
+      ['per-node migrate', perNode('migrate')],
+      ['per-node switch', perNode('switch')],
+    ] as const) {
+      const objects = [...output.files].filter(([p]) => p.startsWith('manifests/') && isObjectFile(p));
+      const kept = objects.filter(([p]) => /^manifests\/(200-cilium|900-complete)\//.test(p));
+      expect(kept.length, name).toBeGreaterThan(10);
+      for (const [path, text] of objects) {
+        const annotations = parse(text).metadata.annotations ?? {};
+        if (kept.some(([p]) => p === path)) {
+          expect(annotations, `${name} ${path}`).toMatchObject(protection);
+        } else {
+          expect(annotations['argocd.argoproj.io/sync-options'], `${name} ${path}`).toBeUndefined();
+          expect(annotations['kustomize.toolkit.fluxcd.io/prune'], `${name} ${path}`).toBeUndefined();
+        }
       }
     }
+  });
+
+  it('changes no file it keeps: the switch to steady only deletes', () => {
+    for (const [path, text] of steady.files) {
+      if (/^manifests\/(200-cilium|900-complete)\//.test(path)) {
+        expect(text, path).toBe(migrate.files.get(path));
+      }
+    }
+  });
+
+  it('phase migrate is the default', () => {
+    expect(renderExample((d) => (d.phase = 'migrate')).files).toEqual(migrate.files);
   });
 
   it('PLAN.md says how to switch and what the switch changes', () => {

@@ -82,6 +82,25 @@ describe('diff of two renders', () => {
     expect(formatDiff(diffs).at(-1)).toMatch(/^0 added, \d+ removed, \d+ changed$/);
   });
 
+  it('a Cilium object a change drops stays in the cluster, and is listed with the command that deletes it', () => {
+    // Cilium 1.19 added the operator's ztunnel Role (lib/versions/cilium-rbac.ts); going back to
+    // 1.18 drops it from the output, but neither engine prunes a Cilium object.
+    const diffs = diffTrees(base, renderExample((d) => (d.cilium.version = '1.18.12')).files);
+    const stays = diffs.filter((d) => d.staysWith);
+    expect(stays.map((d) => d.object).sort()).toEqual([
+      'Role kube-system/cilium-operator-ztunnel',
+      'RoleBinding kube-system/cilium-operator-ztunnel',
+    ]);
+    const lines = formatDiff(diffs);
+    expect(lines).toContain(
+      '- Role kube-system/cilium-operator-ztunnel (manifests/200-cilium/role-cilium-operator-ztunnel.yaml): stays in the cluster (protected from pruning); once nothing needs it: kubectl delete role cilium-operator-ztunnel -n kube-system',
+    );
+    expect(lines.at(-1)).toMatch(/^0 added, 2 removed \(2 of them stay in the cluster\), \d+ changed$/);
+    // A removed migration object is pruned as usual: not listed as staying.
+    const removedNode = diffTrees(base, renderExample((d) => d.cluster.nodes.pop()).files);
+    expect(removedNode.filter((d) => d.staysWith)).toEqual([]);
+  });
+
   it('lists of named things match by name, scalar lists are shown whole', () => {
     const before = {
       containers: [

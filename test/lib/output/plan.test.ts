@@ -174,3 +174,18 @@ describe('PLAN.md hand-over after apply', () => {
     expect(renderExample((d) => (d.gitops.engine = 'argocd')).files.get('PLAN.md')).not.toContain('Kustomizations it no longer has');
   });
 });
+
+describe('PLAN.md on what the engines may delete', () => {
+  it('says, in every phase, that Cilium and the record are never deleted and the rest of the migration may be', () => {
+    for (const phase of ['migrate', 'steady']) {
+      const plan = renderExample((d) => (d.phase = phase)).files.get('PLAN.md')!;
+      const start = plan.indexOf('## What the engines may delete');
+      expect(start, phase).toBeGreaterThan(-1);
+      const text = plan.slice(start, plan.indexOf('\n## ', start + 1));
+      expect(text).toContain('**Cilium and the status record: never.**');
+      expect(text).toContain('`argocd.argoproj.io/sync-options: Prune=false,Delete=false`');
+      expect(text).toContain('`cilium-cutover diff` lists each with the command that deletes it');
+      expect(text).toContain('**Everything else of the migration**');
+    }
+  });
+});
