@@ -24,7 +24,8 @@ export function buildArgoCd(scope: Construct, config: ResolvedConfig): Chart {
     repoURL: gitops.repoURL,
     targetRevision: gitops.revision,
     path: `${gitops.path}/manifests`,
-    destinationServer: gitops.argocd.destinationServer,
+    // Required by the config rules whenever an Application is generated.
+    destinationServer: gitops.argocd.destinationServer!,
     automated: gitops.argocd.automated,
   });
   return chart;

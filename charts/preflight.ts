@@ -2,6 +2,7 @@
  * Step 000-preflight: the migration namespace and the checks that refuse to go on.
  */
 import * as k8s from 'cdk8s-plus-28/lib/imports/k8s.js';
+import { NAMESPACE_KINDS } from '../lib/incluster/namespace-check.ts';
 import { bundleInCluster } from '../lib/constructs/bundle.ts';
 import type { ResolvedConfig } from '../lib/config/resolve.ts';
 import { CutoverJob, FILES_DIR } from '../lib/constructs/cutover-job.ts';
@@ -30,6 +31,7 @@ export function preflightSpec(config: ResolvedConfig): PreflightSpec {
       : {}),
     snapshot: { maxAgeSeconds: config.durations.maxSnapshotAgeSeconds, acknowledged: config.safety.acknowledgeNoSnapshot },
     policies: { acknowledged: config.safety.acknowledgeDroppedPolicies },
+    namespace: config.run.namespace,
   };
 }
 
@@ -63,6 +65,8 @@ export function buildPreflight(chart: StepChart, config: ResolvedConfig): void {
       // The etcd snapshots and the Calico policies are counted; list cannot be limited by name.
       { apiGroup: 'k3s.cattle.io', resource: 'etcdsnapshotfiles', verbs: ['list'] },
       ...POLICY_RESOURCES.map((resource): AccessRule => ({ apiGroup: 'crd.projectcalico.org', resource, verbs: ['list'] })),
+      // What runs in its own namespace: it must be nothing but the tool's.
+      ...NAMESPACE_KINDS.map((k): AccessRule => ({ apiGroup: k.group, resource: k.resource, verbs: ['list'], namespace })),
       ...(spec.cloudController
         ? [
             {

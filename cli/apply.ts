@@ -2,7 +2,7 @@
 import { Option, type Command } from 'commander';
 import { join } from 'node:path';
 import { outputMarks, readDist, selectSteps } from '../lib/apply/dist.ts';
-import { checkIdentity, checkPreflight } from '../lib/apply/gate.ts';
+import { checkIdentity, checkNamespaces, checkPreflight } from '../lib/apply/gate.ts';
 import { checkRecord, graduate } from '../lib/apply/graduate.ts';
 import { releaseOwnership } from '../lib/apply/release.ts';
 import { runApply } from '../lib/apply/run.ts';
@@ -87,6 +87,7 @@ export function applyCommand(cli: Command, io: CliIo): void {
           await checkRecord(steps, cluster);
         }
         await checkIdentity(preflight, cluster);
+        await checkNamespaces(steps, cluster);
         await checkPreflight({
           steps,
           cluster,

@@ -7,7 +7,7 @@
  * failure; 130 `apply` interrupted by Ctrl-C.
  */
 import { Command, CommanderError } from 'commander';
-import { NotThisCluster, PreflightNotPassed } from '../lib/apply/gate.ts';
+import { ForeignNamespace, NotThisCluster, PreflightNotPassed } from '../lib/apply/gate.ts';
 import { GraduationRefused } from '../lib/apply/graduate.ts';
 import { Interrupted, StepFailed } from '../lib/apply/run.ts';
 import { InputError } from '../lib/input-error.ts';
@@ -54,7 +54,8 @@ export async function runCli(argv: readonly string[], overrides: Partial<CliIo> 
       err instanceof StepFailed ||
       err instanceof PreflightNotPassed ||
       err instanceof NotThisCluster ||
-      err instanceof GraduationRefused
+      err instanceof GraduationRefused ||
+      err instanceof ForeignNamespace
     ) {
       io.stderr(`error: ${err.message}`);
       return 1;

@@ -5,6 +5,7 @@
  * Calico version, the API address), so a completed one is this output's preflight having passed
  * here, as Argo CD and Flux see it too.
  */
+import { LABEL_MANAGED_BY, PROTECTED_ANNOTATIONS, TOOL } from '../labels.ts';
 import { readiness } from './readiness.ts';
 import { identityProblems, outputIdentity } from './identity.ts';
 import { refOf, type ApplyOptions, type Cluster } from './run.ts';
@@ -81,4 +82,36 @@ export async function checkPreflight(options: GateOptions): Promise<void> {
     throw new PreflightNotPassed(first.dir, preflight.dir, missing);
   }
   output.line(`WARNING: --without-preflight: going on from ${first.dir} although ${missing.join(', ')}`);
+}
+
+/** The run did not start: a namespace the output creates exists already and is someone else's. */
+export class ForeignNamespace extends Error {
+  public constructor(names: readonly string[]) {
+    super(
+      `refused: ${names.map((n) => `namespace ${n}`).join(' and ')} ${names.length > 1 ? 'exist' : 'exists'} already and ${names.length > 1 ? 'were' : 'was'} not created by cilium-cutover ` +
+        `(no ${LABEL_MANAGED_BY}: ${TOOL} label); the tool labels its namespaces Pod Security privileged and deletes them with everything in them at graduation: ` +
+        'set run.namespace and verify.namespace to namespaces that do not exist, synth and apply again',
+    );
+    this.name = 'ForeignNamespace';
+  }
+}
+
+/**
+ * Stops the run, before anything is sent (dry-run included), when a namespace the migration's
+ * steps create exists without the tool's label: someone else's, which the tool would adopt and
+ * later delete. Cilium's own namespace (protected, kept for good) may exist already.
+ */
+export async function checkNamespaces(steps: readonly DistStep[], cluster: Cluster): Promise<void> {
+  const foreign: string[] = [];
+  for (const ns of steps.flatMap((s) => s.objects).filter((o) => o.kind === 'Namespace')) {
+    const protectedNs =
+      ns.metadata.annotations?.['kustomize.toolkit.fluxcd.io/prune'] === PROTECTED_ANNOTATIONS['kustomize.toolkit.fluxcd.io/prune'];
+    const live = protectedNs ? undefined : await cluster.read(ns);
+    if (live && live.metadata?.labels?.[LABEL_MANAGED_BY] !== TOOL) {
+      foreign.push(ns.metadata.name);
+    }
+  }
+  if (foreign.length > 0) {
+    throw new ForeignNamespace(foreign);
+  }
 }

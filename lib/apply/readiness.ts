@@ -23,6 +23,7 @@ export interface LiveObject {
   readonly kind: string;
   readonly metadata?: {
     readonly generation?: number;
+    readonly labels?: Readonly<Record<string, string>>;
     readonly managedFields?: readonly { readonly manager?: string; readonly operation?: string }[];
   };
   readonly spec?: { readonly replicas?: number; readonly completions?: number };

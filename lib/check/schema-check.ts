@@ -91,11 +91,11 @@ export async function checkOutput(
   const problems: CheckProblem[] = [];
   let checked = 0;
   for (const [file, text] of files) {
-    if (!file.endsWith('.yaml') || !/^(manifests|argocd|flux)\//.test(file)) {
+    if (!file.endsWith('.yaml') || !(/^(manifests|argocd|flux)\//.test(file) || file === 'kustomization.yaml')) {
       continue;
     }
     checked++;
-    if (file.endsWith('/kustomization.yaml')) {
+    if (file.endsWith('kustomization.yaml')) {
       if (kustomize) {
         const built = spawnSync('kubectl', ['kustomize', join(dir, dirname(file))], { encoding: 'utf8' });
         if (built.error || built.status !== 0) {

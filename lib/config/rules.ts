@@ -10,13 +10,22 @@ import { findCiliumVersion } from '../versions/cilium.ts';
 import { calicoLine, supportedCalicoLines } from '../versions/calico-deletion-sets.ts';
 import { PROFILE_FACTS } from './profiles.ts';
 import { checkPerNode } from './per-node-rules.ts';
+import { checkNamespaces } from './namespace-rules.ts';
 import { cidrOf, type ConfigProblem } from './rule-problem.ts';
 
 export type { ConfigProblem } from './rule-problem.ts';
 
 /** Every cross-field problem of an already schema-valid config, in field order. */
 export function checkRules(config: Config): ConfigProblem[] {
-  return [...checkNetworks(config), ...checkNodes(config), ...checkCalico(config), ...checkCilium(config), ...checkPerNode(config)];
+  return [
+    ...checkNetworks(config),
+    ...checkNodes(config),
+    ...checkCalico(config),
+    ...checkCilium(config),
+    ...checkPerNode(config),
+    ...checkGitops(config),
+    ...checkNamespaces(config),
+  ];
 }
 
 function checkNetworks(config: Config): ConfigProblem[] {
@@ -203,4 +212,17 @@ function checkCilium(config: Config): ConfigProblem[] {
     });
   }
   return problems;
+}
+
+/** The Argo CD destination is never assumed: the in-cluster default is the one that cannot work. */
+function checkGitops(config: Config): ConfigProblem[] {
+  if (config.gitops.engine === 'flux' || config.gitops.argocd.destinationServer !== undefined) {
+    return [];
+  }
+  return [
+    {
+      path: 'gitops.argocd.destinationServer',
+      message: `required with engine ${config.gitops.engine}: set it to this cluster's API URL as the Argo CD that applies the steps has it registered (\`argocd cluster list\`), or set gitops.engine: flux`,
+    },
+  ];
 }

@@ -212,8 +212,10 @@ const gitopsSchema = z.strictObject({
       namespace: dnsLabel('a namespace').default('argocd').describe('Namespace of the Argo CD Application.'),
       project: z.string().min(1).default('default').describe('Argo CD project.'),
       destinationServer: httpUrl('the API server URL Argo CD deploys to')
-        .default('https://kubernetes.default.svc')
-        .describe('API server of the migrated cluster as Argo CD knows it. Use the external URL when Argo CD runs in another cluster.'),
+        .optional()
+        .describe(
+          'API server of the migrated cluster as the Argo CD that applies the steps has it registered (`argocd cluster list`). Required with engine argocd or both, and no default: an Argo CD inside this cluster (https://kubernetes.default.svc) loses its own network at step 100.',
+        ),
       automated: bool()
         .default(false)
         .describe('Sync automatically on every commit. Off by default: the cutover starts when an operator syncs.'),
@@ -231,7 +233,9 @@ const verifySchema = z.strictObject({
   enabled: bool()
     .default(true)
     .describe('Generate steps 300 and 310 (test workloads and checks). Set false after a successful migration: the engine prunes them.'),
-  namespace: dnsLabel('a namespace').default('cilium-cutover-verify').describe('Namespace of the verification workloads.'),
+  namespace: dnsLabel('a namespace')
+    .default('cilium-cutover-verify')
+    .describe("Namespace of the verification workloads. The tool's own, like run.namespace, and another one."),
   externalURLs: z
     .array(httpUrl('an http(s) URL'), { error: (i) => `expected a list of URLs, got ${show(i.input)}` })
     .default([])
@@ -337,7 +341,11 @@ const runSchema = z.strictObject({
     .describe(
       'Steps run again, one entry per retry: add the directory of the step that failed (`110-node-cleanup`) after fixing the cause and keep the entries already there. The Jobs of that step and of every later step get new names and run again; the Jobs of earlier steps keep theirs, so an engine that walks the steps from the start does not run them again.',
     ),
-  namespace: dnsLabel('a namespace').default('cilium-cutover').describe('Namespace the migration Jobs run in.'),
+  namespace: dnsLabel('a namespace')
+    .default('cilium-cutover')
+    .describe(
+      "Namespace the migration Jobs run in. The tool's own: it is created, labelled privileged and deleted at graduation, so not a namespace of Kubernetes, Calico, Cilium or a GitOps engine, and not verify.namespace.",
+    ),
   skipNodes: z
     .array(z.string({ error: (i) => `expected a node name, got ${show(i.input)}` }), {
       error: (i) => `expected a list of node names, got ${show(i.input)}`,

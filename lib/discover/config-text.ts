@@ -116,10 +116,20 @@ export function calicoSection(snapshot: ClusterSnapshot, image: string, version:
   };
 }
 
-/** The `gitops` section: Argo CD on a placeholder repository, with its CHECK. */
-export function gitopsSection(check: Check): ConfigInput['gitops'] {
+/** The `gitops` section: Argo CD on a placeholder repository, and the address discover used, with their CHECKs. */
+export function gitopsSection(check: Check, server: string | undefined): ConfigInput['gitops'] {
   check('gitops.repoURL', 'the Git repository Argo CD or Flux reads dist/ from');
-  return { engine: 'argocd', repoURL: 'https://git.example.com/change-me/gitops.git', path: 'dist', revision: 'main' };
+  check(
+    'gitops.argocd.destinationServer',
+    "this cluster's API URL as the Argo CD that applies the steps has it registered (`argocd cluster list`); here the kubeconfig's",
+  );
+  return {
+    engine: 'argocd',
+    repoURL: 'https://git.example.com/change-me/gitops.git',
+    path: 'dist',
+    revision: 'main',
+    argocd: { destinationServer: server ?? 'https://change-me.example:6443' },
+  };
 }
 
 /** The notes: what the migration would trip over or destroy, and the newest etcd snapshot. */

@@ -71,7 +71,7 @@ export function discoverConfig(snapshot: ClusterSnapshot): Discovered {
     cluster: clusterSection(snapshot, facts, check),
     calico: calicoSection(snapshot, image, version, check),
     cilium: { routingMode: 'native', kubeProxyReplacement: true },
-    gitops: gitopsSection(check),
+    gitops: gitopsSection(check, snapshot.server),
   };
   return { text: configText(snapshot.context, data, checks), notes: discoveryNotes(snapshot, facts, version) };
 }

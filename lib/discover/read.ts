@@ -76,6 +76,7 @@ export async function readSnapshot(kc: KubeConfig): Promise<ClusterSnapshot> {
   const operator = await get<ApiWorkload>('apps/v1', 'Deployment', 'tigera-operator', 'tigera-operator');
   return {
     context: kc.getCurrentContext(),
+    server: kc.getCurrentCluster()?.server,
     nodes: await list<ApiNode>('v1', 'Node'),
     calicoNode,
     calicoTypha,

@@ -6,6 +6,8 @@
 /** The API objects discover reads; undefined where the API answered 404. */
 export interface ClusterSnapshot {
   readonly context: string;
+  /** The API URL the kubeconfig reached the cluster at, if it says. */
+  readonly server?: string;
   readonly nodes: readonly ApiNode[];
   readonly calicoNode?: ApiWorkload;
   readonly calicoTypha?: ApiWorkload;

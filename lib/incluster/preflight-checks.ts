@@ -26,6 +26,8 @@ export interface PreflightSpec {
   readonly snapshot: { readonly maxAgeSeconds: number; readonly acknowledged: boolean };
   /** Calico policies the deletion destroys: refused unless acknowledged. */
   readonly policies: { readonly acknowledged: boolean };
+  /** `run.namespace`: it must hold nothing but the tool's objects. */
+  readonly namespace: string;
 }
 
 /** The Calico resources that hold policy someone wrote (GlobalNetworkPolicy, NetworkPolicy, HostEndpoint, NetworkSet). */

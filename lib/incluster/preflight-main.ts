@@ -18,6 +18,7 @@ import {
   type SnapshotObject,
 } from './preflight-cluster-checks.ts';
 import { anyFailed, formatResult, type CheckResult } from './shared/report.ts';
+import { checkOwnNamespace, NAMESPACE_KINDS, type NamespacedObject } from './namespace-check.ts';
 
 async function main(): Promise<number> {
   const spec = JSON.parse(readFileSync(process.argv[2] ?? '/etc/cilium-cutover/preflight.json', 'utf8')) as PreflightSpec;
@@ -45,6 +46,13 @@ async function main(): Promise<number> {
     POLICY_RESOURCES.map((r) => api.get<{ kind?: string; items?: [] }>(objectPath('crd.projectcalico.org', 'v1', r, undefined))),
   );
   results.push(checkPolicies(spec, policies));
+  const listed = await Promise.all(
+    NAMESPACE_KINDS.map(async (k) => {
+      const list = await api.get<{ items?: NamespacedObject[] }>(objectPath(k.group, k.version, k.resource, spec.namespace));
+      return (list?.items ?? []).map((o) => ({ ...o, kind: k.kind }));
+    }),
+  );
+  results.push(checkOwnNamespace(spec.namespace, listed.flat()));
   for (const r of results) {
     console.log(formatResult(r));
   }

@@ -323,8 +323,28 @@ function risks(config: ResolvedConfig, steps: readonly RenderedStep[]): string[]
       `**Skipped nodes** ${run.skipNodes.map((n) => `\`${n}\``).join(', ')} get no cleanup Jobs: reboot or clean them by hand before they rejoin (${DOCS.calico}). Step 200 waits until Cilium's agent runs on every node, so a skipped node must be back by then; one gone for good is removed with \`kubectl delete node <name>\` (its Calico pods then go too).`,
     );
   }
+  items.push(...engineRisks(config));
   items.push(`**A failed Job stays failed** under Argo CD and Flux; retrying means adding its step to \`run.retries\` (${DOCS.retry}).`);
   return ['## Risks for this config', '', ...items.map((i) => `- ${i}`), ''];
+}
+
+/** An engine that applies the cutover from inside this cluster loses its own network at step 100. */
+function engineRisks(config: ResolvedConfig): string[] {
+  const { engine, argocd } = config.gitops;
+  const items: string[] = [];
+  const server = argocd.destinationServer;
+  if (engine !== 'flux' && server !== undefined && /^https:\/\/kubernetes\.default(\.svc)?(\.cluster\.local)?(:443)?\/?$/.test(server)) {
+    items.push(
+      `**Argo CD inside this cluster** (\`gitops.argocd.destinationServer\` is ${server}): its controller reaches its repo server and Redis through Services and cluster DNS, which go down at step 100, so the sync stops before Cilium is installed. Apply from a management Argo CD or with \`apply\` (${DOCS.applying}).`,
+    );
+  }
+  if (engine !== 'argocd') {
+    const { host, port } = config.cluster.apiServer;
+    items.push(
+      `**Flux inside this cluster** stops at step 100 unless its controllers run with \`hostNetwork: true\`, reach the API at \`KUBERNETES_SERVICE_HOST=${host}\` and \`KUBERNETES_SERVICE_PORT=${port}\` (\`cluster.apiServer\`) instead of the \`kubernetes\` Service, and kustomize-controller fetches source-controller's artifacts at an address that needs neither DNS nor a Service (source-controller's \`--storage-adv-addr\`, \`localhost:<port>\` when both run in one host-network pod). A Flux outside the cluster needs none of this.`,
+    );
+  }
+  return items;
 }
 
 function perNodeRisks(config: ResolvedConfig): string[] {

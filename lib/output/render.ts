@@ -155,6 +155,12 @@ export function renderOutput(input: RenderInput): Rendered {
     const objects = renderChart(input.flux, 'flux', undefined, files);
     files.set('flux/kustomization.yaml', kustomization(objects.map((o) => baseName(o.path))));
   }
+  // The entry point for a GitOps tree that reaches this directory: a Flux Kustomization whose path
+  // holds no kustomization.yaml generates one that takes a subdirectory with its own as a whole and
+  // every other YAML file (fluxcd/pkg kustomize/kustomize_generator.go), so without this file a
+  // Flux fleet tree would apply every step at once, Argo CD's Application and the host files.
+  const entry = input.flux ? ['flux'] : [...files.keys()].filter((p) => p.startsWith('argocd/'));
+  files.set('kustomization.yaml', kustomization(entry));
   for (const [path, content] of hostFiles(config)) {
     files.set(path, content);
   }

@@ -93,7 +93,9 @@ describe('Argo CD', () => {
     expect(app.spec.syncPolicy.automated).toBeUndefined();
     expect(app.metadata.finalizers).toBeUndefined();
     const automated = parse(
-      renderExample((d) => (d.gitops.argocd = { automated: true })).files.get('argocd/application-cilium-cutover-hetzner-demo.yaml')!,
+      renderExample((d) => (d.gitops.argocd = { ...d.gitops.argocd, automated: true })).files.get(
+        'argocd/application-cilium-cutover-hetzner-demo.yaml',
+      )!,
     );
     expect(automated.spec.syncPolicy.automated).toEqual({ prune: true, selfHeal: false });
   });

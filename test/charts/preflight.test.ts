@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { findObject, renderExample } from '../support/helpers.ts';
+import { findObject, manifestObjects, renderExample } from '../support/helpers.ts';
 
 /** (verb, group/resource, namespace, name) for every permission a role grants. */
 function grants(role: any): string[] {
@@ -44,11 +44,13 @@ describe('000-preflight', () => {
     expect(pod.volumes.every((v: any) => v.hostPath === undefined)).toBe(true);
   });
 
-  it('runs as the preflight ServiceAccount, which may read only the configured nodes, calico-node and the tigera-operator CRD', () => {
+  it('runs as the preflight ServiceAccount, which may read only the configured nodes, calico-node, the tigera-operator CRD and its own namespace', () => {
     expect(pod.serviceAccountName).toBe('cilium-cutover-preflight');
     const all = [
       ...grants(findObject(rendered, 'ClusterRole', 'cilium-cutover-preflight')),
-      ...grants(findObject(rendered, 'Role', 'cilium-cutover-preflight')),
+      ...manifestObjects(rendered)
+        .filter(({ obj }) => obj.kind === 'Role' && obj.metadata.name === 'cilium-cutover-preflight')
+        .flatMap(({ obj }) => grants(obj)),
     ];
     expect(all.sort()).toEqual([
       'get /nodes - k3s-server-1',
@@ -57,6 +59,14 @@ describe('000-preflight', () => {
       'get apiextensions.k8s.io/customresourcedefinitions - installations.operator.tigera.io',
       'get apps/daemonsets kube-system calico-node',
       'get apps/deployments kube-system hcloud-cloud-controller-manager',
+      'list /configmaps cilium-cutover *',
+      'list /pods cilium-cutover *',
+      'list /services cilium-cutover *',
+      'list apps/daemonsets cilium-cutover *',
+      'list apps/deployments cilium-cutover *',
+      'list apps/replicasets cilium-cutover *',
+      'list apps/statefulsets cilium-cutover *',
+      'list batch/jobs cilium-cutover *',
       'list crd.projectcalico.org/globalnetworkpolicies - *',
       'list crd.projectcalico.org/hostendpoints - *',
       'list crd.projectcalico.org/networkpolicies - *',
@@ -84,6 +94,7 @@ describe('000-preflight', () => {
       cloudController: { namespace: 'kube-system', name: 'hcloud-cloud-controller-manager' },
       snapshot: { maxAgeSeconds: 86400, acknowledged: false },
       policies: { acknowledged: false },
+      namespace: 'cilium-cutover',
     });
     expect(pod.containers[0].command).toEqual(['node', '/etc/cilium-cutover/preflight.mjs', '/etc/cilium-cutover/preflight.json']);
   });

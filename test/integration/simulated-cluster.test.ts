@@ -218,9 +218,43 @@ describe.skipIf(why !== undefined)('the preflight on a simulated cluster', () =>
       }
       expect(lines).toContain(`PASS calico kube-system/calico-node: runs ${config.calico.version} (3/3 ready)`);
       expect(lines).toContain('PASS hcloud-ccm kube-system/hcloud-cloud-controller-manager: networking on, host network');
+      expect(lines).toContain("PASS namespace cilium-cutover: holds nothing but the tool's own objects");
       const nodeLines = await jobLogs(kubeconfig, 'cilium-cutover', 'node-preflight-');
       expect(nodeLines.filter((l) => l.startsWith('FAIL'))).toEqual([]);
       expect(nodeLines.filter((l) => l.startsWith('PASS host-tools'))).toHaveLength(config.cluster.nodes.length);
+    });
+  }, 180_000);
+
+  it('refuses a namespace someone else uses: apply before it sends anything, the preflight once an engine has labelled it', async () => {
+    const config = example();
+    await onSimulatedCluster(config, {}, async (_sim, kubeconfig) => {
+      expect(kubectl(kubeconfig, ['create', 'namespace', 'cilium-cutover']).code).toBe(0);
+      expect(kubectl(kubeconfig, ['-n', 'cilium-cutover', 'create', 'deployment', 'web', '--image=registry.k8s.io/pause:3.9']).code).toBe(
+        0,
+      );
+      await expect
+        .poll(() => kubectl(kubeconfig, ['-n', 'cilium-cutover', 'get', 'pods', '-o', 'name']).out, { timeout: 30_000 })
+        .toMatch(/^pod\/web-/);
+      const dir = synth(config);
+      const refused = await apply(kubeconfig, dir, ['--to', '000']);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr.join('\n')).toMatch(
+        /^error: refused: namespace cilium-cutover exists already and was not created by cilium-cutover/,
+      );
+      expect(kubectl(kubeconfig, ['-n', 'cilium-cutover', 'get', 'jobs', '-o', 'name']).out).toBe('');
+
+      // An engine applying step 000 labels the namespace as the tool's; the preflight still stops.
+      kubectl(kubeconfig, ['label', 'namespace', 'cilium-cutover', 'app.kubernetes.io/managed-by=cilium-cutover']);
+      const failed = await apply(kubeconfig, dir, ['--to', '000']);
+      expect(failed.code).toBe(1);
+      const lines = await jobLogs(kubeconfig, 'cilium-cutover', 'preflight-');
+      expect(lines.filter((l) => l.startsWith('FAIL'))).toEqual([
+        expect.stringMatching(
+          /^FAIL namespace cilium-cutover: holds objects the tool did not create \(.*Deployment\/web.*\); .* set run\.namespace to a namespace of its own$/,
+        ),
+      ]);
+      expect(lines.find((l) => l.startsWith('FAIL'))).toMatch(/Pod\/web-\w+-\w+/);
+      expect(lines.find((l) => l.startsWith('FAIL'))).toMatch(/ReplicaSet\/web-\w+/);
     });
   }, 180_000);
 

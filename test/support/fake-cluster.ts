@@ -38,11 +38,12 @@ export class FakeCluster implements Cluster {
     const existing = this.live.get(this.key(obj));
     if (!dryRun && existing) {
       existing.obj = obj;
+      existing.metadata = { ...existing.metadata, labels: { ...existing.metadata?.labels, ...obj.metadata.labels } };
     } else if (!dryRun) {
       const data = obj.data === undefined ? {} : { data: obj.data };
       this.live.set(this.key(obj), {
         kind: obj.kind,
-        metadata: { generation: 1 },
+        metadata: { generation: 1, labels: obj.metadata.labels ?? {} },
         spec: obj.spec as LiveObject['spec'],
         reads: 0,
         obj,
@@ -103,7 +104,8 @@ export class FakeCluster implements Cluster {
 
   /** Puts an object into the cluster as if someone else had created it. */
   public put(obj: ManifestObject, data?: unknown): void {
-    this.live.set(this.key(obj), { kind: obj.kind, reads: 0, obj, ...(data === undefined ? {} : { data }) } as never);
+    const metadata = { labels: obj.metadata.labels ?? {} };
+    this.live.set(this.key(obj), { kind: obj.kind, metadata, reads: 0, obj, ...(data === undefined ? {} : { data }) } as never);
   }
 
   public async jobLogs(job: ManifestObject): Promise<string[]> {

@@ -400,6 +400,28 @@ describe('cilium-cutover apply', () => {
     return { code, stdout, stderr };
   }
 
+  it("refuses, before sending anything, a namespace it would create that exists already and is someone else's", async () => {
+    for (const dryRun of [[], ['--dry-run=server']]) {
+      const cluster = new FakeCluster();
+      cluster.put({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'cilium-cutover', labels: { team: 'platform' } } });
+      const result = await cli(dryRun, cluster);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toEqual([
+        'error: refused: namespace cilium-cutover exists already and was not created by cilium-cutover (no app.kubernetes.io/managed-by: cilium-cutover label); the tool labels its namespaces Pod Security privileged and deletes them with everything in them at graduation: set run.namespace and verify.namespace to namespaces that do not exist, synth and apply again',
+      ]);
+      expect(cluster.calls).toEqual([]);
+    }
+    // Its own namespace from an earlier run, and Cilium's, which may exist already, are no reason to stop.
+    const again = new FakeCluster();
+    again.put({
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: 'cilium-cutover', labels: { 'app.kubernetes.io/managed-by': 'cilium-cutover' } },
+    });
+    again.put({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'cilium-secrets' } });
+    expect((await cli([], again)).code).toBe(0);
+  });
+
   it('exits 0 when every step is done', async () => {
     const result = await cli([], new FakeCluster());
     expect(result.code).toBe(0);

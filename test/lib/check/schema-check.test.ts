@@ -7,7 +7,7 @@ describe('OpenAPI validation', () => {
   const rendered = renderExample((d) => {
     // Every optional generator on: both engines, ingress settings.
     d.gitops.engine = 'both';
-    d.gitops.argocd = { automated: true };
+    d.gitops.argocd = { ...d.gitops.argocd, automated: true };
     d.verify.ingress = { host: 'echo.example.com' };
     d.maintenance = {
       workloads: [{ kind: 'StatefulSet', namespace: 'shop', name: 'db' }],

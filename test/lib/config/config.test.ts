@@ -30,7 +30,7 @@ describe('defaults', () => {
       delete d.cluster.apiServer;
       delete d.cluster.podCIDR;
       delete d.cluster.serviceCIDR;
-      d.gitops = { repoURL: d.gitops.repoURL };
+      d.gitops = { repoURL: d.gitops.repoURL, argocd: { destinationServer: 'https://10.0.0.2:6443' } };
     });
     expect(config.cluster.apiServer).toEqual({ host: '127.0.0.1', port: 6444 });
     expect(config.cluster.podCIDR).toBe('10.42.0.0/16');
@@ -44,7 +44,7 @@ describe('defaults', () => {
     expect(config.gitops.argocd).toEqual({
       namespace: 'argocd',
       project: 'default',
-      destinationServer: 'https://kubernetes.default.svc',
+      destinationServer: 'https://10.0.0.2:6443',
       automated: false,
     });
     expect(config.gitops.flux).toEqual({ namespace: 'flux-system', interval: '10m' });
@@ -328,5 +328,69 @@ describe('YAML safety', () => {
 
   it('does not turn YAML 1.1 tags into values', () => {
     expect(fail('cluster: !!binary aGVsbG8=\n')).toMatch(/^c\.yaml:1:10: .*; fix the YAML there$/);
+  });
+});
+
+describe('the namespaces the tool creates', () => {
+  it('refuse a namespace of Kubernetes, Calico, Cilium or a GitOps engine, naming whose it is', () => {
+    const cases: [string, string, (d: Record<string, any>) => void, RegExp][] = [
+      ['run.namespace', 'argocd', (d) => (d.run = { ...d.run, namespace: 'argocd' }), /is Argo CD's namespace/],
+      ['verify.namespace', 'default', (d) => (d.verify = { ...d.verify, namespace: 'default' }), /is Kubernetes' default namespace/],
+      ['run.namespace', 'kube-system', (d) => (d.run = { ...d.run, namespace: 'kube-system' }), /is Kubernetes' system namespace/],
+      ['run.namespace', 'calico-system', (d) => (d.run = { ...d.run, namespace: 'calico-system' }), /which step 100 deletes/],
+      ['verify.namespace', 'cilium-secrets', (d) => (d.verify = { ...d.verify, namespace: 'cilium-secrets' }), /Cilium's own namespace/],
+      [
+        'run.namespace',
+        'gitops',
+        (d) => {
+          d.gitops.flux = { ...d.gitops.flux, namespace: 'gitops' };
+          d.run = { ...d.run, namespace: 'gitops' };
+        },
+        /the Flux objects' namespace \(gitops\.flux\.namespace\)/,
+      ],
+      [
+        'verify.namespace',
+        'shop',
+        (d) => {
+          d.maintenance = { workloads: [{ kind: 'Deployment', namespace: 'shop', name: 'web' }] };
+          d.verify = { ...d.verify, namespace: 'shop' };
+        },
+        /a namespace of paused workloads/,
+      ],
+    ];
+    for (const [path, namespace, edit, whose] of cases) {
+      const data = exampleData();
+      edit(data);
+      const error = loadError(data);
+      expect(error, namespace).toMatch(new RegExp(`^${path.replace('.', '\\.')}: "${namespace}" is `));
+      expect(error, namespace).toMatch(whose);
+      expect(error, namespace).toMatch(/deletes it with everything in it at graduation, so use one of its own, such as cilium-cutover/);
+    }
+  });
+
+  it('refuse the same namespace for the Jobs and the verification workloads', () => {
+    const data = exampleData();
+    data.run = { ...data.run, namespace: 'migration' };
+    data.verify = { ...data.verify, namespace: 'migration' };
+    expect(loadError(data)).toBe(
+      'verify.namespace: "migration" is also run.namespace; the verification workloads need a namespace of their own, such as cilium-cutover-verify',
+    );
+    data.verify.namespace = 'migration-verify';
+    expect(loadError(data)).toBeUndefined();
+  });
+});
+
+describe('the Argo CD destination', () => {
+  it('is required whenever an Application is generated, and has no default', () => {
+    for (const engine of ['argocd', 'both']) {
+      const data = exampleData();
+      data.gitops = { ...data.gitops, engine, argocd: {} };
+      expect(loadError(data), engine).toBe(
+        `gitops.argocd.destinationServer: required with engine ${engine}: set it to this cluster's API URL as the Argo CD that applies the steps has it registered (\`argocd cluster list\`), or set gitops.engine: flux`,
+      );
+    }
+    const flux = exampleData();
+    flux.gitops = { ...flux.gitops, engine: 'flux', argocd: {} };
+    expect(loadError(flux)).toBeUndefined();
   });
 });

@@ -33,8 +33,18 @@ describe('discover', () => {
       },
       calico: { version: 'v3.27.0', manifest: 'calico', backend: 'bird', ipPools: ['192.168.0.0/16'] },
       cilium: { routingMode: 'native', kubeProxyReplacement: true },
-      gitops: { engine: 'argocd', repoURL: 'https://git.example.com/change-me/gitops.git', path: 'dist', revision: 'main' },
+      gitops: {
+        engine: 'argocd',
+        repoURL: 'https://git.example.com/change-me/gitops.git',
+        path: 'dist',
+        revision: 'main',
+        // The fixture's kubeconfig names no server: a placeholder to replace.
+        argocd: { destinationServer: 'https://change-me.example:6443' },
+      },
     });
+    // With the server the kubeconfig reached, that one, to check.
+    const read = parse(discoverConfig({ ...fixture(), server: 'https://10.0.0.2:6443' }).text);
+    expect(read.gitops.argocd).toEqual({ destinationServer: 'https://10.0.0.2:6443' });
   });
 
   it('passes validate, and marks every guessed value with what to check', () => {
@@ -42,6 +52,7 @@ describe('discover', () => {
     expect(() => parseConfig(text, 'discovered.yaml')).not.toThrow();
     expect(text).toMatch(/ipRange: 10\.0\.0\.0\/8 # CHECK: the Hetzner Cloud network's ip_range/);
     expect(text).toMatch(/repoURL: .* # CHECK: the Git repository/);
+    expect(text).toMatch(/destinationServer: .* # CHECK: this cluster's API URL as the Argo CD that applies the steps has it registered/);
     expect(text).toMatch(/name: hetzner-prod # CHECK: from the kubeconfig context/);
     // Read from the node-args: no CHECK.
     expect(text).toMatch(/podCIDR: 10\.42\.0\.0\/16\n/);

@@ -24,6 +24,7 @@ const spec: PreflightSpec = {
     { name: 'k3s-agent-1', role: 'agent', internalIP: '10.0.1.5' },
   ],
   calicoVersion: 'v3.27.0',
+  namespace: 'cilium-cutover',
   kubeProxyReplacement: true,
   skipNodes: [],
   podCIDR: '10.42.0.0/16',

@@ -25,6 +25,7 @@ describe.skipIf(!HAVE_OPENSSL)('preflight script against a fake API server', () 
   const spec: PreflightSpec = {
     nodes: [{ name: 'k3s-server-1', role: 'server', internalIP: '10.0.0.2' }],
     calicoVersion: 'v3.27.0',
+    namespace: 'cilium-cutover',
     kubeProxyReplacement: true,
     skipNodes: [],
     podCIDR: '10.42.0.0/16',
@@ -62,6 +63,7 @@ describe.skipIf(!HAVE_OPENSSL)('preflight script against a fake API server', () 
         'PASS calico kube-system/calico-node: runs v3.27.0 (0/3 ready)',
         'PASS snapshot etcd: on-demand-k3s-server-1-1764000000 is 30m old',
         'PASS calico-policies crd.projectcalico.org: no Calico policies, host endpoints or network sets to lose',
+        "PASS namespace cilium-cutover: holds nothing but the tool's own objects",
         'preflight: all checks passed',
       ],
     });
@@ -76,6 +78,12 @@ describe.skipIf(!HAVE_OPENSSL)('preflight script against a fake API server', () 
         kind: 'GlobalNetworkPolicyList',
         items: [{ metadata: { name: 'default.deny-public-ssh' } }],
       },
+      // Someone else's application in the namespace the tool would take over.
+      '/api/v1/namespaces/cilium-cutover/pods': {
+        kind: 'PodList',
+        items: [{ metadata: { name: 'web-0', ownerReferences: [{ kind: 'StatefulSet', name: 'web', controller: true }] } }],
+      },
+      '/apis/apps/v1/namespaces/cilium-cutover/statefulsets': { kind: 'StatefulSetList', items: [{ metadata: { name: 'web' } }] },
     };
     const result = await api.runScript('preflight-main', {
       ...spec,
@@ -89,7 +97,8 @@ describe.skipIf(!HAVE_OPENSSL)('preflight script against a fake API server', () 
       'FAIL calico kube-system/calico-node: runs v3.26.1, config says v3.27.0; set calico.version to the installed release so the right objects are deleted',
       'FAIL snapshot etcd: no ETCDSnapshotFile API (k3s without embedded etcd?); take one on a server with `k3s etcd-snapshot save`, or set safety.acknowledgeNoSnapshot',
       'FAIL calico-policies crd.projectcalico.org: 1 would be destroyed with the Calico CRDs: GlobalNetworkPolicy default.deny-public-ssh; recreate what you need as Kubernetes or Cilium policies, then set safety.acknowledgeDroppedPolicies',
-      'preflight: 6 check(s) failed; nothing was changed',
+      'FAIL namespace cilium-cutover: holds objects the tool did not create (Pod/web-0, StatefulSet/web); the tool labels this namespace privileged and deletes it with everything in it at graduation: set run.namespace to a namespace of its own',
+      'preflight: 7 check(s) failed; nothing was changed',
     ]);
   });
 

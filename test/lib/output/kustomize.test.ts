@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -33,6 +33,33 @@ describe.skipIf(!haveKubectl)('kubectl kustomize', () => {
     const result = build('manifests');
     expect(result.status).toBe(0);
     expect(parseAllDocuments(result.stdout)).toHaveLength(rendered.steps.reduce((n, s) => n + s.objects.length, 0));
+  });
+
+  it('placed in a Flux fleet tree, yields only the Flux objects, which apply the steps in order', () => {
+    // A Flux Kustomization whose path (clusters/prod) has no kustomization.yaml generates one that
+    // lists each subdirectory holding a kustomization.yaml as a whole, without descending, and every
+    // other YAML file (fluxcd/pkg kustomize/kustomize_generator.go, generateKustomization). With the
+    // output as clusters/prod/cilium-cutover, that is this one file:
+    const tree = mkdtempSync(join(tmpdir(), 'cilium-cutover-fleet-'));
+    writeOutput(join(tree, 'clusters/prod/cilium-cutover'), rendered.files);
+    writeFileSync(
+      join(tree, 'clusters/prod/kustomization.yaml'),
+      'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - ./cilium-cutover\n',
+    );
+    const result = spawnSync('kubectl', ['kustomize', join(tree, 'clusters/prod')], { encoding: 'utf8' });
+    expect(result.stderr).toBe('');
+    const kinds = parseAllDocuments(result.stdout).map((d) => d.toJS().kind);
+    expect(kinds.filter((k) => k !== 'Kustomization')).toEqual(['GitRepository']);
+    expect(kinds.filter((k) => k === 'Kustomization')).toHaveLength(rendered.steps.length);
+  });
+
+  it('with Argo CD alone, the entry point is the Application', () => {
+    const argo = renderExample((d) => (d.gitops.engine = 'argocd'));
+    const dir = join(mkdtempSync(join(tmpdir(), 'cilium-cutover-argo-')), 'dist');
+    writeOutput(dir, argo.files);
+    const result = spawnSync('kubectl', ['kustomize', dir], { encoding: 'utf8' });
+    expect(result.status).toBe(0);
+    expect(parseAllDocuments(result.stdout).map((d) => d.toJS().kind)).toEqual(['Application']);
   });
 
   it('builds the Flux objects', () => {

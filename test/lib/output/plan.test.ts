@@ -189,3 +189,27 @@ describe('PLAN.md on what the engines may delete', () => {
     }
   });
 });
+
+describe('PLAN.md on an engine inside the cluster', () => {
+  const risks = (edit: (d: Record<string, any>) => void) => {
+    const plan = renderExample(edit).files.get('PLAN.md')!;
+    return plan.slice(plan.indexOf('## Risks for this config'), plan.indexOf('## Steps'));
+  };
+
+  it("flags an Argo CD destination that is this cluster's in-cluster address, and no other", () => {
+    for (const server of ['https://kubernetes.default.svc', 'https://kubernetes.default.svc.cluster.local:443']) {
+      expect(
+        risks((d) => (d.gitops.argocd.destinationServer = server)),
+        server,
+      ).toContain(`**Argo CD inside this cluster** (\`gitops.argocd.destinationServer\` is ${server})`);
+    }
+    expect(risks(() => {})).not.toContain('Argo CD inside this cluster');
+  });
+
+  it("gives a Flux the settings it needs to survive the outage, with this cluster's API address", () => {
+    const text = risks((d) => (d.cluster.apiServer = { host: '10.0.0.2', port: 6443 }));
+    expect(text).toContain('`KUBERNETES_SERVICE_HOST=10.0.0.2` and `KUBERNETES_SERVICE_PORT=6443`');
+    expect(text).toContain("source-controller's `--storage-adv-addr`");
+    expect(risks((d) => (d.gitops.engine = 'argocd'))).not.toContain('Flux inside this cluster');
+  });
+});
