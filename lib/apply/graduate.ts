@@ -63,7 +63,7 @@ export async function checkRecord(steps: readonly DistStep[], cluster: Cluster):
     .flatMap((s) => s.objects)
     .find((o) => o.kind === RECORD.kind && o.metadata.namespace === RECORD.namespace && o.metadata.name === RECORD.name);
   if (!record) {
-    throw new GraduationRefused(`this output has no ${refOf(record ?? { apiVersion: 'v1', kind: RECORD.kind, metadata: RECORD })}`);
+    throw new GraduationRefused(`this output has no configmap/${RECORD.namespace}/${RECORD.name}; synthesize it with phase: steady`);
   }
   const live = (await cluster.read(record)) as { data?: Record<string, string> } | undefined;
   if (!live) {
