@@ -25,6 +25,14 @@ export const PROTECTED_ANNOTATIONS = {
   'kustomize.toolkit.fluxcd.io/prune': 'disabled',
 } as const;
 
+/** Whether an object's annotations keep it from an engine's prune (ours, or any Argo CD `Prune=false`). */
+export function isPruneProtected(annotations: Readonly<Record<string, string>> | undefined): boolean {
+  const a = annotations ?? {};
+  return (
+    /(^|,)\s*Prune=false\s*(,|$)/.test(a['argocd.argoproj.io/sync-options'] ?? '') || a['kustomize.toolkit.fluxcd.io/prune'] === 'disabled'
+  );
+}
+
 /** The annotation on a step's kustomization.yaml that bounds how long `apply` waits for the step. */
 export const STEP_TIMEOUT_ANNOTATION = 'cilium-cutover.io/timeout';
 /** On the root kustomization.yaml of output synthesized from the built-in example: not a real cluster's. */

@@ -5,7 +5,7 @@
  * Calico version, the API address), so a completed one is this output's preflight having passed
  * here, as Argo CD and Flux see it too.
  */
-import { LABEL_MANAGED_BY, PROTECTED_ANNOTATIONS, TOOL } from '../labels.ts';
+import { isPruneProtected, LABEL_MANAGED_BY, TOOL } from '../labels.ts';
 import { readiness } from './readiness.ts';
 import { identityProblems, outputIdentity } from './identity.ts';
 import { refOf, type ApplyOptions, type Cluster } from './run.ts';
@@ -104,9 +104,7 @@ export class ForeignNamespace extends Error {
 export async function checkNamespaces(steps: readonly DistStep[], cluster: Cluster): Promise<void> {
   const foreign: string[] = [];
   for (const ns of steps.flatMap((s) => s.objects).filter((o) => o.kind === 'Namespace')) {
-    const protectedNs =
-      ns.metadata.annotations?.['kustomize.toolkit.fluxcd.io/prune'] === PROTECTED_ANNOTATIONS['kustomize.toolkit.fluxcd.io/prune'];
-    const live = protectedNs ? undefined : await cluster.read(ns);
+    const live = isPruneProtected(ns.metadata.annotations) ? undefined : await cluster.read(ns);
     if (live && live.metadata?.labels?.[LABEL_MANAGED_BY] !== TOOL) {
       foreign.push(ns.metadata.name);
     }

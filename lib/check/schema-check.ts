@@ -95,7 +95,7 @@ export async function checkOutput(
       continue;
     }
     checked++;
-    if (file.endsWith('kustomization.yaml')) {
+    if (file === 'kustomization.yaml' || file.endsWith('/kustomization.yaml')) {
       if (kustomize) {
         const built = spawnSync('kubectl', ['kustomize', join(dir, dirname(file))], { encoding: 'utf8' });
         if (built.error || built.status !== 0) {

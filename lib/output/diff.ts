@@ -5,6 +5,7 @@
  * which carries no content hash, so a Job whose name changed shows as one changed object.
  */
 import { parse } from 'yaml';
+import { isPruneProtected } from '../labels.ts';
 
 /** One changed field: its path and both values (undefined: absent on that side). */
 export interface FieldChange {
@@ -38,10 +39,7 @@ interface KubeObject {
 
 /** The command that deletes an object the engines will not prune; undefined when they prune it. */
 function staysWith(o: KubeObject): string | undefined {
-  const a = o.metadata?.annotations ?? {};
-  const kept =
-    /(^|,)\s*Prune=false\s*(,|$)/.test(a['argocd.argoproj.io/sync-options'] ?? '') || a['kustomize.toolkit.fluxcd.io/prune'] === 'disabled';
-  return kept
+  return isPruneProtected(o.metadata?.annotations)
     ? `kubectl delete ${o.kind!.toLowerCase()} ${o.metadata!.name}${o.metadata!.namespace ? ` -n ${o.metadata!.namespace}` : ''}`
     : undefined;
 }
