@@ -11,7 +11,7 @@
  */
 import { LABEL_INVENTORY, LABEL_MANAGED_BY, LABEL_STEP, TOOL } from '../labels.ts';
 import type { DistStep, ManifestObject } from './dist.ts';
-import { refOf, StepFailed, type ApplyOutput, type Cluster } from './run.ts';
+import { call, refOf, sleep, StepFailed, type ApplyOutput, type Cluster } from './run.ts';
 
 /**
  * Every kind a step can create, in the order graduation deletes them: the Jobs and workloads
@@ -54,6 +54,11 @@ export class GraduationRefused extends Error {
 
 const keyOf = (o: ManifestObject): string => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`;
 
+/** Stops graduation with the request that failed, as a failed step of `apply` does. */
+const fail = (detail: string): never => {
+  throw new StepFailed('graduate', detail);
+};
+
 /**
  * Refuses unless the cluster holds the status record this output keeps, with the same cluster
  * name, completed steps and phase: the migration this output follows has completed here.
@@ -65,7 +70,7 @@ export async function checkRecord(steps: readonly DistStep[], cluster: Cluster):
   if (!record) {
     throw new GraduationRefused(`this output has no configmap/${RECORD.namespace}/${RECORD.name}; synthesize it with phase: steady`);
   }
-  const live = (await cluster.read(record)) as { data?: Record<string, string> } | undefined;
+  const live = (await call(() => cluster.read(record), `reading ${refOf(record)}`, fail)) as { data?: Record<string, string> } | undefined;
   if (!live) {
     throw new GraduationRefused(
       `${refOf(record)} is not on this cluster: the migration has not completed here; apply the migration's output to its last step first`,
@@ -123,7 +128,8 @@ export async function graduate(options: GraduateOptions): Promise<string[]> {
   const live: ManifestObject[] = [];
   const seen = new Set<string>();
   for (const { apiVersion, kind } of GRADUATION_KINDS) {
-    for (const obj of (await cluster.list(apiVersion, kind, `${LABEL_MANAGED_BY}=${TOOL}`)) ?? []) {
+    const listed = await call(() => cluster.list(apiVersion, kind, `${LABEL_MANAGED_BY}=${TOOL}`), `listing ${apiVersion} ${kind}`, fail);
+    for (const obj of listed ?? []) {
       if (!seen.has(keyOf(obj))) {
         seen.add(keyOf(obj));
         live.push(obj);
@@ -137,7 +143,7 @@ export async function graduate(options: GraduateOptions): Promise<string[]> {
     );
   }
   for (const obj of remove) {
-    await cluster.remove(obj, options.dryRun);
+    await call(() => cluster.remove(obj, options.dryRun), `deleting ${refOf(obj)}`, fail);
     output.line(`${options.dryRun ? 'would delete (dry-run)' : 'deleted'} ${refOf(obj)}`);
   }
   if (options.dryRun) {
@@ -149,7 +155,7 @@ export async function graduate(options: GraduateOptions): Promise<string[]> {
   while (pending.length > 0) {
     const still: ManifestObject[] = [];
     for (const obj of pending) {
-      if ((await cluster.read(obj)) !== undefined) {
+      if ((await call(() => cluster.read(obj), `reading ${refOf(obj)}`, fail)) !== undefined) {
         still.push(obj);
       }
     }
@@ -158,12 +164,11 @@ export async function graduate(options: GraduateOptions): Promise<string[]> {
       break;
     }
     if (now() > deadline) {
-      throw new StepFailed(
-        'graduate',
+      fail(
         `deleted, but still present after ${Math.round(options.timeoutMs / 1000)}s (a finalizer holds them?): ${pending.map(refOf).join(', ')}; look at their metadata.finalizers and run --graduate again`,
       );
     }
-    await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 2000));
+    await sleep(options.pollMs ?? 2000);
   }
   return remove.map(refOf);
 }

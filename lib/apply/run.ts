@@ -242,7 +242,7 @@ async function waitGone(
 }
 
 /** Sleeps, waking early on abort (the caller's next checkpoint then stops the run). */
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal?.aborted) {
       resolve();

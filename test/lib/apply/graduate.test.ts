@@ -190,6 +190,18 @@ describe('graduation from a workstation', () => {
     expect(wrong.stderr[0]).toMatch(/records another migration: cluster is "staging" on the cluster, "hetzner-demo" in this output$/);
   });
 
+  it('stops with one line naming the request when the API refuses one, and deletes nothing', async () => {
+    const cluster = await migrated();
+    const before = cluster.live.size;
+    cluster.list = async (_apiVersion, kind) => {
+      throw new Error(`HTTP 403: ${kind.toLowerCase()}s is forbidden`);
+    };
+    const result = await graduate(cluster);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toEqual(['error: step graduate failed: listing batch/v1 Job: HTTP 403: jobs is forbidden']);
+    expect(cluster.live.size).toBe(before);
+  });
+
   it('exits 2 for output of another phase and for options it does not take', async () => {
     const cluster = await migrated();
     const notSteady = await graduate(cluster, [], migration.dir);
