@@ -8,7 +8,7 @@
 import { isPruneProtected, LABEL_MANAGED_BY, TOOL } from '../labels.ts';
 import { readiness } from './readiness.ts';
 import { identityProblems, outputIdentity } from './identity.ts';
-import { refOf, type ApplyOptions, type Cluster } from './run.ts';
+import { call, refOf, StepFailed, type ApplyOptions, type Cluster } from './run.ts';
 import type { DistStep } from './dist.ts';
 
 /** The run did not start: the output is not for this cluster. */
@@ -27,7 +27,14 @@ export async function checkIdentity(preflight: DistStep | undefined, cluster: Cl
   if (!output) {
     return;
   }
-  const problems = identityProblems(output, await cluster.identity());
+  const nodes = await call(
+    () => cluster.identity(),
+    'reading the Nodes',
+    (detail) => {
+      throw new StepFailed('identity check', detail);
+    },
+  );
+  const problems = identityProblems(output, nodes);
   if (problems.length > 0) {
     throw new NotThisCluster(problems);
   }
@@ -68,7 +75,13 @@ export async function checkPreflight(options: GateOptions): Promise<void> {
   }
   const missing: string[] = [];
   for (const job of preflight.objects.filter((o) => o.kind === 'Job')) {
-    const live = await cluster.read(job);
+    const live = await call(
+      () => cluster.read(job),
+      `reading ${refOf(job)}`,
+      (detail) => {
+        throw new StepFailed(first.dir, detail);
+      },
+    );
     const state = live ? readiness(live).state : undefined;
     if (state !== 'done') {
       missing.push(`${refOf(job)} ${state === undefined ? 'not found' : state === 'failed' ? 'failed' : 'not finished'}`);
@@ -104,7 +117,15 @@ export class ForeignNamespace extends Error {
 export async function checkNamespaces(steps: readonly DistStep[], cluster: Cluster): Promise<void> {
   const foreign: string[] = [];
   for (const ns of steps.flatMap((s) => s.objects).filter((o) => o.kind === 'Namespace')) {
-    const live = isPruneProtected(ns.metadata.annotations) ? undefined : await cluster.read(ns);
+    const live = isPruneProtected(ns.metadata.annotations)
+      ? undefined
+      : await call(
+          () => cluster.read(ns),
+          `reading ${refOf(ns)}`,
+          (detail) => {
+            throw new StepFailed(steps[0]!.dir, detail);
+          },
+        );
     if (live && live.metadata?.labels?.[LABEL_MANAGED_BY] !== TOOL) {
       foreign.push(ns.metadata.name);
     }

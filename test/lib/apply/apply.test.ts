@@ -422,6 +422,19 @@ describe('cilium-cutover apply', () => {
     expect((await cli([], again)).code).toBe(0);
   });
 
+  it('stops with one line naming the request when the API refuses a check before the run', async () => {
+    const cluster = new FakeCluster();
+    cluster.read = async (obj) => {
+      throw new Error(`HTTP 403: ${obj.kind.toLowerCase()}s is forbidden`);
+    };
+    const result = await cli([], cluster);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toEqual([
+      'error: step 000-preflight failed: reading namespace/cilium-cutover: HTTP 403: namespaces is forbidden',
+    ]);
+    expect(cluster.calls).toEqual([]);
+  });
+
   it('exits 0 when every step is done', async () => {
     const result = await cli([], new FakeCluster());
     expect(result.code).toBe(0);
