@@ -51,8 +51,6 @@ export interface KubeletOptions {
   readonly netnsPrefix: string;
   /** Labels of the ingress controller's pods (its stand-in proxy runs in them). */
   readonly ingressLabels?: Readonly<Record<string, string>>;
-  /** Tools the nodes' hosts lack. */
-  readonly missingHostTools: readonly string[];
 }
 
 export interface Kubelet {
@@ -215,7 +213,6 @@ export function startKubelet(options: KubeletOptions): Kubelet {
         netns: net.netns,
         resolvConf: resolvConf(pod, config, node.root),
         busybox: pod.spec.containers.some((c: Json) => isBusybox(c.image)),
-        missingHostTools: options.missingHostTools,
         defaultEnv: {
           KUBERNETES_SERVICE_HOST: formatIpv4(parseCidr(config.cluster.serviceCIDR)!.first + 1),
           KUBERNETES_SERVICE_PORT: '443',

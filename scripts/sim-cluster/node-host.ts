@@ -8,7 +8,7 @@
  * (chain and set names: projectcalico/calico felix/rules/static.go, felix/ipsets) and kube-proxy's
  * (kubernetes pkg/proxy/iptables/proxier.go), not copies of a real dump.
  */
-import { copyFileSync, cpSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatIpv4, parseCidr } from '../../lib/cidr.ts';
 import type { ResolvedConfig } from '../../lib/config/resolve.ts';
@@ -98,9 +98,6 @@ export function calicoBlock(config: ResolvedConfig, index: number): string {
   return `${formatIpv4(pool.first + index * 64)}/26`;
 }
 
-/** Files of the host a hostPID Job's view of the node needs (name resolution of protocols, route protocols). */
-const HOST_ETC = ['passwd', 'group', 'nsswitch.conf', 'protocols', 'services', 'hosts', 'iproute2', 'alternatives'];
-
 /** Writes the node's root directory and loads its network state. */
 export function prepareNodeHost(config: ResolvedConfig, index: number, netns: string, root: string, scenario: Scenario): void {
   const write = (path: string, content: string, mode = 0o644) => {
@@ -108,14 +105,6 @@ export function prepareNodeHost(config: ResolvedConfig, index: number, netns: st
     writeFileSync(join(root, path), content, { mode });
   };
   const node = config.cluster.nodes[index]!;
-  for (const entry of HOST_ETC.filter((e) => existsSync(`/etc/${e}`))) {
-    mkdirSync(join(root, 'etc'), { recursive: true });
-    if (entry === 'iproute2' || entry === 'alternatives') {
-      cpSync(`/etc/${entry}`, join(root, 'etc', entry), { recursive: true, verbatimSymlinks: true });
-    } else {
-      copyFileSync(`/etc/${entry}`, join(root, 'etc', entry));
-    }
-  }
   // Presence markers for the node preflight (hostPath /usr/sbin); the Jobs that enter the host run
   // the machine's real tools, with the ones a scenario removes masked (pod-runner.ts).
   mkdirSync(join(root, 'usr', 'sbin'), { recursive: true });

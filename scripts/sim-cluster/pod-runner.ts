@@ -4,11 +4,13 @@
  * hostNetwork), in a private mount namespace whose root holds the host's programs read-only and the
  * pod's volumes at their mount paths: ConfigMaps, the ServiceAccount token from TokenRequest with
  * `ca.crt` and `namespace`, hostPath volumes from the node's own root directory. The environment
- * is the pod spec's (values and the downward-API fields it uses), the user the container's.
+ * is the pod spec's (values and the downward-API fields it uses), the user the container's. A
+ * hostPID pod's `nsenter -t 1` reaches its node's host (test/support/node-host.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { bindProgramDirs, nsenterStandIn, type NodeHost } from '../../test/support/node-host.ts';
 import type { SimApi } from './api.ts';
 
 /** The parts of a pod the runner reads. */
@@ -54,10 +56,12 @@ export interface SimNode {
   readonly netns: string;
   /** The directory standing in for its root file system (hostPath volumes resolve below it). */
   readonly root: string;
+  /** Its host, which `nsenter -t 1` in a hostPID pod enters. */
+  readonly host: Pick<NodeHost, 'pid' | 'root'>;
 }
 
 const SA_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
-/** Host directories a container sees read-only: the programs and libraries, nothing else. */
+/** Machine directories a container sees read-only: the programs and libraries, nothing else. */
 const HOST_DIRS = ['bin', 'sbin', 'lib', 'lib64', 'lib32', 'usr', 'opt'];
 
 function shellQuote(text: string): string {
@@ -135,25 +139,12 @@ export interface ContainerSetting {
   readonly resolvConf: string;
   /** The image is busybox: its applets come first on the PATH, as in the image. */
   readonly busybox: boolean;
-  /** The masked tools of the node's host (a scenario removes them). */
-  readonly missingHostTools: readonly string[];
   /** Variables every container gets (the kubelet's KUBERNETES_SERVICE_HOST and _PORT). */
   readonly defaultEnv: Readonly<Record<string, string>>;
 }
 
-/**
- * A stand-in for `nsenter -t 1 ...` in a hostPID pod: the node's host is `/.sim-host` (its root
- * directory with the machine's programs), already in the node's network namespace; the command
- * after `--` runs there with the caller's environment.
- */
-const NSENTER_STAND_IN = `#!/bin/sh
-while [ $# -gt 0 ] && [ "$1" != "--" ]; do shift; done
-[ "\${1:-}" = "--" ] && shift
-exec /usr/sbin/chroot /.sim-host "$@"
-`;
-
 /** One container of a pod, with what it runs with. */
-interface ContainerInput {
+export interface ContainerInput {
   readonly pod: PodJson;
   readonly container: ContainerJson;
   /** Volume name → host directory. */
@@ -180,23 +171,17 @@ function containerScript({ pod, container, volumes, node, setting }: ContainerIn
     ),
   ];
   writeFileSync(join(dir, 'resolv.conf'), setting.resolvConf);
-  writeFileSync(join(dir, 'nsenter'), NSENTER_STAND_IN, { mode: 0o755 });
-  writeFileSync(join(dir, 'mask'), '', { mode: 0o644 });
+  writeFileSync(join(dir, 'nsenter'), nsenterStandIn(node.host), { mode: 0o755 });
   const user = container.securityContext?.runAsUser ?? 0;
   const group = container.securityContext?.runAsGroup ?? user;
   const command = [...(container.command ?? []), ...(container.args ?? [])];
-  const bindHostDirs = (target: string) =>
-    HOST_DIRS.map(
-      (d) =>
-        `if [ -L /${d} ]; then ln -s "$(readlink /${d})" "${target}/${d}"; elif [ -d /${d} ]; then mkdir -p "${target}/${d}"; mount --rbind -o ro /${d} "${target}/${d}"; fi`,
-    );
   const lines = [
     'set -eu',
     `R=${shellQuote(root)}`,
     `D=${shellQuote(dir)}`,
     'mkdir -p "$R"',
     'mount -t tmpfs -o mode=755 tmpfs "$R"',
-    ...bindHostDirs('$R'),
+    ...bindProgramDirs('$R', HOST_DIRS),
     'mkdir -p "$R/proc" "$R/dev" "$R/sys" "$R/tmp" "$R/etc" "$R/var/run"',
     'chmod 1777 "$R/tmp"',
     'mount --rbind /proc "$R/proc"',
@@ -212,29 +197,7 @@ function containerScript({ pod, container, volumes, node, setting }: ContainerIn
           'for applet in $(busybox --list); do [ "$applet" = wget ] || ln -s /usr/bin/busybox "$R/usr/local/bin/$applet"; done',
         ]
       : []),
-    ...(pod.spec.hostPID
-      ? [
-          // The node's host for `nsenter -t 1`: its root directory's /etc, /opt, /run and /var over
-          // the machine's programs, the tools a scenario removes masked.
-          'H="$R/.sim-host"',
-          'mkdir -p "$H"',
-          'mount -t tmpfs -o mode=755 tmpfs "$H"',
-          ...bindHostDirs('$H'),
-          'mkdir -p "$H/proc" "$H/dev" "$H/sys" "$H/tmp"',
-          'mount --rbind /proc "$H/proc"',
-          'mount --rbind /dev "$H/dev"',
-          'mount --rbind /sys "$H/sys"',
-          ...['etc', 'opt', 'run', 'var'].flatMap((d) => [
-            `mkdir -p ${shellQuote(join(node.root, d))} "$H/${d}"`,
-            `mount --bind ${shellQuote(join(node.root, d))} "$H/${d}"`,
-          ]),
-          ...setting.missingHostTools.flatMap((tool) =>
-            ['usr/bin', 'usr/sbin'].map((d) => `if [ -e "$H/${d}/${tool}" ]; then mount --bind "$D/mask" "$H/${d}/${tool}"; fi`),
-          ),
-          'mount -t tmpfs tmpfs "$R/usr/local/sbin"',
-          'cp "$D/nsenter" "$R/usr/local/sbin/nsenter"',
-        ]
-      : []),
+    ...(pod.spec.hostPID ? ['mount -t tmpfs tmpfs "$R/usr/local/sbin"', 'cp "$D/nsenter" "$R/usr/local/sbin/nsenter"'] : []),
     ...mounts.flatMap((m) =>
       m.from === undefined
         ? []
@@ -265,7 +228,8 @@ export interface RunningContainer {
   output(): string;
 }
 
-function startContainer(input: ContainerInput, dir: string, timeoutMs: number): RunningContainer {
+/** Starts one container whose volumes are already written (`input.volumes`), below `dir`. */
+export function startContainer(input: ContainerInput, dir: string, timeoutMs: number): RunningContainer {
   const { container, setting } = input;
   const script = join(dir, `${container.name}.sh`);
   writeFileSync(script, containerScript(input, join(dir, container.name)));

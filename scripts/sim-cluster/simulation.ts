@@ -195,7 +195,6 @@ export async function startSimulation(options: SimulationOptions): Promise<Simul
     cilium,
     netnsPrefix: prefix,
     ingressLabels: scenario.ingress ? fixture.INGRESS_LABELS : undefined,
-    missingHostTools: scenario.missingHostTools ?? [],
   });
   for (const name of scenario.nodesDown ?? []) {
     kubelet.setNodeDown(name, true);
