@@ -50,7 +50,7 @@ export function buildNodeCleanup(chart: StepChart, config: ResolvedConfig): void
   buildNodeJobs(chart, config, {
     prefix: 'cleanup-node',
     script: 'calico-cleanup',
-    env: { FLUSH_BIRD_ROUTES: String(config.cleanup.birdRoutes) },
+    env: { FLUSH_CALICO_ROUTES: String(config.cleanup.birdRoutes), CALICO_VERSION: config.calico.version },
     activeDeadline: Duration.minutes(10),
   });
   if (config.strategy === 'per-node') {
@@ -64,13 +64,13 @@ export function nodeCleanupPlan(config: ResolvedConfig): string[] {
     `One privileged Job per node runs \`calico-cleanup.sh\` on the host${config.cleanup.dryRun ? ' **in dry-run mode: it only prints what it would remove** (`cleanup.dryRun`)' : ''}, in this order:`,
     '',
     "- Calico's CNI config (`/etc/cni/net.d/10-calico.conflist`, its `.cilium_bak` copy, `calico-kubeconfig`) and plugins (`/opt/cni/bin/calico`, `calico-ipam`; the generic plugins stay);",
-    '- the jumps into `cali-*` chains and the chains, in iptables-legacy and iptables-nft (a backend whose tools the host lacks is reported as CANNOT-INSPECT, not as clean); then the `cali4*`/`cali6*` ipsets;',
+    "- Felix's chains (`cali-*` and the prefixes of older releases), the jumps into them and its rules in built-in chains (its `cali:` hash comment), in iptables-legacy and iptables-nft, IPv4 and IPv6; then the `cali4*`/`cali6*` ipsets; the nftables dataplane's tables `ip calico`, `ip6 calico` and `arp calico-arp` (a backend in use whose tools neither the host nor k3s has fails the Job; it is never reported clean);",
     config.cleanup.birdRoutes
-      ? "- the routes BIRD installed (`proto bird`, blackholes included: they would drop traffic to new pods when Calico's pool overlaps the pod CIDR);"
-      : '- not the BIRD routes (`cleanup.birdRoutes: false`; no Calico pool overlaps the pod CIDR);',
-    '- `tunl0` flushed and set down (it disappears at the next reboot); `/run/calico/cgroup` unmounted, then `/run/calico` and `/var/lib/calico` removed.',
+      ? "- Calico's routes, IPv4 and IPv6: BIRD's (`proto bird`) and Felix's (protocol 80), blackholes included: they would drop traffic to new pods when Calico's pool overlaps the pod CIDR;"
+      : "- not Calico's routes (`cleanup.birdRoutes: false`; no Calico pool overlaps the pod CIDR);",
+    '- `vxlan.calico`, `vxlan-v6.calico`, `wireguard.cali`, `wg-v6.cali` deleted; `tunl0` flushed and set down (it disappears at the next reboot); `/run/calico/cgroup` unmounted, then `/run/calico` and `/var/lib/calico` removed.',
     '',
-    'It never touches `/sys/fs/bpf`, `/run/xtables.lock` or chains of anything else, and prints REMOVED, ABSENT, KEPT or CANNOT-INSPECT for each item.',
+    'It never touches `/sys/fs/bpf`, `/run/xtables.lock` or anything of another owner, and prints REMOVED, ABSENT, KEPT, WARN or FAILED for each item.',
     '',
     '**Rolling reboot instead, or as well:** `host/rolling-reboot.sh` drains, reboots and uncordons one node at a time (servers first, for etcd quorum). A reboot clears everything Calico and kube-proxy left, including what no script can remove (the `tunl0` device), and is what the Cilium and k3s documentation prescribe. Prefer it when you can drain every node in turn; prefer the scripted cleanup when workloads cannot be moved, when the pod network must come back before anything is rebooted, or to keep the migration inside one GitOps sync. Run the reboot after step `200-cilium` is healthy.',
   ];

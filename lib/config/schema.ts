@@ -315,7 +315,7 @@ const cleanupSchema = z.strictObject({
   birdRoutes: bool()
     .default(true)
     .describe(
-      "Flush the routes Calico's BIRD installed (`proto bird`, blackholes included). Cannot be turned off when a Calico pool overlaps the pod CIDR.",
+      "Flush Calico's routes on every node, IPv4 and IPv6: BIRD's (`proto bird`) and Felix's own (protocol 80, the VXLAN backend's), blackholes included. Cannot be turned off when a Calico pool overlaps the pod CIDR.",
     ),
   kubeProxy: bool()
     .default(true)

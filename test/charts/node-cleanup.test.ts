@@ -61,7 +61,12 @@ describe('110-node-cleanup and 210-kube-proxy-cleanup', () => {
   it('passes the cleanup settings to the scripts', () => {
     const env = (r: Rendered, dir: string) =>
       Object.fromEntries(jobsIn(r, dir)[0].spec.template.spec.containers[0].env.map((e: any) => [e.name, e.value]));
-    expect(env(rendered, '110-node-cleanup')).toEqual({ DRY_RUN: 'false', FLUSH_BIRD_ROUTES: 'true', NODE_NAME: 'k3s-server-1' });
+    expect(env(rendered, '110-node-cleanup')).toEqual({
+      DRY_RUN: 'false',
+      FLUSH_CALICO_ROUTES: 'true',
+      CALICO_VERSION: 'v3.27.0',
+      NODE_NAME: 'k3s-server-1',
+    });
     expect(env(rendered, '210-kube-proxy-cleanup')).toEqual({
       CILIUM_AGENT_WAIT_SECONDS: '300',
       DRY_RUN: 'false',
@@ -71,7 +76,7 @@ describe('110-node-cleanup and 210-kube-proxy-cleanup', () => {
     const dry = renderExample((d) => {
       d.cleanup = { dryRun: true, birdRoutes: false, kubeRouterPolicy: false };
     });
-    expect(env(dry, '110-node-cleanup')).toMatchObject({ DRY_RUN: 'true', FLUSH_BIRD_ROUTES: 'false' });
+    expect(env(dry, '110-node-cleanup')).toMatchObject({ DRY_RUN: 'true', FLUSH_CALICO_ROUTES: 'false' });
     expect(env(dry, '210-kube-proxy-cleanup')).toMatchObject({ DRY_RUN: 'true', KUBE_ROUTER_POLICY: 'false' });
   });
 

@@ -710,9 +710,9 @@ describe.skipIf(why !== undefined)('the whole cutover on a simulated cluster', (
       // theirs kept (node-host.ts lists both).
       const nodeLines = await jobLogs(kubeconfig, 'cilium-cutover', 'cleanup-node-');
       expect(nodeLines.filter((l) => l === 'calico-cleanup: done')).toHaveLength(3);
-      expect(nodeLines).toContain('REMOVED iptables-nft: 7 Calico chains and 5 jumps into them');
-      expect(nodeLines).toContain('REMOVED iptables-legacy: 7 Calico chains and 5 jumps into them');
-      expect(nodeLines).toContain('REMOVED routes: 1 with proto bird');
+      expect(nodeLines).toContain('REMOVED iptables-nft: 7 Calico chains and 5 rules in built-in chains');
+      expect(nodeLines).toContain('REMOVED iptables-legacy: 7 Calico chains and 5 rules in built-in chains');
+      expect(nodeLines).toContain('REMOVED IPv4 routes: 1 with proto bird (BIRD)');
       const proxyLines = await jobLogs(kubeconfig, 'cilium-cutover', 'kube-proxy-cleanup-');
       for (const node of sim.nodes) {
         expect(proxyLines).toContain(`PASS cilium agent on ${node.name}: healthy`);

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Removes the iptables rules k3s's embedded kube-proxy left after it was disabled, by chain name,
-# and optionally kube-router's network-policy chains and ipsets. Runs on the host, only once this
+# Removes the rules k3s's embedded kube-proxy left after it was disabled: its iptables chains by
+# name (iptables mode, both backends and families) and its nftables tables (nftables mode), and
+# optionally kube-router's network-policy chains and ipsets. Runs on the host, only once this
 # node's Cilium agent serves Services (the Job checks that before it enters the host).
 #
 # Environment:
@@ -26,6 +27,10 @@ main() {
   say "kube-proxy-cleanup on ${NODE_NAME:-$(hostname)}$(dry_run && printf ' (dry run)')"
   say "step kube-proxy: rules of the embedded kube-proxy"
   remove_chains kube-proxy "$KUBE_PROXY_CHAINS"
+  # nftables mode (Kubernetes 1.29+): tables `ip kube-proxy` and `ip6 kube-proxy`
+  # (pkg/proxy/nftables/proxier.go). kube-proxy drives them with the nft command, so a host where
+  # k3s finds none cannot have them.
+  remove_nft_tables kube-proxy 'no nft on this host or in k3s, so kube-proxy never ran in nftables mode' 'ip kube-proxy' 'ip6 kube-proxy'
   if [ "$KUBE_ROUTER_POLICY" = "true" ]; then
     say "step kube-router-policy: kube-router's network-policy rules and ipsets"
     remove_chains kube-router "$KUBE_ROUTER_CHAINS"
