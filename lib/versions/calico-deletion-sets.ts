@@ -1,10 +1,14 @@
 /**
- * The Calico deletion sets: every object a Calico manifest install creates, per release line and
- * manifest variant. Data, not code: a new Calico line is a new entry.
+ * The Calico deletion sets: every object a Calico manifest install creates, per release tag and
+ * manifest variant. Data, not code: an upstream change is a new entry of CHANGES, a new patch
+ * release a new newest tag in CALICO_LINES.
  *
- * Source: `manifests/calico.yaml` and `manifests/calico-typha.yaml` of projectcalico/calico at the
- * release tags (v3.26.4, v3.27.0/v3.27.5 and v3.28.0 hold the same 31 objects; later lines add
- * CRDs). See docs/steps.md "Removing Calico".
+ * Source: `manifests/calico.yaml` and `manifests/calico-typha.yaml` of projectcalico/calico at every
+ * release tag v3.26.0–v3.32.1, as listed in test/fixtures/calico-objects/ (copied by
+ * scripts/derive-calico-fixtures.ts); the unit test expands this table for every tag there and
+ * compares, object by object. Upstream changes objects at patch releases too (calico-tier-getter
+ * came with v3.29.4), so each object is listed with the first tag that creates it, and the tag from
+ * which it is gone. See docs/steps.md "Removing Calico".
  */
 
 /** How an object kind is addressed in the API. */
@@ -60,45 +64,55 @@ export interface CalicoObject {
 export type ManifestVariant = 'calico' | 'calico-typha';
 
 const NS = 'kube-system';
+const NETWORK_POLICY_API = 'policy.networking.k8s.io';
 
 function crd(plural: string, group = 'crd.projectcalico.org', foreign = false): CalicoObject {
   return { kind: 'CustomResourceDefinition', name: `${plural}.${group}`, phase: 'crds', ...(foreign ? { foreign } : {}) };
 }
 
-/** The 18 `crd.projectcalico.org` CRDs of v3.26–v3.28. */
-const CRDS_3_26 = [
-  'bgpconfigurations',
-  'bgpfilters',
-  'bgppeers',
-  'blockaffinities',
-  'caliconodestatuses',
-  'clusterinformations',
-  'felixconfigurations',
-  'globalnetworkpolicies',
-  'globalnetworksets',
-  'hostendpoints',
-  'ipamblocks',
-  'ipamconfigs',
-  'ipamhandles',
-  'ippools',
-  'ipreservations',
-  'kubecontrollersconfigurations',
-  'networkpolicies',
-  'networksets',
-].map((p) => crd(p));
+/** ClusterRole, ClusterRoleBinding and ServiceAccount of a component. */
+function access(name: string, serviceAccount = true): CalicoObject[] {
+  return [
+    { kind: 'ClusterRole', name, phase: 'access' },
+    { kind: 'ClusterRoleBinding', name, phase: 'access' },
+    ...(serviceAccount ? [{ kind: 'ServiceAccount', namespace: NS, name, phase: 'access' } as const] : []),
+  ];
+}
 
-/** The 31 objects of `calico.yaml` v3.26.x–v3.28.x. */
+/** The 31 objects of `calico.yaml` v3.26.0 (the same through v3.28.5). */
 const BASE_3_26: readonly CalicoObject[] = [
   { kind: 'DaemonSet', namespace: NS, name: 'calico-node', phase: 'workloads' },
   { kind: 'Deployment', namespace: NS, name: 'calico-kube-controllers', phase: 'workloads' },
   { kind: 'PodDisruptionBudget', namespace: NS, name: 'calico-kube-controllers', phase: 'workloads' },
-  ...CRDS_3_26,
-  ...(['calico-kube-controllers', 'calico-node', 'calico-cni-plugin'] as const).flatMap((name): CalicoObject[] => [
-    { kind: 'ClusterRole', name, phase: 'access' },
-    { kind: 'ClusterRoleBinding', name, phase: 'access' },
-    { kind: 'ServiceAccount', namespace: NS, name, phase: 'access' },
-  ]),
+  ...[
+    'bgpconfigurations',
+    'bgpfilters',
+    'bgppeers',
+    'blockaffinities',
+    'caliconodestatuses',
+    'clusterinformations',
+    'felixconfigurations',
+    'globalnetworkpolicies',
+    'globalnetworksets',
+    'hostendpoints',
+    'ipamblocks',
+    'ipamconfigs',
+    'ipamhandles',
+    'ippools',
+    'ipreservations',
+    'kubecontrollersconfigurations',
+    'networkpolicies',
+    'networksets',
+  ].map((p) => crd(p)),
+  ...['calico-kube-controllers', 'calico-node', 'calico-cni-plugin'].flatMap((name) => access(name)),
   { kind: 'ConfigMap', namespace: NS, name: 'calico-config', phase: 'config' },
+];
+
+/** What `calico-typha.yaml` adds to `calico.yaml` (the same at every tag). */
+const TYPHA: readonly CalicoObject[] = [
+  { kind: 'Deployment', namespace: NS, name: 'calico-typha', phase: 'workloads' },
+  { kind: 'PodDisruptionBudget', namespace: NS, name: 'calico-typha', phase: 'workloads' },
+  { kind: 'Service', namespace: NS, name: 'calico-typha', phase: 'workloads' },
 ];
 
 /** Referenced (envFrom, optional) but never created by the manifest: exists only for hand-set eBPF mode. */
@@ -106,42 +120,88 @@ const OPTIONAL: readonly CalicoObject[] = [
   { kind: 'ConfigMap', namespace: NS, name: 'kubernetes-services-endpoint', phase: 'config', optional: true },
 ];
 
-/** What `calico-typha.yaml` adds to `calico.yaml`. */
-const TYPHA: readonly CalicoObject[] = [
-  { kind: 'Deployment', namespace: NS, name: 'calico-typha', phase: 'workloads' },
-  { kind: 'PodDisruptionBudget', namespace: NS, name: 'calico-typha', phase: 'workloads' },
-  { kind: 'Service', namespace: NS, name: 'calico-typha', phase: 'workloads' },
+const ADMIN_NETWORK_POLICIES = crd('adminnetworkpolicies', NETWORK_POLICY_API, true);
+const BASELINE_ADMIN_NETWORK_POLICIES = crd('baselineadminnetworkpolicies', NETWORK_POLICY_API, true);
+
+/**
+ * What one release tag changed, for it and every later tag by version number, across lines
+ * (`v3.29.4`'s change holds for `v3.30.0`): no change so far was backported to an older line only.
+ */
+interface Change {
+  readonly tag: string;
+  /** New in both manifests. */
+  readonly added?: readonly CalicoObject[];
+  /** New in `calico-typha.yaml` only. */
+  readonly typhaAdded?: readonly CalicoObject[];
+  /** Gone from both manifests. */
+  readonly removed?: readonly CalicoObject[];
+}
+
+/** Every change of the two manifests from v3.26.0 on, oldest first. */
+const CHANGES: readonly Change[] = [
+  { tag: 'v3.26.0', added: BASE_3_26, typhaAdded: TYPHA },
+  { tag: 'v3.29.0', added: [crd('tiers'), ADMIN_NETWORK_POLICIES] },
+  // Lets the kube-controller-manager get tiers (its garbage collector handles tiered policies).
+  { tag: 'v3.29.4', added: access('calico-tier-getter', false) },
+  {
+    tag: 'v3.30.0',
+    added: [
+      crd('stagedglobalnetworkpolicies'),
+      crd('stagedkubernetesnetworkpolicies'),
+      crd('stagednetworkpolicies'),
+      BASELINE_ADMIN_NETWORK_POLICIES,
+    ],
+  },
+  // The network-policy API's ClusterNetworkPolicy replaces AdminNetworkPolicy and BaselineAdminNetworkPolicy.
+  {
+    tag: 'v3.32.0',
+    added: [crd('clusternetworkpolicies', NETWORK_POLICY_API, true)],
+    removed: [ADMIN_NETWORK_POLICIES, BASELINE_ADMIN_NETWORK_POLICIES],
+  },
 ];
 
-const ADDED_3_29 = [crd('tiers'), crd('adminnetworkpolicies', 'policy.networking.k8s.io', true)];
-const ADDED_3_30 = [
-  crd('stagedglobalnetworkpolicies'),
-  crd('stagedkubernetesnetworkpolicies'),
-  crd('stagednetworkpolicies'),
-  crd('baselineadminnetworkpolicies', 'policy.networking.k8s.io', true),
-];
-
-/** Release line → the objects `calico.yaml` of that line creates (without variant additions). */
-export const CALICO_LINES: Readonly<Record<string, readonly CalicoObject[]>> = {
-  '3.26': BASE_3_26,
-  '3.27': BASE_3_26,
-  '3.28': BASE_3_26,
-  '3.29': [...BASE_3_26, ...ADDED_3_29],
-  '3.30': [...BASE_3_26, ...ADDED_3_29, ...ADDED_3_30],
-  '3.31': [...BASE_3_26, ...ADDED_3_29, ...ADDED_3_30],
-  // 3.32 replaces the AdminNetworkPolicy/BaselineAdminNetworkPolicy CRDs with ClusterNetworkPolicy.
-  '3.32': [
-    ...BASE_3_26,
-    ...ADDED_3_29.filter((o) => !o.foreign),
-    ...ADDED_3_30.filter((o) => !o.foreign),
-    crd('clusternetworkpolicies', 'policy.networking.k8s.io', true),
-  ],
+/**
+ * Release line → its newest tag the table is checked against. A later patch of a supported line,
+ * not yet known, gets the set of this tag; other lines have no deletion set.
+ */
+export const CALICO_LINES: Readonly<Record<string, string>> = {
+  '3.26': 'v3.26.5',
+  '3.27': 'v3.27.5',
+  '3.28': 'v3.28.5',
+  '3.29': 'v3.29.7',
+  '3.30': 'v3.30.7',
+  '3.31': 'v3.31.7',
+  '3.32': 'v3.32.1',
 };
+
+/** `v3.29.4` → [3, 29, 4], or undefined for anything else (`3.29.4`, `v3.29.4-rc1`, `v3.029.4`). */
+function parseTag(tag: string): [number, number, number] | undefined {
+  const match = /^v(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$/.exec(tag);
+  return match ? [Number(match[1]), Number(match[2]), Number(match[3])] : undefined;
+}
+
+/** Whether tag `a` is the same release as `b` or an older one. */
+function notNewer(a: string, b: string): boolean {
+  const [x, y] = [parseTag(a)!, parseTag(b)!];
+  const i = x.findIndex((n, k) => n !== y[k]);
+  return i === -1 || x[i]! < y[i]!;
+}
 
 /** The release line (`3.27`) of a version (`v3.27.0`), or undefined when it is not supported. */
 export function calicoLine(version: string): string | undefined {
-  const match = /^v(3\.\d+)\.\d+$/.exec(version);
-  return match && match[1]! in CALICO_LINES ? match[1] : undefined;
+  const parsed = parseTag(version);
+  const line = parsed && `${parsed[0]}.${parsed[1]}`;
+  return line !== undefined && line in CALICO_LINES ? line : undefined;
+}
+
+/** The known tag whose set a version gets: itself, or its line's newest known tag when it is newer. */
+function knownTag(version: string): string | undefined {
+  const line = calicoLine(version);
+  if (line === undefined) {
+    return undefined;
+  }
+  const newest = CALICO_LINES[line]!;
+  return notNewer(version, newest) ? version : newest;
 }
 
 /** Supported lines, for messages: `v3.26.x, v3.27.x, …`. */
@@ -157,15 +217,26 @@ export interface DeletionSetOptions {
   readonly includeForeign: boolean;
 }
 
-/** Every object the Job deletes for a Calico version, in deletion order. Throws for an unsupported version. */
+const key = (o: CalicoObject) => `${o.kind} ${o.namespace ?? ''} ${o.name}`;
+
+/** The objects a manifest creates at a known tag: the changes up to it, applied in order. */
+function objectsAt(tag: string, variant: ManifestVariant): CalicoObject[] {
+  return CHANGES.filter((c) => notNewer(c.tag, tag)).reduce<CalicoObject[]>((objects, c) => {
+    const gone = new Set((c.removed ?? []).map(key));
+    return [...objects.filter((o) => !gone.has(key(o))), ...(c.added ?? []), ...(variant === 'calico-typha' ? (c.typhaAdded ?? []) : [])];
+  }, []);
+}
+
+/**
+ * Every object the Job deletes for a Calico version (`v3.29.4`), in deletion order: the objects the
+ * manifest of that tag creates, plus the optional ones. Throws for a version of an unsupported line.
+ */
 export function deletionSet(version: string, options: DeletionSetOptions): CalicoObject[] {
-  const line = calicoLine(version);
-  if (!line) {
+  const tag = knownTag(version);
+  if (tag === undefined) {
     throw new Error(`unsupported Calico version '${version}'; supported: ${supportedCalicoLines()}`);
   }
-  const objects = [...CALICO_LINES[line]!, ...(options.variant === 'calico-typha' ? TYPHA : []), ...OPTIONAL].filter(
-    (o) => options.includeForeign || !o.foreign,
-  );
+  const objects = [...objectsAt(tag, options.variant), ...OPTIONAL].filter((o) => options.includeForeign || !o.foreign);
   return DELETION_PHASES.flatMap((phase) => objects.filter((o) => o.phase === phase));
 }
 

@@ -31,6 +31,7 @@ const cases = [
   { version: 'v3.27.0', variant: 'calico-typha' as const, foreign: false },
   { version: 'v3.28.0', variant: 'calico-typha' as const, foreign: false },
   { version: 'v3.29.0', variant: 'calico' as const, foreign: false },
+  { version: 'v3.29.4', variant: 'calico-typha' as const, foreign: false },
   { version: 'v3.30.0', variant: 'calico' as const, foreign: true },
   { version: 'v3.31.0', variant: 'calico-typha' as const, foreign: false },
   { version: 'v3.32.0', variant: 'calico' as const, foreign: true },
