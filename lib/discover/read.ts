@@ -17,7 +17,9 @@ export async function readSnapshot(kc: KubeConfig): Promise<ClusterSnapshot> {
     if (err instanceof ApiException && err.code === 404) {
       return undefined;
     }
-    if (err instanceof Error && /resource .* not found|no resource|not found in/i.test(err.message)) {
+    // The client resolves a kind through discovery: a group whose other CRDs exist (a half-removed
+    // Calico) answers for a kind it no longer serves with "Unrecognized API version and kind".
+    if (err instanceof Error && /resource .* not found|no resource|not found in|unrecognized api version and kind/i.test(err.message)) {
       return undefined;
     }
     throw err;
