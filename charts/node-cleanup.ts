@@ -4,7 +4,7 @@
  * do not talk to the API.
  */
 import { Duration } from 'cdk8s';
-import type { ResolvedConfig } from '../lib/config/resolve.ts';
+import { calicoPoolsOverNodes, type ResolvedConfig } from '../lib/config/resolve.ts';
 import { FILES_DIR, CutoverJob } from '../lib/constructs/cutover-job.ts';
 import { JobFiles } from '../lib/constructs/job-files.ts';
 import { enterHostScript, nodeScript, type NodeScript } from '../lib/shell/scripts.ts';
@@ -68,6 +68,9 @@ export function nodeCleanupPlan(config: ResolvedConfig): string[] {
     config.cleanup.birdRoutes
       ? "- Calico's routes, IPv4 and IPv6: BIRD's (`proto bird`) and Felix's (protocol 80), blackholes included: they would drop traffic to new pods when Calico's pool overlaps the pod CIDR;"
       : "- not Calico's routes (`cleanup.birdRoutes: false`; no Calico pool overlaps the pod CIDR);",
+    ...calicoPoolsOverNodes(config).map(
+      (line) => `- **${line}: the route cleanup must stay on** (\`cleanup.birdRoutes\`), or Calico's routes stay in the node network;`,
+    ),
     '- `vxlan.calico`, `vxlan-v6.calico`, `wireguard.cali`, `wg-v6.cali` deleted; `tunl0` flushed and set down (it disappears at the next reboot); `/run/calico/cgroup` unmounted, then `/run/calico` and `/var/lib/calico` removed.',
     '',
     'It never touches `/sys/fs/bpf`, `/run/xtables.lock` or anything of another owner, and prints REMOVED, ABSENT, KEPT, WARN or FAILED for each item.',

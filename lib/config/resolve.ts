@@ -7,6 +7,7 @@ import { PROFILE_FACTS } from './profiles.ts';
 import { durationSeconds } from '../duration.ts';
 import { findCiliumVersion, type CiliumVersion } from '../versions/cilium.ts';
 import { UTILITY_IMAGES, withRegistry, type PinnedImage } from '../versions/images.ts';
+import { cidrContainsIp, parseCidr, parseIpv4 } from '../cidr.ts';
 
 /** The Cilium settings with every default decided. */
 export interface ResolvedCilium {
@@ -155,5 +156,25 @@ export function configWarnings(config: ResolvedConfig): string[] {
   if (kubeProxyReplacement === 'strict') {
     warnings.push('cilium.kubeProxyReplacement: "strict" is deprecated and removed in Cilium 1.16; "true" is the supported spelling');
   }
+  for (const line of calicoPoolsOverNodes(config)) {
+    warnings.push(
+      `${line}: Calico's routes for this pool lie in the node network, so step 110 must flush them (keep cleanup.birdRoutes on)`,
+    );
+  }
   return warnings;
+}
+
+/**
+ * `calico.ipPools[i] CIDR contains the address of NODE (IP), …` for each Calico pool over a node's
+ * address (the manifest default 192.168.0.0/16 with nodes on 192.168.x.y): Calico's routes and
+ * blackholes for its blocks lie in the nodes' own network.
+ */
+export function calicoPoolsOverNodes(config: Pick<ResolvedConfig, 'calico' | 'cluster'>): string[] {
+  return config.calico.ipPools.flatMap((text, i) => {
+    const pool = parseCidr(text)!;
+    const inside = config.cluster.nodes.filter((n) => cidrContainsIp(pool, parseIpv4(n.internalIP)!));
+    return inside.length === 0
+      ? []
+      : [`calico.ipPools[${i}] ${text} contains the address of ${inside.map((n) => `${n.name} (${n.internalIP})`).join(', ')}`];
+  });
 }

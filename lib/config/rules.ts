@@ -138,10 +138,18 @@ function checkCalico(config: Config): ConfigProblem[] {
   }
   const pod = cidrOf(cluster.podCIDR);
   calico.ipPools.forEach((text, i) => {
-    if (!cleanup.birdRoutes && cidrsOverlap(cidrOf(text), pod)) {
+    const pool = cidrOf(text);
+    if (!cleanup.birdRoutes && cidrsOverlap(pool, pod)) {
       problems.push({
         path: 'cleanup.birdRoutes',
-        message: `false, but calico.ipPools[${i}] ${text} overlaps cluster.podCIDR ${pod.text}: BIRD's blackhole routes would drop traffic to new pods; remove the setting`,
+        message: `false, but calico.ipPools[${i}] ${text} overlaps cluster.podCIDR ${pod.text}: Calico's blackhole routes would drop traffic to new pods; remove the setting`,
+      });
+    }
+    const node = cluster.nodes.find((n) => cidrContainsIp(pool, parseIpv4(n.internalIP)!));
+    if (!cleanup.birdRoutes && node) {
+      problems.push({
+        path: 'cleanup.birdRoutes',
+        message: `false, but calico.ipPools[${i}] ${text} contains node ${node.name}'s address ${node.internalIP}: Calico's routes there would stay in the node network; remove the setting`,
       });
     }
   });

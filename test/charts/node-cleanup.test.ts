@@ -105,7 +105,7 @@ describe('110-node-cleanup and 210-kube-proxy-cleanup', () => {
         d.cleanup = { birdRoutes: false };
       }),
     ).toThrow(
-      "cleanup.birdRoutes: false, but calico.ipPools[0] 10.42.0.0/16 overlaps cluster.podCIDR 10.42.0.0/16: BIRD's blackhole routes would drop traffic to new pods; remove the setting",
+      "cleanup.birdRoutes: false, but calico.ipPools[0] 10.42.0.0/16 overlaps cluster.podCIDR 10.42.0.0/16: Calico's blackhole routes would drop traffic to new pods; remove the setting",
     );
     expect(() => renderExample((d) => (d.cleanup = { birdRoutes: false }))).not.toThrow();
   });

@@ -241,6 +241,24 @@ describe('cross-field rules', () => {
     );
   });
 
+  it("warns when a Calico pool holds the nodes' own addresses, naming pool and nodes; refuses turning the route cleanup off then", () => {
+    const data = exampleData();
+    // The unmodified manifest's pool, on a network of 192.168.100.0/24.
+    data.calico.ipPools = ['10.42.0.0/16', '192.168.0.0/16'];
+    data.cluster.profile = 'generic';
+    delete data.cluster.network;
+    data.cluster.nodes = data.cluster.nodes.map((n: any, i: number) => ({ ...n, internalIP: `192.168.100.${i + 2}` }));
+    expect(load(data).warnings).toContain(
+      "calico.ipPools[1] 192.168.0.0/16 contains the address of k3s-server-1 (192.168.100.2), k3s-server-2 (192.168.100.3), k3s-server-3 (192.168.100.4): Calico's routes for this pool lie in the node network, so step 110 must flush them (keep cleanup.birdRoutes on)",
+    );
+    data.calico.ipPools = ['192.168.0.0/16'];
+    data.cluster.podCIDR = '10.42.0.0/16';
+    data.cleanup = { ...data.cleanup, birdRoutes: false };
+    expect(loadError(data)).toBe(
+      "cleanup.birdRoutes: false, but calico.ipPools[0] 192.168.0.0/16 contains node k3s-server-1's address 192.168.100.2: Calico's routes there would stay in the node network; remove the setting",
+    );
+  });
+
   it('warns for end-of-life Cilium versions only', () => {
     const eol = exampleData();
     eol.cilium.version = '1.16.19';
