@@ -10,7 +10,12 @@ import { JobFiles } from '../lib/constructs/job-files.ts';
 import type { NodePreflightSpec } from '../lib/incluster/node-checks.ts';
 import type { PerNodePreflightSpec } from '../lib/incluster/per-node-checks.ts';
 import { POLICY_RESOURCES, type PreflightSpec } from '../lib/incluster/preflight-checks.ts';
-import { TIGERA_OPERATOR_CRD } from '../lib/incluster/preflight-cluster-checks.ts';
+import {
+  CALICO_API_SERVICE,
+  CALICO_APISERVER_NAMESPACE,
+  CALICO_V3_CRD,
+  TIGERA_OPERATOR_CRD,
+} from '../lib/incluster/calico-install-checks.ts';
 import { ScopedServiceAccount, type AccessRule } from '../lib/constructs/scoped-service-account.ts';
 import { ScriptJob } from '../lib/constructs/script-job.ts';
 import { RETRY, type AbortGuide, type Step, type StepChart } from '../lib/step.ts';
@@ -60,8 +65,20 @@ export function buildPreflight(chart: StepChart, config: ResolvedConfig): void {
     namespace,
     rules: [
       { apiGroup: '', resource: 'nodes', verbs: ['get'], names: config.cluster.nodes.map((n) => n.name) },
-      { apiGroup: 'apiextensions.k8s.io', resource: 'customresourcedefinitions', verbs: ['get'], names: [TIGERA_OPERATOR_CRD] },
-      { apiGroup: 'apps', resource: 'daemonsets', verbs: ['get'], names: ['calico-node'], namespace: 'kube-system' },
+      // Which kind of Calico install this is (lib/incluster/calico-install-checks.ts), each object by
+      // name. Cluster-wide where the namespace may not exist (a Role there could not be created).
+      {
+        apiGroup: 'apiextensions.k8s.io',
+        resource: 'customresourcedefinitions',
+        verbs: ['get'],
+        names: [TIGERA_OPERATOR_CRD, CALICO_V3_CRD],
+      },
+      { apiGroup: 'apps', resource: 'daemonsets', verbs: ['get'], names: ['calico-node'] },
+      { apiGroup: 'apps', resource: 'deployments', verbs: ['get'], names: ['tigera-operator'] },
+      { apiGroup: 'operator.tigera.io', resource: 'installations', verbs: ['get'], names: ['default'] },
+      { apiGroup: 'apiregistration.k8s.io', resource: 'apiservices', verbs: ['get'], names: [CALICO_API_SERVICE] },
+      { apiGroup: '', resource: 'namespaces', verbs: ['get'], names: [CALICO_APISERVER_NAMESPACE] },
+      { apiGroup: 'crd.projectcalico.org', resource: 'felixconfigurations', verbs: ['get'], names: ['default'] },
       // The etcd snapshots and the Calico policies are counted; list cannot be limited by name.
       { apiGroup: 'k3s.cattle.io', resource: 'etcdsnapshotfiles', verbs: ['list'] },
       ...POLICY_RESOURCES.map((resource): AccessRule => ({ apiGroup: 'crd.projectcalico.org', resource, verbs: ['list'] })),
@@ -182,7 +199,7 @@ export const preflightStep: Step = {
     dir: '000-preflight',
     wave: 0,
     title: 'Preflight',
-    summary: 'Checks that refuse to go on: nodes Ready, k3s server flags, the installed Calico version.',
+    summary: 'Checks that refuse to go on: nodes Ready, k3s server flags, the installed Calico version and kind of install.',
     timeout: '10m',
   },
   build: buildPreflight,

@@ -163,24 +163,6 @@ export function checkCalico(spec: PreflightSpec, daemonSet: DaemonSetObject | un
   };
 }
 
-/** The CRD the tigera-operator creates: its presence means Calico is operator-managed. */
-export const TIGERA_OPERATOR_CRD = 'installations.operator.tigera.io';
-
-/** This tool removes manifest installs only; an operator-managed Calico has finalizers and another object set. */
-export function checkNotOperatorManaged(installationsCrd: unknown): CheckResult {
-  const subject = TIGERA_OPERATOR_CRD;
-  if (installationsCrd === undefined) {
-    return { outcome: 'PASS', check: 'calico-manifest', subject, detail: 'absent: Calico is not managed by the tigera-operator' };
-  }
-  return {
-    outcome: 'FAIL',
-    check: 'calico-manifest',
-    subject,
-    detail:
-      "exists: Calico is managed by the tigera-operator, which this tool does not remove (other objects, finalizers); uninstall it with the operator's procedure first",
-  };
-}
-
 /** Agents take the server flags only when they start, and their node-args never show them. */
 export function agentNote(spec: PreflightSpec): CheckResult[] {
   const agents = spec.nodes.filter((n) => n.role === 'agent');

@@ -10,13 +10,19 @@ import {
   agentNote,
   checkCalico,
   checkCloudController,
-  checkNotOperatorManaged,
   checkPolicies,
   checkSnapshot,
-  TIGERA_OPERATOR_CRD,
   type ControllerObject,
   type SnapshotObject,
 } from './preflight-cluster-checks.ts';
+import {
+  CALICO_API_SERVICE,
+  CALICO_APISERVER_NAMESPACE,
+  CALICO_V3_CRD,
+  checkCalicoInstall,
+  TIGERA_OPERATOR_CRD,
+  type CalicoNodeObject,
+} from './calico-install-checks.ts';
 import { anyFailed, formatResult, type CheckResult } from './shared/report.ts';
 import { checkOwnNamespace, NAMESPACE_KINDS, type NamespacedObject } from './namespace-check.ts';
 
@@ -26,7 +32,7 @@ async function main(): Promise<number> {
   const api = apiClient(process.env.KUBERNETES_SERVICE_HOST ?? '127.0.0.1', Number(process.env.KUBERNETES_SERVICE_PORT ?? '6444'));
   const results: CheckResult[] = [];
   // Absent once step 100 ran: a run after it (a re-walk of the steps) sees a half-migrated cluster.
-  const calicoNode = await api.get<DaemonSetObject>('/apis/apps/v1/namespaces/kube-system/daemonsets/calico-node');
+  const calicoNode = await api.get<DaemonSetObject & CalicoNodeObject>('/apis/apps/v1/namespaces/kube-system/daemonsets/calico-node');
   for (const node of spec.nodes) {
     const live = await api.get<NodeObject>(`/api/v1/nodes/${encodeURIComponent(node.name)}`);
     results.push(...checkNode(spec, node, live, calicoNode === undefined));
@@ -38,7 +44,22 @@ async function main(): Promise<number> {
       checkCloudController(spec, await api.get<ControllerObject>(objectPath('apps', 'v1', 'deployments', cc.namespace, cc.name))),
     );
   }
-  results.push(checkNotOperatorManaged(await api.get(`/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${TIGERA_OPERATOR_CRD}`)));
+  const crd = (name: string) => api.get(`/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${name}`);
+  const operatorCrd = await crd(TIGERA_OPERATOR_CRD);
+  results.push(
+    ...checkCalicoInstall({
+      calicoNode,
+      operatorCrd,
+      operatorDeployment: await api.get(objectPath('apps', 'v1', 'deployments', 'tigera-operator', 'tigera-operator')),
+      // Without the operator's CRD there is no Installation API to ask.
+      installation: operatorCrd && (await api.get(objectPath('operator.tigera.io', 'v1', 'installations', undefined, 'default'))),
+      calicoSystemNode: await api.get(objectPath('apps', 'v1', 'daemonsets', 'calico-system', 'calico-node')),
+      apiService: await api.get(`/apis/apiregistration.k8s.io/v1/apiservices/${CALICO_API_SERVICE}`),
+      apiserverNamespace: await api.get(`/api/v1/namespaces/${CALICO_APISERVER_NAMESPACE}`),
+      v3Crd: await crd(CALICO_V3_CRD),
+      felixConfiguration: await api.get(objectPath('crd.projectcalico.org', 'v1', 'felixconfigurations', undefined, 'default')),
+    }),
+  );
   results.push(checkCalico(spec, calicoNode));
   const snapshots = await api.get<{ items?: SnapshotObject[] }>(objectPath('k3s.cattle.io', 'v1', 'etcdsnapshotfiles', undefined));
   results.push(checkSnapshot(spec, calicoNode !== undefined, snapshots?.items, new Date()));

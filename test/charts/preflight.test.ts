@@ -44,7 +44,7 @@ describe('000-preflight', () => {
     expect(pod.volumes.every((v: any) => v.hostPath === undefined)).toBe(true);
   });
 
-  it('runs as the preflight ServiceAccount, which may read only the configured nodes, calico-node, the tigera-operator CRD and its own namespace', () => {
+  it('runs as the preflight ServiceAccount, which may read only the configured nodes, the objects that tell the kind of Calico install, each by name, and its own namespace', () => {
     expect(pod.serviceAccountName).toBe('cilium-cutover-preflight');
     const all = [
       ...grants(findObject(rendered, 'ClusterRole', 'cilium-cutover-preflight')),
@@ -53,12 +53,18 @@ describe('000-preflight', () => {
         .flatMap(({ obj }) => grants(obj)),
     ];
     expect(all.sort()).toEqual([
+      'get /namespaces - calico-apiserver',
       'get /nodes - k3s-server-1',
       'get /nodes - k3s-server-2',
       'get /nodes - k3s-server-3',
       'get apiextensions.k8s.io/customresourcedefinitions - installations.operator.tigera.io',
-      'get apps/daemonsets kube-system calico-node',
+      'get apiextensions.k8s.io/customresourcedefinitions - ippools.projectcalico.org',
+      'get apiregistration.k8s.io/apiservices - v3.projectcalico.org',
+      'get apps/daemonsets - calico-node',
+      'get apps/deployments - tigera-operator',
       'get apps/deployments kube-system hcloud-cloud-controller-manager',
+      'get crd.projectcalico.org/felixconfigurations - default',
+      'get operator.tigera.io/installations - default',
       'list /configmaps cilium-cutover *',
       'list /pods cilium-cutover *',
       'list /services cilium-cutover *',

@@ -279,6 +279,134 @@ describe.skipIf(why !== undefined)('the preflight on a simulated cluster', () =>
     });
   }, 180_000);
 
+  it('refuses each kind of Calico install it cannot remove, and accepts a manifest install with only a leftover operator CRD', async () => {
+    const apply000 = async (retries: number) => {
+      const config = example((d) => (d.run = { ...d.run, retries: Array.from({ length: retries }, () => '000-preflight') }));
+      const dir = synth(config);
+      const result = await apply(kubeconfig!, dir, ['--to', '000']);
+      // This attempt's Job only (each attempt's Job has a name of its own).
+      const lines = await jobLogs(kubeconfig!, 'cilium-cutover', `${jobIn(dir, '000-preflight/job-preflight.yaml')}-`);
+      return { code: result.code, fails: [...new Set(lines.filter((l) => l.startsWith('FAIL')))], lines };
+    };
+    const yaml = (objects: Record<string, unknown>[]) => objects.map((o) => stringify(o)).join('---\n');
+    const crd = (group: string, plural: string, kind: string, version: string) => ({
+      apiVersion: 'apiextensions.k8s.io/v1',
+      kind: 'CustomResourceDefinition',
+      metadata: { name: `${plural}.${group}` },
+      spec: {
+        group,
+        names: { kind, listKind: `${kind}List`, plural, singular: plural.replace(/s$/, '') },
+        scope: 'Cluster',
+        versions: [
+          {
+            name: version,
+            served: true,
+            storage: true,
+            schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } },
+          },
+        ],
+      },
+    });
+    let kubeconfig: string | undefined;
+    await onSimulatedCluster(example(), {}, async (_sim, kc) => {
+      kubeconfig = kc;
+      const create = (objects: Record<string, unknown>[]) => {
+        const done = spawnSync('kubectl', ['--kubeconfig', kc, 'apply', '-f', '-'], { input: yaml(objects), encoding: 'utf8' });
+        expect(done.stderr).toBe('');
+      };
+      // The operator (its Deployment), the API server add-on (its APIService), Flux tracking, the
+      // etcd datastore and the eBPF dataplane, each as its manifest or engine makes it.
+      create([
+        crd('operator.tigera.io', 'installations', 'Installation', 'v1'),
+        { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'tigera-operator' } },
+        {
+          apiVersion: 'apps/v1',
+          kind: 'Deployment',
+          metadata: { name: 'tigera-operator', namespace: 'tigera-operator' },
+          spec: {
+            replicas: 0,
+            selector: { matchLabels: { name: 'tigera-operator' } },
+            template: {
+              metadata: { labels: { name: 'tigera-operator' } },
+              spec: { containers: [{ name: 'tigera-operator', image: 'quay.io/tigera/operator:v1.32.3' }] },
+            },
+          },
+        },
+        {
+          apiVersion: 'apiregistration.k8s.io/v1',
+          kind: 'APIService',
+          metadata: { name: 'v3.projectcalico.org' },
+          spec: {
+            group: 'projectcalico.org',
+            version: 'v3',
+            groupPriorityMinimum: 1500,
+            versionPriority: 200,
+            insecureSkipTLSVerify: true,
+            service: { namespace: 'calico-apiserver', name: 'calico-api', port: 443 },
+          },
+        },
+        { apiVersion: 'crd.projectcalico.org/v1', kind: 'FelixConfiguration', metadata: { name: 'default' }, spec: { bpfEnabled: true } },
+      ]);
+      kubectl(kc, [
+        '-n',
+        'kube-system',
+        'label',
+        'daemonset',
+        'calico-node',
+        'kustomize.toolkit.fluxcd.io/name=network',
+        'kustomize.toolkit.fluxcd.io/namespace=flux-system',
+      ]);
+      kubectl(kc, [
+        '-n',
+        'kube-system',
+        'set',
+        'env',
+        'daemonset/calico-node',
+        '-c',
+        'calico-node',
+        'ETCD_ENDPOINTS=https://10.0.0.2:2379',
+      ]);
+      const refused = await apply000(0);
+      expect(refused.code).toBe(1);
+      expect(refused.fails.map((l) => l.split(':')[0])).toEqual([
+        'FAIL calico-manifest tigera-operator',
+        'FAIL calico-apiserver v3.projectcalico.org',
+        'FAIL calico-datastore kube-system/calico-node',
+        'FAIL calico-dataplane kube-system/calico-node',
+        'FAIL calico-gitops kube-system/calico-node',
+      ]);
+      expect(refused.fails[4]).toMatch(/Flux Kustomization flux-system\/network: run flux suspend kustomization network -n flux-system/);
+
+      // Only v3.32's native v3 CRDs.
+      kubectl(kc, ['delete', 'apiservice', 'v3.projectcalico.org']);
+      kubectl(kc, ['-n', 'tigera-operator', 'delete', 'deployment', 'tigera-operator']);
+      kubectl(kc, ['delete', 'felixconfiguration.crd.projectcalico.org', 'default']);
+      kubectl(kc, [
+        '-n',
+        'kube-system',
+        'label',
+        'daemonset',
+        'calico-node',
+        'kustomize.toolkit.fluxcd.io/name-',
+        'kustomize.toolkit.fluxcd.io/namespace-',
+      ]);
+      kubectl(kc, ['-n', 'kube-system', 'set', 'env', 'daemonset/calico-node', '-c', 'calico-node', 'ETCD_ENDPOINTS-']);
+      create([crd('projectcalico.org', 'ippools', 'IPPool', 'v3')]);
+      const v3 = await apply000(1);
+      expect(v3.code).toBe(1);
+      expect(v3.fails).toEqual([expect.stringMatching(/^FAIL calico-crds ippools\.projectcalico\.org: exists: .*calico-v3-crds\.yaml/)]);
+
+      // A manifest install with the operator's CRD left over from an old attempt: it goes on.
+      kubectl(kc, ['delete', 'crd', 'ippools.projectcalico.org']);
+      const passed = await apply000(2);
+      expect(passed.fails).toEqual([]);
+      expect(passed.code).toBe(0);
+      expect(passed.lines).toContain(
+        'PASS calico-manifest tigera-operator: only a leftover installations.operator.tigera.io CRD (no operator, no Installation): a manifest install',
+      );
+    });
+  }, 300_000);
+
   it('refuses a cluster that runs another Calico version, and a node without the cleanup tools; nothing is deleted', async () => {
     const config = example();
     await onSimulatedCluster(config, { calicoImageTag: 'v3.26.1', missingHostTools: ['bash'] }, async (_sim, kubeconfig) => {

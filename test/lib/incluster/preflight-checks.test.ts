@@ -6,7 +6,6 @@ import {
   agentNote,
   checkCalico,
   checkCloudController,
-  checkNotOperatorManaged,
   checkPolicies,
   checkSnapshot,
   imageTag,
@@ -188,18 +187,6 @@ describe('checkCalico', () => {
     expect(imageTag('registry.example.com:5000/calico/node:v3.26.1@sha256:abc')).toBe('v3.26.1');
     expect(imageTag('registry.example.com:5000/calico/node')).toBeUndefined();
     expect(imageTag('calico/node:v3.27.0')).toBe('v3.27.0');
-  });
-});
-
-describe('checkNotOperatorManaged', () => {
-  it('refuses a Calico installed by the tigera-operator', () => {
-    expect(
-      checkNotOperatorManaged({ kind: 'CustomResourceDefinition', metadata: { name: 'installations.operator.tigera.io' } }).outcome,
-    ).toBe('FAIL');
-    expect(formatResult(checkNotOperatorManaged({}))).toMatch(
-      /^FAIL calico-manifest installations\.operator\.tigera\.io: exists: Calico is managed by the tigera-operator/,
-    );
-    expect(checkNotOperatorManaged(undefined).outcome).toBe('PASS');
   });
 });
 

@@ -59,7 +59,12 @@ describe.skipIf(!HAVE_OPENSSL)('preflight script against a fake API server', () 
         'PASS node-address k3s-server-1: InternalIP 10.0.0.2',
         'PASS k3s-flags k3s-server-1: flannel-backend none, disable-network-policy, disable-kube-proxy',
         'PASS k3s-cidrs k3s-server-1: cluster-cidr 10.42.0.0/16, service-cidr 10.43.0.0/16',
-        'PASS calico-manifest installations.operator.tigera.io: absent: Calico is not managed by the tigera-operator',
+        'PASS calico-manifest tigera-operator: absent: a manifest install',
+        'PASS calico-apiserver v3.projectcalico.org: absent: no Calico API server add-on',
+        'PASS calico-crds ippools.projectcalico.org: absent: Calico stores its resources in crd.projectcalico.org',
+        'PASS calico-datastore kube-system/calico-node: Kubernetes datastore (DATASTORE_TYPE kubernetes)',
+        'PASS calico-dataplane kube-system/calico-node: iptables or nftables dataplane (not eBPF)',
+        'PASS calico-gitops kube-system/calico-node: no Argo CD, Flux or Helm tracking: applied by hand',
         'PASS calico kube-system/calico-node: runs v3.27.0 (0/3 ready)',
         'PASS snapshot etcd: on-demand-k3s-server-1-1764000000 is 30m old',
         'PASS calico-policies crd.projectcalico.org: no Calico policies, host endpoints or network sets to lose',
@@ -70,10 +75,15 @@ describe.skipIf(!HAVE_OPENSSL)('preflight script against a fake API server', () 
     expect(api.requests).toContain('GET /apis/apps/v1/namespaces/kube-system/daemonsets/calico-node');
   });
 
-  it('fails with one line per failed check and exits 1', async () => {
+  it('prints one line per check, fails, and exits 1', async () => {
     objects = {
       '/apis/apps/v1/namespaces/kube-system/daemonsets/calico-node': daemonSets['v3.26.1'],
       '/apis/apiextensions.k8s.io/v1/customresourcedefinitions/installations.operator.tigera.io': { kind: 'CustomResourceDefinition' },
+      '/apis/apps/v1/namespaces/tigera-operator/deployments/tigera-operator': { kind: 'Deployment', metadata: { name: 'tigera-operator' } },
+      '/apis/apiregistration.k8s.io/v1/apiservices/v3.projectcalico.org': {
+        kind: 'APIService',
+        metadata: { name: 'v3.projectcalico.org' },
+      },
       '/apis/crd.projectcalico.org/v1/globalnetworkpolicies': {
         kind: 'GlobalNetworkPolicyList',
         items: [{ metadata: { name: 'default.deny-public-ssh' } }],
@@ -93,12 +103,19 @@ describe.skipIf(!HAVE_OPENSSL)('preflight script against a fake API server', () 
     expect(result.lines).toEqual([
       'FAIL node k3s-server-1: not found in the cluster; fix cluster.nodes (name as `kubectl get nodes` shows it)',
       'FAIL node k3s-server-9: not found in the cluster; fix cluster.nodes (name as `kubectl get nodes` shows it)',
-      "FAIL calico-manifest installations.operator.tigera.io: exists: Calico is managed by the tigera-operator, which this tool does not remove (other objects, finalizers); uninstall it with the operator's procedure first",
+      "FAIL calico-manifest tigera-operator: Deployment tigera-operator/tigera-operator exist: Calico is managed by the tigera-operator, which this tool does not remove (other objects, finalizers); uninstall it with the operator's procedure first",
+      expect.stringMatching(
+        /^FAIL calico-apiserver v3\.projectcalico\.org: the Calico API server add-on \(apiserver\.yaml\) is installed: .*kubectl delete apiservice v3\.projectcalico\.org;/,
+      ),
+      'PASS calico-crds ippools.projectcalico.org: absent: Calico stores its resources in crd.projectcalico.org',
+      'PASS calico-datastore kube-system/calico-node: Kubernetes datastore (DATASTORE_TYPE kubernetes)',
+      'PASS calico-dataplane kube-system/calico-node: iptables or nftables dataplane (not eBPF)',
+      'PASS calico-gitops kube-system/calico-node: no Argo CD, Flux or Helm tracking: applied by hand',
       'FAIL calico kube-system/calico-node: runs v3.26.1, config says v3.27.0; set calico.version to the installed release so the right objects are deleted',
       'FAIL snapshot etcd: no ETCDSnapshotFile API (k3s without embedded etcd?); take one on a server with `k3s etcd-snapshot save`, or set safety.acknowledgeNoSnapshot',
       'FAIL calico-policies crd.projectcalico.org: 1 would be destroyed with the Calico CRDs: GlobalNetworkPolicy default.deny-public-ssh; recreate what you need as Kubernetes or Cilium policies, then set safety.acknowledgeDroppedPolicies',
       'FAIL namespace cilium-cutover: holds objects the tool did not create (Pod/web-0, StatefulSet/web); the tool labels this namespace privileged and deletes it with everything in it at graduation: set run.namespace to a namespace of its own',
-      'preflight: 7 check(s) failed; nothing was changed',
+      'preflight: 8 check(s) failed; nothing was changed',
     ]);
   });
 
