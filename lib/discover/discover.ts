@@ -96,6 +96,14 @@ function refuseUnmigratable(snapshot: ClusterSnapshot): string {
     );
   }
   const image = snapshot.calicoNode?.spec?.template?.spec?.containers?.find((c) => c.name === 'calico-node')?.image;
+  if (!snapshot.calicoNode && snapshot.uncovered.length > 0) {
+    // A step 100 that stopped half-way: calico-node goes first, so the version cannot be read.
+    const left = snapshot.uncovered;
+    throw new InputError(
+      'discover',
+      `Calico is partly removed here (no kube-system/calico-node DaemonSet, but ${left.length} of its objects are left: ${left.slice(0, 3).join(', ')}${left.length > 3 ? ', …' : ''}); discover reads the version from calico-node, so finish with the config you started with (apply --from 100)`,
+    );
+  }
   if (!snapshot.calicoNode || !image) {
     throw new InputError(
       'discover',

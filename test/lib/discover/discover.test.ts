@@ -120,8 +120,17 @@ describe('discover', () => {
     expect(() => discoverConfig(notK3s)).toThrow(
       'discover: node k3s-server-2 runs kubelet v1.32.5, not k3s; cilium-cutover migrates k3s clusters only',
     );
-    const noCalico = { ...fixture(), calicoNode: undefined };
+    const noCalico = { ...fixture(), calicoNode: undefined, uncovered: [] };
     expect(() => discoverConfig(noCalico)).toThrow(/no Calico here \(no kube-system\/calico-node DaemonSet\)/);
+    // A step 100 that stopped after the workloads: what is left is named.
+    const half = {
+      ...fixture(),
+      calicoNode: undefined,
+      uncovered: ['ClusterRole calico-node', 'CustomResourceDefinition ippools.crd.projectcalico.org'],
+    };
+    expect(() => discoverConfig(half)).toThrow(
+      'discover: Calico is partly removed here (no kube-system/calico-node DaemonSet, but 2 of its objects are left: ClusterRole calico-node, CustomResourceDefinition ippools.crd.projectcalico.org); discover reads the version from calico-node, so finish with the config you started with (apply --from 100)',
+    );
     const operator = { ...fixture(), tigeraOperator: true };
     expect(() => discoverConfig(operator)).toThrow(/managed by the Tigera operator/);
   });
