@@ -47,6 +47,8 @@ export function deletionSpec(config: ResolvedConfig): DeletionSpec {
     podSelectors: objects.filter((o) => o.kind === 'DaemonSet' || o.kind === 'Deployment').map((o) => POD_LABELS[o.name]!),
     podWaitSeconds: 300,
     podPollSeconds: POD_POLL_SECONDS,
+    crdWaitSeconds: 120,
+    crdPollSeconds: 2,
     nodes: config.cluster.nodes.map((n) => n.name),
     skipNodes: config.run.skipNodes,
   };
@@ -65,7 +67,8 @@ export function deletionRules(config: ResolvedConfig): AccessRule[] {
   const deletes: AccessRule[] = [...byResource.values()].map((e) => ({
     apiGroup: KINDS[e.kind].group,
     resource: KINDS[e.kind].resource,
-    verbs: ['delete'],
+    // A CRD is read back until it is gone (its custom resources go first).
+    verbs: e.kind === 'CustomResourceDefinition' ? ['delete', 'get'] : ['delete'],
     names: e.names,
     ...(e.namespace ? { namespace: e.namespace } : {}),
   }));
@@ -107,7 +110,7 @@ export function calicoDeletePlan(config: ResolvedConfig): string[] {
     `Calico ${config.calico.version} was applied by hand from ${line}, so no GitOps prune can remove it: the Job deletes its ${objects.length} objects by name, in this order (each delete ignores "not found", so a re-run reports them ABSENT):`,
     '',
     `1. workloads: ${phase('workloads')}; then it waits until their pods are gone (5 minutes at most, else it stops before the CRDs). A pod on a node that is not Ready or is in \`run.skipNodes\` cannot go while the node is down: it is listed as SKIPPED, with the command that removes it once the node is gone for good, and not awaited;`,
-    `2. CRDs: ${phase('crds')};`,
+    `2. CRDs: ${phase('crds')}; each is reported DELETED once it is gone, or after 2 minutes TERMINATING with the custom resource and finalizer that hold it (the Job then fails);`,
     `3. access: ${phase('access')};`,
     `4. configuration: ${phase('config')}.`,
     '',

@@ -5,7 +5,16 @@
  */
 import { readFileSync } from 'node:fs';
 import { apiClient, objectPath } from './shared/api-client.ts';
-import { deletionResult, inventoryLines, networkUnavailableLine, podWait, type DeletionSpec } from './calico-delete.ts';
+import {
+  crdTerminatingLine,
+  deletionResult,
+  inventoryLines,
+  networkUnavailableLine,
+  podWait,
+  type CrdObject,
+  type DeletionSpec,
+  type DeletionTarget,
+} from './calico-delete.ts';
 
 const api = apiClient(process.env.KUBERNETES_SERVICE_HOST ?? '127.0.0.1', Number(process.env.KUBERNETES_SERVICE_PORT ?? '6444'));
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -19,16 +28,59 @@ async function inventory(spec: DeletionSpec): Promise<void> {
   }
 }
 
-async function deletePhase(spec: DeletionSpec, phase: string): Promise<number> {
+/**
+ * Deletes a phase's objects, one line each. A CRD's delete only starts its removal (its custom
+ * resources go first): those are returned to be awaited, and reported once they are gone.
+ */
+async function deletePhase(spec: DeletionSpec, phase: string): Promise<{ failed: number; pending: DeletionTarget[] }> {
   let failed = 0;
+  const pending: DeletionTarget[] = [];
   for (const target of spec.targets.filter((t) => t.phase === phase)) {
     const result = deletionResult(target, await api.request('DELETE', target.path));
+    if (result.outcome === 'DELETED' && target.kind === 'CustomResourceDefinition') {
+      pending.push(target);
+      continue;
+    }
     console.log(result.line);
     if (result.outcome === 'FAILED') {
       failed++;
     }
   }
-  return failed;
+  return { failed, pending };
+}
+
+/** Waits until the deleted CRDs are gone; one that stays is reported TERMINATING with what holds it. */
+async function waitForCrds(spec: DeletionSpec, crds: readonly DeletionTarget[]): Promise<number> {
+  const deadline = Date.now() + spec.crdWaitSeconds * 1000;
+  let left = [...crds];
+  for (;;) {
+    const still: DeletionTarget[] = [];
+    for (const target of left) {
+      if ((await api.get(target.path)) === undefined) {
+        console.log(`DELETED CustomResourceDefinition ${target.name}`);
+      } else {
+        still.push(target);
+      }
+    }
+    left = still;
+    if (left.length === 0 || Date.now() > deadline) {
+      break;
+    }
+    await sleep(spec.crdPollSeconds * 1000);
+  }
+  for (const target of left) {
+    const crd = (await api.get<CrdObject>(target.path)) ?? {};
+    const group = crd.spec?.group;
+    const plural = crd.spec?.names?.plural;
+    const version = crd.spec?.versions?.find((v) => v.storage)?.name ?? crd.spec?.versions?.[0]?.name;
+    // The Job may list the Calico resources (the inventory); others' are named without their holders.
+    const readable = group === 'crd.projectcalico.org' && plural !== undefined && spec.inventory.includes(plural) && version !== undefined;
+    const holders = readable
+      ? await api.get<Parameters<typeof crdTerminatingLine>[3]>(objectPath(group, version, plural, undefined))
+      : undefined;
+    console.log(crdTerminatingLine(target.name, crd, spec.crdWaitSeconds, holders));
+  }
+  return left.length;
 }
 
 interface NodeReady {
@@ -76,17 +128,19 @@ async function main(): Promise<number> {
   const spec = JSON.parse(readFileSync(process.argv[2] ?? '/etc/cilium-cutover/calico-delete.json', 'utf8')) as DeletionSpec;
   console.log(`calico-delete: removing Calico ${spec.calicoVersion} (${spec.targets.length} objects)`);
   await inventory(spec);
-  let failed = await deletePhase(spec, 'workloads');
+  let failed = (await deletePhase(spec, 'workloads')).failed;
   if (!(await waitForPods(spec))) {
     return 1;
   }
-  for (const phase of ['crds', 'access', 'config']) {
-    failed += await deletePhase(spec, phase);
+  const crds = await deletePhase(spec, 'crds');
+  failed += crds.failed + (await waitForCrds(spec, crds.pending));
+  for (const phase of ['access', 'config']) {
+    failed += (await deletePhase(spec, phase)).failed;
   }
   for (const node of spec.nodes) {
     console.log(networkUnavailableLine(node, await api.get(objectPath('', 'v1', 'nodes', undefined, node))));
   }
-  console.log(failed > 0 ? `calico-delete: ${failed} delete(s) failed` : 'calico-delete: done');
+  console.log(failed > 0 ? `calico-delete: ${failed} delete(s) failed or did not finish` : 'calico-delete: done');
   return failed > 0 ? 1 : 0;
 }
 

@@ -31,6 +31,10 @@ export interface DeletionSpec {
   readonly nodes: readonly string[];
   /** Nodes that are down (`run.skipNodes`): their Calico pods are not awaited. */
   readonly skipNodes: readonly string[];
+  /** How long a deleted CRD may stay (Terminating while its custom resources go) before it is reported. */
+  readonly crdWaitSeconds: number;
+  /** Pause between two looks at the deleted CRDs. */
+  readonly crdPollSeconds: number;
 }
 
 /** The custom resources whose full content goes to the log: they are policy someone wrote. */
@@ -158,5 +162,47 @@ export function networkUnavailableLine(name: string, node: NodeConditions | unde
   return (
     `INFO node ${name}: NetworkUnavailable=True (${condition.reason ?? 'no reason'}); the node is tainted network-unavailable ` +
     'until the Cilium operator, which tolerates that taint, sees a ready Cilium agent there and clears it'
+  );
+}
+
+/** The parts of a CustomResourceDefinition the CRD wait reads. */
+export interface CrdObject {
+  readonly spec?: {
+    readonly group?: string;
+    readonly names?: { readonly plural?: string; readonly kind?: string };
+    readonly versions?: readonly { readonly name: string; readonly storage?: boolean }[];
+  };
+  readonly status?: { readonly conditions?: readonly { readonly type: string; readonly status: string; readonly message?: string }[] };
+}
+
+interface HolderList {
+  readonly items?: readonly {
+    readonly metadata: { readonly name: string; readonly namespace?: string; readonly finalizers?: readonly string[] };
+  }[];
+}
+
+/**
+ * The line for a CRD still there after the wait: Terminating while a custom resource's finalizer
+ * (another controller's) holds it. `holders` is the list of its custom resources, when the Job may
+ * read them; each one with finalizers is named, with the command that releases it.
+ */
+export function crdTerminatingLine(name: string, crd: CrdObject, waitedSeconds: number, holders: HolderList | undefined): string {
+  const terminating = crd.status?.conditions?.find((c) => c.type === 'Terminating' && c.status === 'True');
+  const head = `TERMINATING CustomResourceDefinition ${name}: still present after ${waitedSeconds}s${terminating?.message ? ` (${terminating.message})` : ''}`;
+  const resource = `${crd.spec?.names?.plural ?? name.split('.')[0]}.${crd.spec?.group ?? name.split('.').slice(1).join('.')}`;
+  const held = (holders?.items ?? []).filter((i) => (i.metadata.finalizers ?? []).length > 0);
+  if (held.length === 0) {
+    return `${head}; find the custom resource whose finalizer holds it (kubectl get ${resource} -A -o jsonpath='{range .items[?(@.metadata.finalizers)]}{.metadata.name}{" "}{.metadata.finalizers}{"\\n"}{end}'), let its controller finish or remove the finalizer, then re-run this step`;
+  }
+  const first = held[0]!.metadata;
+  return (
+    `${head}; held by ${held
+      .slice(0, 5)
+      .map(
+        (i) =>
+          `${crd.spec?.names?.kind ?? resource} ${i.metadata.namespace ? `${i.metadata.namespace}/` : ''}${i.metadata.name} (finalizer ${(i.metadata.finalizers ?? []).join(', ')})`,
+      )
+      .join(', ')}${held.length > 5 ? `, and ${held.length - 5} more` : ''}. ` +
+    `Once the controller that owns the finalizer is gone or done: kubectl patch ${resource} ${first.name}${first.namespace ? ` -n ${first.namespace}` : ''} --type=merge -p '{"metadata":{"finalizers":null}}' (each one), then re-run this step`
   );
 }

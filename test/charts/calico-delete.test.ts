@@ -73,9 +73,14 @@ describe('100-calico-delete', () => {
         const plurals = set
           .filter((o) => o.kind === 'CustomResourceDefinition' && o.name.endsWith('.crd.projectcalico.org'))
           .map((o) => `list crd.projectcalico.org/${o.name.split('.')[0]} - *`);
+        // Each deleted CRD is read back, by name, until it is gone.
+        const crds = set
+          .filter((o) => o.kind === 'CustomResourceDefinition')
+          .map((o) => `get apiextensions.k8s.io/customresourcedefinitions - ${o.name}`);
         expect(others.sort()).toEqual(
           [
             ...plurals,
+            ...crds,
             'list /pods kube-system *',
             'get /nodes - k3s-server-1',
             'get /nodes - k3s-server-2',

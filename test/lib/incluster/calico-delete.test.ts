@@ -94,12 +94,46 @@ describe.skipIf(!HAVE_OPENSSL)('calico-delete script against a fake API server',
   let podPolls: number;
   /** A node whose kubelet stopped posting status: Ready Unknown. */
   let downNode: string | undefined;
+  /** The path of a CRD that stays Terminating after its delete. */
+  let stuckCrd: string | undefined;
   beforeAll(async () => {
     api = await startFakeApi((method, url) => {
       if (method === 'DELETE') {
+        // A CRD whose custom resource another controller's finalizer holds: accepted, and stays.
+        if (url === stuckCrd && existing.has(url)) {
+          return [200, { kind: 'CustomResourceDefinition' }];
+        }
         return existing.delete(url) ? [200, { kind: 'Status', status: 'Success' }] : undefined;
       }
       const path = url.split('?')[0]!;
+      if (path === stuckCrd && existing.has(path)) {
+        return [
+          200,
+          {
+            kind: 'CustomResourceDefinition',
+            metadata: { name: 'ippools.crd.projectcalico.org', deletionTimestamp: '2026-12-06T10:00:00Z' },
+            spec: {
+              group: 'crd.projectcalico.org',
+              names: { plural: 'ippools', kind: 'IPPool' },
+              versions: [{ name: 'v1', storage: true }],
+            },
+            status: {
+              conditions: [
+                {
+                  type: 'Terminating',
+                  status: 'True',
+                  reason: 'InstanceDeletionInProgress',
+                  message: 'CustomResource deletion is in progress',
+                },
+              ],
+            },
+          },
+        ];
+      }
+      if (path === '/apis/crd.projectcalico.org/v1/ippools' && stuckCrd !== undefined) {
+        const pool = { metadata: { name: 'default-ipv4-ippool', finalizers: ['example.com/lb-ipam'] }, spec: { cidr: '10.42.0.0/16' } };
+        return [200, { kind: 'IPPoolList', items: [pool, { metadata: { name: 'spare' } }] }];
+      }
       if (path === '/api/v1/namespaces/kube-system/pods') {
         const dsGone = !existing.has(spec.targets[0]!.path);
         podPolls += dsGone ? 1 : 0;
@@ -186,5 +220,22 @@ describe.skipIf(!HAVE_OPENSSL)('calico-delete script against a fake API server',
       'FAIL calico pods: still present after 1s on nodes that are Ready: calico-node-abc on k3s-server-1; find what holds them (`kubectl -n kube-system describe pod`: a finalizer, a stuck container), then re-run this step',
     );
     expect(result.lines.some((l) => l.startsWith('DELETED CustomResourceDefinition'))).toBe(false);
+  });
+
+  it('reports a CRD that stays Terminating, naming the custom resource and finalizer that hold it, and fails', async () => {
+    existing = new Set(spec.targets.filter((t) => !t.optional).map((t) => t.path));
+    podPolls = 0;
+    stuckCrd = '/apis/apiextensions.k8s.io/v1/customresourcedefinitions/ippools.crd.projectcalico.org';
+    const result = await api.runScript('calico-delete-main', { ...spec, crdWaitSeconds: 1, crdPollSeconds: 0.2 });
+    stuckCrd = undefined;
+    expect(result.code).toBe(1);
+    expect(result.lines).not.toContain('DELETED CustomResourceDefinition ippools.crd.projectcalico.org');
+    expect(result.lines).toContain('DELETED CustomResourceDefinition ipamblocks.crd.projectcalico.org');
+    expect(result.lines).toContain(
+      `TERMINATING CustomResourceDefinition ippools.crd.projectcalico.org: still present after 1s (CustomResource deletion is in progress); held by IPPool default-ipv4-ippool (finalizer example.com/lb-ipam). Once the controller that owns the finalizer is gone or done: kubectl patch ippools.crd.projectcalico.org default-ipv4-ippool --type=merge -p '{"metadata":{"finalizers":null}}' (each one), then re-run this step`,
+    );
+    // The rest of the step still ran.
+    expect(result.lines).toContain('DELETED ConfigMap kube-system/calico-config');
+    expect(result.lines.at(-1)).toBe('calico-delete: 1 delete(s) failed or did not finish');
   });
 });
