@@ -194,15 +194,16 @@ function jobIn(dir: string, file: string): string {
 }
 
 /**
- * The calico-delete Job waits `seconds` for Calico's pods to go, not 5 minutes. Its ConfigMap is
- * immutable and named after its content, so the changed one gets a name of its own.
+ * The calico-delete Job waits `seconds` for Calico's pods to go (not 5 minutes), or for its deleted
+ * CRDs to go (not 2 minutes). Its ConfigMap is immutable and named after its content, so the
+ * changed one gets a name of its own.
  */
-function shortenCalicoPodWait(dir: string, seconds: number): void {
+function shortenCalicoPodWait(dir: string, seconds: number, wait: 'podWaitSeconds' | 'crdWaitSeconds' = 'podWaitSeconds'): void {
   let name = '';
   rewrite(dir, '100-calico-delete/configmap-calico-delete.yaml', (cm) => {
     const spec = JSON.parse(cm.data['calico-delete.json']);
-    expect(spec.podWaitSeconds).toBe(300);
-    cm.data['calico-delete.json'] = JSON.stringify({ ...spec, podWaitSeconds: seconds });
+    expect(spec[wait]).toBe(wait === 'podWaitSeconds' ? 300 : 120);
+    cm.data['calico-delete.json'] = JSON.stringify({ ...spec, [wait]: seconds });
     name = cm.metadata.name;
     cm.metadata.name = `${name}-wait${seconds}`;
   });
@@ -564,6 +565,40 @@ describe.skipIf(why !== undefined)('the Calico deletion on a simulated cluster',
       expect(again).toContain('PASS calico pods: all gone');
       expect(again.at(-1)).toBe('calico-delete: done');
       expect(kubectl(kubeconfig, ['get', 'clusterrole', 'calico-node']).code).not.toBe(0);
+    });
+  }, 300_000);
+});
+
+describe.skipIf(why !== undefined)('a Calico CRD held by a finalizer on a simulated cluster', () => {
+  it('reports the CRD TERMINATING, naming the custom resource and its finalizer, and the step fails', async () => {
+    const config = example();
+    await onSimulatedCluster(config, {}, async (_sim, kubeconfig) => {
+      const dir = synth(config);
+      // Another controller's finalizer on Calico's pool, and nothing there to remove it.
+      expect(
+        kubectl(kubeconfig, [
+          'patch',
+          'ippools.crd.projectcalico.org',
+          'default-ipv4-ippool',
+          '--type',
+          'merge',
+          '-p',
+          '{"metadata":{"finalizers":["example.com/lb-ipam"]}}',
+        ]).code,
+      ).toBe(0);
+      shortenCalicoPodWait(dir, 10, 'crdWaitSeconds');
+      const failed = await apply(kubeconfig, dir, ['--to', '100']);
+      expect(failed.code).toBe(1);
+      expect(failed.stderr.join('\n')).toMatch(
+        /step 100-calico-delete failed: job\/cilium-cutover\/calico-delete-\w+ BackoffLimitExceeded/,
+      );
+      const lines = [...new Set(await jobLogs(kubeconfig, 'cilium-cutover', 'calico-delete-'))];
+      expect(lines.find((l) => l.startsWith('TERMINATING CustomResourceDefinition ippools.crd.projectcalico.org'))).toMatch(
+        /: still present after 10s .*held by IPPool default-ipv4-ippool \(finalizer example\.com\/lb-ipam\)\. .*kubectl patch ippools\.crd\.projectcalico\.org default-ipv4-ippool --type=merge/,
+      );
+      expect(lines).not.toContain('DELETED CustomResourceDefinition ippools.crd.projectcalico.org');
+      expect(lines).toContain('DELETED CustomResourceDefinition felixconfigurations.crd.projectcalico.org');
+      expect(lines).toContain('calico-delete: 1 delete(s) failed or did not finish');
     });
   }, 300_000);
 });
