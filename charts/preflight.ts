@@ -20,6 +20,7 @@ import { ScopedServiceAccount, type AccessRule } from '../lib/constructs/scoped-
 import { ScriptJob } from '../lib/constructs/script-job.ts';
 import { RETRY, type AbortGuide, type Step, type StepChart } from '../lib/step.ts';
 import { TOOL } from '../lib/labels.ts';
+import { calicoEnforcedPolicyApi } from '../lib/versions/calico-deletion-sets.ts';
 
 /** What the preflight Job checks, as its ConfigMap carries it. */
 export function preflightSpec(config: ResolvedConfig): PreflightSpec {
@@ -36,6 +37,7 @@ export function preflightSpec(config: ResolvedConfig): PreflightSpec {
       : {}),
     snapshot: { maxAgeSeconds: config.durations.maxSnapshotAgeSeconds, acknowledged: config.safety.acknowledgeNoSnapshot },
     policies: { acknowledged: config.safety.acknowledgeDroppedPolicies },
+    unenforcedKinds: calicoEnforcedPolicyApi(config.calico.version),
     namespace: config.run.namespace,
   };
 }
@@ -82,6 +84,7 @@ export function buildPreflight(chart: StepChart, config: ResolvedConfig): void {
       // The etcd snapshots and the Calico policies are counted; list cannot be limited by name.
       { apiGroup: 'k3s.cattle.io', resource: 'etcdsnapshotfiles', verbs: ['list'] },
       ...POLICY_RESOURCES.map((resource): AccessRule => ({ apiGroup: 'crd.projectcalico.org', resource, verbs: ['list'] })),
+      ...spec.unenforcedKinds.map((k): AccessRule => ({ apiGroup: 'policy.networking.k8s.io', resource: k.resource, verbs: ['list'] })),
       // What runs in its own namespace: it must be nothing but the tool's.
       ...NAMESPACE_KINDS.map((k): AccessRule => ({ apiGroup: k.group, resource: k.resource, verbs: ['list'], namespace })),
       ...(spec.cloudController

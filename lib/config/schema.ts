@@ -368,7 +368,7 @@ const safetySchema = z.strictObject({
   acknowledgeDroppedPolicies: bool()
     .default(false)
     .describe(
-      'Go on although Calico policies exist (GlobalNetworkPolicy, projectcalico NetworkPolicy, HostEndpoint, NetworkSet): deleting the Calico CRDs destroys them.',
+      'Go on although Calico policies exist (GlobalNetworkPolicy, projectcalico NetworkPolicy, HostEndpoint, NetworkSet): deleting the Calico CRDs destroys them. Also covers the AdminNetworkPolicy, BaselineAdminNetworkPolicy and ClusterNetworkPolicy objects the installed Calico enforces: they stay, but Cilium does not enforce them.',
     ),
 });
 

@@ -26,6 +26,11 @@ export interface PreflightSpec {
   readonly snapshot: { readonly maxAgeSeconds: number; readonly acknowledged: boolean };
   /** Calico policies the deletion destroys: refused unless acknowledged. */
   readonly policies: { readonly acknowledged: boolean };
+  /**
+   * The Kubernetes network-policy API kinds the installed Calico enforces and Cilium will not: their
+   * objects stay, unenforced (refused unless acknowledged with the policies).
+   */
+  readonly unenforcedKinds: readonly { readonly kind: string; readonly version: string; readonly resource: string }[];
   /** `run.namespace`: it must hold nothing but the tool's objects. */
   readonly namespace: string;
 }

@@ -95,6 +95,39 @@ export function checkPolicies(spec: PreflightSpec, lists: readonly (NamedList | 
       };
 }
 
+/**
+ * AdminNetworkPolicy, BaselineAdminNetworkPolicy and ClusterNetworkPolicy objects the installed
+ * Calico enforces: their CRDs are another project's and stay, and so do they, but no Cilium release
+ * this tool installs enforces them (1.20 reads ClusterNetworkPolicy only behind a flag it leaves
+ * off). Refused unless acknowledged with the Calico policies; listed either way.
+ */
+export function checkUnenforcedPolicies(spec: PreflightSpec, lists: readonly (NamedList | undefined)[]): CheckResult | undefined {
+  if (spec.unenforcedKinds.length === 0) {
+    return undefined;
+  }
+  const subject = 'policy.networking.k8s.io';
+  const kinds = spec.unenforcedKinds.map((k) => k.kind).join(', ');
+  const found = lists.flatMap((l, i) => (l?.items ?? []).map((item) => `${spec.unenforcedKinds[i]!.kind} ${item.metadata.name}`));
+  if (found.length === 0) {
+    return {
+      outcome: 'PASS',
+      check: 'unenforced-policies',
+      subject,
+      detail: `no ${kinds} objects, which Calico ${spec.calicoVersion} enforces and Cilium will not`,
+    };
+  }
+  const shown = found.length > 20 ? `${found.slice(0, 20).join(', ')} and ${found.length - 20} more` : found.join(', ');
+  const what = `${found.length} enforced by Calico ${spec.calicoVersion} stay in the cluster but nothing enforces them once Cilium runs (it implements none of ${kinds} as installed here)`;
+  return spec.policies.acknowledged
+    ? { outcome: 'PASS', check: 'unenforced-policies', subject, detail: `${what}; going on (safety.acknowledgeDroppedPolicies): ${shown}` }
+    : {
+        outcome: 'FAIL',
+        check: 'unenforced-policies',
+        subject,
+        detail: `${what}: ${shown}; recreate them as CiliumClusterwideNetworkPolicy or Kubernetes NetworkPolicy, then set safety.acknowledgeDroppedPolicies`,
+      };
+}
+
 /** The parts of the cloud controller Deployment the preflight reads. */
 export interface ControllerObject {
   readonly spec?: {

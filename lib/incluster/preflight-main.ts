@@ -12,6 +12,7 @@ import {
   checkCloudController,
   checkPolicies,
   checkSnapshot,
+  checkUnenforcedPolicies,
   type ControllerObject,
   type SnapshotObject,
 } from './preflight-cluster-checks.ts';
@@ -67,6 +68,15 @@ async function main(): Promise<number> {
     POLICY_RESOURCES.map((r) => api.get<{ kind?: string; items?: [] }>(objectPath('crd.projectcalico.org', 'v1', r, undefined))),
   );
   results.push(checkPolicies(spec, policies));
+  const unenforced = checkUnenforcedPolicies(
+    spec,
+    await Promise.all(
+      spec.unenforcedKinds.map((k) => api.get<{ items?: [] }>(objectPath('policy.networking.k8s.io', k.version, k.resource, undefined))),
+    ),
+  );
+  if (unenforced) {
+    results.push(unenforced);
+  }
   const listed = await Promise.all(
     NAMESPACE_KINDS.map(async (k) => {
       const list = await api.get<{ items?: NamespacedObject[] }>(objectPath(k.group, k.version, k.resource, spec.namespace));

@@ -246,3 +246,22 @@ export function calicoCrdPlurals(objects: readonly CalicoObject[]): string[] {
     .filter((o) => o.kind === 'CustomResourceDefinition' && o.name.endsWith('.crd.projectcalico.org'))
     .map((o) => o.name.slice(0, o.name.indexOf('.')));
 }
+
+/**
+ * The Kubernetes network-policy API kinds a Calico release enforces (Felix's syncer,
+ * libcalico-go felixsyncerv1.go): AdminNetworkPolicy from v3.29, BaselineAdminNetworkPolicy in
+ * v3.30–v3.31, only ClusterNetworkPolicy from v3.32 (its release notes: ANP and BANP no longer
+ * enforced). No Cilium release 1.15–1.20 enforces ANP or BANP; 1.20 enforces ClusterNetworkPolicy
+ * only with `enable-k8s-cluster-network-policy`, which this tool does not set.
+ */
+export function calicoEnforcedPolicyApi(version: string): { kind: string; version: string; resource: string }[] {
+  const line = calicoLine(version);
+  const minor = line === undefined ? 0 : Number(line.split('.')[1]);
+  const anp = { kind: 'AdminNetworkPolicy', version: 'v1alpha1', resource: 'adminnetworkpolicies' };
+  const banp = { kind: 'BaselineAdminNetworkPolicy', version: 'v1alpha1', resource: 'baselineadminnetworkpolicies' };
+  const cnp = { kind: 'ClusterNetworkPolicy', version: 'v1alpha2', resource: 'clusternetworkpolicies' };
+  if (minor >= 32) return [cnp];
+  if (minor >= 30) return [anp, banp];
+  if (minor === 29) return [anp];
+  return [];
+}

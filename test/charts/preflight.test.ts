@@ -100,9 +100,23 @@ describe('000-preflight', () => {
       cloudController: { namespace: 'kube-system', name: 'hcloud-cloud-controller-manager' },
       snapshot: { maxAgeSeconds: 86400, acknowledged: false },
       policies: { acknowledged: false },
+      // Calico v3.27 enforces none of the network-policy API's kinds.
+      unenforcedKinds: [],
       namespace: 'cilium-cutover',
     });
     expect(pod.containers[0].command).toEqual(['node', '/etc/cilium-cutover/preflight.mjs', '/etc/cilium-cutover/preflight.json']);
+  });
+
+  it('lists the network-policy API kinds the installed Calico enforces, with list access to them alone', () => {
+    const v331 = renderExample((d) => (d.calico.version = 'v3.31.0'));
+    const spec = JSON.parse(findObject(v331, 'ConfigMap', 'preflight-').data['preflight.json']);
+    expect(spec.unenforcedKinds.map((k: any) => `${k.kind} ${k.version}`)).toEqual([
+      'AdminNetworkPolicy v1alpha1',
+      'BaselineAdminNetworkPolicy v1alpha1',
+    ]);
+    expect(
+      grants(findObject(v331, 'ClusterRole', 'cilium-cutover-preflight')).filter((g) => g.includes('policy.networking.k8s.io')),
+    ).toEqual(['list policy.networking.k8s.io/adminnetworkpolicies - *', 'list policy.networking.k8s.io/baselineadminnetworkpolicies - *']);
   });
 
   it('creates the migration namespace, labelled for privileged pods', () => {

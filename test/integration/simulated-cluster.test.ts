@@ -408,6 +408,64 @@ describe.skipIf(why !== undefined)('the preflight on a simulated cluster', () =>
     });
   }, 300_000);
 
+  it('refuses AdminNetworkPolicy objects that Calico v3.30 enforces and Cilium will not, unless acknowledged', async () => {
+    const config = example((d) => (d.calico.version = 'v3.30.0'));
+    await onSimulatedCluster(config, {}, async (_sim, kubeconfig) => {
+      // The network-policy API's CRD as Calico's v3.30 manifest ships it (cluster-scoped, v1alpha1), and one policy.
+      const crd = {
+        apiVersion: 'apiextensions.k8s.io/v1',
+        kind: 'CustomResourceDefinition',
+        metadata: { name: 'adminnetworkpolicies.policy.networking.k8s.io' },
+        spec: {
+          group: 'policy.networking.k8s.io',
+          names: {
+            kind: 'AdminNetworkPolicy',
+            listKind: 'AdminNetworkPolicyList',
+            plural: 'adminnetworkpolicies',
+            singular: 'adminnetworkpolicy',
+          },
+          scope: 'Cluster',
+          versions: [
+            {
+              name: 'v1alpha1',
+              served: true,
+              storage: true,
+              schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } },
+            },
+          ],
+        },
+      };
+      const anp = {
+        apiVersion: 'policy.networking.k8s.io/v1alpha1',
+        kind: 'AdminNetworkPolicy',
+        metadata: { name: 'deny-metadata-api' },
+        spec: {
+          priority: 10,
+          subject: { namespaces: {} },
+          egress: [{ name: 'metadata', action: 'Deny', to: [{ networks: ['169.254.169.254/32'] }] }],
+        },
+      };
+      expect(
+        spawnSync('kubectl', ['--kubeconfig', kubeconfig, 'apply', '-f', '-'], { input: JSON.stringify(crd), encoding: 'utf8' }).status,
+      ).toBe(0);
+      await expect
+        .poll(
+          () =>
+            spawnSync('kubectl', ['--kubeconfig', kubeconfig, 'apply', '-f', '-'], { input: JSON.stringify(anp), encoding: 'utf8' }).status,
+          { timeout: 30_000 },
+        )
+        .toBe(0);
+      const result = await apply(kubeconfig, synth(config), ['--to', '000']);
+      expect(result.code).toBe(1);
+      const lines = [...new Set(await jobLogs(kubeconfig, 'cilium-cutover', 'preflight-'))];
+      expect(lines.filter((l) => l.startsWith('FAIL'))).toEqual([
+        expect.stringMatching(
+          /^FAIL unenforced-policies policy\.networking\.k8s\.io: 1 enforced by Calico v3\.30\.0 stay in the cluster but nothing enforces them .*: AdminNetworkPolicy deny-metadata-api; .*safety\.acknowledgeDroppedPolicies$/,
+        ),
+      ]);
+    });
+  }, 180_000);
+
   it('refuses a cluster that runs another Calico version, and a node without the cleanup tools; nothing is deleted', async () => {
     const config = example();
     await onSimulatedCluster(config, { calicoImageTag: 'v3.26.1', missingHostTools: ['bash'] }, async (_sim, kubeconfig) => {

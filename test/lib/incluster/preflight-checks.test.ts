@@ -8,8 +8,10 @@ import {
   checkCloudController,
   checkPolicies,
   checkSnapshot,
+  checkUnenforcedPolicies,
   imageTag,
 } from '../../../lib/incluster/preflight-cluster-checks.ts';
+import { calicoEnforcedPolicyApi } from '../../../lib/versions/calico-deletion-sets.ts';
 import { anyFailed, formatResult } from '../../../lib/incluster/shared/report.ts';
 
 const nodes = parse(readFileSync(new URL('../../fixtures/k3s-nodes.yaml', import.meta.url), 'utf8'));
@@ -31,6 +33,7 @@ const spec: PreflightSpec = {
   profile: 'generic',
   snapshot: { maxAgeSeconds: 86400, acknowledged: false },
   policies: { acknowledged: false },
+  unenforcedKinds: [],
 };
 const want = (name: string) => spec.nodes.find((n) => n.name === name)!;
 const lines = (results: ReturnType<typeof checkNode>) => results.map(formatResult);
@@ -187,6 +190,29 @@ describe('checkCalico', () => {
     expect(imageTag('registry.example.com:5000/calico/node:v3.26.1@sha256:abc')).toBe('v3.26.1');
     expect(imageTag('registry.example.com:5000/calico/node')).toBeUndefined();
     expect(imageTag('calico/node:v3.27.0')).toBe('v3.27.0');
+  });
+});
+
+describe('checkUnenforcedPolicies', () => {
+  // The kinds follow the Calico release: ANP from v3.29, BANP in v3.30–v3.31, only CNP from v3.32.
+  it('asks only for the kinds the installed Calico enforces', () => {
+    expect(calicoEnforcedPolicyApi('v3.28.2')).toEqual([]);
+    expect(calicoEnforcedPolicyApi('v3.29.4').map((k) => k.kind)).toEqual(['AdminNetworkPolicy']);
+    expect(calicoEnforcedPolicyApi('v3.31.0').map((k) => k.kind)).toEqual(['AdminNetworkPolicy', 'BaselineAdminNetworkPolicy']);
+    expect(calicoEnforcedPolicyApi('v3.32.1')).toEqual([
+      { kind: 'ClusterNetworkPolicy', version: 'v1alpha2', resource: 'clusternetworkpolicies' },
+    ]);
+    expect(checkUnenforcedPolicies(spec, [])).toBeUndefined();
+  });
+
+  it('refuses objects that would stay unenforced unless acknowledged, naming each', () => {
+    const v330 = { ...spec, calicoVersion: 'v3.30.2', unenforcedKinds: calicoEnforcedPolicyApi('v3.30.2') };
+    const lists = [{ items: [{ metadata: { name: 'deny-metadata-api' } }] }, { items: [{ metadata: { name: 'default' } }] }];
+    expect(formatResult(checkUnenforcedPolicies(v330, lists)!)).toBe(
+      'FAIL unenforced-policies policy.networking.k8s.io: 2 enforced by Calico v3.30.2 stay in the cluster but nothing enforces them once Cilium runs (it implements none of AdminNetworkPolicy, BaselineAdminNetworkPolicy as installed here): AdminNetworkPolicy deny-metadata-api, BaselineAdminNetworkPolicy default; recreate them as CiliumClusterwideNetworkPolicy or Kubernetes NetworkPolicy, then set safety.acknowledgeDroppedPolicies',
+    );
+    expect(checkUnenforcedPolicies({ ...v330, policies: { acknowledged: true } }, lists)!.outcome).toBe('PASS');
+    expect(checkUnenforcedPolicies(v330, [undefined, { items: [] }])!.outcome).toBe('PASS');
   });
 });
 

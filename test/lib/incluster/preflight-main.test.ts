@@ -33,6 +33,7 @@ describe.skipIf(!HAVE_OPENSSL)('preflight script against a fake API server', () 
     profile: 'generic',
     snapshot: { maxAgeSeconds: 86400, acknowledged: false },
     policies: { acknowledged: false },
+    unenforcedKinds: [],
   };
 
   it('passes a ready, reconfigured cluster and exits 0', async () => {
