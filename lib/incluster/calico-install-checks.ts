@@ -9,6 +9,7 @@
  *
  * Dependency-free: bundled into the preflight Job's script and imported by the tests.
  */
+import type { CalicoNodeDaemonSet } from './per-node-checks.ts';
 import type { CheckResult } from './shared/report.ts';
 
 /** The CRD the tigera-operator creates; alone (a leftover) it does not make an operator install. */
@@ -31,19 +32,8 @@ interface Meta {
   readonly metadata?: { readonly labels?: Readonly<Record<string, string>>; readonly annotations?: Readonly<Record<string, string>> };
 }
 
-/** The parts of the calico-node DaemonSet these checks read. */
-export interface CalicoNodeObject extends Meta {
-  readonly spec?: {
-    readonly template?: {
-      readonly spec?: {
-        readonly containers?: readonly {
-          readonly name: string;
-          readonly env?: readonly { readonly name: string; readonly value?: string }[];
-        }[];
-      };
-    };
-  };
-}
+/** The parts of the calico-node DaemonSet these checks read: its container's env, and its metadata. */
+export type CalicoNodeObject = CalicoNodeDaemonSet & Meta;
 
 /** What the preflight read, each by name; undefined where it does not exist. */
 export interface CalicoInstallFacts {

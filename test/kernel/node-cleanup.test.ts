@@ -15,7 +15,7 @@
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startContainer, type PodJson } from '../../scripts/sim-cluster/pod-runner.ts';
 import { manifestObjects, renderExample } from '../support/helpers.ts';
@@ -118,6 +118,25 @@ function prepare(
   return { host, expected };
 }
 
+/** Holds the host's xtables lock for `seconds`, as another iptables writer would; resolves once it is held. */
+async function holdXtablesLock(host: NodeHost, seconds: number): Promise<ChildProcess> {
+  const holder = spawn('nsenter', [
+    '-t',
+    String(host.pid),
+    '-m',
+    '-n',
+    '--',
+    'chroot',
+    host.root,
+    'flock',
+    '/run/xtables.lock',
+    'sleep',
+    String(seconds),
+  ]);
+  await expect.poll(() => host.run(['flock', '-n', '/run/xtables.lock', 'true']).status).not.toBe(0);
+  return holder;
+}
+
 /** The lines that say something was (or would be) changed or failed. */
 const actions = (lines: string[]) => lines.filter((l) => /^(REMOVED|WOULD-REMOVE|FAILED|WARN) /.test(l));
 
@@ -214,20 +233,7 @@ describe.skipIf(why !== undefined)('calico-cleanup on real kernel state', () => 
 
   it('waits for the xtables lock another writer holds, then removes', async () => {
     const { host, expected } = prepare(buildNodeState(CALICO_IPIP), ['calico']);
-    const holder = spawn('nsenter', [
-      '-t',
-      String(host.pid),
-      '-m',
-      '-n',
-      '--',
-      'chroot',
-      host.root,
-      'flock',
-      '/run/xtables.lock',
-      'sleep',
-      '3',
-    ]);
-    await new Promise((r) => setTimeout(r, 300));
+    const holder = await holdXtablesLock(host, 3);
     const run = await runJob(host, 'calico-cleanup', { env: { XTABLES_WAIT_SECONDS: '30' } });
     holder.kill();
     expect(run.exitCode).toBe(0);
@@ -236,20 +242,7 @@ describe.skipIf(why !== undefined)('calico-cleanup on real kernel state', () => 
 
   it('fails, naming the lock, when the xtables lock stays held', async () => {
     const { host } = prepare(buildNodeState(CALICO_IPIP), ['calico']);
-    const holder = spawn('nsenter', [
-      '-t',
-      String(host.pid),
-      '-m',
-      '-n',
-      '--',
-      'chroot',
-      host.root,
-      'flock',
-      '/run/xtables.lock',
-      'sleep',
-      '60',
-    ]);
-    await new Promise((r) => setTimeout(r, 300));
+    const holder = await holdXtablesLock(host, 60);
     const run = await runJob(host, 'calico-cleanup', { env: { XTABLES_WAIT_SECONDS: '1' } });
     holder.kill();
     expect(run.exitCode).toBe(1);
