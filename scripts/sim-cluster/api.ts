@@ -90,11 +90,16 @@ export function simApi(kubeconfig: string): SimApi {
     const base = `${group ? `/apis/${group}` : '/api'}/${version}${obj.metadata.namespace ? `/namespaces/${obj.metadata.namespace}` : ''}/${plural}`;
     const created = await call('POST', base, obj);
     if (created.status === 409) {
-      const current = await call<{ metadata: { resourceVersion: string } }>('GET', `${base}/${obj.metadata.name}`);
-      const replaced = await call('PUT', `${base}/${obj.metadata.name}`, {
-        ...obj,
-        metadata: { ...obj.metadata, resourceVersion: current.body.metadata.resourceVersion },
-      });
+      // A controller may write the object between the read and the write (the API server's own
+      // controllers set a new CRD's status): read again and retry on a conflict.
+      let replaced: { status: number; body: unknown } = { status: 409, body: undefined };
+      for (let attempt = 0; attempt < 5 && replaced.status === 409; attempt++) {
+        const current = await call<{ metadata: { resourceVersion: string } }>('GET', `${base}/${obj.metadata.name}`);
+        replaced = await call('PUT', `${base}/${obj.metadata.name}`, {
+          ...obj,
+          metadata: { ...obj.metadata, resourceVersion: current.body.metadata.resourceVersion },
+        });
+      }
       if (replaced.status >= 300) {
         throw new Error(`replace ${obj.kind} ${obj.metadata.name}: HTTP ${replaced.status} ${JSON.stringify(replaced.body)}`);
       }
