@@ -42,7 +42,8 @@ export interface CalicoInstallFacts {
   readonly operatorDeployment: unknown;
   readonly installation: unknown;
   readonly calicoSystemNode: unknown;
-  readonly apiService: unknown;
+  /** APIService v3.projectcalico.org: the add-on's points to its Service; the API server makes a local one for v3 CRDs. */
+  readonly apiService: { readonly spec?: { readonly service?: unknown } } | undefined;
   readonly apiserverNamespace: unknown;
   readonly v3Crd: unknown;
   readonly felixConfiguration: { readonly spec?: { readonly bpfEnabled?: boolean } } | undefined;
@@ -81,7 +82,9 @@ export function checkNotOperatorManaged(facts: CalicoInstallFacts): CheckResult 
 
 /** The Calico API server add-on: once the CRDs go its APIService stays unavailable and blocks namespace deletion. */
 export function checkNoApiServerAddOn(facts: CalicoInstallFacts): CheckResult {
-  if (facts.apiService === undefined && facts.apiserverNamespace === undefined) {
+  // The API server registers a local APIService (no service) for every CRD group: v3.32's v3 CRDs.
+  const addOnService = facts.apiService?.spec?.service !== undefined && facts.apiService.spec.service !== null;
+  if (!addOnService && facts.apiserverNamespace === undefined) {
     return pass('calico-apiserver', CALICO_API_SERVICE, 'absent: no Calico API server add-on');
   }
   return fail(

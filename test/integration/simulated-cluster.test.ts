@@ -415,7 +415,11 @@ describe.skipIf(why !== undefined)('the preflight on a simulated cluster', () =>
       const crd = {
         apiVersion: 'apiextensions.k8s.io/v1',
         kind: 'CustomResourceDefinition',
-        metadata: { name: 'adminnetworkpolicies.policy.networking.k8s.io' },
+        // A CRD in a *.k8s.io group needs the API review annotation (the network-policy API's CRDs carry it).
+        metadata: {
+          name: 'adminnetworkpolicies.policy.networking.k8s.io',
+          annotations: { 'api-approved.kubernetes.io': 'https://github.com/kubernetes-sigs/network-policy-api/pull/30' },
+        },
         spec: {
           group: 'policy.networking.k8s.io',
           names: {

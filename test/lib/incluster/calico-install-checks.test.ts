@@ -64,7 +64,10 @@ describe('checkCalicoInstall', () => {
   });
 
   it('refuses the API server add-on and says how to remove it, APIService first', () => {
-    const [line] = failed(facts({ apiService: present, apiserverNamespace: present }));
+    const addOn = {
+      spec: { group: 'projectcalico.org', version: 'v3', service: { namespace: 'calico-apiserver', name: 'calico-api', port: 443 } },
+    };
+    const [line] = failed(facts({ apiService: addOn, apiserverNamespace: present }));
     expect(line).toMatch(/^FAIL calico-apiserver v3\.projectcalico\.org: the Calico API server add-on/);
     expect(line).toContain(
       'kubectl delete apiservice v3.projectcalico.org; kubectl delete namespace calico-apiserver; kubectl delete clusterrolebinding calico-apiserver-access-crds calico-apiserver-delegate-auth calico-apiserver-webhook-reader calico-extension-apiserver-auth-access; kubectl delete clusterrole calico-crds calico-extension-apiserver-auth-access calico-webhook-reader',
@@ -73,8 +76,10 @@ describe('checkCalicoInstall', () => {
     expect(failed(facts({ apiserverNamespace: present }))).toHaveLength(1);
   });
 
-  it("refuses v3.32's native v3 CRDs", () => {
-    expect(failed(facts({ v3Crd: present }))).toEqual([
+  it("refuses v3.32's native v3 CRDs, and does not take the API server's own APIService for them as the add-on", () => {
+    // The API server registers a local APIService (service null) for each CRD group and version.
+    const local = { spec: { group: 'projectcalico.org', version: 'v3', service: null } };
+    expect(failed(facts({ v3Crd: present, apiService: local }))).toEqual([
       expect.stringMatching(/^FAIL calico-crds ippools\.projectcalico\.org: exists: .*calico-v3-crds\.yaml/),
     ]);
   });

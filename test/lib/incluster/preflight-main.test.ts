@@ -84,6 +84,8 @@ describe.skipIf(!HAVE_OPENSSL)('preflight script against a fake API server', () 
       '/apis/apiregistration.k8s.io/v1/apiservices/v3.projectcalico.org': {
         kind: 'APIService',
         metadata: { name: 'v3.projectcalico.org' },
+        // apiserver.yaml's: served by the add-on's Service.
+        spec: { group: 'projectcalico.org', version: 'v3', service: { namespace: 'calico-apiserver', name: 'calico-api', port: 443 } },
       },
       '/apis/crd.projectcalico.org/v1/globalnetworkpolicies': {
         kind: 'GlobalNetworkPolicyList',
