@@ -13,7 +13,7 @@
  * real `tunl0` cannot be made (tests use a stand-in device of another type under that name).
  */
 import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, cpSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 /** The machine's directories of programs and libraries, seen read-only on the host. */
@@ -94,6 +94,7 @@ export function startNodeHost(options: NodeHostOptions): NodeHost {
   mkdirSync(root, { recursive: true });
   const ready = join(dir, 'ready');
   rmSync(ready, { force: true });
+  const errors = join(dir, 'host.err');
   const lines = [
     'set -eu',
     `R=${quote(root)}`,
@@ -122,17 +123,20 @@ export function startNodeHost(options: NodeHostOptions): NodeHost {
     mustRun('ip', ['netns', 'add', netns]);
     mustRun('ip', ['-n', netns, 'link', 'set', 'lo', 'up']);
   }
+  // What `ip netns exec`, unshare and the script say goes to host.err.
+  const errorFile = openSync(errors, 'w');
   const holder = spawn('ip', ['netns', 'exec', netns, 'unshare', '--mount', '--propagation', 'private', 'sh', join(dir, 'host.sh')], {
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', 'ignore', errorFile],
     detached: true,
   });
-  let errors = '';
-  holder.stderr!.on('data', (d: Buffer) => (errors += d.toString('utf8')));
+  closeSync(errorFile);
   holder.unref();
+  // Waited for synchronously: the callers are synchronous.
   const deadline = Date.now() + 10_000;
   while (!existsSync(ready)) {
-    if (Date.now() > deadline || holder.exitCode !== null) {
-      throw new Error(`the node host in ${netns} did not start: ${errors.trim() || 'no output'}`);
+    if (Date.now() > deadline) {
+      const said = existsSync(errors) ? readFileSync(errors, 'utf8').trim() : '';
+      throw new Error(`the node host in ${netns} did not start within 10s: ${said || 'no output'}`);
     }
     spawnSync('sleep', ['0.02']);
   }
