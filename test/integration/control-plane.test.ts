@@ -18,7 +18,7 @@ import { readDist } from '../../lib/apply/dist.ts';
 import { outputIdentity } from '../../lib/apply/identity.ts';
 import { writeOutput } from '../../lib/output/writer.ts';
 import { render } from '../../charts/app.ts';
-import { exampleData, isObjectFile, load, renderExample } from '../support/helpers.ts';
+import { exampleData, isObjectFile, load, permissiveCrd, renderExample } from '../support/helpers.ts';
 import { outputAtSimulationLevel } from '../../scripts/sim-cluster/api-level.ts';
 
 const kubeconfig = process.env.CILIUM_CUTOVER_TEST_KUBECONFIG;
@@ -105,28 +105,6 @@ async function apply(args: string[], dir: string, overrides: Partial<CliIo> = {}
     ...overrides,
   });
   return { code, stdout, stderr };
-}
-
-/** The CRDs the GitOps objects need, with schemas that keep every field (the server does not validate them further). */
-function permissiveCrd(group: string, kind: string, plural: string, version: string): Any {
-  return {
-    apiVersion: 'apiextensions.k8s.io/v1',
-    kind: 'CustomResourceDefinition',
-    metadata: { name: `${plural}.${group}` },
-    spec: {
-      group,
-      scope: 'Namespaced',
-      names: { kind, plural, singular: kind.toLowerCase(), listKind: `${kind}List` },
-      versions: [
-        {
-          name: version,
-          served: true,
-          storage: true,
-          schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } },
-        },
-      ],
-    },
-  };
 }
 
 /** The paths of the leaves of `written` that `stored` lacks or holds with another value. */
@@ -415,24 +393,7 @@ describe.skipIf(!kubeconfig)('discover against a real API server', () => {
 
 describe.skipIf(!kubeconfig)('discover on a half-removed Calico', () => {
   it('reads a cluster where only some Calico CRDs are left (a step 100 that stopped) without an internal error', async () => {
-    const crd = {
-      apiVersion: 'apiextensions.k8s.io/v1',
-      kind: 'CustomResourceDefinition',
-      metadata: { name: 'ippools.crd.projectcalico.org' },
-      spec: {
-        group: 'crd.projectcalico.org',
-        names: { kind: 'IPPool', listKind: 'IPPoolList', plural: 'ippools', singular: 'ippool' },
-        scope: 'Cluster',
-        versions: [
-          {
-            name: 'v1',
-            served: true,
-            storage: true,
-            schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } },
-          },
-        ],
-      },
-    };
+    const crd = permissiveCrd('crd.projectcalico.org', 'IPPool', 'ippools', 'v1', { scope: 'Cluster' });
     expect(kubectl(['apply', '-f', '-'], JSON.stringify(crd)).err).toBe('');
     kubectl(['wait', '--for=condition=Established', '--timeout=30s', 'crd/ippools.crd.projectcalico.org']);
     const stdout: string[] = [];

@@ -27,7 +27,7 @@ import { EXTERNAL_IP } from '../../scripts/sim-cluster/network.ts';
 import { GENERIC_PLUGINS, HOST_CHAINS, HOST_IPSETS } from '../../scripts/sim-cluster/node-host.ts';
 import type { Scenario } from '../../scripts/sim-cluster/fixture.ts';
 import { startSimulation, type Simulation } from '../../scripts/sim-cluster/simulation.ts';
-import { exampleData, load } from '../support/helpers.ts';
+import { exampleData, load, permissiveCrd } from '../support/helpers.ts';
 import { hasTool } from '../support/tools.ts';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
@@ -290,24 +290,6 @@ describe.skipIf(why !== undefined)('the preflight on a simulated cluster', () =>
       return { code: result.code, fails: [...new Set(lines.filter((l) => l.startsWith('FAIL')))], lines };
     };
     const yaml = (objects: Record<string, unknown>[]) => objects.map((o) => stringify(o)).join('---\n');
-    const crd = (group: string, plural: string, kind: string, version: string) => ({
-      apiVersion: 'apiextensions.k8s.io/v1',
-      kind: 'CustomResourceDefinition',
-      metadata: { name: `${plural}.${group}` },
-      spec: {
-        group,
-        names: { kind, listKind: `${kind}List`, plural, singular: plural.replace(/s$/, '') },
-        scope: 'Cluster',
-        versions: [
-          {
-            name: version,
-            served: true,
-            storage: true,
-            schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } },
-          },
-        ],
-      },
-    });
     let kubeconfig: string | undefined;
     await onSimulatedCluster(example(), {}, async (_sim, kc) => {
       kubeconfig = kc;
@@ -318,7 +300,7 @@ describe.skipIf(why !== undefined)('the preflight on a simulated cluster', () =>
       // The operator (its Deployment), the API server add-on (its APIService), Flux tracking, the
       // etcd datastore and the eBPF dataplane, each as its manifest or engine makes it.
       create([
-        crd('operator.tigera.io', 'installations', 'Installation', 'v1'),
+        permissiveCrd('operator.tigera.io', 'Installation', 'installations', 'v1', { scope: 'Cluster' }),
         { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'tigera-operator' } },
         {
           apiVersion: 'apps/v1',
@@ -392,7 +374,7 @@ describe.skipIf(why !== undefined)('the preflight on a simulated cluster', () =>
         'kustomize.toolkit.fluxcd.io/namespace-',
       ]);
       kubectl(kc, ['-n', 'kube-system', 'set', 'env', 'daemonset/calico-node', '-c', 'calico-node', 'ETCD_ENDPOINTS-']);
-      create([crd('projectcalico.org', 'ippools', 'IPPool', 'v3')]);
+      create([permissiveCrd('projectcalico.org', 'IPPool', 'ippools', 'v3', { scope: 'Cluster' })]);
       const v3 = await apply000(1);
       expect(v3.code).toBe(1);
       expect(v3.fails).toEqual([expect.stringMatching(/^FAIL calico-crds ippools\.projectcalico\.org: exists: .*calico-v3-crds\.yaml/)]);
@@ -412,33 +394,10 @@ describe.skipIf(why !== undefined)('the preflight on a simulated cluster', () =>
     const config = example((d) => (d.calico.version = 'v3.30.0'));
     await onSimulatedCluster(config, {}, async (_sim, kubeconfig) => {
       // The network-policy API's CRD as Calico's v3.30 manifest ships it (cluster-scoped, v1alpha1), and one policy.
-      const crd = {
-        apiVersion: 'apiextensions.k8s.io/v1',
-        kind: 'CustomResourceDefinition',
-        // A CRD in a *.k8s.io group needs the API review annotation (the network-policy API's CRDs carry it).
-        metadata: {
-          name: 'adminnetworkpolicies.policy.networking.k8s.io',
-          annotations: { 'api-approved.kubernetes.io': 'https://github.com/kubernetes-sigs/network-policy-api/pull/30' },
-        },
-        spec: {
-          group: 'policy.networking.k8s.io',
-          names: {
-            kind: 'AdminNetworkPolicy',
-            listKind: 'AdminNetworkPolicyList',
-            plural: 'adminnetworkpolicies',
-            singular: 'adminnetworkpolicy',
-          },
-          scope: 'Cluster',
-          versions: [
-            {
-              name: 'v1alpha1',
-              served: true,
-              storage: true,
-              schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } },
-            },
-          ],
-        },
-      };
+      const crd = permissiveCrd('policy.networking.k8s.io', 'AdminNetworkPolicy', 'adminnetworkpolicies', 'v1alpha1', {
+        scope: 'Cluster',
+        annotations: { 'api-approved.kubernetes.io': 'https://github.com/kubernetes-sigs/network-policy-api/pull/30' },
+      });
       const anp = {
         apiVersion: 'policy.networking.k8s.io/v1alpha1',
         kind: 'AdminNetworkPolicy',

@@ -69,3 +69,34 @@ export function findObject(rendered: Rendered, kind: string, namePrefix = ''): a
   }
   return found[0];
 }
+
+/**
+ * A CustomResourceDefinition whose schema keeps every field (for tests that need a kind to exist
+ * on a real API server, not its validation). Namespaced unless `scope` says otherwise.
+ */
+export function permissiveCrd(
+  group: string,
+  kind: string,
+  plural: string,
+  version: string,
+  options: { scope?: 'Namespaced' | 'Cluster'; annotations?: Record<string, string> } = {},
+): any {
+  return {
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
+    metadata: { name: `${plural}.${group}`, ...(options.annotations ? { annotations: options.annotations } : {}) },
+    spec: {
+      group,
+      scope: options.scope ?? 'Namespaced',
+      names: { kind, plural, singular: kind.toLowerCase(), listKind: `${kind}List` },
+      versions: [
+        {
+          name: version,
+          served: true,
+          storage: true,
+          schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } },
+        },
+      ],
+    },
+  };
+}
