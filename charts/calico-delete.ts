@@ -1,16 +1,18 @@
 /**
  * Step 100-calico-delete: a Job that deletes, by name, every object the Calico manifest created,
- * after logging an inventory of the Calico custom resources that go with the CRDs.
+ * after keeping the custom resources that go with the CRDs in the Calico inventory (ConfigMaps in
+ * a namespace of its own, which no step deletes).
  */
 import { Duration } from 'cdk8s';
-import { calicoCrdPlurals, deletionSet, KINDS, type CalicoObject } from '../lib/versions/calico-deletion-sets.ts';
+import * as k8s from 'cdk8s-plus-28/lib/imports/k8s.js';
+import { deletedCrds, deletionSet, KINDS, type CalicoObject } from '../lib/versions/calico-deletion-sets.ts';
 import type { ResolvedConfig } from '../lib/config/resolve.ts';
 import { objectPath } from '../lib/incluster/shared/api-client.ts';
 import type { DeletionSpec } from '../lib/incluster/calico-delete.ts';
 import { ScopedServiceAccount, type AccessRule } from '../lib/constructs/scoped-service-account.ts';
 import { ScriptJob } from '../lib/constructs/script-job.ts';
 import { RETRY, type AbortGuide, type Step, type StepChart } from '../lib/step.ts';
-import { TOOL } from '../lib/labels.ts';
+import { INVENTORY_NAMESPACE, LABEL_INVENTORY, PROTECTED_ANNOTATIONS, TOOL } from '../lib/labels.ts';
 
 /** Labels of the pods of Calico's workloads (`k8s-app` in the manifests). */
 const POD_LABELS: Readonly<Record<string, string>> = {
@@ -43,7 +45,7 @@ export function deletionSpec(config: ResolvedConfig): DeletionSpec {
         ...(o.optional ? { optional: true } : {}),
       };
     }),
-    inventory: calicoCrdPlurals(objects),
+    inventory: deletedCrds(objects),
     podSelectors: objects.filter((o) => o.kind === 'DaemonSet' || o.kind === 'Deployment').map((o) => POD_LABELS[o.name]!),
     podWaitSeconds: 300,
     podPollSeconds: POD_POLL_SECONDS,
@@ -54,7 +56,11 @@ export function deletionSpec(config: ResolvedConfig): DeletionSpec {
   };
 }
 
-/** Exactly the permissions the Job uses: delete by name, list only what the inventory and the pod wait read. */
+/**
+ * Exactly the permissions the Job uses: delete by name, list only what the inventory and the pod
+ * wait read, and create the inventory's ConfigMaps (named after their content, so not nameable
+ * here; list finds one an earlier run created) in the inventory's namespace only.
+ */
 export function deletionRules(config: ResolvedConfig): AccessRule[] {
   const objects = calicoObjects(config);
   const byResource = new Map<string, { kind: CalicoObject['kind']; namespace: string | undefined; names: string[] }>();
@@ -74,8 +80,9 @@ export function deletionRules(config: ResolvedConfig): AccessRule[] {
   }));
   return [
     ...deletes,
-    // Inventory: Kubernetes cannot limit list by name; these are the Calico resources only.
-    ...calicoCrdPlurals(objects).map((plural): AccessRule => ({ apiGroup: 'crd.projectcalico.org', resource: plural, verbs: ['list'] })),
+    // Inventory: the custom resources of the CRDs it deletes (Kubernetes cannot limit list by name).
+    ...deletedCrds(objects).map((c): AccessRule => ({ apiGroup: c.group, resource: c.plural, verbs: ['list'] })),
+    { apiGroup: '', resource: 'configmaps', verbs: ['create', 'list'], namespace: INVENTORY_NAMESPACE },
     // Waiting for Calico's pods to go.
     { apiGroup: '', resource: 'pods', verbs: ['list'], namespace: 'kube-system' },
     // Whether a node is Ready (its Calico pods are awaited), and its NetworkUnavailable.
@@ -85,6 +92,20 @@ export function deletionRules(config: ResolvedConfig): AccessRule[] {
 
 export function buildCalicoDelete(chart: StepChart, config: ResolvedConfig): void {
   const namespace = config.run.namespace;
+  // The inventory outlives the migration: neither engine prunes or deletes its namespace, and
+  // Argo CD does not count it OutOfSync once the steady output no longer has it (argo-cd
+  // docs/user-guide/compare-options.md, IgnoreExtraneous); graduation keeps it by its label.
+  new k8s.KubeNamespace(chart, 'Inventory', {
+    metadata: {
+      name: INVENTORY_NAMESPACE,
+      labels: {
+        [LABEL_INVENTORY]: 'calico',
+        // Nothing runs there.
+        'pod-security.kubernetes.io/enforce': 'restricted',
+      },
+      annotations: { ...PROTECTED_ANNOTATIONS, 'argocd.argoproj.io/compare-options': 'IgnoreExtraneous' },
+    },
+  });
   const account = new ScopedServiceAccount(chart, 'Access', { name: `${TOOL}-calico-delete`, namespace, rules: deletionRules(config) });
   new ScriptJob(chart, 'Delete', config, {
     name: 'calico-delete',
@@ -114,8 +135,9 @@ export function calicoDeletePlan(config: ResolvedConfig): string[] {
     `3. access: ${phase('access')};`,
     `4. configuration: ${phase('config')}.`,
     '',
-    '**Irreversible:** deleting the CRDs deletes every Calico custom resource with them: IP pools, IPAM blocks, and every Calico policy (GlobalNetworkPolicy, projectcalico.org NetworkPolicy, HostEndpoint, NetworkSet). Kubernetes NetworkPolicy objects stay (Cilium enforces them). Before deleting anything the Job logs an inventory of those resources, policies in full as JSON: keep it with',
-    `\`kubectl logs -n ${config.run.namespace} job/<calico-delete Job> > calico-inventory.txt\` (the Job stays until the next synth renames it).`,
+    `**Irreversible:** deleting the CRDs deletes every Calico custom resource with them. Before deleting anything the Job keeps every one a person configured (policies, tiers, network sets, host endpoints, IP pools and reservations, BGP, Felix, kube-controllers and IPAM configuration) in full, in ConfigMaps \`calico-<id>-<n>-of-<count>\` in namespace \`${INVENTORY_NAMESPACE}\`, which no step and no engine deletes and graduation keeps; if it cannot keep all of them it deletes nothing. IPAM blocks, handles and affinities and ClusterInformation are counted, not kept: Calico rebuilds them. Kubernetes NetworkPolicy objects stay (Cilium enforces them).`,
+    '',
+    `\`npx cilium-cutover inventory --kubeconfig <file>\` lists what was kept; \`npx cilium-cutover inventory --kubeconfig <file> --out calico-inventory.yaml\` saves a copy to keep off the cluster.`,
     ...(foreign.length > 0 && !config.calico.deleteNetworkPolicyAPICRDs
       ? [
           '',
@@ -134,7 +156,7 @@ export function calicoDeleteAbort(config: ResolvedConfig): AbortGuide {
         ? 'Calico is gone; every node already runs its pods on Cilium, so no pod loses its network. The Calico custom resources (pools, IPAM, policies) are destroyed.'
         : 'Calico is gone: no pod has working networking until step 200, and the Calico custom resources (pools, IPAM, policies) are destroyed.',
     failure: `the Job is Failed; its log has a FAILED line per object it could not delete, or the pods on Ready nodes that did not go away (a finalizer, a stuck container).`,
-    action: `${RETRY}: every delete is idempotent, so the Job resumes where it stopped. To back out, apply the same \`calico.yaml\` (${config.calico.version}) again; recreate the policies from the inventory in the Job's log (calico-node recreates its default pool).`,
+    action: `${RETRY}: every delete is idempotent, so the Job resumes where it stopped, and a new inventory never replaces the one kept before. To back out, apply the same \`calico.yaml\` (${config.calico.version}) again, wait for its CRDs (\`kubectl wait --for condition=established crd/ippools.crd.projectcalico.org\`), then \`npx cilium-cutover restore --kubeconfig <file> --dry-run\` and without \`--dry-run\`: it creates every kept custom resource again, and replaces with the kept one what calico-node made on start (its default pool and FelixConfiguration). A pool calico-node made that the inventory does not have (another name than yours) stays: delete it before pods take addresses from it.`,
   };
 }
 

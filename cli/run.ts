@@ -9,14 +9,17 @@
 import { Command, CommanderError } from 'commander';
 import { ForeignNamespace, NotThisCluster, PreflightNotPassed } from '../lib/apply/gate.ts';
 import { GraduationRefused } from '../lib/apply/graduate.ts';
+import { RestoreRefused } from '../lib/apply/restore.ts';
 import { Interrupted, StepFailed } from '../lib/apply/run.ts';
 import { InputError } from '../lib/input-error.ts';
 import { applyCommand } from './apply.ts';
 import { checkCommand } from './check.ts';
 import { diffCommand } from './diff.ts';
 import { discoverCommand } from './discover.ts';
+import { inventoryCommand } from './inventory.ts';
 import { AlreadyReported, defaultIo, version, type CliIo } from './io.ts';
 import { planCommand } from './plan.ts';
+import { restoreCommand } from './restore.ts';
 import { synthCommand } from './synth.ts';
 import { validateCommand } from './validate.ts';
 
@@ -26,7 +29,17 @@ function program(io: CliIo): Command {
     .version(version())
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout(s.trimEnd()), writeErr: (s) => io.stderr(s.trimEnd()) });
-  for (const add of [synthCommand, validateCommand, planCommand, discoverCommand, checkCommand, diffCommand, applyCommand]) {
+  for (const add of [
+    synthCommand,
+    validateCommand,
+    planCommand,
+    discoverCommand,
+    checkCommand,
+    diffCommand,
+    applyCommand,
+    inventoryCommand,
+    restoreCommand,
+  ]) {
     add(cli, io);
   }
   return cli;
@@ -55,6 +68,7 @@ export async function runCli(argv: readonly string[], overrides: Partial<CliIo> 
       err instanceof PreflightNotPassed ||
       err instanceof NotThisCluster ||
       err instanceof GraduationRefused ||
+      err instanceof RestoreRefused ||
       err instanceof ForeignNamespace
     ) {
       io.stderr(`error: ${err.message}`);

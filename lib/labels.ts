@@ -44,3 +44,14 @@ export const PHASE_ANNOTATION = 'cilium-cutover.io/phase';
  * whatever other labels they carry.
  */
 export const LABEL_INVENTORY = 'cilium-cutover.io/inventory';
+
+/**
+ * The namespace of the Calico inventory: step 100 creates it, no step deletes it, and neither
+ * `run.namespace` nor `verify.namespace` (both deleted at graduation) may be it.
+ */
+export const INVENTORY_NAMESPACE = 'cilium-cutover-inventory';
+/** On each part of an inventory: its number (1-based) and how many parts the inventory has. */
+export const ANNOTATION_INVENTORY_PART = 'cilium-cutover.io/inventory-part';
+/** On each part of an inventory: the Calico version it was taken from, and when. */
+export const ANNOTATION_INVENTORY_CALICO = 'cilium-cutover.io/calico-version';
+export const ANNOTATION_INVENTORY_TAKEN = 'cilium-cutover.io/taken-at';

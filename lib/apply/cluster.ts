@@ -3,13 +3,24 @@
  * field manager, against the API address in the kubeconfig (a server node's address works when
  * the cluster's own Service network is down).
  */
-import { ApiException, CoreV1Api, KubeConfig, KubernetesObjectApi, PatchStrategy } from '@kubernetes/client-node';
+import {
+  ApiException,
+  CoreV1Api,
+  CustomObjectsApi,
+  KubeConfig,
+  KubernetesObjectApi,
+  PatchStrategy,
+  type KubernetesObject,
+} from '@kubernetes/client-node';
+import type { ReadPart } from '../incluster/calico-inventory.ts';
 import { existsSync } from 'node:fs';
 import { InputError } from '../input-error.ts';
-import { TOOL } from '../labels.ts';
 import type { ManifestObject } from './dist.ts';
 import type { LiveObject } from './readiness.ts';
+import type { InventoryCluster } from './restore.ts';
 import type { Cluster } from './run.ts';
+import type { KeptObject } from '../incluster/calico-inventory.ts';
+import { INVENTORY_NAMESPACE, LABEL_INVENTORY, TOOL } from '../labels.ts';
 
 /** The field manager of everything `apply` writes. */
 export const FIELD_MANAGER = TOOL;
@@ -60,6 +71,15 @@ function apiMessage(err: unknown): string {
   return (err as Error).message;
 }
 
+/** Runs a request; an API error becomes an Error with the API's own message. */
+async function wrap<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw new Error(apiMessage(err));
+  }
+}
+
 function header(obj: ManifestObject): ManifestObject {
   const { name, namespace } = obj.metadata;
   return { apiVersion: obj.apiVersion, kind: obj.kind, metadata: namespace ? { name, namespace } : { name } };
@@ -68,13 +88,6 @@ function header(obj: ManifestObject): ManifestObject {
 export function kubeCluster(kc: KubeConfig): Cluster {
   const objects = KubernetesObjectApi.makeApiClient(kc);
   const core = kc.makeApiClient(CoreV1Api);
-  const wrap = async <T>(fn: () => Promise<T>): Promise<T> => {
-    try {
-      return await fn();
-    } catch (err) {
-      throw new Error(apiMessage(err));
-    }
-  };
   return {
     apply: (obj, dryRun, force) =>
       wrap(
@@ -145,6 +158,80 @@ export function kubeCluster(kc: KubeConfig): Cluster {
         }
         const log = await core.readNamespacedPodLog({ name: newest.metadata.name, namespace, tailLines: lines });
         return [`pod ${newest.metadata.name}:`, ...log.trimEnd().split('\n')];
+      }),
+  };
+}
+
+/**
+ * The API discovery of KubernetesObjectApi (a kind's plural and scope), which it keeps to itself.
+ * Its reads and writes are not used for custom resources: it (de)serializes by version and kind
+ * alone, so Calico's `crd.projectcalico.org/v1` NetworkPolicy goes through the model of
+ * Kubernetes' `networking.k8s.io/v1` NetworkPolicy and loses every field that model lacks.
+ */
+class Discovery extends KubernetesObjectApi {
+  public async plural(apiVersion: string, kind: string): Promise<{ plural: string; namespaced: boolean } | undefined> {
+    try {
+      const found = await this.resource(apiVersion, kind);
+      return found ? { plural: found.name, namespaced: found.namespaced } : undefined;
+    } catch (err) {
+      if (err instanceof ApiException && err.code === 404) {
+        return undefined;
+      }
+      throw new Error(apiMessage(err));
+    }
+  }
+}
+
+/** An InventoryCluster on @kubernetes/client-node: custom resources as plain JSON (CustomObjectsApi). */
+export function kubeInventoryCluster(kc: KubeConfig): InventoryCluster {
+  const core = kc.makeApiClient(CoreV1Api);
+  const custom = kc.makeApiClient(CustomObjectsApi);
+  const discovery = kc.makeApiClient(Discovery);
+  /** The request fields that name an object's collection, and its name. */
+  const where = async (o: KeptObject) => {
+    const [group, version] = o.apiVersion.split('/') as [string, string];
+    const found = await discovery.plural(o.apiVersion, o.kind);
+    if (!found) {
+      throw new Error(`the cluster does not serve ${o.apiVersion} ${o.kind}`);
+    }
+    const namespace = found.namespaced ? (o.metadata.namespace ?? 'default') : undefined;
+    return { group, version, plural: found.plural, name: o.metadata.name, namespace };
+  };
+  return {
+    parts: () =>
+      wrap(async () => {
+        const list = await core.listNamespacedConfigMap({ namespace: INVENTORY_NAMESPACE, labelSelector: LABEL_INVENTORY });
+        return list.items as unknown as ReadPart[];
+      }),
+    serves: async (apiVersion, kind) => (await discovery.plural(apiVersion, kind)) !== undefined,
+    read: async (obj) => {
+      const w = await where(obj);
+      try {
+        return (await (w.namespace === undefined
+          ? custom.getClusterCustomObject(w)
+          : custom.getNamespacedCustomObject({ ...w, namespace: w.namespace }))) as KubernetesObject;
+      } catch (err) {
+        if (err instanceof ApiException && err.code === 404) {
+          return undefined;
+        }
+        throw new Error(apiMessage(err));
+      }
+    },
+    create: (obj, dryRun) =>
+      wrap(async () => {
+        const w = await where(obj);
+        const request = { ...w, body: obj, dryRun: dryRun ? 'All' : undefined, fieldManager: TOOL };
+        await (w.namespace === undefined
+          ? custom.createClusterCustomObject(request)
+          : custom.createNamespacedCustomObject({ ...request, namespace: w.namespace }));
+      }),
+    replace: (obj, dryRun) =>
+      wrap(async () => {
+        const w = await where(obj);
+        const request = { ...w, body: obj, dryRun: dryRun ? 'All' : undefined, fieldManager: TOOL };
+        await (w.namespace === undefined
+          ? custom.replaceClusterCustomObject(request)
+          : custom.replaceNamespacedCustomObject({ ...request, namespace: w.namespace }));
       }),
   };
 }

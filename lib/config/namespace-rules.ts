@@ -3,9 +3,11 @@
  * applies them with the tool's labels and Pod Security `privileged`, and graduation (or
  * `verify.enabled: false`) deletes them with everything in them. So neither may be a namespace
  * that Kubernetes, Calico, Cilium or a GitOps engine uses, nor may they be the same one (the
- * Kustomize root would then hold the Namespace twice). A namespace someone else created is refused
- * on the cluster: by `apply` before it sends anything, and by the preflight's namespace check.
+ * Kustomize root would then hold the Namespace twice), nor the Calico inventory's, which must
+ * outlive them. A namespace someone else created is refused on the cluster: by `apply` before it
+ * sends anything, and by the preflight's namespace check.
  */
+import { INVENTORY_NAMESPACE } from '../labels.ts';
 import type { Config } from './schema.ts';
 import type { ConfigProblem } from './rule-problem.ts';
 
@@ -19,6 +21,7 @@ const RESERVED: Readonly<Record<string, string>> = {
   'calico-apiserver': "Calico's API server namespace, which step 100 deletes",
   'tigera-operator': "the Tigera operator's namespace, which step 100 deletes",
   'cilium-secrets': "Cilium's own namespace (step 200)",
+  [INVENTORY_NAMESPACE]: "the Calico inventory's namespace (step 100), which must outlive the migration",
   argocd: "Argo CD's namespace",
   'flux-system': "Flux's namespace",
 };

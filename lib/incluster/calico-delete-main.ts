@@ -1,14 +1,24 @@
 /**
- * Entry point of the Calico deletion Job: inventory, workloads, wait for their pods, then CRDs,
- * access and configuration; one line per object; exit 1 when any delete failed. Re-running is
- * safe: what is gone is reported ABSENT.
+ * Entry point of the Calico deletion Job: the inventory kept in ConfigMaps (nothing is deleted
+ * unless every part of it is), workloads, wait for their pods, then CRDs, access and
+ * configuration; one line per object; exit 1 when any delete failed. Re-running is safe: what is
+ * gone is reported ABSENT, and an inventory taken again never replaces an earlier one.
  */
 import { readFileSync } from 'node:fs';
-import { apiClient, objectPath } from './shared/api-client.ts';
+import { INVENTORY_NAMESPACE, LABEL_INVENTORY } from '../labels.ts';
+import {
+  inventoryCounts,
+  inventoryParts,
+  keptObject,
+  NOT_KEPT,
+  type KeptObject,
+  type ListedObject,
+  type PartObject,
+} from './calico-inventory.ts';
+import { apiClient, apiPost, describeBody, objectPath } from './shared/api-client.ts';
 import {
   crdTerminatingLine,
   deletionResult,
-  inventoryLines,
   networkUnavailableLine,
   podWait,
   type CrdObject,
@@ -16,16 +26,105 @@ import {
   type DeletionTarget,
 } from './calico-delete.ts';
 
-const api = apiClient(process.env.KUBERNETES_SERVICE_HOST ?? '127.0.0.1', Number(process.env.KUBERNETES_SERVICE_PORT ?? '6444'));
+const host = process.env.KUBERNETES_SERVICE_HOST ?? '127.0.0.1';
+const port = Number(process.env.KUBERNETES_SERVICE_PORT ?? '6444');
+const api = apiClient(host, port);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function inventory(spec: DeletionSpec): Promise<void> {
-  console.log(`inventory: the Calico custom resources that deleting the CRDs destroys`);
+/** A CRD's storage version and kind; undefined when the CRD is absent or already being deleted. */
+async function crdVersion(name: string): Promise<{ version: string; kind: string } | undefined> {
+  const crd = await api.get<CrdObject & { metadata?: { deletionTimestamp?: string } }>(
+    objectPath('apiextensions.k8s.io', 'v1', 'customresourcedefinitions', undefined, name),
+  );
+  const version = crd?.spec?.versions?.find((v) => v.storage)?.name ?? crd?.spec?.versions?.[0]?.name;
+  return crd && version && !crd.metadata?.deletionTimestamp ? { version, kind: crd.spec?.names?.kind ?? name } : undefined;
+}
+
+/**
+ * Creates one part; a part of the same name exists after an earlier run that stopped: the name
+ * holds the content's hash, so it is the same inventory, which is checked. Retries what did not
+ * answer (a create that did arrive then answers 409).
+ */
+async function createPart(part: PartObject): Promise<string | undefined> {
+  const path = objectPath('', 'v1', 'configmaps', INVENTORY_NAMESPACE);
+  let last = '';
+  for (let attempt = 1; attempt <= 5; attempt++) {
+    const response = await apiPost(host, port, path, part).catch((err: Error) => ({ status: 0, body: err.message }));
+    if (response.status === 201 || response.status === 200) {
+      return undefined;
+    }
+    if (response.status === 409) {
+      // The Job may list the inventory's ConfigMaps, not get them (their names are not known up front).
+      const selector = encodeURIComponent(`${LABEL_INVENTORY}=${part.metadata.labels[LABEL_INVENTORY]}`);
+      const listed = await api.get<{ items?: (PartObject & { metadata: { name: string } })[] }>(`${path}?labelSelector=${selector}`);
+      const live = listed?.items?.find((i) => i.metadata.name === part.metadata.name);
+      const same =
+        JSON.stringify(live?.data ?? {}) === JSON.stringify(part.data ?? {}) &&
+        JSON.stringify(live?.binaryData ?? {}) === JSON.stringify(part.binaryData ?? {});
+      return same ? undefined : `ConfigMap ${INVENTORY_NAMESPACE}/${part.metadata.name} exists with other content`;
+    }
+    last = response.status === 0 ? String(response.body) : `HTTP ${response.status}: ${describeBody(response.body)}`;
+    if (response.status > 0 && response.status < 500) {
+      break;
+    }
+    await sleep(2000);
+  }
+  return `creating ConfigMap ${INVENTORY_NAMESPACE}/${part.metadata.name} failed: ${last}`;
+}
+
+/**
+ * Keeps every configured Calico custom resource in the inventory's ConfigMaps before anything is
+ * deleted; false (with a FAILED line) when it could not, and then nothing is deleted.
+ */
+async function inventory(spec: DeletionSpec): Promise<boolean> {
+  console.log(`inventory: the custom resources that deleting the CRDs destroys, kept in namespace ${INVENTORY_NAMESPACE}`);
+  const kept: KeptObject[] = [];
+  let gone = 0;
   for (const resource of spec.inventory) {
-    for (const line of inventoryLines(resource, await api.get(objectPath('crd.projectcalico.org', 'v1', resource, undefined)))) {
-      console.log(line);
+    const crd = await crdVersion(resource.crd);
+    if (!crd) {
+      // CRDs are deleted only once the inventory is kept: an earlier run kept what this one held.
+      console.log(`INVENTORY ${resource.crd}: CRD absent or being deleted, nothing to keep`);
+      gone++;
+      continue;
+    }
+    const list = await api.get<{ items?: ListedObject[] }>(objectPath(resource.group, crd.version, resource.plural, undefined));
+    const items = list?.items ?? [];
+    if (NOT_KEPT.has(resource.plural)) {
+      console.log(`INVENTORY ${crd.kind}: ${items.length} object(s), not kept (written by Calico itself)`);
+      continue;
+    }
+    console.log(`INVENTORY ${crd.kind}: ${items.length} object(s)`);
+    kept.push(...items.map((item) => keptObject(item, `${resource.group}/${crd.version}`, crd.kind)));
+  }
+  if (kept.length === 0) {
+    console.log(
+      gone === spec.inventory.length
+        ? 'KEPT nothing: none of the CRDs is left; `cilium-cutover inventory` lists the inventory the run that deleted them kept'
+        : 'KEPT nothing: no configured custom resource',
+    );
+    return true;
+  }
+  let parts: ReturnType<typeof inventoryParts>;
+  try {
+    parts = inventoryParts(kept, spec.calicoVersion, new Date().toISOString());
+  } catch (err) {
+    console.log(`FAILED inventory: ${(err as Error).message}; save it by hand (kubectl get -o yaml) and delete it, then re-run this step`);
+    return false;
+  }
+  for (const part of parts.parts) {
+    const problem = await createPart(part);
+    if (problem !== undefined) {
+      console.log(`FAILED inventory: ${problem}; nothing was deleted`);
+      return false;
     }
   }
+  console.log(
+    `KEPT Calico inventory ${parts.id}: ${kept.length} custom resource(s) (${inventoryCounts(kept)}) in ` +
+      `${parts.parts.length} ConfigMap(s) in namespace ${INVENTORY_NAMESPACE}: ${parts.parts.map((p) => p.metadata.name).join(', ')}; ` +
+      `restore them with: cilium-cutover restore --id ${parts.id}`,
+  );
+  return true;
 }
 
 /**
@@ -73,8 +172,9 @@ async function waitForCrds(spec: DeletionSpec, crds: readonly DeletionTarget[]):
     const group = crd.spec?.group;
     const plural = crd.spec?.names?.plural;
     const version = crd.spec?.versions?.find((v) => v.storage)?.name ?? crd.spec?.versions?.[0]?.name;
-    // The Job may list the Calico resources (the inventory); others' are named without their holders.
-    const readable = group === 'crd.projectcalico.org' && plural !== undefined && spec.inventory.includes(plural) && version !== undefined;
+    // The Job may list the resources of the inventory; others' are named without their holders.
+    const readable =
+      group !== undefined && plural !== undefined && spec.inventory.some((r) => r.crd === `${plural}.${group}`) && version !== undefined;
     const holders = readable
       ? await api.get<Parameters<typeof crdTerminatingLine>[3]>(objectPath(group, version, plural, undefined))
       : undefined;
@@ -127,7 +227,9 @@ async function waitForPods(spec: DeletionSpec): Promise<boolean> {
 async function main(): Promise<number> {
   const spec = JSON.parse(readFileSync(process.argv[2] ?? '/etc/cilium-cutover/calico-delete.json', 'utf8')) as DeletionSpec;
   console.log(`calico-delete: removing Calico ${spec.calicoVersion} (${spec.targets.length} objects)`);
-  await inventory(spec);
+  if (!(await inventory(spec))) {
+    return 1;
+  }
   let failed = (await deletePhase(spec, 'workloads')).failed;
   if (!(await waitForPods(spec))) {
     return 1;

@@ -1,6 +1,7 @@
 /**
- * The Calico deletion Job's decisions, as plain functions: what a delete answer means, what the
- * inventory prints, which pods are left, what each node's NetworkUnavailable condition says.
+ * The Calico deletion Job's decisions, as plain functions: what a delete answer means, which pods
+ * are left, what each node's NetworkUnavailable condition says, what holds a CRD that stays. The
+ * inventory it keeps first is calico-inventory.ts.
  * Dependency-free: bundled into the Job's script and imported by the tests.
  */
 import { describeBody, type ApiResponse } from './shared/api-client.ts';
@@ -20,8 +21,11 @@ export interface DeletionTarget {
 export interface DeletionSpec {
   readonly calicoVersion: string;
   readonly targets: readonly DeletionTarget[];
-  /** `crd.projectcalico.org` resources (plural) whose custom resources the inventory lists. */
-  readonly inventory: readonly string[];
+  /**
+   * The CRDs of the deletion set whose custom resources go with them: each one's custom resources
+   * are kept in the inventory (or counted, calico-inventory.ts NOT_KEPT) before anything is deleted.
+   */
+  readonly inventory: readonly InventoryResource[];
   /** Label selectors of the Calico pods in kube-system awaited after the workloads are deleted. */
   readonly podSelectors: readonly string[];
   /** How long to wait for those pods to go. */
@@ -37,17 +41,13 @@ export interface DeletionSpec {
   readonly crdPollSeconds: number;
 }
 
-/** The custom resources whose full content goes to the log: they are policy someone wrote. */
-export const POLICY_RESOURCES: ReadonlySet<string> = new Set([
-  'globalnetworkpolicies',
-  'networkpolicies',
-  'stagedglobalnetworkpolicies',
-  'stagedkubernetesnetworkpolicies',
-  'stagednetworkpolicies',
-  'tiers',
-]);
-/** IPAM bookkeeping: one object per block or pod; only counted. */
-export const COUNTED_RESOURCES: ReadonlySet<string> = new Set(['ipamblocks', 'ipamhandles', 'blockaffinities']);
+/** A CRD whose custom resources the inventory reads: the version is the CRD's storage version, read on the cluster. */
+export interface InventoryResource {
+  /** The CRD's name, `<plural>.<group>`. */
+  readonly crd: string;
+  readonly group: string;
+  readonly plural: string;
+}
 
 export type DeletionOutcome = 'DELETED' | 'ABSENT' | 'FAILED';
 
@@ -64,38 +64,6 @@ export function deletionResult(target: DeletionTarget, response: ApiResponse): {
     };
   }
   return { outcome: 'FAILED', line: `FAILED ${what}: HTTP ${response.status}: ${describeBody(response.body)}` };
-}
-
-interface ObjectList {
-  readonly kind?: string;
-  readonly items?: readonly {
-    readonly kind?: string;
-    readonly metadata: { readonly name: string; readonly namespace?: string };
-    readonly spec?: unknown;
-  }[];
-}
-
-/**
- * The inventory lines for one Calico resource: every object by kind, namespace and name; policies
- * with their full spec (one JSON line each, to restore by hand); IPAM bookkeeping as a count.
- */
-export function inventoryLines(resource: string, list: ObjectList | undefined): string[] {
-  if (!list) {
-    return [`INVENTORY ${resource}: no such resource (CRD absent)`];
-  }
-  const items = list.items ?? [];
-  const kind = list.kind?.replace(/List$/, '') ?? resource;
-  if (COUNTED_RESOURCES.has(resource)) {
-    return [`INVENTORY ${kind}: ${items.length} object(s) (IPAM bookkeeping, not listed)`];
-  }
-  if (items.length === 0) {
-    return [`INVENTORY ${kind}: none`];
-  }
-  return items.flatMap((item) => {
-    const id = `${item.metadata.namespace ? `${item.metadata.namespace}/` : ''}${item.metadata.name}`;
-    const line = `INVENTORY ${kind} ${id}`;
-    return POLICY_RESOURCES.has(resource) ? [line, `POLICY ${kind} ${id} ${JSON.stringify(item.spec ?? {})}`] : [line];
-  });
 }
 
 interface PodList {

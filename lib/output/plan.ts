@@ -298,7 +298,7 @@ function risks(config: ResolvedConfig, steps: readonly RenderedStep[]): string[]
   const items: string[] = [
     `**Full outage.** From step 100 until every Cilium agent is ready in step 200 no pod has a working network: DNS, ClusterIP Services and Ingress are down on all ${cluster.nodes.length} nodes at once (this is a cutover, not a node-by-node migration). Plan a window; keep a way to the API that does not need the pod network (${DOCS.applying}).`,
     `**Pods must be recreated.** Pods started under Calico keep their Calico addresses (from the Calico pool ${calico.ipPools.map((p) => `\`${p}\``).join(', ')}) and interfaces; Cilium does not manage them. The operator restarts unmanaged pods; a rolling reboot (\`host/rolling-reboot.sh\`) restarts everything (${DOCS.cilium}).`,
-    `**Irreversible deletion.** Deleting the Calico CRDs destroys every Calico IP pool, IPAM block and Calico policy; only Kubernetes NetworkPolicies stay (${DOCS.calico}).`,
+    `**Calico's custom resources go with its CRDs.** Deleting the CRDs destroys every Calico IP pool, IPAM block and Calico policy; the configured ones are kept first in namespace \`cilium-cutover-inventory\`, and \`npx cilium-cutover restore\` brings them back after Calico is applied again. Only Kubernetes NetworkPolicies stay in force (${DOCS.calico}).`,
   ];
   if (cilium.mtu !== undefined) {
     items.push(
@@ -364,7 +364,7 @@ function perNodeRisks(config: ResolvedConfig): string[] {
       );
     }
     items.push(
-      `**Irreversible deletion in step 600.** Deleting the Calico CRDs destroys every Calico IP pool, IPAM block and Calico policy (${DOCS.calico}).`,
+      `**Calico's custom resources go with its CRDs in step 600.** Deleting the CRDs destroys every Calico IP pool, IPAM block and Calico policy; the configured ones are kept first in namespace \`cilium-cutover-inventory\`, and \`npx cilium-cutover restore\` brings them back after Calico is applied again (${DOCS.calico}).`,
       "**Calico's address detection.** Cilium's `cilium_host` interface can be picked by Calico's default `first-found` detection when calico-node restarts; the preflight requires `IP_AUTODETECTION_METHOD` to be set otherwise.",
     );
   } else {

@@ -240,11 +240,14 @@ export function deletionSet(version: string, options: DeletionSetOptions): Calic
   return DELETION_PHASES.flatMap((phase) => objects.filter((o) => o.phase === phase));
 }
 
-/** The CRDs of a set that belong to `crd.projectcalico.org`: the custom resources the inventory lists. */
-export function calicoCrdPlurals(objects: readonly CalicoObject[]): string[] {
+/**
+ * The CRDs a set deletes, as group and plural: deleting a CRD deletes its custom resources, so the
+ * inventory reads each one's (Calico's, and the network-policy API's when the set includes them).
+ */
+export function deletedCrds(objects: readonly CalicoObject[]): { crd: string; group: string; plural: string }[] {
   return objects
-    .filter((o) => o.kind === 'CustomResourceDefinition' && o.name.endsWith('.crd.projectcalico.org'))
-    .map((o) => o.name.slice(0, o.name.indexOf('.')));
+    .filter((o) => o.kind === 'CustomResourceDefinition')
+    .map((o) => ({ crd: o.name, group: o.name.slice(o.name.indexOf('.') + 1), plural: o.name.slice(0, o.name.indexOf('.')) }));
 }
 
 /**

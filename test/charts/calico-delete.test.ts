@@ -70,9 +70,12 @@ describe('100-calico-delete', () => {
 
       it('and besides only the reads the Job makes', () => {
         const others = grants(deleteRoles(rendered)).filter((g) => !g.startsWith('delete '));
+        // The custom resources of every CRD it deletes go into the inventory first: Calico's, and
+        // the network-policy API's when the set has them.
         const plurals = set
-          .filter((o) => o.kind === 'CustomResourceDefinition' && o.name.endsWith('.crd.projectcalico.org'))
-          .map((o) => `list crd.projectcalico.org/${o.name.split('.')[0]} - *`);
+          .filter((o) => o.kind === 'CustomResourceDefinition')
+          .map((o) => `list ${o.name.slice(o.name.indexOf('.') + 1)}/${o.name.split('.')[0]} - *`);
+        expect(plurals.some((p) => p.startsWith('list policy.networking.k8s.io/'))).toBe(c.foreign);
         // Each deleted CRD is read back, by name, until it is gone.
         const crds = set
           .filter((o) => o.kind === 'CustomResourceDefinition')
@@ -82,6 +85,9 @@ describe('100-calico-delete', () => {
             ...plurals,
             ...crds,
             'list /pods kube-system *',
+            // The inventory's ConfigMaps: created, and listed to find one an earlier run created.
+            'create /configmaps cilium-cutover-inventory *',
+            'list /configmaps cilium-cutover-inventory *',
             'get /nodes - k3s-server-1',
             'get /nodes - k3s-server-2',
             'get /nodes - k3s-server-3',
@@ -137,6 +143,21 @@ describe('100-calico-delete', () => {
     expect(() => renderExample((d) => (d.calico.version = 'v3.25.1'))).toThrow(
       'calico.version: v3.25.1 has no known deletion set; supported: v3.26.x, v3.27.x, v3.28.x, v3.29.x, v3.30.x, v3.31.x, v3.32.x (manifest installs; the tigera-operator is not supported)',
     );
+  });
+
+  it('creates the inventory namespace that no engine prunes or deletes, that Argo CD does not count OutOfSync once gone from Git, and that graduation keeps', () => {
+    const ns = findObject(rendered, 'Namespace', 'cilium-cutover-inventory');
+    // argo-cd docs/user-guide/sync-options.md (Prune=false, Delete=false), compare-options.md
+    // (IgnoreExtraneous); kustomize-controller: kustomize.toolkit.fluxcd.io/prune: disabled.
+    expect(ns.metadata.annotations).toMatchObject({
+      'argocd.argoproj.io/sync-options': 'Prune=false,Delete=false',
+      'argocd.argoproj.io/compare-options': 'IgnoreExtraneous',
+      'kustomize.toolkit.fluxcd.io/prune': 'disabled',
+    });
+    expect(ns.metadata.labels['cilium-cutover.io/inventory']).toBeDefined();
+    // The Job's account is bound there by a Role of its own, and may do nothing else there.
+    const role = deleteRoles(rendered).find((r) => r.metadata.namespace === 'cilium-cutover-inventory');
+    expect(role.rules).toEqual([{ apiGroups: [''], resources: ['configmaps'], verbs: ['create', 'list'] }]);
   });
 
   it('writes the deletion spec readably', () => {

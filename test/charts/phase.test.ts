@@ -38,7 +38,7 @@ describe('phase: steady', () => {
       d.phase = phase;
     });
 
-  it('protects Cilium and the record from prune and cascading delete in every phase, and nothing else', () => {
+  it('protects Cilium, the record and the inventory namespace from prune and cascading delete in every phase, and nothing else', () => {
     for (const [name, output] of [
       ['migrate', migrate],
       ['steady', steady],
@@ -46,7 +46,11 @@ describe('phase: steady', () => {
       ['per-node switch', perNode('switch')],
     ] as const) {
       const objects = [...output.files].filter(([p]) => p.startsWith('manifests/') && isObjectFile(p));
-      const kept = objects.filter(([p]) => /^manifests\/(200-cilium|900-complete)\//.test(p));
+      const kept = objects.filter(
+        ([p]) =>
+          /^manifests\/(200-cilium|900-complete)\//.test(p) ||
+          /^manifests\/\d+-calico-delete\/namespace-cilium-cutover-inventory\.yaml$/.test(p),
+      );
       expect(kept.length, name).toBeGreaterThan(10);
       for (const [path, text] of objects) {
         const annotations = parse(text).metadata.annotations ?? {};

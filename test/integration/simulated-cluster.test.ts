@@ -27,10 +27,15 @@ import { EXTERNAL_IP } from '../../scripts/sim-cluster/network.ts';
 import { GENERIC_PLUGINS, HOST_CHAINS, HOST_IPSETS } from '../../scripts/sim-cluster/node-host.ts';
 import type { Scenario } from '../../scripts/sim-cluster/fixture.ts';
 import { startSimulation, type Simulation } from '../../scripts/sim-cluster/simulation.ts';
+import { readInventory } from '../../lib/incluster/calico-inventory.ts';
+import { calicoObjects, CRD_KINDS } from '../../scripts/sim-cluster/calico-fixture.ts';
+import { everyKind, manyPolicies } from '../support/calico-resources.ts';
 import { exampleData, load, permissiveCrd } from '../support/helpers.ts';
 import { hasTool } from '../support/tools.ts';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
+/** The plural of each Calico kind. */
+const CRD_PLURALS: Readonly<Record<string, string>> = Object.fromEntries(Object.entries(CRD_KINDS).map(([plural, kind]) => [kind, plural]));
 const CONTROL_PLANE_BIN = process.env.CONTROL_PLANE_HOME ?? '/var/tmp/cilium-cutover-control-plane';
 
 /** Why the simulation cannot run here, or undefined when it can. */
@@ -167,7 +172,7 @@ async function jobLogs(kubeconfig: string, namespace: string, prefix: string): P
 }
 
 function kubectl(kubeconfig: string, args: string[]): { code: number | null; out: string } {
-  const result = spawnSync('kubectl', ['--kubeconfig', kubeconfig, ...args], { encoding: 'utf8' });
+  const result = spawnSync('kubectl', ['--kubeconfig', kubeconfig, ...args], { encoding: 'utf8', maxBuffer: 256 << 20 });
   return { code: result.status, out: result.stdout };
 }
 
@@ -622,6 +627,154 @@ describe.skipIf(why !== undefined)('a Calico CRD held by a finalizer on a simula
       expect(lines).toContain('calico-delete: 1 delete(s) failed or did not finish');
     });
   }, 300_000);
+});
+
+/** A second, empty control plane (other ports; etcd's peer port is its client port + 1): a fresh API server to restore an inventory on. */
+async function onFreshApiServer(fn: (kubeconfig: string) => Promise<void>): Promise<void> {
+  const run = mkdtempSync(join(tmpdir(), 'ccsim-cp-'));
+  const env = { ...process.env, ETCD_PORT: '23800', APISERVER_PORT: '26454', KCM_PORT: '30267', CONTROL_PLANE_RUN: run };
+  try {
+    const started = spawnSync('bash', [join(ROOT, 'scripts/control-plane/start.sh')], { env, encoding: 'utf8' });
+    if (started.status !== 0) {
+      throw new Error(`control plane: ${started.stderr}`);
+    }
+    await fn(started.stdout.trim().split('\n').at(-1)!);
+  } finally {
+    spawnSync('bash', [join(ROOT, 'scripts/control-plane/stop.sh'), run, '--rm'], { env });
+  }
+}
+
+describe.skipIf(why !== undefined)('the Calico inventory on a simulated cluster', () => {
+  /** The objects of the inventory's kinds as the API server has them, by `Kind/namespace/name`. */
+  const stored = (kubeconfig: string, kinds: readonly string[]): Map<string, any> => {
+    const listed = kubectl(kubeconfig, ['get', kinds.map((k) => `${k}.crd.projectcalico.org`).join(','), '-A', '-o', 'json']);
+    expect(listed.code).toBe(0);
+    return new Map(
+      JSON.parse(listed.out).items.map((o: any) => [`${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`, o] as const),
+    );
+  };
+  /** What a restore must give back exactly: labels, annotations and the spec, byte for byte as the API server returns them. */
+  const restorable = (o: any) =>
+    JSON.stringify({ labels: o.metadata.labels ?? {}, annotations: o.metadata.annotations ?? {}, spec: o.spec });
+  const cli = async (args: string[]) => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await runCli(args, { stdout: (l) => out.push(l), stderr: (l) => err.push(l), cwd: ROOT });
+    return { code, out, err };
+  };
+
+  it('keeps every configured custom resource in full, thousands of policies split under the ConfigMap limit, before deleting anything; restore brings them back byte-equal, on a fresh API server and after a back-out', async () => {
+    // v3.30: the first line whose manifest has every kind (tiers and staged policies from v3.30).
+    // Calico's policies are not enforced by Cilium: the preflight stops unless that is acknowledged.
+    const config = example((d) => {
+      d.calico.version = 'v3.30.0';
+      d.safety = { ...d.safety, acknowledgeDroppedPolicies: true };
+    });
+    await onSimulatedCluster(config, {}, async (_sim, kubeconfig) => {
+      const configured = [...everyKind(), ...manyPolicies(3000)];
+      const namespaces = [...new Set(configured.flatMap((o) => (o.metadata.namespace ? [o.metadata.namespace] : [])))];
+      const dir = mkdtempSync(join(tmpdir(), 'ccsim-inventory-'));
+      const namespaceFile = join(dir, 'namespaces.yaml');
+      writeFileSync(
+        namespaceFile,
+        namespaces.map((n) => stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: n } })).join('---\n'),
+      );
+      expect(kubectl(kubeconfig, ['apply', '-f', namespaceFile]).code).toBe(0);
+      writeFileSync(join(dir, 'configured.json'), JSON.stringify({ apiVersion: 'v1', kind: 'List', items: configured }));
+      const created = await promisify(execFile)('kubectl', ['--kubeconfig', kubeconfig, 'create', '-f', join(dir, 'configured.json')], {
+        maxBuffer: 64 << 20,
+      });
+      expect(created.stderr).toBe('');
+      const kinds = [...new Set([...configured.map((o) => o.kind), 'IPPool'])].map((k) => CRD_PLURALS[k]!);
+      const before = stored(kubeconfig, kinds);
+      // Everything configured, and the pool the manifest's calico-node made.
+      expect(before.size).toBe(configured.length + 1);
+
+      const dist = synth(config);
+      const result = await apply(kubeconfig, dist, ['--to', '100']);
+      expect(result.stderr).toEqual([]);
+      expect(result.code).toBe(0);
+      const lines = await jobLogs(kubeconfig, 'cilium-cutover', 'calico-delete-');
+      const kept = lines.find((l) => l.startsWith('KEPT Calico inventory '))!;
+      expect(kept).toMatch(
+        /^KEPT Calico inventory [0-9a-f]{8}: 3018 custom resource\(s\) \(Tier 1, FelixConfiguration 2, .*GlobalNetworkPolicy 1500, NetworkPolicy 1500, .*\) in [2-9] ConfigMap\(s\) in namespace cilium-cutover-inventory: /,
+      );
+      expect(lines.indexOf(kept)).toBeLessThan(lines.findIndex((l) => l.startsWith('DELETED ')));
+      expect(kubectl(kubeconfig, ['get', 'crd', 'globalnetworkpolicies.crd.projectcalico.org']).code).not.toBe(0);
+
+      // Every part under the API server's 1 MiB (it refuses more), together every object in full.
+      const parts = JSON.parse(
+        kubectl(kubeconfig, ['get', 'configmaps', '-n', 'cilium-cutover-inventory', '-l', 'cilium-cutover.io/inventory', '-o', 'json']).out,
+      ).items;
+      expect(parts.length).toBeGreaterThan(1);
+      for (const part of parts) {
+        expect(Buffer.byteLength(part.data['objects.json']), part.metadata.name).toBeLessThan(1024 * 1024);
+      }
+      const id = kept.split(' ')[3]!.replace(/:$/, '');
+      const inventory = readInventory(id, parts);
+      expect(inventory.objects).toHaveLength(before.size);
+      for (const o of inventory.objects) {
+        const original = before.get(`${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`);
+        expect(restorable(o), `${o.kind} ${o.metadata.name}`).toBe(restorable(original));
+      }
+
+      // On a fresh API server: the CRDs from Calico's manifest, one part created with kubectl as
+      // docs/steps.md shows, then restore from the file `inventory --out` saved.
+      const saved = join(dir, 'calico-inventory.yaml');
+      expect((await cli(['inventory', '--kubeconfig', kubeconfig, '--out', saved])).code).toBe(0);
+      const crds = calicoObjects(config, {}).filter((o) => o.kind === 'CustomResourceDefinition');
+      const crdFile = join(dir, 'crds.yaml');
+      writeFileSync(crdFile, crds.map((o) => stringify(o)).join('---\n'));
+      await onFreshApiServer(async (fresh) => {
+        expect(kubectl(fresh, ['apply', '-f', crdFile]).code).toBe(0);
+        expect(kubectl(fresh, ['wait', '--for', 'condition=established', '--timeout=60s', '-f', crdFile]).code).toBe(0);
+        expect(kubectl(fresh, ['apply', '-f', namespaceFile]).code).toBe(0);
+        const first = join(dir, 'part-1.json');
+        writeFileSync(first, parts.find((p: any) => p.metadata.name.endsWith(`-1-of-${parts.length}`)).data['objects.json']);
+        expect(kubectl(fresh, ['create', '-f', first]).code).toBe(0);
+        const restored = await cli(['restore', '--kubeconfig', fresh, '--file', saved]);
+        expect(restored.err).toEqual([]);
+        expect(restored.code).toBe(0);
+        expect(restored.out.filter((l) => !l.startsWith('RESTORED '))).toEqual([]);
+        expect(restored.out.some((l) => / already as kept\)$/.test(l) && !/, 0 already as kept\)$/.test(l))).toBe(true);
+        const after = stored(fresh, kinds);
+        expect([...after.keys()].sort()).toEqual([...before.keys()].sort());
+        for (const [key, original] of before) {
+          expect(restorable(after.get(key)), key).toBe(restorable(original));
+        }
+      });
+
+      // The back-out on this cluster: Calico's CRDs again (calico-node would make its default
+      // pool with another spec: the restore replaces it), then restore from the cluster's inventory.
+      expect(kubectl(kubeconfig, ['apply', '-f', crdFile]).code).toBe(0);
+      expect(kubectl(kubeconfig, ['wait', '--for', 'condition=established', '--timeout=60s', '-f', crdFile]).code).toBe(0);
+      const started = join(dir, 'calico-node-pool.yaml');
+      writeFileSync(
+        started,
+        stringify({
+          apiVersion: 'crd.projectcalico.org/v1',
+          kind: 'IPPool',
+          metadata: { name: 'default-ipv4-ippool' },
+          spec: { cidr: '192.168.0.0/16', ipipMode: 'Always', natOutgoing: true, blockSize: 26, nodeSelector: 'all()' },
+        }),
+      );
+      expect(kubectl(kubeconfig, ['create', '-f', started]).code).toBe(0);
+      const restored = await cli(['restore', '--kubeconfig', kubeconfig]);
+      expect(restored.err).toEqual([]);
+      expect(restored.code).toBe(0);
+      expect(restored.out[0]).toBe(`restoring Calico inventory ${id}, taken ${inventory.takenAt} from Calico ${config.calico.version}`);
+      expect(restored.out).toContain('RESTORED IPPool: 2 of 2 (1 created, 1 replaced, 0 already as kept)');
+      const back = stored(kubeconfig, kinds);
+      for (const [key, original] of before) {
+        expect(restorable(back.get(key)), key).toBe(restorable(original));
+      }
+      // A second run changes nothing.
+      const again = await cli(['restore', '--kubeconfig', kubeconfig, '--id', id]);
+      expect(
+        again.out.filter((l) => l.startsWith('RESTORED ')).every((l) => / \(0 created, 0 replaced, \d+ already as kept\)$/.test(l)),
+      ).toBe(true);
+    });
+  }, 600_000);
 });
 
 describe.skipIf(why !== undefined)('the maintenance window on a simulated cluster', () => {
@@ -1430,13 +1583,30 @@ function toolObjects(kubeconfig: string): string[] {
 
 const refKey = (o: ManifestObject): string => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`;
 
-/** What graduation must leave, from the migration's own output: its Cilium step and the status record. */
-function survivors(migration: string): string[] {
+/**
+ * What graduation must leave: from the migration's own output its Cilium step, the status record
+ * and the inventory's namespace; and the inventory step 100 kept there (read before graduating).
+ */
+function survivors(migration: string, kubeconfig: string): string[] {
   const steps = readDist(migration);
   const cilium = steps.find((s) => s.dir === '200-cilium')!.objects.map(refKey);
   const record = steps.find((s) => s.dir === '900-complete')!.objects.map(refKey);
   expect(record).toEqual(['ConfigMap/kube-system/cilium-cutover-status']);
-  return [...cilium, ...record].sort();
+  const inventory = kubectl(kubeconfig, [
+    'get',
+    'configmaps',
+    '-n',
+    'cilium-cutover-inventory',
+    '-l',
+    'cilium-cutover.io/inventory',
+    '-o',
+    'name',
+  ])
+    .out.trim()
+    .split('\n')
+    .map((n) => `ConfigMap/cilium-cutover-inventory/${n.replace('configmap/', '')}`);
+  expect(inventory).toHaveLength(1);
+  return [...cilium, ...record, 'Namespace//cilium-cutover-inventory', ...inventory].sort();
 }
 
 /**
@@ -1512,7 +1682,7 @@ describe.skipIf(why !== undefined)('handing over and graduating on a simulated c
     kubectl(kubeconfig, ['get', 'jobs', '-A', '-o', 'jsonpath={range .items[*]}{.metadata.name}={.metadata.uid}{"\\n"}{end}']).out;
   const podCount = (kubeconfig: string) => kubectl(kubeconfig, ['get', 'pods', '-A', '-o', 'name']).out.trim().split('\n').length;
 
-  it('an engine syncing the commit apply used re-creates no Job; apply --graduate on the steady output leaves Cilium and the status record', async () => {
+  it('an engine syncing the commit apply used re-creates no Job; apply --graduate on the steady output leaves Cilium, the status record and the Calico inventory', async () => {
     const config = example();
     await onSimulatedCluster(config, {}, async (_sim, kubeconfig) => {
       const migration = synth(config);
@@ -1540,6 +1710,7 @@ describe.skipIf(why !== undefined)('handing over and graduating on a simulated c
 
       // Graduation: the steady output, its dry-run first.
       const steady = synth(example((d) => (d.phase = 'steady')));
+      const left = survivors(migration, kubeconfig);
       const before = toolObjects(kubeconfig);
       const dry = await apply(kubeconfig, steady, ['--graduate', '--dry-run=server']);
       expect(dry.stderr).toEqual([]);
@@ -1551,7 +1722,7 @@ describe.skipIf(why !== undefined)('handing over and graduating on a simulated c
       expect(graduated.stdout.filter((l) => l.startsWith('deleted ')).length).toBe(
         dry.stdout.filter((l) => l.startsWith('would delete')).length,
       );
-      expect(toolObjects(kubeconfig)).toEqual(survivors(migration));
+      expect(toolObjects(kubeconfig)).toEqual(left);
       expect(kubectl(kubeconfig, ['get', 'pods', '-n', 'cilium-cutover', '-o', 'name']).out).toBe('');
       expect(
         kubectl(kubeconfig, ['get', 'namespace', 'cilium-cutover', 'cilium-cutover-verify', '--ignore-not-found', '-o', 'name']).out,
@@ -1567,13 +1738,14 @@ describe.skipIf(why !== undefined)('handing over and graduating on a simulated c
     ['Argo CD', argoPrune],
     ['Flux', (_kubeconfig: string, before: string, after: string) => fluxPrune(before, after)],
   ] as const)(
-    'graduation by %s prune of the steady output leaves Cilium and the status record',
+    'graduation by %s prune of the steady output leaves Cilium, the status record and the Calico inventory',
     async (_engine, pruned) => {
       const config = example();
       await onSimulatedCluster(config, {}, async (_sim, kubeconfig) => {
         const migration = synth(config);
         expect((await apply(kubeconfig, migration, [])).code).toBe(0);
         const steady = synth(example((d) => (d.phase = 'steady')));
+        const left = survivors(migration, kubeconfig);
         // The engine applies the steady commit first (the Cilium objects gain their annotations), then prunes.
         const synced = spawnSync(
           'kubectl',
@@ -1593,7 +1765,7 @@ describe.skipIf(why !== undefined)('handing over and graduating on a simulated c
         );
         expect(synced.status).toBe(0);
         await prune(kubeconfig, pruned(kubeconfig, migration, steady));
-        expect(toolObjects(kubeconfig)).toEqual(survivors(migration));
+        expect(toolObjects(kubeconfig)).toEqual(left);
       });
     },
     600_000,

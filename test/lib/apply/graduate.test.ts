@@ -11,6 +11,7 @@ import { render } from '../../../charts/app.ts';
 import { readDist, type DistStep, type ManifestObject } from '../../../lib/apply/dist.ts';
 import { GRADUATION_KINDS } from '../../../lib/apply/graduate.ts';
 import { runApply } from '../../../lib/apply/run.ts';
+import { inventoryParts } from '../../../lib/incluster/calico-inventory.ts';
 import { runCli } from '../../../cli/index.ts';
 import { writeOutput } from '../../../lib/output/writer.ts';
 import { CILIUM_VERSIONS } from '../../../lib/versions/cilium.ts';
@@ -80,19 +81,18 @@ describe('graduation from a workstation', () => {
   const migration = written(() => {});
   const steady = written((d) => (d.phase = 'steady'));
 
-  /** A cluster on which the migration's output was applied to the end, with an inventory object. */
+  const inventory = inventoryParts(
+    [{ apiVersion: 'crd.projectcalico.org/v1', kind: 'IPPool', metadata: { name: 'default-ipv4-ippool' }, spec: { cidr: '10.42.0.0/16' } }],
+    'v3.27.0',
+    '2026-12-07T10:00:00Z',
+  ).parts[0]!;
+
+  /** A cluster on which the migration's output was applied to the end, with an inventory part. */
   async function migrated(): Promise<FakeCluster> {
     const cluster = new FakeCluster();
     await runApply({ steps: migration.steps, cluster, output: quiet, pollMs: 1 });
-    cluster.put({
-      apiVersion: 'v1',
-      kind: 'ConfigMap',
-      metadata: {
-        namespace: 'kube-system',
-        name: 'calico-inventory-0',
-        labels: { 'app.kubernetes.io/managed-by': 'cilium-cutover', 'cilium-cutover.io/inventory': 'calico' },
-      },
-    });
+    // What step 100's Job keeps there: not an object of the output.
+    cluster.put(inventory as unknown as ManifestObject);
     return cluster;
   }
 
@@ -110,11 +110,13 @@ describe('graduation from a workstation', () => {
     return { code, stdout, stderr };
   }
 
-  // What stays, from the migration's own output: its Cilium step, the status record, the inventory.
+  // What stays, from the migration's own output: its Cilium step, the status record, the
+  // inventory's namespace; and the inventory. The Role that let the Job write there goes.
   const expected = [
     ...migration.steps.find((s) => s.dir === '200-cilium')!.objects.map(keyOf),
     'ConfigMap/kube-system/cilium-cutover-status',
-    'ConfigMap/kube-system/calico-inventory-0',
+    'Namespace//cilium-cutover-inventory',
+    `ConfigMap/cilium-cutover-inventory/${inventory.metadata.name}`,
   ].sort();
 
   it('leaves exactly Cilium, the status record and the inventory', async () => {

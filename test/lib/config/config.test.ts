@@ -357,6 +357,13 @@ describe('the namespaces the tool creates', () => {
       ['run.namespace', 'kube-system', (d) => (d.run = { ...d.run, namespace: 'kube-system' }), /is Kubernetes' system namespace/],
       ['run.namespace', 'calico-system', (d) => (d.run = { ...d.run, namespace: 'calico-system' }), /which step 100 deletes/],
       ['verify.namespace', 'cilium-secrets', (d) => (d.verify = { ...d.verify, namespace: 'cilium-secrets' }), /Cilium's own namespace/],
+      // Graduation deletes run.namespace and verify.namespace with everything in them.
+      [
+        'verify.namespace',
+        'cilium-cutover-inventory',
+        (d) => (d.verify = { ...d.verify, namespace: 'cilium-cutover-inventory' }),
+        /is the Calico inventory's namespace \(step 100\), which must outlive the migration/,
+      ],
       [
         'run.namespace',
         'gitops',

@@ -2,13 +2,8 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { deletionSpec } from '../../../charts/calico-delete.ts';
-import {
-  deletionResult,
-  inventoryLines,
-  networkUnavailableLine,
-  podWait,
-  type DeletionTarget,
-} from '../../../lib/incluster/calico-delete.ts';
+import { readInventory, type ReadPart } from '../../../lib/incluster/calico-inventory.ts';
+import { deletionResult, networkUnavailableLine, podWait, type DeletionTarget } from '../../../lib/incluster/calico-delete.ts';
 import { exampleConfig } from '../../support/helpers.ts';
 import { startFakeApi, type FakeApi } from '../../support/fake-api.ts';
 import { requireTool } from '../../support/tools.ts';
@@ -30,23 +25,6 @@ describe('deletionResult', () => {
       outcome: 'FAILED',
       line: 'FAILED DaemonSet kube-system/calico-node: HTTP 403: daemonsets.apps "calico-node" is forbidden',
     });
-  });
-});
-
-describe('inventoryLines', () => {
-  it('logs policies in full, one JSON line each', () => {
-    expect(inventoryLines('globalnetworkpolicies', lists.globalnetworkpolicies)).toEqual([
-      'INVENTORY GlobalNetworkPolicy default.deny-public-ssh',
-      'POLICY GlobalNetworkPolicy default.deny-public-ssh {"order":10,"selector":"all()","types":["Ingress"],"ingress":[{"action":"Deny","protocol":"TCP","destination":{"ports":[22]}}]}',
-    ]);
-    expect(inventoryLines('networkpolicies', lists.networkpolicies)[0]).toBe('INVENTORY NetworkPolicy shop/default.allow-web');
-  });
-
-  it('names pools, counts IPAM bookkeeping, and says when a kind is empty or its CRD is gone', () => {
-    expect(inventoryLines('ippools', lists.ippools)).toEqual(['INVENTORY IPPool default-ipv4-ippool']);
-    expect(inventoryLines('ipamblocks', lists.ipamblocks)).toEqual(['INVENTORY IPAMBlock: 3 object(s) (IPAM bookkeeping, not listed)']);
-    expect(inventoryLines('hostendpoints', lists.hostendpoints)).toEqual(['INVENTORY HostEndpoint: none']);
-    expect(inventoryLines('bgppeers', undefined)).toEqual(['INVENTORY bgppeers: no such resource (CRD absent)']);
   });
 });
 
@@ -96,8 +74,30 @@ describe.skipIf(!HAVE_OPENSSL)('calico-delete script against a fake API server',
   let downNode: string | undefined;
   /** The path of a CRD that stays Terminating after its delete. */
   let stuckCrd: string | undefined;
+  /** The inventory's ConfigMaps, by name; and the status a create answers with instead of creating. */
+  const parts = new Map<string, ReadPart>();
+  let createFails: number | undefined;
+  const INVENTORY = '/api/v1/namespaces/cilium-cutover-inventory/configmaps';
   beforeAll(async () => {
-    api = await startFakeApi((method, url) => {
+    api = await startFakeApi((method, url, body) => {
+      if (method === 'POST' && url === INVENTORY) {
+        const part = body as ReadPart;
+        if (createFails !== undefined) {
+          return [createFails, { kind: 'Status', message: 'configmaps is forbidden' }];
+        }
+        if (parts.has(part.metadata.name)) {
+          return [409, { kind: 'Status', reason: 'AlreadyExists' }];
+        }
+        parts.set(part.metadata.name, part);
+        return [201, part];
+      }
+      if (method === 'GET' && url.startsWith(`${INVENTORY}?labelSelector=`)) {
+        const [, id] = decodeURIComponent(url.split('=')[1]!).split('=');
+        return [
+          200,
+          { kind: 'ConfigMapList', items: [...parts.values()].filter((p) => p.metadata.labels?.['cilium-cutover.io/inventory'] === id) },
+        ];
+      }
       if (method === 'DELETE') {
         // A CRD whose custom resource another controller's finalizer holds: accepted, and stays.
         if (url === stuckCrd && existing.has(url)) {
@@ -143,6 +143,17 @@ describe.skipIf(!HAVE_OPENSSL)('calico-delete script against a fake API server',
             : [];
         return [200, { kind: 'PodList', items }];
       }
+      const crd = path.match(/^\/apis\/apiextensions\.k8s\.io\/v1\/customresourcedefinitions\/(\w+)\.crd\.projectcalico\.org$/)?.[1];
+      if (crd && existing.has(path)) {
+        const kind = lists[crd]?.kind?.replace(/List$/, '') ?? crd;
+        return [
+          200,
+          {
+            kind: 'CustomResourceDefinition',
+            spec: { group: 'crd.projectcalico.org', names: { plural: crd, kind }, versions: [{ name: 'v1', storage: true }] },
+          },
+        ];
+      }
       const plural = path.match(/^\/apis\/crd\.projectcalico\.org\/v1\/(\w+)$/)?.[1];
       if (plural) {
         return existing.has(`/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${plural}.crd.projectcalico.org`)
@@ -170,15 +181,30 @@ describe.skipIf(!HAVE_OPENSSL)('calico-delete script against a fake API server',
     const result = await api.runScript('calico-delete-main', spec);
     expect(result.code).toBe(0);
     expect(existing.size).toBe(0);
+    // The inventory holds the policy in full, and the pool; not the IPAM blocks.
+    const id = result.lines
+      .find((l) => l.startsWith('KEPT Calico inventory '))!
+      .split(' ')[3]!
+      .replace(/:$/, '');
+    const inventory = readInventory(id, [...parts.values()]);
+    expect(inventory.objects).toContainEqual({
+      apiVersion: 'crd.projectcalico.org/v1',
+      kind: 'GlobalNetworkPolicy',
+      metadata: { name: 'default.deny-public-ssh' },
+      spec: lists.globalnetworkpolicies.items[0].spec,
+    });
+    expect(inventory.objects.map((o) => o.kind).sort()).toEqual(['GlobalNetworkPolicy', 'IPPool', 'NetworkPolicy']);
+    expect(result.lines).toContain('INVENTORY IPAMBlock: 3 object(s), not kept (written by Calico itself)');
     expect(result.lines).toContain(
-      'POLICY GlobalNetworkPolicy default.deny-public-ssh {"order":10,"selector":"all()","types":["Ingress"],"ingress":[{"action":"Deny","protocol":"TCP","destination":{"ports":[22]}}]}',
+      `KEPT Calico inventory ${id}: 3 custom resource(s) (IPPool 1, GlobalNetworkPolicy 1, NetworkPolicy 1) in 1 ConfigMap(s) in namespace cilium-cutover-inventory: calico-${id}-1-of-1; restore them with: cilium-cutover restore --id ${id}`,
     );
+    expect(api.requests.findIndex((r) => r.startsWith('POST '))).toBeLessThan(api.requests.findIndex((r) => r.startsWith('DELETE ')));
     expect(result.lines).toContain('DELETED DaemonSet kube-system/calico-node');
     expect(result.lines).toContain('ABSENT ConfigMap kube-system/kubernetes-services-endpoint (optional, not created by the manifest)');
     expect(result.lines.at(-1)).toBe('calico-delete: done');
     // Order: every inventory read, then workloads, pods gone, CRDs, RBAC and ServiceAccounts, ConfigMaps.
     const at = (needle: string) => result.lines.findIndex((l) => l.startsWith(needle));
-    expect(at('INVENTORY IPPool')).toBeLessThan(at('DELETED DaemonSet'));
+    expect(at('KEPT Calico inventory')).toBeLessThan(at('DELETED DaemonSet'));
     expect(at('DELETED PodDisruptionBudget')).toBeLessThan(at('PASS calico pods: all gone'));
     expect(at('PASS calico pods: all gone')).toBeLessThan(at('DELETED CustomResourceDefinition'));
     expect(at('DELETED CustomResourceDefinition')).toBeLessThan(at('DELETED ClusterRole '));
@@ -194,7 +220,40 @@ describe.skipIf(!HAVE_OPENSSL)('calico-delete script against a fake API server',
     expect(result.code).toBe(0);
     expect(result.lines.filter((l) => l.startsWith('DELETED'))).toEqual([]);
     expect(result.lines.filter((l) => l.startsWith('ABSENT'))).toHaveLength(spec.targets.length);
-    expect(result.lines).toContain('INVENTORY ippools: no such resource (CRD absent)');
+    expect(result.lines).toContain('INVENTORY ippools.crd.projectcalico.org: CRD absent or being deleted, nothing to keep');
+    expect(result.lines).toContain(
+      'KEPT nothing: none of the CRDs is left; `cilium-cutover inventory` lists the inventory the run that deleted them kept',
+    );
+  });
+
+  it('takes the same inventory again after a run that stopped: the parts it finds are the same, nothing is replaced', async () => {
+    parts.clear();
+    existing = new Set(spec.targets.filter((t) => !t.optional).map((t) => t.path));
+    podPolls = -1000;
+    const first = await api.runScript('calico-delete-main', { ...spec, podWaitSeconds: 0.5 });
+    expect(first.code).toBe(1);
+    const kept = [...parts.values()];
+    podPolls = 0;
+    const second = await api.runScript('calico-delete-main', spec);
+    expect(second.code).toBe(0);
+    const line = (r: typeof first) => r.lines.find((l) => l.startsWith('KEPT Calico inventory'));
+    expect(line(second)).toBe(line(first));
+    expect([...parts.values()]).toEqual(kept);
+  });
+
+  it('deletes nothing when the inventory cannot be kept', async () => {
+    existing = new Set(spec.targets.filter((t) => !t.optional).map((t) => t.path));
+    parts.clear();
+    createFails = 403;
+    api.requests.length = 0;
+    const result = await api.runScript('calico-delete-main', spec);
+    createFails = undefined;
+    expect(result.code).toBe(1);
+    expect(result.lines.at(-1)).toMatch(
+      /^FAILED inventory: creating ConfigMap cilium-cutover-inventory\/calico-[0-9a-f]{8}-1-of-1 failed: HTTP 403: configmaps is forbidden; nothing was deleted$/,
+    );
+    expect(api.requests.filter((r) => r.startsWith('DELETE '))).toEqual([]);
+    expect(existing.size).toBe(spec.targets.filter((t) => !t.optional).length);
   });
 
   it('goes on past a Calico pod on a node that is down, listing it', async () => {

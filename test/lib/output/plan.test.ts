@@ -12,12 +12,17 @@ describe('PLAN.md', () => {
     expect(headings.map((h) => h.match(/`([^`]+)`/)![1])).toEqual(rendered.steps.map((s) => s.step.dir));
   });
 
-  it('names every object the Calico step deletes, and says what is irreversible', () => {
+  it('names every object the Calico step deletes, says what is irreversible, where the inventory is and how to restore it', () => {
     for (const o of deletionSet('v3.27.0', { variant: 'calico', includeForeign: false })) {
       expect(plan, o.name).toContain(`${o.kind} \`${o.namespace ? `${o.namespace}/` : ''}${o.name}\``);
     }
     expect(plan).toContain('**Irreversible:** deleting the CRDs deletes every Calico custom resource with them');
-    expect(plan).toContain('calico-inventory.txt');
+    expect(plan).toContain('in ConfigMaps `calico-<id>-<n>-of-<count>` in namespace `cilium-cutover-inventory`');
+    expect(plan).toContain('`npx cilium-cutover inventory --kubeconfig <file> --out calico-inventory.yaml`');
+    // The back-out: Calico's manifest again, its CRDs established, then restore.
+    const backOut = plan.split('\n').find((l) => l.includes('To back out, apply the same `calico.yaml` (v3.27.0) again'))!;
+    expect(backOut).toContain('`kubectl wait --for condition=established crd/ippools.crd.projectcalico.org`');
+    expect(backOut).toContain('`npx cilium-cutover restore --kubeconfig <file> --dry-run`');
   });
 
   it('says when the node scripts only print, and offers the rolling reboot', () => {

@@ -6,7 +6,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   CALICO_LINES,
-  calicoCrdPlurals,
+  deletedCrds,
   calicoLine,
   deletionSet,
   DELETION_PHASES,
@@ -140,12 +140,24 @@ describe('deletion sets', () => {
     ]);
   });
 
-  it('lists the Calico CRDs whose resources the inventory reads, not foreign ones', () => {
-    const plurals = calicoCrdPlurals(deletionSet('v3.30.0', { variant: 'calico', includeForeign: true }));
-    expect(plurals).toContain('globalnetworkpolicies');
-    expect(plurals).toContain('stagednetworkpolicies');
-    expect(plurals).not.toContain('adminnetworkpolicies');
-    expect(plurals).toHaveLength(22);
+  it("lists every CRD the set deletes, by group and plural: the network-policy API's only when the set includes them", () => {
+    const crds = (includeForeign: boolean) => deletedCrds(deletionSet('v3.30.0', { variant: 'calico', includeForeign }));
+    expect(crds(false)).toContainEqual({
+      crd: 'globalnetworkpolicies.crd.projectcalico.org',
+      group: 'crd.projectcalico.org',
+      plural: 'globalnetworkpolicies',
+    });
+    expect(crds(false).map((c) => c.plural)).toContain('stagednetworkpolicies');
+    expect(crds(false).filter((c) => c.group !== 'crd.projectcalico.org')).toEqual([]);
+    expect(crds(false)).toHaveLength(22);
+    expect(crds(true).filter((c) => c.group !== 'crd.projectcalico.org')).toEqual([
+      { crd: 'adminnetworkpolicies.policy.networking.k8s.io', group: 'policy.networking.k8s.io', plural: 'adminnetworkpolicies' },
+      {
+        crd: 'baselineadminnetworkpolicies.policy.networking.k8s.io',
+        group: 'policy.networking.k8s.io',
+        plural: 'baselineadminnetworkpolicies',
+      },
+    ]);
   });
 
   it('calico-tier-getter: from v3.29.4 on, removed with the RBAC objects', () => {
