@@ -80,7 +80,7 @@ export function deletionRules(config: ResolvedConfig): AccessRule[] {
   }));
   return [
     ...deletes,
-    // Inventory: the custom resources of the CRDs it deletes (Kubernetes cannot limit list by name).
+    // Inventory: every custom resource of the CRDs it deletes (all of them, so no resourceNames).
     ...deletedCrds(objects).map((c): AccessRule => ({ apiGroup: c.group, resource: c.plural, verbs: ['list'] })),
     { apiGroup: '', resource: 'configmaps', verbs: ['create', 'list'], namespace: INVENTORY_NAMESPACE },
     // Waiting for Calico's pods to go.
@@ -156,7 +156,7 @@ export function calicoDeleteAbort(config: ResolvedConfig): AbortGuide {
         ? 'Calico is gone; every node already runs its pods on Cilium, so no pod loses its network. The Calico custom resources (pools, IPAM, policies) are destroyed.'
         : 'Calico is gone: no pod has working networking until step 200, and the Calico custom resources (pools, IPAM, policies) are destroyed.',
     failure: `the Job is Failed; its log has a FAILED line per object it could not delete, or the pods on Ready nodes that did not go away (a finalizer, a stuck container).`,
-    action: `${RETRY}: every delete is idempotent, so the Job resumes where it stopped, and a new inventory never replaces the one kept before. To back out, apply the same \`calico.yaml\` (${config.calico.version}) again, wait for its CRDs (\`kubectl wait --for condition=established crd/ippools.crd.projectcalico.org\`), then \`npx cilium-cutover restore --kubeconfig <file> --dry-run\` and without \`--dry-run\`: it creates every kept custom resource again, and replaces with the kept one what calico-node made on start (its default pool and FelixConfiguration). A pool calico-node made that the inventory does not have (another name than yours) stays: delete it before pods take addresses from it.`,
+    action: `${RETRY}: every delete is idempotent, so the Job resumes where it stopped, and a new inventory never replaces the one kept before. To back out, apply the same \`calico.yaml\` (${config.calico.version}) again, wait for its CRDs (\`kubectl wait --for condition=established crd/ippools.crd.projectcalico.org\`), then \`npx cilium-cutover restore --kubeconfig <file> --dry-run\` and without \`--dry-run\`: it creates every kept custom resource again, and replaces with the kept one what calico-node made on start (its default pool, FelixConfiguration and tiers). A pool calico-node made that the inventory does not have (another name than yours) stays: delete it before pods take addresses from it.`,
   };
 }
 

@@ -12,7 +12,7 @@ import {
   PatchStrategy,
   type KubernetesObject,
 } from '@kubernetes/client-node';
-import type { ReadPart } from '../incluster/calico-inventory.ts';
+import type { ReadPart } from '../incluster/calico-inventory-read.ts';
 import { existsSync } from 'node:fs';
 import { InputError } from '../input-error.ts';
 import type { ManifestObject } from './dist.ts';
@@ -204,6 +204,17 @@ export function kubeInventoryCluster(kc: KubeConfig): InventoryCluster {
         return list.items as unknown as ReadPart[];
       }),
     serves: async (apiVersion, kind) => (await discovery.plural(apiVersion, kind)) !== undefined,
+    hasNamespace: async (name) => {
+      try {
+        await core.readNamespace({ name });
+        return true;
+      } catch (err) {
+        if (err instanceof ApiException && err.code === 404) {
+          return false;
+        }
+        throw new Error(apiMessage(err));
+      }
+    },
     read: async (obj) => {
       const w = await where(obj);
       try {

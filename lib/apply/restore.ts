@@ -12,15 +12,8 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseAllDocuments, stringify } from 'yaml';
 import { canonicalJson } from '../content-hash.ts';
-import {
-  inventoryCounts,
-  inventoryIds,
-  readInventory,
-  restoreOrder,
-  type Inventory,
-  type KeptObject,
-  type ReadPart,
-} from '../incluster/calico-inventory.ts';
+import { inventoryCounts, restoreOrder, type KeptObject } from '../incluster/calico-inventory.ts';
+import { inventoryIds, readInventory, type Inventory, type ReadPart } from '../incluster/calico-inventory-read.ts';
 import { InputError } from '../input-error.ts';
 import { INVENTORY_NAMESPACE } from '../labels.ts';
 
@@ -38,6 +31,8 @@ export interface InventoryCluster {
   parts(): Promise<ReadPart[]>;
   /** Whether the API serves a kind (its CRD is installed). */
   serves(apiVersion: string, kind: string): Promise<boolean>;
+  /** Whether a namespace exists. */
+  hasNamespace(name: string): Promise<boolean>;
   /** The live object's resourceVersion, labels, annotations and spec; undefined when absent. */
   read(obj: KeptObject): Promise<KubernetesObject | undefined>;
   create(obj: KeptObject, dryRun: boolean): Promise<void>;
@@ -153,6 +148,18 @@ export async function restoreObjects(
   }
   if (unserved.length > 0) {
     throw new RestoreRefused(`the cluster does not serve ${unserved.join(', ')}: apply Calico's manifest (its CRDs) first, then restore`);
+  }
+  const namespaces = [...new Set(sorted.flatMap((o) => (o.metadata.namespace ? [o.metadata.namespace] : [])))].sort();
+  const missing: string[] = [];
+  for (const namespace of namespaces) {
+    if (!(await cluster.hasNamespace(namespace))) {
+      missing.push(namespace);
+    }
+  }
+  if (missing.length > 0) {
+    throw new RestoreRefused(
+      `namespace(s) ${missing.join(', ')} do not exist here and hold objects of the inventory: create them first (kubectl create namespace ${missing[0]}), then restore`,
+    );
   }
   let failed = 0;
   for (const key of kinds) {

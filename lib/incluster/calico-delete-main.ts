@@ -15,6 +15,7 @@ import {
   type ListedObject,
   type PartObject,
 } from './calico-inventory.ts';
+import { coveringInventory, type ReadPart } from './calico-inventory-read.ts';
 import { apiClient, apiPost, describeBody, objectPath } from './shared/api-client.ts';
 import {
   crdTerminatingLine,
@@ -31,13 +32,18 @@ const port = Number(process.env.KUBERNETES_SERVICE_PORT ?? '6444');
 const api = apiClient(host, port);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** A CRD's storage version and kind; undefined when the CRD is absent or already being deleted. */
-async function crdVersion(name: string): Promise<{ version: string; kind: string } | undefined> {
+/**
+ * A CRD's storage version and kind, and whether it is being deleted; undefined when it is absent.
+ * A CRD being deleted still serves its custom resources until they are gone.
+ */
+async function crdVersion(name: string): Promise<{ version: string; kind: string; terminating: boolean } | undefined> {
   const crd = await api.get<CrdObject & { metadata?: { deletionTimestamp?: string } }>(
     objectPath('apiextensions.k8s.io', 'v1', 'customresourcedefinitions', undefined, name),
   );
   const version = crd?.spec?.versions?.find((v) => v.storage)?.name ?? crd?.spec?.versions?.[0]?.name;
-  return crd && version && !crd.metadata?.deletionTimestamp ? { version, kind: crd.spec?.names?.kind ?? name } : undefined;
+  return crd && version
+    ? { version, kind: crd.spec?.names?.kind ?? name, terminating: crd.metadata?.deletionTimestamp !== undefined }
+    : undefined;
 }
 
 /**
@@ -64,7 +70,8 @@ async function createPart(part: PartObject): Promise<string | undefined> {
       return same ? undefined : `ConfigMap ${INVENTORY_NAMESPACE}/${part.metadata.name} exists with other content`;
     }
     last = response.status === 0 ? String(response.body) : `HTTP ${response.status}: ${describeBody(response.body)}`;
-    if (response.status > 0 && response.status < 500) {
+    // 429: the API server sheds load; retried like a 5xx.
+    if (response.status > 0 && response.status < 500 && response.status !== 429) {
       break;
     }
     await sleep(2000);
@@ -83,8 +90,7 @@ async function inventory(spec: DeletionSpec): Promise<boolean> {
   for (const resource of spec.inventory) {
     const crd = await crdVersion(resource.crd);
     if (!crd) {
-      // CRDs are deleted only once the inventory is kept: an earlier run kept what this one held.
-      console.log(`INVENTORY ${resource.crd}: CRD absent or being deleted, nothing to keep`);
+      console.log(`INVENTORY ${resource.crd}: CRD absent, nothing to keep`);
       gone++;
       continue;
     }
@@ -94,14 +100,28 @@ async function inventory(spec: DeletionSpec): Promise<boolean> {
       console.log(`INVENTORY ${crd.kind}: ${items.length} object(s), not kept (written by Calico itself)`);
       continue;
     }
-    console.log(`INVENTORY ${crd.kind}: ${items.length} object(s)`);
+    console.log(
+      `INVENTORY ${crd.kind}: ${items.length} object(s)${crd.terminating ? ' (the CRD is being deleted: what is left of it)' : ''}`,
+    );
     kept.push(...items.map((item) => keptObject(item, `${resource.group}/${crd.version}`, crd.kind)));
   }
   if (kept.length === 0) {
     console.log(
       gone === spec.inventory.length
-        ? 'KEPT nothing: none of the CRDs is left; `cilium-cutover inventory` lists the inventory the run that deleted them kept'
+        ? 'KEPT nothing: none of the CRDs is left; `cilium-cutover inventory` lists what the run that deleted them kept'
         : 'KEPT nothing: no configured custom resource',
+    );
+    return true;
+  }
+  // An earlier run (stopped after the inventory, some CRDs gone since) kept them all already.
+  const listed = await api.get<{ items?: ReadPart[] }>(
+    `${objectPath('', 'v1', 'configmaps', INVENTORY_NAMESPACE)}?labelSelector=${encodeURIComponent(LABEL_INVENTORY)}`,
+  );
+  const earlier = coveringInventory(kept, listed?.items ?? []);
+  if (earlier) {
+    console.log(
+      `KEPT already: the ${kept.length} custom resource(s) left are in Calico inventory ${earlier.id}, taken ${earlier.takenAt} ` +
+        `(${earlier.objects.length} in all); restore them with: cilium-cutover restore --id ${earlier.id}`,
     );
     return true;
   }

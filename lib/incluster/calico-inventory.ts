@@ -12,7 +12,7 @@
  * inventory taken again after a partial run never replaces an earlier one, and an inventory read
  * back is checked against that hash.
  */
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { gzipSync } from 'node:zlib';
 import { shortHash } from '../content-hash.ts';
 import {
   ANNOTATION_INVENTORY_CALICO,
@@ -87,13 +87,34 @@ export interface ListedObject {
  */
 export function keptObject(item: ListedObject, apiVersion: string, kind: string): KeptObject {
   const { metadata, status: _status, apiVersion: _v, kind: _k, ...rest } = item;
+  const annotations = withoutCalicoOwners(metadata.annotations);
   const kept = {
     name: metadata.name,
     ...(metadata.namespace ? { namespace: metadata.namespace } : {}),
     ...(metadata.labels && Object.keys(metadata.labels).length > 0 ? { labels: metadata.labels } : {}),
-    ...(metadata.annotations && Object.keys(metadata.annotations).length > 0 ? { annotations: metadata.annotations } : {}),
+    ...(annotations && Object.keys(annotations).length > 0 ? { annotations } : {}),
   };
   return { apiVersion, kind, metadata: kept, ...rest };
+}
+
+/**
+ * Calico keeps the projectcalico.org/v3 metadata of an object in this annotation, owner references
+ * included, and serves them back through its API server (libcalico-go
+ * lib/backend/k8s/resources/resources.go): they are dropped there too, the rest kept as it is.
+ */
+const CALICO_METADATA = 'projectcalico.org/metadata';
+
+function withoutCalicoOwners(annotations: Readonly<Record<string, string>> | undefined): Readonly<Record<string, string>> | undefined {
+  const text = annotations?.[CALICO_METADATA];
+  if (text === undefined) {
+    return annotations;
+  }
+  try {
+    const { ownerReferences, ...meta } = JSON.parse(text) as Record<string, unknown>;
+    return ownerReferences === undefined ? annotations : { ...annotations, [CALICO_METADATA]: JSON.stringify(meta) };
+  } catch {
+    return annotations;
+  }
 }
 
 const rank = (kind: string): number => {
@@ -209,79 +230,6 @@ export function inventoryParts(
     };
   });
   return { id, parts };
-}
-
-/** A part as read back (a listed ConfigMap). */
-export interface ReadPart {
-  readonly metadata: {
-    readonly name: string;
-    readonly labels?: Readonly<Record<string, string>>;
-    readonly annotations?: Readonly<Record<string, string>>;
-  };
-  readonly data?: Readonly<Record<string, string>>;
-  readonly binaryData?: Readonly<Record<string, string>>;
-}
-
-/** An inventory read back from its parts. */
-export interface Inventory {
-  readonly id: string;
-  readonly calicoVersion: string;
-  readonly takenAt: string;
-  readonly objects: readonly KeptObject[];
-}
-
-/** The objects of one part. */
-export function partObjects(part: ReadPart): KeptObject[] {
-  const gz = part.binaryData?.[PART_KEY_GZIP];
-  const text = gz !== undefined ? gunzipSync(Buffer.from(gz, 'base64')).toString('utf8') : part.data?.[PART_KEY];
-  if (text === undefined) {
-    throw new Error(`ConfigMap ${part.metadata.name} has neither ${PART_KEY} nor ${PART_KEY_GZIP}`);
-  }
-  return (JSON.parse(text) as { items: KeptObject[] }).items;
-}
-
-/** The ids of the inventories among `parts`, with when each was taken, newest first. */
-export function inventoryIds(parts: readonly ReadPart[]): { id: string; takenAt: string }[] {
-  const seen = new Map<string, string>();
-  for (const part of parts) {
-    const id = part.metadata.labels?.[LABEL_INVENTORY];
-    if (id !== undefined && !seen.has(id)) {
-      seen.set(id, part.metadata.annotations?.[ANNOTATION_INVENTORY_TAKEN] ?? '');
-    }
-  }
-  return [...seen.entries()]
-    .map(([id, takenAt]) => ({ id, takenAt }))
-    .sort((a, b) => (a.takenAt > b.takenAt ? -1 : a.takenAt < b.takenAt ? 1 : 0));
-}
-
-/**
- * Inventory `id` read back whole from `parts`: every part present, and the objects hashing to the
- * id. Throws naming what is missing or does not match.
- */
-export function readInventory(id: string, parts: readonly ReadPart[]): Inventory {
-  const found = parts.filter((p) => p.metadata.labels?.[LABEL_INVENTORY] === id);
-  if (found.length === 0) {
-    throw new Error(`no Calico inventory ${id}`);
-  }
-  const count = Number(found[0]!.metadata.annotations?.[ANNOTATION_INVENTORY_PART]?.split('/')[1] ?? '0');
-  const names = Array.from({ length: count }, (_, i) => partName(id, i + 1, count));
-  const missing = names.filter((n) => !found.some((p) => p.metadata.name === n));
-  if (count === 0 || missing.length > 0 || found.length !== count) {
-    throw new Error(
-      `Calico inventory ${id} is incomplete: ${missing.length > 0 ? `ConfigMap(s) ${missing.join(', ')} missing` : `${found.length} part(s) found, ${count} expected`}`,
-    );
-  }
-  const objects = names.flatMap((n) => partObjects(found.find((p) => p.metadata.name === n)!));
-  if (inventoryId(objects) !== id) {
-    throw new Error(`Calico inventory ${id} does not match its id: a part was changed or replaced`);
-  }
-  const annotations = found[0]!.metadata.annotations ?? {};
-  return {
-    id,
-    calicoVersion: annotations[ANNOTATION_INVENTORY_CALICO] ?? 'unknown',
-    takenAt: annotations[ANNOTATION_INVENTORY_TAKEN] ?? 'unknown',
-    objects,
-  };
 }
 
 /** `Kind: count` for each kind of an inventory, in restore order. */

@@ -27,7 +27,7 @@ import { EXTERNAL_IP } from '../../scripts/sim-cluster/network.ts';
 import { GENERIC_PLUGINS, HOST_CHAINS, HOST_IPSETS } from '../../scripts/sim-cluster/node-host.ts';
 import type { Scenario } from '../../scripts/sim-cluster/fixture.ts';
 import { startSimulation, type Simulation } from '../../scripts/sim-cluster/simulation.ts';
-import { readInventory } from '../../lib/incluster/calico-inventory.ts';
+import { readInventory } from '../../lib/incluster/calico-inventory-read.ts';
 import { calicoObjects, CRD_KINDS } from '../../scripts/sim-cluster/calico-fixture.ts';
 import { everyKind, manyPolicies } from '../support/calico-resources.ts';
 import { exampleData, load, permissiveCrd } from '../support/helpers.ts';

@@ -12,19 +12,21 @@ import {
   saveInventory,
   type InventoryCluster,
 } from '../../../lib/apply/restore.ts';
-import { inventoryParts, keptObject, readInventory, type KeptObject, type ReadPart } from '../../../lib/incluster/calico-inventory.ts';
+import { inventoryParts, keptObject, type KeptObject } from '../../../lib/incluster/calico-inventory.ts';
+import { readInventory, type ReadPart } from '../../../lib/incluster/calico-inventory-read.ts';
 import { everyKind, manyPolicies } from '../../support/calico-resources.ts';
 
 const key = (o: { kind: string; metadata: { namespace?: string; name: string } }) =>
   `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`;
 
 /** A cluster that serves `served` kinds and holds `live` objects; records every write in order. */
-function fakeCluster(served: readonly string[], live: KeptObject[] = [], parts: ReadPart[] = []) {
+function fakeCluster(served: readonly string[], live: KeptObject[] = [], parts: ReadPart[] = [], namespaces = ['shop']) {
   const objects = new Map(live.map((o) => [key(o), { ...o, metadata: { ...o.metadata, resourceVersion: '7' } }]));
   const writes: string[] = [];
   const cluster: InventoryCluster = {
     parts: async () => parts,
     serves: async (_v, kind) => served.includes(kind),
+    hasNamespace: async (name) => namespaces.includes(name),
     read: async (o) => objects.get(key(o)) as never,
     create: async (o, dryRun) => {
       if (o.metadata.name === 'refused') {
@@ -86,6 +88,14 @@ describe('restoreObjects', () => {
       new RestoreRefused(
         "the cluster does not serve crd.projectcalico.org/v1 Tier, crd.projectcalico.org/v1 BGPPeer: apply Calico's manifest (its CRDs) first, then restore",
       ),
+    );
+    expect(writes).toEqual([]);
+  });
+
+  it('refuses before writing anything while a namespace of the inventory does not exist, naming it', async () => {
+    const { cluster, writes } = fakeCluster(allKinds, [], [], []);
+    await expect(restoreObjects(kept, cluster, { dryRun: true, line: () => {} })).rejects.toThrow(
+      'refused to restore: namespace(s) shop do not exist here and hold objects of the inventory: create them first (kubectl create namespace shop), then restore',
     );
     expect(writes).toEqual([]);
   });

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { deletionSpec } from '../../../charts/calico-delete.ts';
-import { readInventory, type ReadPart } from '../../../lib/incluster/calico-inventory.ts';
+import { readInventory, type ReadPart } from '../../../lib/incluster/calico-inventory-read.ts';
 import { deletionResult, networkUnavailableLine, podWait, type DeletionTarget } from '../../../lib/incluster/calico-delete.ts';
 import { exampleConfig } from '../../support/helpers.ts';
 import { startFakeApi, type FakeApi } from '../../support/fake-api.ts';
@@ -92,12 +92,15 @@ describe.skipIf(!HAVE_OPENSSL)('calico-delete script against a fake API server',
         return [201, part];
       }
       if (method === 'GET' && url.startsWith(`${INVENTORY}?labelSelector=`)) {
-        const [, id] = decodeURIComponent(url.split('=')[1]!).split('=');
-        return [
-          200,
-          { kind: 'ConfigMapList', items: [...parts.values()].filter((p) => p.metadata.labels?.['cilium-cutover.io/inventory'] === id) },
-        ];
+        // `label` or `label=value`.
+        const [label, value] = decodeURIComponent(url.slice(url.indexOf('=') + 1)).split('=');
+        const items = [...parts.values()].filter((p) => {
+          const has = p.metadata.labels?.[label!];
+          return value === undefined ? has !== undefined : has === value;
+        });
+        return [200, { kind: 'ConfigMapList', items }];
       }
+
       if (method === 'DELETE') {
         // A CRD whose custom resource another controller's finalizer holds: accepted, and stays.
         if (url === stuckCrd && existing.has(url)) {
@@ -220,24 +223,39 @@ describe.skipIf(!HAVE_OPENSSL)('calico-delete script against a fake API server',
     expect(result.code).toBe(0);
     expect(result.lines.filter((l) => l.startsWith('DELETED'))).toEqual([]);
     expect(result.lines.filter((l) => l.startsWith('ABSENT'))).toHaveLength(spec.targets.length);
-    expect(result.lines).toContain('INVENTORY ippools.crd.projectcalico.org: CRD absent or being deleted, nothing to keep');
+    expect(result.lines).toContain('INVENTORY ippools.crd.projectcalico.org: CRD absent, nothing to keep');
     expect(result.lines).toContain(
-      'KEPT nothing: none of the CRDs is left; `cilium-cutover inventory` lists the inventory the run that deleted them kept',
+      'KEPT nothing: none of the CRDs is left; `cilium-cutover inventory` lists what the run that deleted them kept',
     );
   });
 
-  it('takes the same inventory again after a run that stopped: the parts it finds are the same, nothing is replaced', async () => {
+  it('keeps no second inventory on a re-run: the same custom resources, or what is left after some CRDs went, are in the first', async () => {
     parts.clear();
     existing = new Set(spec.targets.filter((t) => !t.optional).map((t) => t.path));
     podPolls = -1000;
     const first = await api.runScript('calico-delete-main', { ...spec, podWaitSeconds: 0.5 });
     expect(first.code).toBe(1);
     const kept = [...parts.values()];
+    expect(kept).toHaveLength(1);
+    const id = kept[0]!.metadata.labels!['cilium-cutover.io/inventory'];
     podPolls = 0;
     const second = await api.runScript('calico-delete-main', spec);
     expect(second.code).toBe(0);
-    const line = (r: typeof first) => r.lines.find((l) => l.startsWith('KEPT Calico inventory'));
-    expect(line(second)).toBe(line(first));
+    expect(second.lines).toContain(
+      `KEPT already: the 3 custom resource(s) left are in Calico inventory ${id}, taken ${kept[0]!.metadata.annotations!['cilium-cutover.io/taken-at']} (3 in all); restore them with: cilium-cutover restore --id ${id}`,
+    );
+    // A run that stopped while deleting the CRDs: the pools' CRD is gone, the policies' are left.
+    existing = new Set(
+      spec.targets
+        .filter((t) => !t.optional && (t.kind !== 'CustomResourceDefinition' || /networkpolicies/.test(t.name)))
+        .map((t) => t.path),
+    );
+    const third = await api.runScript('calico-delete-main', spec);
+    expect(third.code).toBe(0);
+    expect(third.lines).toContain('INVENTORY ippools.crd.projectcalico.org: CRD absent, nothing to keep');
+    expect(third.lines.find((l) => l.startsWith('KEPT '))).toMatch(
+      new RegExp(`^KEPT already: the 2 custom resource\\(s\\) left are in Calico inventory ${id}, .* \\(3 in all\\)`),
+    );
     expect([...parts.values()]).toEqual(kept);
   });
 

@@ -1,14 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import {
-  inventoryIds,
-  inventoryParts,
-  keptObject,
-  partObjects,
-  PART_BUDGET,
-  readInventory,
-  type KeptObject,
-} from '../../../lib/incluster/calico-inventory.ts';
+import { inventoryParts, keptObject, PART_BUDGET, type KeptObject } from '../../../lib/incluster/calico-inventory.ts';
+import { coveringInventory, inventoryIds, partObjects, readInventory } from '../../../lib/incluster/calico-inventory-read.ts';
 import { everyKind, manyPolicies } from '../../support/calico-resources.ts';
 
 /**
@@ -56,6 +49,21 @@ describe('keptObject', () => {
       spec: { selector: 'all()', order: 10 },
     });
     expect(JSON.stringify(k.spec)).toBe('{"selector":"all()","order":10}');
+  });
+
+  it('drops the owner references Calico keeps in its own metadata annotation, and keeps the rest of it', () => {
+    // libcalico-go lib/backend/k8s/resources/resources.go keeps the v3 metadata there, owner references included.
+    const meta = { uid: 'c0ffee', generation: 2, ownerReferences: [{ apiVersion: 'v1', kind: 'Namespace', name: 'gone', uid: 'dead' }] };
+    const listed = {
+      metadata: { name: 'default.p', annotations: { 'projectcalico.org/metadata': JSON.stringify(meta), other: 'x' } },
+      spec: {},
+    };
+    expect(keptObject(listed, 'crd.projectcalico.org/v1', 'GlobalNetworkPolicy').metadata.annotations).toEqual({
+      'projectcalico.org/metadata': '{"uid":"c0ffee","generation":2}',
+      other: 'x',
+    });
+    const plain = { metadata: { name: 'p', annotations: { 'projectcalico.org/metadata': '{"uid":"c0ffee"}' } }, spec: {} };
+    expect(keptObject(plain, 'crd.projectcalico.org/v1', 'Tier').metadata.annotations).toBe(plain.metadata.annotations);
   });
 });
 
@@ -136,6 +144,22 @@ describe('readInventory', () => {
     const changed = parts.map((p, i) => (i === 1 ? { ...p, data: { 'objects.json': text } } : p));
     expect(() => readInventory(id, changed)).toThrow(`Calico inventory ${id} does not match its id: a part was changed or replaced`);
     expect(() => readInventory('00000000', parts)).toThrow('no Calico inventory 00000000');
+  });
+
+  it('finds the newest earlier inventory that holds every object still there, so a re-run keeps no partial one', () => {
+    // An older inventory with one more object (deleted since by hand).
+    const extra = kept({ apiVersion: 'crd.projectcalico.org/v1', kind: 'GlobalNetworkSet', metadata: { name: 'old' }, spec: { nets: [] } });
+    const earlier = inventoryParts([...objects, extra], 'v3.27.0', '2026-12-01T00:00:00Z');
+    expect(earlier.id).not.toBe(id);
+    // Some CRDs are gone since (a run that stopped while deleting them): what is left is all held.
+    const left = objects.filter((o) => o.kind !== 'GlobalNetworkPolicy');
+    expect(coveringInventory(left, [...earlier.parts, ...parts])?.id).toBe(id);
+    expect(coveringInventory(left, earlier.parts)?.id).toBe(earlier.id);
+    // A policy changed since: no earlier inventory holds it as it is.
+    const changed = left.map((o, i) => (i === 0 ? { ...o, spec: { ...(o.spec as object), order: 99 } } : o));
+    expect(coveringInventory(changed, [...earlier.parts, ...parts])).toBeUndefined();
+    // An incomplete one does not count.
+    expect(coveringInventory(left, parts.slice(1))).toBeUndefined();
   });
 
   it('lists the inventories on a cluster, newest first', () => {
