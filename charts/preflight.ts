@@ -21,6 +21,7 @@ import { ScriptJob } from '../lib/constructs/script-job.ts';
 import { RETRY, type AbortGuide, type Step, type StepChart } from '../lib/step.ts';
 import { TOOL } from '../lib/labels.ts';
 import { calicoEnforcedPolicyApi } from '../lib/versions/calico-deletion-sets.ts';
+import { serviceLbCollision } from '../lib/versions/cilium-known-bugs.ts';
 
 /** What the preflight Job checks, as its ConfigMap carries it. */
 export function preflightSpec(config: ResolvedConfig): PreflightSpec {
@@ -39,7 +40,15 @@ export function preflightSpec(config: ResolvedConfig): PreflightSpec {
     policies: { acknowledged: config.safety.acknowledgeDroppedPolicies },
     unenforcedKinds: calicoEnforcedPolicyApi(config.calico.version),
     namespace: config.run.namespace,
+    ...serviceLbSpec(config),
   };
+}
+
+/** The Cilium release the migration ends on, when it mixes up ServiceLB's addresses (its kube-proxy replacement does). */
+function serviceLbSpec(config: ResolvedConfig): Pick<PreflightSpec, 'serviceLbBug'> {
+  const cilium = config.finalCilium;
+  const bug = cilium.kubeProxyReplacementEnabled ? serviceLbCollision(cilium.version.version) : undefined;
+  return bug ? { serviceLbBug: { ciliumVersion: cilium.version.version, ...bug } } : {};
 }
 
 export function buildPreflight(chart: StepChart, config: ResolvedConfig): void {
@@ -85,6 +94,9 @@ export function buildPreflight(chart: StepChart, config: ResolvedConfig): void {
       { apiGroup: 'k3s.cattle.io', resource: 'etcdsnapshotfiles', verbs: ['list'] },
       ...POLICY_RESOURCES.map((resource): AccessRule => ({ apiGroup: 'crd.projectcalico.org', resource, verbs: ['list'] })),
       ...spec.unenforcedKinds.map((k): AccessRule => ({ apiGroup: 'policy.networking.k8s.io', resource: k.resource, verbs: ['list'] })),
+      // k3s ServiceLB's DaemonSets, in every namespace (older k3s put them in the Service's), found
+      // by their label, when the Cilium release would mix up their addresses.
+      ...(spec.serviceLbBug ? [{ apiGroup: 'apps', resource: 'daemonsets', verbs: ['list'] } satisfies AccessRule] : []),
       // What runs in its own namespace: it must be nothing but the tool's.
       ...NAMESPACE_KINDS.map((k): AccessRule => ({ apiGroup: k.group, resource: k.resource, verbs: ['list'], namespace })),
       ...(spec.cloudController

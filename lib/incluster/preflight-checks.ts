@@ -33,6 +33,11 @@ export interface PreflightSpec {
   readonly unenforcedKinds: readonly { readonly kind: string; readonly version: string; readonly resource: string }[];
   /** `run.namespace`: it must hold nothing but the tool's objects. */
   readonly namespace: string;
+  /**
+   * The Cilium release mixes up a LoadBalancer that k3s ServiceLB puts on a node's address with its
+   * svclb pods' hostPorts (lib/versions/cilium-known-bugs.ts): refused where ServiceLB runs.
+   */
+  readonly serviceLbBug?: { readonly ciliumVersion: string; readonly issue: string; readonly fix: string; readonly fixedIn: string };
 }
 
 /** The Calico resources that hold policy someone wrote (GlobalNetworkPolicy, NetworkPolicy, HostEndpoint, NetworkSet). */

@@ -128,6 +128,42 @@ export function checkUnenforcedPolicies(spec: PreflightSpec, lists: readonly (Na
       };
 }
 
+/** The label k3s ServiceLB puts on each of its DaemonSets (k3s pkg/cloudprovider/servicelb.go). */
+export const SERVICELB_LABEL = 'svccontroller.k3s.cattle.io/svcname';
+
+/**
+ * k3s ServiceLB with a Cilium release that mixes up its addresses: FAIL naming the DaemonSets and
+ * the ways out; undefined when the release is not affected.
+ */
+export function checkServiceLb(
+  spec: PreflightSpec,
+  daemonSets: readonly { readonly metadata: { readonly name: string; readonly namespace?: string } }[] | undefined,
+): CheckResult | undefined {
+  const bug = spec.serviceLbBug;
+  if (!bug) {
+    return undefined;
+  }
+  const found = (daemonSets ?? []).map((d) => `${d.metadata.namespace ?? ''}/${d.metadata.name}`);
+  if (found.length === 0) {
+    return {
+      outcome: 'PASS',
+      check: 'servicelb',
+      subject: 'k3s',
+      detail: `ServiceLB runs no DaemonSet, so Cilium ${bug.ciliumVersion} is not exposed to ${bug.issue}`,
+    };
+  }
+  const shown = found.length > 5 ? `${found.slice(0, 5).join(', ')} and ${found.length - 5} more` : found.join(', ');
+  return {
+    outcome: 'FAIL',
+    check: 'servicelb',
+    subject: 'k3s',
+    detail:
+      `ServiceLB runs ${shown}: Cilium ${bug.ciliumVersion} files a LoadBalancer on the node's own address and the svclb pods' hostPort under one key, and the hostPort wins ` +
+      `(${bug.issue}: traffic through ServiceLB breaks, SSH to the node can be lost); set cilium.version to a release with ${bug.fix} (${bug.fixedIn}), ` +
+      'or disable ServiceLB (k3s --disable servicelb) and give LoadBalancer Services their addresses another way',
+  };
+}
+
 /** The parts of the cloud controller Deployment the preflight reads. */
 export interface ControllerObject {
   readonly spec?: {

@@ -12,7 +12,9 @@ import {
   checkCloudController,
   checkPolicies,
   checkSnapshot,
+  checkServiceLb,
   checkUnenforcedPolicies,
+  SERVICELB_LABEL,
   type ControllerObject,
   type SnapshotObject,
 } from './preflight-cluster-checks.ts';
@@ -76,6 +78,19 @@ async function main(): Promise<number> {
   );
   if (unenforced) {
     results.push(unenforced);
+  }
+  const serviceLb = spec.serviceLbBug
+    ? checkServiceLb(
+        spec,
+        (
+          await api.get<{ items?: [] }>(
+            `${objectPath('apps', 'v1', 'daemonsets', undefined)}?labelSelector=${encodeURIComponent(SERVICELB_LABEL)}`,
+          )
+        )?.items,
+      )
+    : undefined;
+  if (serviceLb) {
+    results.push(serviceLb);
   }
   const listed = await Promise.all(
     NAMESPACE_KINDS.map(async (k) => {

@@ -205,8 +205,8 @@ export interface CiliumVersion {
   };
 }
 
-/** The version used when the config names none: newest patch of a mature maintained minor. */
-export const DEFAULT_CILIUM_VERSION = '1.19.6';
+/** The version used when the config names none: the newest release, and the first without cilium/cilium#44730 (lib/versions/cilium-known-bugs.ts). */
+export const DEFAULT_CILIUM_VERSION = '1.20.0';
 
 const ENVOY_1_34 = {
   repository: 'quay.io/cilium/cilium-envoy',

@@ -119,6 +119,21 @@ describe('000-preflight', () => {
     ).toEqual(['list policy.networking.k8s.io/adminnetworkpolicies - *', 'list policy.networking.k8s.io/baselineadminnetworkpolicies - *']);
   });
 
+  it('looks for k3s ServiceLB, with list access to DaemonSets, only when the Cilium release mixes up its addresses', () => {
+    const daemonSetGrants = (r: typeof rendered) =>
+      grants(findObject(r, 'ClusterRole', 'cilium-cutover-preflight')).filter((g) => g.includes('apps/daemonsets'));
+    const v1196 = renderExample((d) => (d.cilium.version = '1.19.6'));
+    expect(JSON.parse(findObject(v1196, 'ConfigMap', 'preflight-').data['preflight.json']).serviceLbBug).toEqual({
+      ciliumVersion: '1.19.6',
+      issue: 'cilium/cilium#44730',
+      fix: 'cilium/cilium#45314',
+      fixedIn: '1.19.7 and 1.20.0',
+    });
+    expect(daemonSetGrants(v1196)).toEqual(['get apps/daemonsets - calico-node', 'list apps/daemonsets - *']);
+    expect(JSON.parse(findObject(rendered, 'ConfigMap', 'preflight-').data['preflight.json']).serviceLbBug).toBeUndefined();
+    expect(daemonSetGrants(rendered)).toEqual(['get apps/daemonsets - calico-node']);
+  });
+
   it('creates the migration namespace, labelled for privileged pods', () => {
     const ns = parse(rendered.files.get('manifests/000-preflight/namespace-cilium-cutover.yaml')!);
     expect(ns.metadata.labels['pod-security.kubernetes.io/enforce']).toBe('privileged');
@@ -132,7 +147,7 @@ describe('900-complete', () => {
     expect(status.data).toEqual({
       cluster: 'hetzner-demo',
       'calico-removed': 'v3.27.0',
-      'cilium-version': '1.19.6',
+      'cilium-version': '1.20.0',
       'routing-mode': 'native',
       'kube-proxy-replacement': 'true',
       'ipv4-native-routing-cidr': '10.42.0.0/16',
@@ -168,8 +183,8 @@ describe('000-preflight per node', () => {
   it('pulls the Cilium agent and operator images onto every node before the outage', () => {
     for (const job of nodeJobs) {
       expect(job.spec.template.spec.initContainers.map((c: { image: string }) => c.image)).toEqual([
-        'quay.io/cilium/cilium:v1.19.6@sha256:0df5b2750b64c49843aba1d649e9eaf61467cb0645ad3171db6f6962c095ac92',
-        'quay.io/cilium/operator-generic:v1.19.6@sha256:0db4ca4e06969d8904ee036617795d0e9c3228cf7b8d902ba74fc2bb98d2d665',
+        'quay.io/cilium/cilium:v1.20.0@sha256:383968cd5e8873f7976fa76aa6196045643558f4cc9518a207b9335cb24a0e93',
+        'quay.io/cilium/operator-generic:v1.20.0@sha256:80744a8cc7c91c2f9e6347629406844eb35d79b30a732c6d41c15b17232a74f3',
       ]);
     }
   });

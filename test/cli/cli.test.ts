@@ -125,7 +125,7 @@ describe('validate', () => {
     const result = await cli(['validate'], cwd);
     expect(result.code).toBe(0);
     expect(result.stdout).toEqual([
-      'the built-in example (examples/hetzner-3-servers.yaml): valid. Cluster hetzner-demo: 3 node(s), Calico v3.27.0 → Cilium 1.19.6, ' +
+      'the built-in example (examples/hetzner-3-servers.yaml): valid. Cluster hetzner-demo: 3 node(s), Calico v3.27.0 → Cilium 1.20.0, ' +
         'routing-mode native, kube-proxy-replacement true, native CIDR 10.42.0.0/16, MTU 1450',
     ]);
     expect(readTree(cwd).size).toBe(0);
@@ -143,7 +143,7 @@ describe('validate', () => {
 
   it('prints warnings on stderr', async () => {
     const cwd = workdir();
-    writeFileSync(join(cwd, 'c.yaml'), EXAMPLE_TEXT.replace('version: 1.19.6', 'version: 1.15.2'));
+    writeFileSync(join(cwd, 'c.yaml'), EXAMPLE_TEXT.replace('version: 1.20.0', 'version: 1.15.2'));
     const result = await cli(['validate', '--config', 'c.yaml'], cwd);
     expect(result.code).toBe(0);
     expect(result.stderr).toEqual([

@@ -1306,6 +1306,21 @@ describe.skipIf(why !== undefined)('cluster variants on a simulated cluster', ()
     });
   }, 240_000);
 
+  it('refuses a Cilium release with cilium/cilium#44730 where k3s ServiceLB runs, naming its DaemonSet; nothing is deleted', async () => {
+    const config = example((d) => (d.cilium.version = '1.19.6'));
+    await onSimulatedCluster(config, { serviceLB: true }, async (_sim, kubeconfig) => {
+      const result = await apply(kubeconfig, synth(config), ['--to', '100']);
+      expect(result.code).toBe(1);
+      const lines = [...new Set(await jobLogs(kubeconfig, 'cilium-cutover', 'preflight-'))];
+      expect(lines.filter((l) => l.startsWith('FAIL'))).toEqual([
+        expect.stringMatching(
+          /^FAIL servicelb k3s: ServiceLB runs kube-system\/svclb-traefik-1b7a2a41: Cilium 1\.19\.6 .*\(1\.19\.7 and 1\.20\.0\)/,
+        ),
+      ]);
+      expect(kubectl(kubeconfig, ['-n', 'kube-system', 'get', 'daemonset', 'calico-node']).code).toBe(0);
+    });
+  }, 180_000);
+
   it('takes networking from the hcloud Secret; an aggregated API without endpoints and ServiceLB change nothing: Calico goes, svclb stays', async () => {
     const config = example();
     const scenario: Scenario = { cloudController: { network: 'secret' }, unavailableApiService: true, serviceLB: true };

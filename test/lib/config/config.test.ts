@@ -15,7 +15,7 @@ describe('the example config', () => {
     expect(config.cluster.nodes.map((n) => n.name)).toEqual(['k3s-server-1', 'k3s-server-2', 'k3s-server-3']);
     expect(config.cluster.network?.ipRange).toBe('10.0.0.0/8');
     expect(config.calico.version).toBe('v3.27.0');
-    expect(config.cilium.version.version).toBe('1.19.6');
+    expect(config.cilium.version.version).toBe('1.20.0');
     expect(config.cilium.kubeProxyReplacement).toBe('true');
     expect(config.cilium.kubeProxyReplacementEnabled).toBe(true);
   });
@@ -35,7 +35,7 @@ describe('defaults', () => {
     expect(config.cluster.apiServer).toEqual({ host: '127.0.0.1', port: 6444 });
     expect(config.cluster.podCIDR).toBe('10.42.0.0/16');
     expect(config.cluster.serviceCIDR).toBe('10.43.0.0/16');
-    expect(config.cilium.version.version).toBe('1.19.6');
+    expect(config.cilium.version.version).toBe('1.20.0');
     expect(config.cilium.routingMode).toBe('native');
     expect(config.cilium.kubeProxyReplacement).toBe('true');
     expect(config.cilium.ipamMode).toBe('kubernetes');
@@ -165,7 +165,7 @@ describe('cross-field rules', () => {
     {
       name: 'kube-proxy-replacement strict on 1.16+',
       edit: (d) => (d.cilium.kubeProxyReplacement = 'strict'),
-      message: 'cilium.kubeProxyReplacement: "strict" is not accepted by Cilium 1.19.6 (the agent would not start); use true or false',
+      message: 'cilium.kubeProxyReplacement: "strict" is not accepted by Cilium 1.20.0 (the agent would not start); use true or false',
     },
     {
       name: 'direct node routes on hetzner-cloud',

@@ -8,10 +8,13 @@ import {
   checkCloudController,
   checkPolicies,
   checkSnapshot,
+  checkServiceLb,
   checkUnenforcedPolicies,
   imageTag,
 } from '../../../lib/incluster/preflight-cluster-checks.ts';
 import { calicoEnforcedPolicyApi } from '../../../lib/versions/calico-deletion-sets.ts';
+import { serviceLbCollision } from '../../../lib/versions/cilium-known-bugs.ts';
+import { CILIUM_VERSIONS, DEFAULT_CILIUM_VERSION } from '../../../lib/versions/cilium.ts';
 import { anyFailed, formatResult } from '../../../lib/incluster/shared/report.ts';
 
 const nodes = parse(readFileSync(new URL('../../fixtures/k3s-nodes.yaml', import.meta.url), 'utf8'));
@@ -213,6 +216,27 @@ describe('checkUnenforcedPolicies', () => {
     );
     expect(checkUnenforcedPolicies({ ...v330, policies: { acknowledged: true } }, lists)!.outcome).toBe('PASS');
     expect(checkUnenforcedPolicies(v330, [undefined, { items: [] }])!.outcome).toBe('PASS');
+  });
+});
+
+describe('checkServiceLb', () => {
+  it('knows the releases cilium/cilium#44730 affects: the 1.18 line and 1.19 before 1.19.7 (fixed by #45314 there and in 1.20.0)', () => {
+    // Reported on 1.18.1; the fix's backport is in the 1.19.7 release notes, not in 1.18.13 or 1.18.14.
+    const affected = CILIUM_VERSIONS.map((v) => v.version).filter((v) => serviceLbCollision(v) !== undefined);
+    expect(affected).toEqual(['1.18.12', '1.19.6']);
+    expect(serviceLbCollision('1.19.7')).toBeUndefined();
+    expect(serviceLbCollision('1.18.14')).toBeDefined();
+    expect(serviceLbCollision(DEFAULT_CILIUM_VERSION)).toBeUndefined();
+  });
+
+  it('refuses an affected release where ServiceLB runs, naming its DaemonSets and the ways out; asks nothing otherwise', () => {
+    const affected = { ...spec, serviceLbBug: { ciliumVersion: '1.19.6', ...serviceLbCollision('1.19.6')! } };
+    const svclb = [{ metadata: { namespace: 'kube-system', name: 'svclb-traefik-1b7a2a41' } }];
+    expect(formatResult(checkServiceLb(affected, svclb)!)).toBe(
+      "FAIL servicelb k3s: ServiceLB runs kube-system/svclb-traefik-1b7a2a41: Cilium 1.19.6 files a LoadBalancer on the node's own address and the svclb pods' hostPort under one key, and the hostPort wins (cilium/cilium#44730: traffic through ServiceLB breaks, SSH to the node can be lost); set cilium.version to a release with cilium/cilium#45314 (1.19.7 and 1.20.0), or disable ServiceLB (k3s --disable servicelb) and give LoadBalancer Services their addresses another way",
+    );
+    expect(checkServiceLb(affected, [])!.outcome).toBe('PASS');
+    expect(checkServiceLb(spec, svclb)).toBeUndefined();
   });
 });
 
