@@ -80,6 +80,18 @@ async function wrap<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
+/** Runs a read; undefined when the API answers 404, else as wrap. */
+async function orAbsent<T>(fn: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof ApiException && err.code === 404) {
+      return undefined;
+    }
+    throw new Error(apiMessage(err));
+  }
+}
+
 function header(obj: ManifestObject): ManifestObject {
   const { name, namespace } = obj.metadata;
   return { apiVersion: obj.apiVersion, kind: obj.kind, metadata: namespace ? { name, namespace } : { name } };
@@ -101,16 +113,7 @@ export function kubeCluster(kc: KubeConfig): Cluster {
             PatchStrategy.ServerSideApply,
           )) as unknown as LiveObject,
       ),
-    read: async (obj) => {
-      try {
-        return (await objects.read(header(obj) as never)) as unknown as LiveObject;
-      } catch (err) {
-        if (err instanceof ApiException && err.code === 404) {
-          return undefined;
-        }
-        throw new Error(apiMessage(err));
-      }
-    },
+    read: (obj) => orAbsent(async () => (await objects.read(header(obj) as never)) as unknown as LiveObject),
     // Background: a Job's own default would orphan its pods.
     remove: (obj, dryRun) =>
       wrap(async () => {
@@ -170,15 +173,8 @@ export function kubeCluster(kc: KubeConfig): Cluster {
  */
 class Discovery extends KubernetesObjectApi {
   public async plural(apiVersion: string, kind: string): Promise<{ plural: string; namespaced: boolean } | undefined> {
-    try {
-      const found = await this.resource(apiVersion, kind);
-      return found ? { plural: found.name, namespaced: found.namespaced } : undefined;
-    } catch (err) {
-      if (err instanceof ApiException && err.code === 404) {
-        return undefined;
-      }
-      throw new Error(apiMessage(err));
-    }
+    const found = await orAbsent(() => this.resource(apiVersion, kind));
+    return found ? { plural: found.name, namespaced: found.namespaced } : undefined;
   }
 }
 
@@ -204,29 +200,15 @@ export function kubeInventoryCluster(kc: KubeConfig): InventoryCluster {
         return list.items as unknown as ReadPart[];
       }),
     serves: async (apiVersion, kind) => (await discovery.plural(apiVersion, kind)) !== undefined,
-    hasNamespace: async (name) => {
-      try {
-        await core.readNamespace({ name });
-        return true;
-      } catch (err) {
-        if (err instanceof ApiException && err.code === 404) {
-          return false;
-        }
-        throw new Error(apiMessage(err));
-      }
-    },
+    hasNamespace: async (name) => (await orAbsent(() => core.readNamespace({ name }))) !== undefined,
     read: async (obj) => {
       const w = await where(obj);
-      try {
-        return (await (w.namespace === undefined
-          ? custom.getClusterCustomObject(w)
-          : custom.getNamespacedCustomObject({ ...w, namespace: w.namespace }))) as KubernetesObject;
-      } catch (err) {
-        if (err instanceof ApiException && err.code === 404) {
-          return undefined;
-        }
-        throw new Error(apiMessage(err));
-      }
+      return orAbsent(
+        async () =>
+          (await (w.namespace === undefined
+            ? custom.getClusterCustomObject(w)
+            : custom.getNamespacedCustomObject({ ...w, namespace: w.namespace }))) as KubernetesObject,
+      );
     },
     create: (obj, dryRun) =>
       wrap(async () => {

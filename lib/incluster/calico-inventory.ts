@@ -51,16 +51,19 @@ export const RESTORE_ORDER: readonly string[] = [
   ...['GlobalNetworkPolicy', 'NetworkPolicy', 'StagedGlobalNetworkPolicy', 'StagedNetworkPolicy', 'StagedKubernetesNetworkPolicy'],
 ];
 
+/** The metadata a kept object has: what names it, and the labels and annotations someone set. */
+interface KeptMetadata {
+  readonly name: string;
+  readonly namespace?: string;
+  readonly labels?: Readonly<Record<string, string>>;
+  readonly annotations?: Readonly<Record<string, string>>;
+}
+
 /** A custom resource as it is kept: what creates it again, nothing the cluster assigned. */
 export interface KeptObject {
   readonly apiVersion: string;
   readonly kind: string;
-  readonly metadata: {
-    readonly name: string;
-    readonly namespace?: string;
-    readonly labels?: Readonly<Record<string, string>>;
-    readonly annotations?: Readonly<Record<string, string>>;
-  };
+  readonly metadata: KeptMetadata;
   readonly [field: string]: unknown;
 }
 
@@ -68,12 +71,7 @@ export interface KeptObject {
 export interface ListedObject {
   readonly apiVersion?: string;
   readonly kind?: string;
-  readonly metadata: {
-    readonly name: string;
-    readonly namespace?: string;
-    readonly labels?: Readonly<Record<string, string>>;
-    readonly annotations?: Readonly<Record<string, string>>;
-  };
+  readonly metadata: KeptMetadata;
   readonly [field: string]: unknown;
 }
 

@@ -466,3 +466,36 @@ describe.skipIf(!kubeconfig)('strategy per-node against a real API server', () =
     expect(can(sa, 'list', 'pods', 'shop')).toBe('no');
   });
 });
+
+describe.skipIf(!kubeconfig)('restore against a real API server', () => {
+  const cli = async (args: string[]) => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await runCli(args, { stdout: (l) => out.push(l), stderr: (l) => err.push(l), cwd: tmpdir() });
+    return { code, out, err };
+  };
+  // A kind no test installs: the API server's discovery does not know its group.
+  const file = join(mkdtempSync(join(tmpdir(), 'cilium-cutover-restore-')), 'inventory.yaml');
+  writeFileSync(
+    file,
+    stringify({ apiVersion: 'widgets.cilium-cutover.test/v1', kind: 'Widget', metadata: { name: 'w', namespace: 'nowhere' }, spec: {} }),
+  );
+
+  it('refuses, writing nothing, while the cluster does not serve a kind of the inventory', async () => {
+    expect(await cli(['restore', '--kubeconfig', kubeconfig!, '--file', file, '--dry-run'])).toEqual({
+      code: 1,
+      out: [],
+      err: [
+        "error: refused to restore: the cluster does not serve widgets.cilium-cutover.test/v1 Widget: apply Calico's manifest (its CRDs) first, then restore",
+      ],
+    });
+  });
+
+  it('lists no inventory on a cluster that has none', async () => {
+    expect(await cli(['inventory', '--kubeconfig', kubeconfig!])).toEqual({
+      code: 0,
+      out: ['no Calico inventory on this cluster'],
+      err: [],
+    });
+  });
+});
