@@ -22,6 +22,7 @@ import {
   deletionResult,
   networkUnavailableLine,
   podWait,
+  storageVersion,
   type CrdObject,
   type DeletionSpec,
   type DeletionTarget,
@@ -40,7 +41,7 @@ async function crdVersion(name: string): Promise<{ version: string; kind: string
   const crd = await api.get<CrdObject & { metadata?: { deletionTimestamp?: string } }>(
     objectPath('apiextensions.k8s.io', 'v1', 'customresourcedefinitions', undefined, name),
   );
-  const version = crd?.spec?.versions?.find((v) => v.storage)?.name ?? crd?.spec?.versions?.[0]?.name;
+  const version = storageVersion(crd);
   return crd && version
     ? { version, kind: crd.spec?.names?.kind ?? name, terminating: crd.metadata?.deletionTimestamp !== undefined }
     : undefined;
@@ -191,7 +192,7 @@ async function waitForCrds(spec: DeletionSpec, crds: readonly DeletionTarget[]):
     const crd = (await api.get<CrdObject>(target.path)) ?? {};
     const group = crd.spec?.group;
     const plural = crd.spec?.names?.plural;
-    const version = crd.spec?.versions?.find((v) => v.storage)?.name ?? crd.spec?.versions?.[0]?.name;
+    const version = storageVersion(crd);
     // The Job may list the resources of the inventory; others' are named without their holders.
     const readable =
       group !== undefined && plural !== undefined && spec.inventory.some((r) => r.crd === `${plural}.${group}`) && version !== undefined;

@@ -143,6 +143,11 @@ export interface CrdObject {
   readonly status?: { readonly conditions?: readonly { readonly type: string; readonly status: string; readonly message?: string }[] };
 }
 
+/** The version a CRD stores its custom resources in (the first served one when none says so). */
+export function storageVersion(crd: CrdObject | undefined): string | undefined {
+  return crd?.spec?.versions?.find((v) => v.storage)?.name ?? crd?.spec?.versions?.[0]?.name;
+}
+
 interface HolderList {
   readonly items?: readonly {
     readonly metadata: { readonly name: string; readonly namespace?: string; readonly finalizers?: readonly string[] };

@@ -155,9 +155,9 @@ export interface PartObject {
   readonly binaryData?: Readonly<Record<string, string>>;
 }
 
-/** A JSON List of objects, one per line (the objects' own key order kept). */
-function listText(items: readonly KeptObject[]): string {
-  return `{"apiVersion":"v1","kind":"List","items":[\n${items.map((i) => JSON.stringify(i)).join(',\n')}\n]}\n`;
+/** A JSON List of objects given as their JSON lines (each object's own key order kept), one per line. */
+function listText(lines: readonly string[]): string {
+  return `{"apiVersion":"v1","kind":"List","items":[\n${lines.join(',\n')}\n]}\n`;
 }
 
 /** The name of part `n` of `count` of inventory `id`. */
@@ -176,31 +176,33 @@ export function inventoryParts(
   budget = PART_BUDGET,
 ): { id: string; parts: PartObject[] } {
   const sorted = [...objects].sort(restoreOrder);
-  const id = shortHash(sorted);
-  const groups: { items: KeptObject[]; gzip: boolean }[] = [];
+  const id = inventoryId(sorted);
+  const groups: { items: KeptObject[]; lines: string[]; gzip: boolean }[] = [];
   // The size of a List's text: its frame, each object's line, and a separator between two lines.
   const frame = Buffer.byteLength(listText([]));
-  let current: KeptObject[] = [];
+  let current: { items: KeptObject[]; lines: string[]; gzip: boolean } = { items: [], lines: [], gzip: false };
   let size = frame;
   for (const item of sorted) {
-    const line = Buffer.byteLength(JSON.stringify(item));
-    if (frame + line > budget) {
-      groups.push({ items: [item], gzip: true });
+    const line = JSON.stringify(item);
+    const bytes = Buffer.byteLength(line);
+    if (frame + bytes > budget) {
+      groups.push({ items: [item], lines: [line], gzip: true });
       continue;
     }
-    if (current.length > 0 && size + 2 + line > budget) {
-      groups.push({ items: current, gzip: false });
-      current = [];
+    if (current.items.length > 0 && size + 2 + bytes > budget) {
+      groups.push(current);
+      current = { items: [], lines: [], gzip: false };
       size = frame;
     }
-    size += (current.length > 0 ? 2 : 0) + line;
-    current.push(item);
+    size += (current.items.length > 0 ? 2 : 0) + bytes;
+    current.items.push(item);
+    current.lines.push(line);
   }
-  if (current.length > 0) {
-    groups.push({ items: current, gzip: false });
+  if (current.items.length > 0) {
+    groups.push(current);
   }
   const parts = groups.map((group, i): PartObject => {
-    const text = listText(group.items);
+    const text = listText(group.lines);
     const compressed = group.gzip ? gzipSync(text).toString('base64') : undefined;
     if (compressed !== undefined && compressed.length > budget) {
       const o = group.items[0]!;
