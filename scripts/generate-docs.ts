@@ -35,7 +35,7 @@ export function referenceText(): string {
     'when it is given; `cilium.ipv4NativeRoutingCIDR` contains the pod CIDR; `kubeProxyReplacement`',
     'is a value the chosen Cilium version accepts (`strict` only on 1.15, with a warning);',
     '`autoDirectNodeRoutes: true` neither with tunnel mode nor on `hetzner-cloud`; the MTU within the',
-    "profile's limit. End-of-life Cilium versions (1.15.x, 1.16.19, 1.17.18) are synthesized with a",
+    "profile's limit. End-of-life Cilium versions (the 1.15, 1.16 and 1.17 lines) are synthesized with a",
     'warning. strategy per-node adds its own rules (see [Per-node migration](per-node.md)).',
     '',
   ].join('\n');

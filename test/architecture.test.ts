@@ -95,8 +95,6 @@ describe('the layout', () => {
  */
 const LONG_FILES: Readonly<Record<string, string>> = {
   'lib/config/schema.ts': 'the config schema: one described field after another',
-  'lib/versions/cilium.ts': 'data table: one row per Cilium release',
-  'lib/versions/cilium-rbac.ts': "data table: Cilium's ClusterRoles per release line",
   'lib/output/plan.ts': 'document builder: PLAN.md, one small function per section',
 };
 const MAX_LINES = 300;

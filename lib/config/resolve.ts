@@ -84,7 +84,7 @@ export function resolveConfig(config: Config): ResolvedConfig {
     kubeProxyReplacementEnabled: kpr === 'true' || kpr === 'strict',
     ipv4NativeRoutingCIDR: cilium.ipv4NativeRoutingCIDR ?? cluster.podCIDR,
     autoDirectNodeRoutes: cilium.autoDirectNodeRoutes ?? profile.autoDirectNodeRoutes,
-    directRoutingSkipUnreachable: version.rules.directRoutingSkipUnreachable
+    directRoutingSkipUnreachable: version.facts.configShape.directRoutingSkipUnreachable
       ? (cilium.directRoutingSkipUnreachable ?? (cluster.profile === 'hetzner-vswitch' && cluster.network?.cloudServers === true))
       : undefined,
     ipamMode: cilium.ipam.mode,

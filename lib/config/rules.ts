@@ -195,12 +195,12 @@ function checkCilium(config: Config): ConfigProblem[] {
       message: `applies to profile hetzner-vswitch only, not ${cluster.profile}; remove it`,
     });
   }
-  if (cilium.directRoutingSkipUnreachable !== undefined && !version.rules.directRoutingSkipUnreachable) {
+  if (cilium.directRoutingSkipUnreachable !== undefined && !version.facts.configShape.directRoutingSkipUnreachable) {
     problems.push({
       path: 'cilium.directRoutingSkipUnreachable',
       message: `does not exist in Cilium ${cilium.version} (1.16 and newer); remove it or choose a newer cilium.version`,
     });
-  } else if (mixed && !version.rules.directRoutingSkipUnreachable) {
+  } else if (mixed && !version.facts.configShape.directRoutingSkipUnreachable) {
     problems.push({
       path: 'cilium.version',
       message: `${cilium.version} cannot skip the cloud servers, which are not on the vSwitch's layer-2 segment (direct-routing-skip-unreachable needs 1.16+); choose a newer version`,

@@ -143,9 +143,17 @@ const clusterSchema = z.strictObject({
 });
 
 const ciliumVersions = CILIUM_VERSIONS.map((v) => v.version) as [string, ...string[]];
+/** The newest release of each line in the table, for the error message. */
+const newestPerLine = [...new Map(CILIUM_VERSIONS.map((v) => [v.line, v.version])).values()];
 
 const ciliumSchema = z.strictObject({
-  version: oneOf(ciliumVersions).default(DEFAULT_CILIUM_VERSION).describe('Cilium version to install.'),
+  version: z
+    .enum(ciliumVersions, {
+      error: (i) =>
+        `Cilium ${show(i.input)} is not in the release table (${ciliumVersions[0]} to ${ciliumVersions.at(-1)}; newest of each line: ${newestPerLine.join(', ')}); choose one of those, or add the release from its chart archive (docs/cilium-versions.md "Adding a release")`,
+    })
+    .default(DEFAULT_CILIUM_VERSION)
+    .describe('Cilium version to install: a release in lib/versions/cilium-releases.json (every stable release 1.15.0 to 1.20.0).'),
   routingMode: oneOf(['native', 'tunnel']).default('native').describe('Helm `routingMode`: native routing (no overlay) or tunnel.'),
   kubeProxyReplacement: z
     .union([z.boolean(), oneOf(['true', 'false', 'strict', 'partial', 'disabled'])], {

@@ -27,7 +27,7 @@ import { existsSync, mkdirSync, readdirSync, renameSync, writeFileSync } from 'n
 import { join } from 'node:path';
 import { formatIpv4, parseCidr } from '../../lib/cidr.ts';
 import type { ResolvedConfig } from '../../lib/config/resolve.ts';
-import { CLUSTER_ROLES } from '../../lib/versions/cilium-rbac.ts';
+import { ruleSet } from '../../lib/versions/cilium-releases.ts';
 import { putNodeCondition, type SimApi } from './api.ts';
 import { deleteNetns, inNetns, ip, tryInNetns } from './netns.ts';
 import type { SimNode } from './pod-runner.ts';
@@ -79,7 +79,11 @@ const UNMANAGED_RESTART_WINDOW_MS = 5 * 60_000;
 /** The CRDs the operator of a version registers: the names its ClusterRole may update. */
 export function ciliumCrds(config: ResolvedConfig): Json[] {
   const version = config.cilium.version;
-  const names = CLUSTER_ROLES[version.line].operator
+  const role = version.facts.roles.find((r) => r.kind === 'ClusterRole' && r.name === 'cilium-operator');
+  if (role === undefined) {
+    throw new Error(`simulated operator: Cilium ${version.version} has no cilium-operator ClusterRole`);
+  }
+  const names = ruleSet(role.rules)
     .filter((r) => r.resources.includes('customresourcedefinitions') && r.resourceNames)
     .flatMap((r) => r.resourceNames ?? []);
   const cncVersion = version.rules.nodeConfigApiVersion.split('/')[1]!;

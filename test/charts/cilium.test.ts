@@ -1,234 +1,139 @@
 /**
- * Step 200-cilium against the official chart's renders for the same values (test/fixtures/cilium),
- * except the deviations listed in lib/cilium/deviations.ts, each checked here.
+ * The deviations of step 200-cilium from the official chart's render (lib/constructs/cilium/
+ * deviations.ts), each checked here; that everything else equals the render is
+ * cilium-releases.test.ts. The chart's side comes from test/fixtures/cilium/<version>.json (facts
+ * of the chart's own render, scripts/derive-cilium-fixtures.ts) and the release table.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { DEVIATIONS } from '../../lib/constructs/cilium/deviations.ts';
 import { OPERATOR_EXTRA_TOLERATIONS } from '../../lib/constructs/cilium/cilium-operator.ts';
-import type { Rendered } from '../../lib/output/rendered.ts';
 import { CILIUM_VERSIONS } from '../../lib/versions/cilium.ts';
-import { manifestObjects, renderExample } from '../support/helpers.ts';
+import { comparable } from '../../scripts/cilium-release/normalize.ts';
+import { exampleConfig, renderExample } from '../support/helpers.ts';
+import { ciliumStepObjects } from '../support/cilium-step.ts';
 
-// Parsed YAML and JSON fixtures.
+// Parsed YAML and JSON.
 type Any = any;
-const fixtures: Any[] = readdirSync(new URL('../fixtures/cilium/', import.meta.url))
-  .filter((f) => f.endsWith('.json'))
-  .map((f) => JSON.parse(readFileSync(new URL(`../fixtures/cilium/${f}`, import.meta.url), 'utf8')));
+const fixture = (version: string): Any => JSON.parse(readFileSync(new URL(`../fixtures/cilium/${version}.json`, import.meta.url), 'utf8'));
 
-/** Objects the render has that the deviations leave out. */
-const LEFT_OUT = new Set([
-  // hubble-off
-  'Secret/kube-system/cilium-ca',
-  'Secret/kube-system/hubble-server-certs',
-  'Service/kube-system/hubble-peer',
-  // envoy-embedded
-  'ServiceAccount/kube-system/cilium-envoy',
-  'ConfigMap/kube-system/cilium-envoy-config',
-  'Service/kube-system/cilium-envoy',
-  'DaemonSet/kube-system/cilium-envoy',
-]);
-/** Volumes the deviations leave out of the agent: the Hubble TLS volume and the Envoy sockets. */
-const LEFT_OUT_VOLUMES = new Set(['hubble-tls', 'envoy-sockets']);
-
-const id = (o: { kind: string; namespace?: string | null; name?: string; metadata?: Any }) =>
-  `${o.kind}/${o.namespace ?? o.metadata?.namespace ?? ''}/${o.name ?? o.metadata?.name}`;
-
-function ciliumObjects(rendered: Rendered): Any[] {
-  return manifestObjects(rendered, 'manifests/200-cilium/').map(({ obj }) => obj);
+function stepObjects(edit: (d: Record<string, Any>) => void = () => {}): Any[] {
+  return ciliumStepObjects(exampleConfig(edit));
 }
+const find = (objects: Any[], kind: string, name: string): Any => objects.find((o) => o.kind === kind && o.metadata.name === name);
+/** One release per line and the releases where the operator's tolerations change. */
+const SAMPLE = ['1.15.0', '1.16.19', '1.17.18', '1.18.0', '1.18.2', '1.19.6', '1.20.0'];
 
-function podOf(objects: Any[], kind: string, name: string): Any {
-  return objects.find((o) => o.kind === kind && o.metadata.name === name)!.spec.template;
-}
-
-/** Every container of a pod template with its section, in order. */
-function containers(template: Any): Any[] {
-  return [
-    ...(template.spec.initContainers ?? []).map((c: Any) => ({ ...c, section: 'initContainers' })),
-    ...template.spec.containers.map((c: Any) => ({ ...c, section: 'containers' })),
-  ];
-}
-
-for (const fixture of fixtures) {
-  describe(`Cilium ${fixture.version} against the chart's render`, () => {
-    const rendered = renderExample((d) => (d.cilium.version = fixture.version));
-    const objects = ciliumObjects(rendered);
-    const agent = podOf(objects, 'DaemonSet', 'cilium');
-    const operator = podOf(objects, 'Deployment', 'cilium-operator');
-    const renderAgent = fixture.workloads['DaemonSet/cilium'];
-    const renderOperator = fixture.workloads['Deployment/cilium-operator'];
-
-    it('has the objects of the render, except those the deviations leave out', () => {
-      const expected = fixture.objects.map(id).filter((o: string) => !LEFT_OUT.has(o));
-      expect(objects.map(id).sort()).toEqual(expected.sort());
-    });
-
-    it('uses the images of the render, pinned by digest', () => {
-      const images = (template: Any) => containers(template).map((c) => `${c.name} ${c.image}`);
-      expect(images(agent)).toEqual(renderAgent.containers.map((c: Any) => `${c.name} ${c.image}`));
-      expect(images(operator)).toEqual(renderOperator.containers.map((c: Any) => `${c.name} ${c.image}`));
-      for (const image of [...images(agent), ...images(operator)]) {
-        expect(image).toMatch(/@sha256:[0-9a-f]{64}$/);
+describe('deviation operator-tolerations', () => {
+  for (const version of SAMPLE) {
+    it(`${version}: the chart's tolerations, and network-unavailable and CriticalAddonsOnly besides`, () => {
+      const v = CILIUM_VERSIONS.find((c) => c.version === version)!;
+      const ours = find(
+        stepObjects((d) => (d.cilium.version = version)),
+        'Deployment',
+        'cilium-operator',
+      ).spec.template.spec.tolerations;
+      const chart = v.facts.pods.operatorTolerations;
+      if (chart === 'all') {
+        expect(ours).toEqual([{ operator: 'Exists' }]);
+      } else {
+        expect(ours).toEqual([...new Set([...chart, ...OPERATOR_EXTRA_TOLERATIONS])].map((key) => ({ key, operator: 'Exists' })));
+        expect(chart).not.toContain('node.kubernetes.io/network-unavailable');
       }
-    });
-
-    it('runs the init containers in the render order, with its commands and capabilities', () => {
-      const ours = containers(agent);
-      expect(ours.map((c) => `${c.section} ${c.name}`)).toEqual(renderAgent.containers.map((c: Any) => `${c.section} ${c.name}`));
-      for (const theirs of renderAgent.containers) {
-        const c = ours.find((o) => o.name === theirs.name)!;
-        // Same program (the shell scripts of the helper containers are written in our own words).
-        expect(c.command[0], c.name).toBe(theirs.command[0]);
-        expect(c.securityContext ?? null, c.name).toEqual(theirs.securityContext ?? null);
-        // Same quantities; ours are always strings (`cpu: "1"` where the chart writes `cpu: 1`).
-        expect(c.resources ?? null, c.name).toEqual(quantitiesAsStrings(theirs.resources) ?? null);
-      }
-    });
-
-    it('gives every container the env vars of the render, the API address where the render has it', () => {
-      for (const [template, render] of [
-        [agent, renderAgent],
-        [operator, renderOperator],
-      ] as const) {
-        for (const theirs of render.containers) {
-          const c = containers(template).find((o) => o.name === theirs.name)!;
-          expect(c.env ?? [], c.name).toEqual(theirs.env ?? []);
-        }
-      }
-      const withApi = [agent, operator].flatMap((t) =>
-        containers(t)
-          .filter((c) => (c.env ?? []).some((e: Any) => e.name === 'KUBERNETES_SERVICE_HOST'))
-          .map((c) => c.name),
-      );
-      expect(withApi.sort()).toEqual(
-        fixture.kubernetes_service_env
-          .filter((e: Any) => e.workload !== 'DaemonSet/cilium-envoy')
-          .map((e: Any) => e.container)
-          .sort(),
-      );
-    });
-
-    it('mounts the host paths and volumes of the render, except the Hubble TLS and Envoy socket volumes', () => {
-      expect(agent.spec.volumes).toEqual(renderAgent.volumes.filter((v: Any) => !LEFT_OUT_VOLUMES.has(v.name)));
-      for (const theirs of renderAgent.containers) {
-        const c = containers(agent).find((o) => o.name === theirs.name)!;
-        const expected = (theirs.volumeMounts ?? [])
-          .filter((m: Any) => !LEFT_OUT_VOLUMES.has(m.name))
-          .map(({ readOnly, ...m }: Any) => (readOnly ? { ...m, readOnly } : m));
-        expect(c.volumeMounts ?? [], c.name).toEqual(expected);
-      }
-      expect(operator.spec.volumes).toEqual(renderOperator.volumes);
-    });
-
-    it('probes the agent and operator as the render does', () => {
-      for (const [template, render] of [
-        [agent, renderAgent],
-        [operator, renderOperator],
-      ] as const) {
-        const c = template.spec.containers[0];
-        const theirs = render.containers.find((o: Any) => o.section === 'containers');
-        for (const probe of ['startupProbe', 'livenessProbe', 'readinessProbe']) {
-          expect(c[probe] ?? null, `${c.name} ${probe}`).toEqual(asStored(theirs[probe]) ?? null);
-        }
-      }
-    });
-
-    it('shapes the agent pod as the render does', () => {
-      for (const field of [
-        'hostNetwork',
-        'serviceAccountName',
-        'priorityClassName',
-        'terminationGracePeriodSeconds',
-        'nodeSelector',
-        'tolerations',
-        'affinity',
-      ]) {
-        expect(agent.spec[field], field).toEqual(renderAgent[field]);
-      }
-      expect(agent.spec.securityContext ?? null).toEqual(renderAgent.securityContext ?? null);
-      expect(objects.find((o) => o.kind === 'DaemonSet').spec.updateStrategy).toEqual(renderAgent.updateStrategy);
-      const { 'cilium-cutover.io/config-checksum': checksum, ...annotations } = agent.metadata.annotations;
-      expect(checksum).toMatch(/^[0-9a-f]{64}$/);
-      expect(annotations).toEqual(renderAgent.podAnnotations ?? {});
-      // config-checksum, no-aws-poststart
-      expect(agent.spec.containers[0].lifecycle).toEqual({ preStop: renderAgent.containers.at(-1).lifecycle.preStop });
-      // hubble-off: no peer port
-      const renderPorts = (renderAgent.containers.at(-1).ports ?? []).filter((p: Any) => p.name !== 'peer-service');
-      expect(agent.spec.containers[0].ports ?? []).toEqual(renderPorts);
-    });
-
-    it('shapes the operator as the render does, with the operator-replicas and operator-tolerations deviations', () => {
-      for (const field of ['hostNetwork', 'serviceAccountName', 'priorityClassName', 'nodeSelector', 'affinity', 'securityContext']) {
-        expect(operator.spec[field] ?? null, field).toEqual(renderOperator[field] ?? null);
-      }
-      const deployment = objects.find((o) => o.kind === 'Deployment');
-      expect(deployment.spec.strategy).toEqual(renderOperator.updateStrategy);
-      expect(deployment.spec.replicas).toBe(2);
-      expect(renderOperator.replicas).toBe(1);
-      const expectedTolerations = renderOperator.tolerations.some((t: Any) => t.key === undefined)
-        ? renderOperator.tolerations
-        : [...renderOperator.tolerations, ...OPERATOR_EXTRA_TOLERATIONS.map((key) => ({ key, operator: 'Exists' }))];
-      expect(operator.spec.tolerations).toEqual(expectedTolerations);
-      const c = operator.spec.containers[0];
-      const theirs = renderOperator.containers[0];
-      for (const field of ['command', 'args', 'ports', 'securityContext', 'terminationMessagePolicy', 'volumeMounts']) {
-        expect(c[field] ?? null, field).toEqual(theirs[field] ?? null);
-      }
-    });
-
-    it('grants the RBAC of the render', () => {
-      for (const [key, rules] of Object.entries(fixture.rbac as Record<string, Any>)) {
-        const [kind, namespace, name] = key.split('/');
-        const ours = objects.find((o) => o.kind === kind && o.metadata.name === name && (o.metadata.namespace ?? '') === namespace);
-        expect(ours, key).toBeDefined();
-        if (kind!.endsWith('Binding')) {
-          expect({ roleRef: ours.roleRef, subjects: ours.subjects }, key).toEqual(rules);
-        } else {
-          expect(ours.rules, key).toEqual(rules);
-        }
-      }
-    });
-  });
-}
-
-/**
- * A probe as the API server stores it: initialDelaySeconds is `int32 omitempty` in k8s.io/api
- * core/v1 Probe, so a 0 is not stored, and the output leaves it out (cilium-operator.ts).
- */
-function asStored(probe: Any): Any {
-  if (probe?.initialDelaySeconds !== 0) {
-    return probe;
-  }
-  const { initialDelaySeconds: _zero, ...rest } = probe;
-  return rest;
-}
-
-describe('200-cilium for every version in the table', () => {
-  for (const v of CILIUM_VERSIONS) {
-    it(`${v.version}: the operator tolerates the network-unavailable taint and CriticalAddonsOnly`, () => {
-      const objects = ciliumObjects(renderExample((d) => (d.cilium.version = v.version)));
-      const tolerations = podOf(objects, 'Deployment', 'cilium-operator').spec.tolerations as Any[];
-      const tolerates = (key: string) => tolerations.some((t) => (t.key === undefined || t.key === key) && t.operator === 'Exists');
-      expect(tolerates('node.kubernetes.io/network-unavailable')).toBe(true);
-      expect(tolerates('CriticalAddonsOnly')).toBe(true);
     });
   }
 
-  it('expresses AppArmor as annotations on Kubernetes before 1.30', () => {
-    const objects = ciliumObjects(renderExample((d) => (d.cluster.kubernetesVersion = 'v1.29')));
-    const agent = podOf(objects, 'DaemonSet', 'cilium');
-    expect(agent.spec.securityContext).toBeUndefined();
-    expect(agent.metadata.annotations['container.apparmor.security.beta.kubernetes.io/cilium-agent']).toBe('unconfined');
+  it("1.18 and later give the operator a list; 1.19.6's chart lists the five keys its render has", () => {
+    expect(CILIUM_VERSIONS.filter((v) => v.facts.pods.operatorTolerations === 'all').every((v) => v.line < '1.18')).toBe(true);
+    const render = fixture('1.19.6').workloads['Deployment/cilium-operator'].tolerations.map((t: Any) => t.key);
+    expect(CILIUM_VERSIONS.find((v) => v.version === '1.19.6')!.facts.pods.operatorTolerations).toEqual(render);
+  });
+});
+
+describe('deviation operator-replicas', () => {
+  it('two replicas from three nodes, with the chart strategy for more than one', () => {
+    const operator = find(stepObjects(), 'Deployment', 'cilium-operator');
+    expect(operator.spec.replicas).toBe(2);
+    expect(operator.spec.strategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: '50%' } });
   });
 
+  it('one replica up to two nodes, with maxUnavailable 100% as the chart renders for one', () => {
+    const operator = find(
+      stepObjects((d) => (d.cluster.nodes = d.cluster.nodes.slice(0, 2))),
+      'Deployment',
+      'cilium-operator',
+    );
+    expect(operator.spec.replicas).toBe(1);
+    expect(operator.spec.strategy.rollingUpdate.maxUnavailable).toBe('100%');
+  });
+});
+
+describe('deviation config-checksum', () => {
+  it('both pod templates carry the hash of cilium-config, which changes with the config', () => {
+    const checksums = (objects: Any[]) =>
+      ['DaemonSet/cilium', 'Deployment/cilium-operator'].map((k) => {
+        const [kind, name] = k.split('/');
+        return find(objects, kind!, name!).spec.template.metadata.annotations['cilium-cutover.io/config-checksum'];
+      });
+    const before = checksums(stepObjects());
+    const after = checksums(stepObjects((d) => (d.cilium.MTU = 1400)));
+    expect(before[0]).toMatch(/^[0-9a-f]{64}$/);
+    expect(before[1]).toBe(before[0]);
+    expect(after[0]).not.toBe(before[0]);
+  });
+});
+
+describe('deviation no-aws-poststart', () => {
+  it("the chart's agent has the AWS postStart hook; ours has only its preStop", () => {
+    const render = fixture('1.19.6').workloads['DaemonSet/cilium'].containers.find((c: Any) => c.name === 'cilium-agent');
+    expect(render.lifecycle.postStart.exec.command.join(' ')).toContain('AWS-SNAT-CHAIN');
+    const agent = find(
+      stepObjects((d) => (d.cilium.version = '1.19.6')),
+      'DaemonSet',
+      'cilium',
+    ).spec.template.spec.containers[0];
+    expect(agent.lifecycle).toEqual({ preStop: render.lifecycle.preStop });
+  });
+});
+
+describe('deviation gitops-metadata', () => {
+  it("every object has the step's labels and sync wave, and no Helm label; the comparison sees past exactly these", () => {
+    for (const o of stepObjects()) {
+      expect(o.metadata.labels['app.kubernetes.io/managed-by'], o.kind).toBe('cilium-cutover');
+      expect(o.metadata.labels['cilium-cutover.io/step']).toBe('200-cilium');
+      expect(o.metadata.annotations['argocd.argoproj.io/sync-wave']).toBe('200');
+      expect(JSON.stringify(o)).not.toContain('helm.sh/chart');
+      const c = comparable(o);
+      expect(JSON.stringify(c.metadata)).not.toMatch(/cilium-cutover|argocd|fluxcd/);
+    }
+  });
+
+  it('the comparison keeps labels the chart sets', () => {
+    const role = find(stepObjects(), 'ClusterRole', 'cilium');
+    expect(comparable(role).metadata.labels).toEqual({ 'app.kubernetes.io/part-of': 'cilium' });
+  });
+});
+
+describe('the list of deviations', () => {
   it('lists every deviation once, and this test file covers each', () => {
     const source = readFileSync(new URL(import.meta.url), 'utf8');
     for (const d of DEVIATIONS) {
-      expect(source, d.id).toContain(d.id);
+      expect(source, d.id).toContain(`deviation ${d.id}`);
     }
     expect(new Set(DEVIATIONS.map((d) => d.id)).size).toBe(DEVIATIONS.length);
+  });
+});
+
+describe('AppArmor by Kubernetes version', () => {
+  it('expresses AppArmor as annotations on Kubernetes before 1.30, as the chart does there', () => {
+    const agent = find(
+      stepObjects((d) => (d.cluster.kubernetesVersion = 'v1.29')),
+      'DaemonSet',
+      'cilium',
+    ).spec.template;
+    expect(agent.spec.securityContext).toEqual({ seccompProfile: { type: 'Unconfined' } });
+    expect(agent.metadata.annotations['container.apparmor.security.beta.kubernetes.io/cilium-agent']).toBe('unconfined');
   });
 });
 
@@ -254,13 +159,3 @@ describe('a one-setting change in dist/', () => {
     expect(parse(after.files.get('manifests/200-cilium/configmap-cilium-config.yaml')!).data.mtu).toBe('1400');
   });
 });
-
-/** A resources block with every quantity as a string, as server-side apply types them. */
-function quantitiesAsStrings(resources: Record<string, Record<string, unknown>> | undefined) {
-  return (
-    resources &&
-    Object.fromEntries(
-      Object.entries(resources).map(([k, v]) => [k, Object.fromEntries(Object.entries(v).map(([r, q]) => [r, String(q)]))]),
-    )
-  );
-}

@@ -1,10 +1,11 @@
 /**
- * The Cilium agent pod's containers and volumes, as the chart of the chosen line shapes them for
- * native routing with kube-proxy replacement; CiliumAgent assembles them into its DaemonSet.
+ * The Cilium agent pod's containers and volumes, as the chart of the chosen release shapes them
+ * (its switches in lib/versions/cilium-releases.json); CiliumAgent assembles them into its DaemonSet.
  */
 import * as k8s from 'cdk8s-plus-28/lib/imports/k8s.js';
 import { imageRef, type PinnedImage } from '../../versions/images.ts';
-import type { CiliumVersion, PodRules } from '../../versions/cilium.ts';
+import type { CiliumVersion } from '../../versions/cilium.ts';
+import { script, type PodSwitches } from '../../versions/cilium-releases.ts';
 
 export const CILIUM_CONFIG = 'cilium-config';
 /** The agent's health endpoint on every node (the kube-proxy cleanup waits for it). */
@@ -61,39 +62,34 @@ function apiServerEnv(props: AgentPodProps): k8s.EnvVar[] {
   ];
 }
 
-/**
- * Script that puts a helper from the image on the host (the CNI bin dir), runs it in the host's
- * namespaces, and removes it again whatever it returned.
- */
-function hostTool(binary: string, nsenterArgs: string, extraArgs = ''): string {
-  return (
-    `cp /usr/bin/${binary} /hostbin/${binary}\n` +
-    `status=0; nsenter ${nsenterArgs} "$BIN_PATH/${binary}"${extraArgs} || status=$?\n` +
-    `rm -f /hostbin/${binary}\nexit $status\n`
-  );
+/** The program of a scripted init container, as the release's chart gives it. */
+function scripted(props: AgentPodProps, container: string): Pick<k8s.Container, 'command' | 'args'> {
+  const key = props.version.facts.initScripts[container];
+  if (key === undefined) {
+    throw new Error(`cilium-releases.json: Cilium ${props.version.version} has no script for ${container}`);
+  }
+  const s = script(key);
+  return { command: [...s.command], args: s.args === undefined ? undefined : [...s.args] };
 }
 
 /** The init containers, in the chart's order: config, host mounts and sysctls, state cleanup, CNI binaries. */
 export function initContainers(props: AgentPodProps): k8s.Container[] {
-  const pods = props.version.rules.pods;
+  const pods = props.version.facts.pods;
   const base = containerBase(props);
   return [
     {
       ...base,
       name: 'config',
-      command: [props.version.rules.cli, 'build-config', ...(pods.configInit.apiServerUrlsFlag ? ['--k8s-api-server-urls='] : [])],
+      command: [props.version.rules.cli, 'build-config', ...(pods.configInitApiServerUrls ? ['--k8s-api-server-urls='] : [])],
       env: [...IDENTITY_ENV, ...apiServerEnv(props)],
       volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
-      securityContext: pods.configInit.netAdmin ? { capabilities: { add: ['NET_ADMIN'], drop: ['ALL'] } } : undefined,
+      securityContext: pods.configInitNetAdmin ? { capabilities: { add: ['NET_ADMIN'], drop: ['ALL'] } } : undefined,
     },
     {
       ...base,
+      // Mounts the cgroup2 filesystem Cilium attaches to, with the host's own mount tool.
       name: 'mount-cgroup',
-      command: [
-        pods.initShell,
-        '-ec',
-        hostTool('cilium-mount', '--cgroup=/hostproc/1/ns/cgroup --mount=/hostproc/1/ns/mnt', ' "$CGROUP_ROOT"'),
-      ],
+      ...scripted(props, 'mount-cgroup'),
       env: [
         { name: 'CGROUP_ROOT', value: '/run/cilium/cgroupv2' },
         { name: 'BIN_PATH', value: '/opt/cni/bin' },
@@ -106,8 +102,9 @@ export function initContainers(props: AgentPodProps): k8s.Container[] {
     },
     {
       ...base,
+      // Writes a sysctl.d override so that systemd does not reset the sysctls Cilium sets (rp_filter).
       name: 'apply-sysctl-overwrites',
-      command: [pods.initShell, '-ec', hostTool('cilium-sysctlfix', '--mount=/hostproc/1/ns/mnt')],
+      ...scripted(props, 'apply-sysctl-overwrites'),
       env: [{ name: 'BIN_PATH', value: '/opt/cni/bin' }],
       volumeMounts: [
         { name: 'hostproc', mountPath: '/hostproc' },
@@ -119,7 +116,7 @@ export function initContainers(props: AgentPodProps): k8s.Container[] {
       ...base,
       // Mounts bpffs on the host unless it is mounted already.
       name: 'mount-bpf-fs',
-      command: ['/bin/bash', '-c', "grep -q ' /sys/fs/bpf bpf ' /proc/mounts || mount -t bpf bpf /sys/fs/bpf"],
+      ...scripted(props, 'mount-bpf-fs'),
       volumeMounts: [{ name: 'bpf-maps', mountPath: '/sys/fs/bpf', mountPropagation: 'Bidirectional' }],
       securityContext: { privileged: true },
     },
@@ -158,7 +155,7 @@ export function initContainers(props: AgentPodProps): k8s.Container[] {
 }
 
 /** An HTTP probe of the agent's local /healthz with the given query headers. */
-function healthProbe(pods: PodRules, headers: Record<string, string>): k8s.HttpGetAction {
+function healthProbe(pods: PodSwitches, headers: Record<string, string>): k8s.HttpGetAction {
   return {
     host: '127.0.0.1',
     path: '/healthz',
@@ -170,7 +167,7 @@ function healthProbe(pods: PodRules, headers: Record<string, string>): k8s.HttpG
 
 /** The cilium-agent container: probes, environment, capabilities and host mounts. */
 export function agentContainer(props: AgentPodProps): k8s.Container {
-  const pods = props.version.rules.pods;
+  const pods = props.version.facts.pods;
   return {
     ...containerBase(props),
     name: 'cilium-agent',
@@ -186,7 +183,7 @@ export function agentContainer(props: AgentPodProps): k8s.Container {
     livenessProbe: {
       httpGet: healthProbe(pods, {
         brief: 'true',
-        ...(pods.livenessRequiresK8s === undefined ? {} : { 'require-k8s-connectivity': String(pods.livenessRequiresK8s) }),
+        ...(pods.livenessRequiresK8s === 'absent' ? {} : { 'require-k8s-connectivity': pods.livenessRequiresK8s }),
       }),
       periodSeconds: 30,
       timeoutSeconds: 5,
@@ -203,7 +200,12 @@ export function agentContainer(props: AgentPodProps): k8s.Container {
     env: [
       ...IDENTITY_ENV,
       { name: 'CILIUM_CLUSTERMESH_CONFIG', value: '/var/lib/cilium/clustermesh/' },
-      { name: 'GOMEMLIMIT', valueFrom: { resourceFieldRef: { resource: 'limits.memory', divisor: k8s.Quantity.fromString('1') } } },
+      {
+        name: 'GOMEMLIMIT',
+        valueFrom: {
+          resourceFieldRef: { resource: 'limits.memory', divisor: pods.goMemLimitDivisor ? k8s.Quantity.fromString('1') : undefined },
+        },
+      },
       ...apiServerEnv(props),
       ...(pods.kubeClientBackoff
         ? [
@@ -258,7 +260,7 @@ function etcdCerts(secret: string, prefix: string): k8s.VolumeProjection {
 }
 
 /** The pod's volumes: scratch space, host paths, and the clustermesh secrets. */
-export function volumes(pods: PodRules): k8s.Volume[] {
+export function volumes(pods: PodSwitches): k8s.Volume[] {
   return [
     { name: 'tmp', emptyDir: {} },
     hostPath('cilium-run', '/var/run/cilium', 'DirectoryOrCreate'),

@@ -1,11 +1,12 @@
 /**
- * The ServiceAccounts and RBAC of the Cilium agent and operator, as the chart of the chosen line
- * grants them.
+ * The ServiceAccounts, namespaces and RBAC of the Cilium agent and operator, as the release's chart
+ * grants them (lib/versions/cilium-releases.json): each Role or ClusterRole with its rules and a
+ * binding of the same name to its ServiceAccount.
  */
 import { Construct } from 'constructs';
 import * as k8s from 'cdk8s-plus-28/lib/imports/k8s.js';
 import type { CiliumVersion } from '../../versions/cilium.ts';
-import { CLUSTER_ROLES, type Rule } from '../../versions/cilium-rbac.ts';
+import { ruleSet, type Rule } from '../../versions/cilium-releases.ts';
 
 export const CILIUM_NAMESPACE = 'kube-system';
 export const AGENT_ACCOUNT = 'cilium';
@@ -19,56 +20,39 @@ export interface CiliumAccessProps {
   readonly version: CiliumVersion;
 }
 
+/** `cilium-operator-tlsinterception-secrets` → `OperatorTlsinterceptionSecrets`: a construct id. */
+function constructId(name: string): string {
+  return name
+    .split('-')
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join('');
+}
+
 export class CiliumAccess extends Construct {
   public constructor(scope: Construct, id: string, props: CiliumAccessProps) {
     super(scope, id);
-    const pods = props.version.rules.pods;
-    const roles = CLUSTER_ROLES[props.version.line];
-    for (const [id_, name] of [
-      ['AgentAccount', AGENT_ACCOUNT],
-      ['OperatorAccount', OPERATOR_ACCOUNT],
-    ] as const) {
-      new k8s.KubeServiceAccount(this, id_, { metadata: { name, namespace: CILIUM_NAMESPACE } });
+    const facts = props.version.facts;
+    for (const name of [AGENT_ACCOUNT, OPERATOR_ACCOUNT]) {
+      new k8s.KubeServiceAccount(this, `${constructId(name)}Account`, { metadata: { name, namespace: CILIUM_NAMESPACE } });
     }
-    this.clusterRole('Agent', AGENT_ACCOUNT, roles.agent);
-    this.clusterRole('Operator', OPERATOR_ACCOUNT, roles.operator);
-    // The agent reads its own ConfigMap (dynamic configuration).
-    this.role('ConfigAgent', 'cilium-config-agent', CILIUM_NAMESPACE, AGENT_ACCOUNT, [
-      { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'watch'] },
-    ]);
-    if (pods.secretsNamespace) {
-      new k8s.KubeNamespace(this, 'SecretsNamespace', { metadata: { name: SECRETS_NAMESPACE, labels: PART_OF } });
-      this.role('AgentSecrets', 'cilium-tlsinterception-secrets', SECRETS_NAMESPACE, AGENT_ACCOUNT, [
-        { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'watch'] },
-      ]);
-      this.role('OperatorSecrets', 'cilium-operator-tlsinterception-secrets', SECRETS_NAMESPACE, OPERATOR_ACCOUNT, [
-        { apiGroups: [''], resources: ['secrets'], verbs: ['create', 'delete', 'update', 'patch'] },
-      ]);
+    for (const name of facts.namespaces) {
+      new k8s.KubeNamespace(this, `${constructId(name)}Namespace`, { metadata: { name, labels: PART_OF } });
     }
-    if (pods.ztunnelRole) {
-      this.role('OperatorZtunnel', 'cilium-operator-ztunnel', CILIUM_NAMESPACE, OPERATOR_ACCOUNT, [
-        { apiGroups: ['apps'], resources: ['daemonsets'], verbs: ['create', 'delete', 'get', 'list', 'watch'] },
-        ...(pods.ztunnelReadsServiceAccounts ? [{ apiGroups: [''], resources: ['serviceaccounts'], verbs: ['get', 'list', 'watch'] }] : []),
-      ]);
+    for (const role of facts.roles) {
+      const rules = ruleSet(role.rules).map(policyRule);
+      const namespace = role.namespace === '' ? undefined : role.namespace;
+      const metadata = { name: role.name, namespace, labels: PART_OF };
+      const subjects = [{ kind: 'ServiceAccount', name: role.account, namespace: CILIUM_NAMESPACE }];
+      const roleRef = { apiGroup: 'rbac.authorization.k8s.io', kind: role.kind, name: role.name };
+      const cid = `${constructId(role.name)}${role.kind}`;
+      if (role.kind === 'ClusterRole') {
+        new k8s.KubeClusterRole(this, cid, { metadata, rules });
+        new k8s.KubeClusterRoleBinding(this, `${cid}Binding`, { metadata, roleRef, subjects });
+      } else {
+        new k8s.KubeRole(this, cid, { metadata, rules });
+        new k8s.KubeRoleBinding(this, `${cid}Binding`, { metadata, roleRef, subjects });
+      }
     }
-  }
-
-  private clusterRole(id: string, name: string, rules: readonly Rule[]): void {
-    new k8s.KubeClusterRole(this, `${id}ClusterRole`, { metadata: { name, labels: PART_OF }, rules: rules.map(policyRule) });
-    new k8s.KubeClusterRoleBinding(this, `${id}ClusterRoleBinding`, {
-      metadata: { name, labels: PART_OF },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name },
-      subjects: [{ kind: 'ServiceAccount', name, namespace: CILIUM_NAMESPACE }],
-    });
-  }
-
-  private role(id: string, name: string, namespace: string, account: string, rules: readonly Rule[]): void {
-    new k8s.KubeRole(this, `${id}Role`, { metadata: { name, namespace, labels: PART_OF }, rules: rules.map(policyRule) });
-    new k8s.KubeRoleBinding(this, `${id}RoleBinding`, {
-      metadata: { name, namespace, labels: PART_OF },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
-      subjects: [{ kind: 'ServiceAccount', name: account, namespace: CILIUM_NAMESPACE }],
-    });
   }
 }
 

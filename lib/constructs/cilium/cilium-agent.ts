@@ -22,9 +22,10 @@ export interface CiliumAgentProps extends AgentPodProps {
 export class CiliumAgent extends Construct {
   public constructor(scope: Construct, id: string, props: CiliumAgentProps) {
     super(scope, id);
-    const pods = props.version.rules.pods;
+    const pods = props.version.facts.pods;
     const labels = { 'k8s-app': 'cilium', 'app.kubernetes.io/name': 'cilium-agent', 'app.kubernetes.io/part-of': 'cilium' };
-    const appArmorField = pods.appArmorField && props.kubernetesMinor >= 30;
+    // The chart drops the field below Kubernetes 1.30, which does not know it, and annotates instead.
+    const appArmorField = pods.appArmor === 'field' && props.kubernetesMinor >= 30;
     const spec: k8s.DaemonSetSpec = {
       selector: { matchLabels: { 'k8s-app': 'cilium' } },
       updateStrategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: k8s.IntOrString.fromNumber(2) } },
@@ -32,6 +33,7 @@ export class CiliumAgent extends Construct {
         metadata: { labels, annotations: podAnnotations(props, appArmorField) },
         spec: {
           hostNetwork: true,
+          serviceAccount: pods.serviceAccountField ? AGENT_ACCOUNT : undefined,
           serviceAccountName: AGENT_ACCOUNT,
           automountServiceAccountToken: true,
           priorityClassName: 'system-node-critical',
@@ -39,7 +41,7 @@ export class CiliumAgent extends Construct {
           terminationGracePeriodSeconds: 1,
           nodeSelector: { 'kubernetes.io/os': 'linux' },
           tolerations: [{ operator: 'Exists' }],
-          securityContext: appArmorField ? { seccompProfile: { type: 'Unconfined' } } : undefined,
+          securityContext: pods.seccompUnconfined ? { seccompProfile: { type: 'Unconfined' } } : undefined,
           affinity: {
             podAntiAffinity: {
               requiredDuringSchedulingIgnoredDuringExecution: [
@@ -62,14 +64,18 @@ export class CiliumAgent extends Construct {
       spec: k8s.toJson_DaemonSetSpec(spec),
     });
     if (appArmorField) {
-      ds.addJsonPatch(JsonPatch.add('/spec/template/spec/securityContext/appArmorProfile', { type: 'Unconfined' }));
+      ds.addJsonPatch(
+        pods.seccompUnconfined
+          ? JsonPatch.add('/spec/template/spec/securityContext/appArmorProfile', { type: 'Unconfined' })
+          : JsonPatch.add('/spec/template/spec/securityContext', { appArmorProfile: { type: 'Unconfined' } }),
+      );
     }
   }
 }
 
 /** Pod-template annotations: the config checksum, AppArmor where no field carries it, the default container. */
 function podAnnotations(props: CiliumAgentProps, appArmorField: boolean): Record<string, string> {
-  const pods = props.version.rules.pods;
+  const pods = props.version.facts.pods;
   const annotations: Record<string, string> = { [CONFIG_CHECKSUM_ANNOTATION]: props.configChecksum };
   if (!appArmorField) {
     for (const c of APPARMOR_CONTAINERS) {

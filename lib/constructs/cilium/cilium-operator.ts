@@ -9,15 +9,6 @@ import type { CiliumVersion } from '../../versions/cilium.ts';
 import { CILIUM_CONFIG, CONFIG_CHECKSUM_ANNOTATION } from './cilium-agent.ts';
 import { CILIUM_NAMESPACE, OPERATOR_ACCOUNT } from './cilium-access.ts';
 
-/** What the 1.18+ chart lets the operator tolerate. */
-const CHART_NARROW_TOLERATIONS = [
-  'node-role.kubernetes.io/control-plane',
-  'node-role.kubernetes.io/master',
-  'node.kubernetes.io/not-ready',
-  'node.cloudprovider.kubernetes.io/uninitialized',
-  'node.cilium.io/agent-not-ready',
-];
-
 /**
  * What the operator must tolerate besides: Calico's shutdown leaves nodes tainted
  * network-unavailable, which only the operator clears; k3s HA servers often carry
@@ -39,14 +30,19 @@ export interface CiliumOperatorProps {
 export class CiliumOperator extends Construct {
   public constructor(scope: Construct, id: string, props: CiliumOperatorProps) {
     super(scope, id);
-    const rules = props.version.rules;
+    const pods = props.version.facts.pods;
     const selector = { 'io.cilium/app': 'operator', name: 'cilium-operator' };
     const labels = { ...selector, 'app.kubernetes.io/part-of': 'cilium', 'app.kubernetes.io/name': 'cilium-operator' };
+    // The chart's list (1.18+) plus what the migration needs (deviation operator-tolerations).
     const tolerations: k8s.Toleration[] =
-      rules.operatorTolerations === 'all'
+      pods.operatorTolerations === 'all'
         ? [{ operator: 'Exists' }]
-        : [...CHART_NARROW_TOLERATIONS, ...OPERATOR_EXTRA_TOLERATIONS].map((key) => ({ key, operator: 'Exists' }));
-    const named = rules.pods.namedHealthPorts;
+        : [...new Set([...pods.operatorTolerations, ...OPERATOR_EXTRA_TOLERATIONS])].map((key) => ({ key, operator: 'Exists' }));
+    const named = pods.namedHealthPorts;
+    // As the chart: maxUnavailable 100% for one replica, else its default strategy.
+    const strategy = props.replicas === 1 ? pods.operatorStrategy.one : pods.operatorStrategy.many;
+    const bound = (v: string | number | undefined) =>
+      v === undefined ? undefined : typeof v === 'number' ? k8s.IntOrString.fromNumber(v) : k8s.IntOrString.fromString(v);
     const healthz = (): k8s.HttpGetAction => ({
       host: '127.0.0.1',
       path: '/healthz',
@@ -59,8 +55,11 @@ export class CiliumOperator extends Construct {
         replicas: props.replicas,
         selector: { matchLabels: selector },
         strategy: {
-          type: 'RollingUpdate',
-          rollingUpdate: { maxSurge: k8s.IntOrString.fromString('25%'), maxUnavailable: k8s.IntOrString.fromString('100%') },
+          type: strategy.type,
+          rollingUpdate:
+            strategy.rollingUpdate === undefined
+              ? undefined
+              : { maxSurge: bound(strategy.rollingUpdate.maxSurge), maxUnavailable: bound(strategy.rollingUpdate.maxUnavailable) },
         },
         template: {
           metadata: {
@@ -73,13 +72,14 @@ export class CiliumOperator extends Construct {
           },
           spec: {
             hostNetwork: true,
+            serviceAccount: pods.serviceAccountField ? OPERATOR_ACCOUNT : undefined,
             serviceAccountName: OPERATOR_ACCOUNT,
             automountServiceAccountToken: true,
             priorityClassName: 'system-cluster-critical',
             restartPolicy: 'Always',
             nodeSelector: { 'kubernetes.io/os': 'linux' },
             tolerations,
-            securityContext: rules.pods.operatorHardened ? { seccompProfile: { type: 'RuntimeDefault' } } : undefined,
+            securityContext: pods.operatorHardened ? { seccompProfile: { type: 'RuntimeDefault' } } : undefined,
             affinity: {
               podAntiAffinity: {
                 requiredDuringSchedulingIgnoredDuringExecution: [
@@ -110,9 +110,7 @@ export class CiliumOperator extends Construct {
                 // omitempty, and two server-side appliers of the same file would conflict on it.
                 readinessProbe: { httpGet: healthz(), periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 5 },
                 terminationMessagePolicy: 'FallbackToLogsOnError',
-                securityContext: rules.pods.operatorHardened
-                  ? { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } }
-                  : undefined,
+                securityContext: pods.operatorHardened ? { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } } : undefined,
                 volumeMounts: [{ name: 'cilium-config-path', mountPath: '/tmp/cilium/config-map', readOnly: true }],
               },
             ],

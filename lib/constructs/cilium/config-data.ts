@@ -1,12 +1,12 @@
 /**
- * The data of the `cilium-config` ConfigMap for a config: the release line's defaults plus the keys
- * our settings decide, named as the agent reads them.
+ * The data of the `cilium-config` ConfigMap for a config: what the release's chart renders
+ * (lib/versions/cilium-releases.json) with the keys our settings decide set from them, named and
+ * written as that chart writes them.
  */
 import type { MigrationSettings, ResolvedConfig } from '../../config/resolve.ts';
-import { LINE_DEFAULTS } from '../../versions/cilium-config.ts';
 
-/** The keys our settings decide (never taken from the line defaults). */
-export const SETTING_KEYS = [
+/** The keys the chart's values decide, which our settings set (never taken from the release's data). */
+export const VALUE_KEYS = [
   'routing-mode',
   'tunnel-protocol',
   'ipv4-native-routing-cidr',
@@ -18,9 +18,10 @@ export const SETTING_KEYS = [
   'enable-bpf-masquerade',
   'mtu',
   'unmanaged-pod-watcher-interval',
-  'enable-hubble',
-  'external-envoy-proxy',
-  // strategy per-node, phase migrate only:
+] as const;
+
+/** The keys strategy per-node sets or removes in phase migrate (the guide's migration values). */
+export const MIGRATION_KEYS = [
   'tunnel-port',
   'cluster-pool-ipv4-cidr',
   'cluster-pool-ipv4-mask-size',
@@ -32,16 +33,19 @@ export const SETTING_KEYS = [
   'enable-host-legacy-routing',
 ] as const;
 
+/** Every key our settings decide. */
+export const SETTING_KEYS = [...VALUE_KEYS, ...MIGRATION_KEYS] as const;
+
 /** Seconds between the operator's checks for pods Cilium does not manage (it restarts them). */
 const UNMANAGED_POD_WATCHER_SECONDS = 15;
 
 /** The ConfigMap data, keys sorted. */
 export function ciliumConfigData(config: ResolvedConfig): Record<string, string> {
   const c = config.cilium;
-  const rules = c.version.rules;
-  const data: Record<string, string> = { ...LINE_DEFAULTS[c.version.line] };
+  const shape = c.version.facts.configShape;
+  const data: Record<string, string> = { ...c.version.facts.config };
   data['routing-mode'] = c.routingMode;
-  if (c.routingMode === 'tunnel' || rules.rendersTunnelProtocol) {
+  if (c.routingMode === 'tunnel' || shape.tunnelProtocolInNative) {
     // Ignored in native mode, but rendered by the chart from 1.17 on.
     data['tunnel-protocol'] = 'vxlan';
   }
@@ -63,10 +67,7 @@ export function ciliumConfigData(config: ResolvedConfig): Record<string, string>
   }
   // The operator restarts pods that Cilium does not manage (pods started under Calico).
   data['unmanaged-pod-watcher-interval'] =
-    rules.watcherInterval === 'duration' ? `${UNMANAGED_POD_WATCHER_SECONDS}s` : String(UNMANAGED_POD_WATCHER_SECONDS);
-  data['enable-hubble'] = 'false';
-  // Envoy runs inside the agent pod (deviation envoy-embedded).
-  data['external-envoy-proxy'] = 'false';
+    shape.watcherInterval === 'duration' ? `${UNMANAGED_POD_WATCHER_SECONDS}s` : String(UNMANAGED_POD_WATCHER_SECONDS);
   if (c.migration) {
     Object.assign(data, migrationData(c.migration));
     delete data['write-cni-conf-when-ready'];

@@ -1,7 +1,11 @@
 /**
  * Where the generated Cilium install deliberately differs from what the official chart renders for
- * the same values: one list, with the reason for each. PLAN.md and docs/cilium-versions.md show it; every entry
- * has a test.
+ * the same values: one list, with the reason for each. PLAN.md and docs/cilium-versions.md show it;
+ * every entry has a test (test/charts/cilium.test.ts), and the comparison with the chart's renders
+ * (scripts/cilium-release/normalize.ts) leaves out exactly these fields.
+ *
+ * Not deviations but values, as the chart takes them: Hubble off (`hubble.enabled: false`) and
+ * Envoy inside the agent (`envoy.enabled: false`); see docs/cilium-versions.md.
  */
 
 export interface Deviation {
@@ -13,24 +17,14 @@ export interface Deviation {
 
 export const DEVIATIONS: readonly Deviation[] = [
   {
-    id: 'hubble-off',
-    what: 'Hubble is off: `enable-hubble: "false"`, no `hubble-*` keys, no Hubble TLS Secrets or volume, no `hubble-peer` Service or peer port.',
-    why: 'the chart generates Hubble TLS certificates with random keys at every render, which cannot live in Git; its TLS paths without the certificates would leave Hubble half-configured.',
-  },
-  {
-    id: 'envoy-embedded',
-    what: 'Envoy runs inside the agent pod on every version (`external-envoy-proxy: "false"`): from 1.16 on, no `cilium-envoy` DaemonSet, ConfigMap, Service or ServiceAccount, and no envoy socket mount on the agent.',
-    why: "one DaemonSet less to roll out and wait for during the outage; the separate DaemonSet needs a generated Envoy bootstrap configuration. Cilium supports both modes; L7 policy then follows the agent's restarts.",
-  },
-  {
     id: 'operator-tolerations',
-    what: 'From 1.18 on, the operator also tolerates `node.kubernetes.io/network-unavailable` and `CriticalAddonsOnly`.',
-    why: "Calico's shutdown leaves nodes tainted network-unavailable and only the operator clears that; k3s HA servers often carry CriticalAddonsOnly. With the chart's narrow list the operator stays Pending and the cluster never recovers.",
+    what: 'Where the chart gives the operator a list of tolerations (1.18 on), it also tolerates `node.kubernetes.io/network-unavailable` and `CriticalAddonsOnly`.',
+    why: "Calico's shutdown leaves nodes tainted network-unavailable and only the operator clears that; k3s HA servers often carry CriticalAddonsOnly. With the chart's list the operator stays Pending and the cluster never recovers.",
   },
   {
     id: 'operator-replicas',
-    what: 'Operator replicas come from `cilium.operator.replicas` (default 1 up to two nodes, else 2).',
-    why: 'one replica cannot move off a node that is drained or rebooted.',
+    what: "Operator replicas come from `cilium.operator.replicas`, by default 1 up to two nodes and 2 from three (the chart's default is 2); the update strategy follows the chart for that count.",
+    why: 'two replicas cannot be scheduled on a one- or two-node cluster with a node drained (each needs a node of its own), and one replica cannot move off a node that is drained.',
   },
   {
     id: 'config-checksum',
@@ -41,5 +35,10 @@ export const DEVIATIONS: readonly Deviation[] = [
     id: 'no-aws-poststart',
     what: "The agent has no postStart hook (the chart's hook removes AWS VPC CNI iptables rules).",
     why: 'it applies to AWS ENI only, and it rewrites whole iptables tables, which this tool never does.',
+  },
+  {
+    id: 'gitops-metadata',
+    what: "Every object carries this tool's labels (`app.kubernetes.io/managed-by`, `cilium-cutover.io/step`, and `app.kubernetes.io/part-of` where the chart sets none) and the Argo CD and Flux annotations of its step; none carries the chart's `helm.sh/chart` label.",
+    why: 'Argo CD and Flux order, protect and prune the objects by them; a Helm label on objects Helm does not manage would mislead Helm-aware tools.',
   },
 ];

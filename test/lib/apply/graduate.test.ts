@@ -18,6 +18,16 @@ import { CILIUM_VERSIONS } from '../../../lib/versions/cilium.ts';
 import { FakeCluster } from '../../support/fake-cluster.ts';
 import { exampleData, load, manifestObjects } from '../../support/helpers.ts';
 
+/** The oldest and newest release of each line: the kinds an output uses change with the line, and within it only at a .0. */
+const LINE_ENDS = [
+  ...new Set(
+    [...new Set(CILIUM_VERSIONS.map((v) => v.line))].flatMap((line) => {
+      const of = CILIUM_VERSIONS.filter((v) => v.line === line);
+      return [of[0]!.version, of.at(-1)!.version];
+    }),
+  ),
+];
+
 const config = (edit: (d: Record<string, any>) => void = () => {}) => {
   const data = exampleData();
   edit(data);
@@ -56,8 +66,8 @@ describe('the kinds graduation looks for', () => {
           ingress: { host: 'echo.example.com', controller: 'service', port: 80, service: { namespace: 'kube-system', name: 'traefik' } },
         };
       },
-      ...['migrate', 'switch', 'steady'].flatMap((phase) => CILIUM_VERSIONS.map((v) => perNode(phase, v.version))),
-      ...CILIUM_VERSIONS.map((v) => (d: Record<string, any>) => (d.cilium.version = v.version)),
+      ...['migrate', 'switch', 'steady'].flatMap((phase) => LINE_ENDS.map((v) => perNode(phase, v))),
+      ...LINE_ENDS.map((v) => (d: Record<string, any>) => (d.cilium.version = v)),
     ];
     const table = new Set(GRADUATION_KINDS.map((k) => `${k.apiVersion} ${k.kind}`));
     const used = new Set(

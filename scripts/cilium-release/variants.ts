@@ -1,0 +1,48 @@
+/**
+ * The configs the Cilium step is checked against the chart for: the built-in example (profile
+ * hetzner-cloud) and the other profiles' values, each for every release in the table. The test
+ * fixtures hold, per release and variant, the hash of each object of the chart's render for the
+ * same values (test/fixtures/cilium/chart-renders.json).
+ */
+import { readFileSync } from 'node:fs';
+import { parse, stringify } from 'yaml';
+import { parseConfig } from '../../lib/config/load.ts';
+import type { ResolvedConfig } from '../../lib/config/resolve.ts';
+
+export interface Variant {
+  readonly name: string;
+  /** Changes to the built-in example's data. */
+  readonly edit: (data: Record<string, any>) => void;
+  /** Envoy as its own DaemonSet. */
+  readonly envoyDaemonSet: boolean;
+}
+
+export const VARIANTS: readonly Variant[] = [
+  { name: 'hetzner-cloud', edit: () => {}, envoyDaemonSet: false },
+  {
+    name: 'hetzner-vswitch',
+    edit: (d) => {
+      d.cluster.profile = 'hetzner-vswitch';
+      delete d.cilium.MTU;
+    },
+    envoyDaemonSet: false,
+  },
+  {
+    name: 'generic',
+    edit: (d) => {
+      d.cluster.profile = 'generic';
+      delete d.cilium.MTU;
+    },
+    envoyDaemonSet: false,
+  },
+];
+
+const EXAMPLE = new URL('../../examples/hetzner-3-servers.yaml', import.meta.url);
+
+/** The example with a variant's changes and this Cilium version, loaded as the CLI loads it. */
+export function variantConfig(variant: Variant, version: string): ResolvedConfig {
+  const data = parse(readFileSync(EXAMPLE, 'utf8')) as Record<string, any>;
+  variant.edit(data);
+  data.cilium.version = version;
+  return parseConfig(stringify(data), `${variant.name}.yaml`).config;
+}

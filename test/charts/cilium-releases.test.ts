@@ -1,0 +1,64 @@
+/**
+ * Step 200-cilium of every release in lib/versions/cilium-releases.json equals what the release's
+ * official chart renders for the same values, for each variant of scripts/cilium-release/variants.ts,
+ * apart from the listed deviations (lib/constructs/cilium/deviations.ts, each tested in
+ * cilium.test.ts). The expected side is test/fixtures/cilium/chart-renders.json: per release and
+ * variant, the hash of each object of the chart's render in comparable form, written by
+ * scripts/add-cilium-release.ts from the chart archive. On a difference,
+ * `npx tsx scripts/compare-cilium-release.ts <chart archive>` shows the fields.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { CILIUM_VERSIONS } from '../../lib/versions/cilium.ts';
+import { comparableHash, objectKey } from '../../scripts/cilium-release/normalize.ts';
+import { VARIANTS, variantConfig } from '../../scripts/cilium-release/variants.ts';
+import type { RenderHashes } from '../../scripts/add-cilium-release.ts';
+import { render } from '../../charts/app.ts';
+import { ciliumStepObjects } from '../support/cilium-step.ts';
+import { manifestObjects } from '../support/helpers.ts';
+
+const fixtures = JSON.parse(readFileSync(new URL('../fixtures/cilium/chart-renders.json', import.meta.url), 'utf8')) as RenderHashes;
+
+function hashes(objects: readonly any[]): Record<string, string> {
+  return Object.fromEntries(objects.map((o) => [objectKey(o), comparableHash(o)]).sort(([a], [b]) => (a! < b! ? -1 : 1)));
+}
+
+describe('the release table and the chart renders', () => {
+  it('has a render of every variant for every release, and no render of a release it does not have', () => {
+    expect(Object.keys(fixtures).sort()).toEqual(CILIUM_VERSIONS.map((v) => v.version).sort());
+    for (const [version, variants] of Object.entries(fixtures)) {
+      expect(Object.keys(variants).sort(), version).toEqual(VARIANTS.map((v) => v.name).sort());
+    }
+  });
+
+  it('covers every stable release from 1.15.0 to 1.20.0 (1.16.14 was never published)', () => {
+    const expected = [
+      ...Array.from({ length: 20 }, (_, i) => `1.15.${i}`),
+      ...Array.from({ length: 20 }, (_, i) => `1.16.${i}`).filter((v) => v !== '1.16.14'),
+      ...Array.from({ length: 19 }, (_, i) => `1.17.${i}`),
+      ...Array.from({ length: 13 }, (_, i) => `1.18.${i}`),
+      ...Array.from({ length: 7 }, (_, i) => `1.19.${i}`),
+      '1.20.0',
+    ];
+    expect(CILIUM_VERSIONS.map((v) => v.version).sort()).toEqual(expected.sort());
+  });
+
+  it('the step alone writes what the whole synth writes for it', () => {
+    for (const version of ['1.15.0', '1.17.0', '1.20.0']) {
+      const config = variantConfig(VARIANTS[0]!, version);
+      const whole = manifestObjects(render(config), 'manifests/200-cilium/').map(({ obj }) => obj);
+      expect(hashes(ciliumStepObjects(config)), version).toEqual(hashes(whole));
+    }
+  });
+});
+
+for (const v of CILIUM_VERSIONS) {
+  describe(`Cilium ${v.version}`, () => {
+    for (const variant of VARIANTS) {
+      it(`equals the chart's render for ${variant.name}`, () => {
+        const ours = hashes(ciliumStepObjects(variantConfig(variant, v.version)));
+        expect(ours).toEqual(fixtures[v.version]?.[variant.name]);
+      });
+    }
+  });
+}
