@@ -9,6 +9,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { objectProblems } from '../../lib/check/schema-check.ts';
 import { CILIUM_VERSIONS } from '../../lib/versions/cilium.ts';
 import { comparableHash, objectKey } from '../../scripts/cilium-release/normalize.ts';
 import { VARIANTS, variantConfig } from '../../scripts/cilium-release/variants.ts';
@@ -60,5 +61,11 @@ for (const v of CILIUM_VERSIONS) {
         expect(ours).toEqual(fixtures[v.version]?.[variant.name]);
       });
     }
+
+    it('every object is valid against the Kubernetes schema, unknown fields included', async () => {
+      for (const o of ciliumStepObjects(variantConfig(VARIANTS[0]!, v.version))) {
+        expect(await objectProblems(o), objectKey(o)).toEqual([]);
+      }
+    });
   });
 }
