@@ -170,6 +170,9 @@ export function buildNodePreflight(chart: StepChart, config: ResolvedConfig): vo
         // Pulls the images now; `--help` exits at once without touching anything.
         { name: 'pull-cilium-agent', image: config.images.ciliumAgent, command: ['cilium-agent', '--help'] },
         { name: 'pull-cilium-operator', image: config.images.ciliumOperator, command: ['cilium-operator-generic', '--help'] },
+        ...(config.cilium.envoy === 'daemonset'
+          ? [{ name: 'pull-cilium-envoy', image: config.images.ciliumEnvoy, command: ['/usr/bin/cilium-envoy', '--version'] }]
+          : []),
       ],
     });
   });

@@ -25,6 +25,8 @@ export interface ResolvedCilium {
   readonly bpfMasquerade: boolean;
   readonly mtu: number | undefined;
   readonly operatorReplicas: number;
+  /** Envoy inside the agent pod, or as its own DaemonSet. */
+  readonly envoy: 'embedded' | 'daemonset';
   /**
    * Set while Cilium runs beside Calico (strategy per-node, phase migrate): the guide's migration
    * settings, with the agent writing no CNI config until a node's CiliumNodeConfig says so.
@@ -47,6 +49,8 @@ export interface ResolvedImages {
   readonly busybox: PinnedImage;
   readonly ciliumAgent: PinnedImage;
   readonly ciliumOperator: PinnedImage;
+  /** Envoy's own image, used where `cilium.envoy` is `daemonset`. */
+  readonly ciliumEnvoy: PinnedImage;
 }
 
 /** A validated config with all derived values decided. */
@@ -92,6 +96,7 @@ export function resolveConfig(config: Config): ResolvedConfig {
     mtu: cilium.MTU ?? profile.defaultMtu,
     // One operator replica cannot move off a node that is drained; two need two nodes.
     operatorReplicas: cilium.operator.replicas ?? (cluster.nodes.length <= 2 ? 1 : 2),
+    envoy: cilium.envoy,
     migration: undefined,
   };
   const perNode = config.strategy === 'per-node';
@@ -106,6 +111,7 @@ export function resolveConfig(config: Config): ResolvedConfig {
       busybox: withRegistry(UTILITY_IMAGES.busybox, registry),
       ciliumAgent: withRegistry(version.images.agent, registry),
       ciliumOperator: withRegistry(version.images.operator, registry),
+      ciliumEnvoy: withRegistry(version.images.envoy, registry),
     },
     durations: {
       maxSnapshotAgeSeconds: durationSeconds(config.safety.maxSnapshotAge),

@@ -193,6 +193,11 @@ const ciliumSchema = z.strictObject({
       replicas: intRange(1, 5).optional().describe('Helm `operator.replicas`. Default: 1 for up to 2 nodes, else 2.'),
     })
     .prefault({}),
+  envoy: oneOf(['embedded', 'daemonset'])
+    .default('embedded')
+    .describe(
+      "Where Cilium's Envoy proxy runs (Helm `envoy.enabled`): inside the agent pod (`embedded`, one DaemonSet less to roll out while the network is down) or as its own `cilium-envoy` DaemonSet (`daemonset`, the chart's default from 1.16; L7 proxying then survives an agent restart).",
+    ),
 });
 
 const gitopsSchema = z.strictObject({

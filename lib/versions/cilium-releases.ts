@@ -77,6 +77,24 @@ export interface PodSwitches {
   readonly operatorStrategy: { readonly one: Strategy; readonly many: Strategy };
 }
 
+/** How the chart shapes Envoy when it runs as its own DaemonSet (`envoy.enabled: true`). */
+export interface EnvoyFacts {
+  /** Key into the bootstrap documents: the `bootstrap-config.json` the chart writes. */
+  readonly bootstrap: string;
+  /** The cilium-envoy container's arguments. */
+  readonly args: readonly string[];
+  /** Host of the health probes. */
+  readonly probeHost: string;
+  /** The startup probe's timeoutSeconds, where the chart sets one. */
+  readonly startupProbeTimeout?: number;
+  /** The pod template's Prometheus annotations. */
+  readonly prometheusAnnotations: boolean;
+  /** Node affinity against `cilium.io/no-schedule` and pod affinity to the agent. */
+  readonly agentAffinity: boolean;
+  /** The headless metrics Service: none, or one whose targetPort is the port's name or its number. */
+  readonly metricsService: 'none' | 'name' | 'number';
+}
+
 /** How the chart writes the `cilium-config` keys our settings decide. */
 export interface ConfigShape {
   /** `tunnel-protocol` is rendered in native mode too. */
@@ -101,6 +119,7 @@ export interface ReleaseFacts {
   readonly config: Readonly<Record<string, string>>;
   /** What running Envoy as its own DaemonSet changes in `cilium-config`. */
   readonly envoyConfig: ConfigChanges;
+  readonly envoy: EnvoyFacts;
   readonly configShape: ConfigShape;
   /** Namespaces the chart creates besides the workloads' own. */
   readonly namespaces: readonly string[];
@@ -128,6 +147,8 @@ export interface ReleaseTable {
   readonly rules: Readonly<Record<string, readonly Rule[]>>;
   /** The init containers' scripts, by key. */
   readonly scripts: Readonly<Record<string, Script>>;
+  /** Envoy's bootstrap documents, by key. */
+  readonly bootstraps: Readonly<Record<string, string>>;
   /** Each line's config: that of its oldest release in the table. */
   readonly lines: Readonly<Record<string, Readonly<Record<string, string>>>>;
   readonly releases: Readonly<Record<string, StoredRelease>>;
@@ -197,6 +218,15 @@ export function ruleSet(key: string, table: ReleaseTable = RELEASE_TABLE): reado
     throw new Error(`cilium-releases.json: no rule set ${key}`);
   }
   return rules;
+}
+
+/** The Envoy bootstrap document of one key. */
+export function bootstrap(key: string, table: ReleaseTable = RELEASE_TABLE): string {
+  const found = table.bootstraps[key];
+  if (found === undefined) {
+    throw new Error(`cilium-releases.json: no bootstrap ${key}`);
+  }
+  return found;
 }
 
 /** The script of one script key. */

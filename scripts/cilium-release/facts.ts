@@ -3,7 +3,16 @@
  * RBAC, the images, and the switches that say how the chart shapes the pods. A render of a shape
  * these readers do not know is refused, so a new release never slips in half-read.
  */
-import type { ConfigChanges, PodSwitches, ReleaseFacts, RoleFacts, Rule, Script, Strategy } from '../../lib/versions/cilium-releases.ts';
+import type {
+  ConfigChanges,
+  EnvoyFacts,
+  PodSwitches,
+  ReleaseFacts,
+  RoleFacts,
+  Rule,
+  Script,
+  Strategy,
+} from '../../lib/versions/cilium-releases.ts';
 import { changesBetween } from '../../lib/versions/cilium-releases.ts';
 import type { PinnedImage } from '../../lib/versions/images.ts';
 import { VALUE_KEYS } from '../../lib/constructs/cilium/config-data.ts';
@@ -12,9 +21,10 @@ import { VALUE_KEYS } from '../../lib/constructs/cilium/config-data.ts';
 type Any = any;
 
 /** A release's facts with its rules and scripts inline, before the table shares them. */
-export interface Extracted extends Omit<ReleaseFacts, 'roles' | 'initScripts'> {
+export interface Extracted extends Omit<ReleaseFacts, 'roles' | 'initScripts' | 'envoy'> {
   readonly roles: readonly (Omit<RoleFacts, 'rules'> & { readonly rules: readonly Rule[] })[];
   readonly initScripts: Readonly<Record<string, Script>>;
+  readonly envoy: Omit<EnvoyFacts, 'bootstrap'> & { readonly bootstrap: string };
 }
 
 /** The renders one release's facts are read from. */
@@ -56,7 +66,7 @@ function strategy(version: string, objects: readonly Any[]): Strategy {
 }
 
 function operatorTolerations(version: string, tolerations: readonly Any[]): 'all' | string[] {
-  if (tolerations.length === 1 && tolerations[0].key === undefined && tolerations[0].operator === 'Exists') {
+  if (tolerations.length === 1 && tolerations[0].operator === 'Exists' && Object.keys(tolerations[0]).length === 1) {
     return 'all';
   }
   for (const t of tolerations) {
@@ -105,6 +115,29 @@ function podSwitches(version: string, renders: Renders): PodSwitches {
   };
 }
 
+function envoyFacts(version: string, objects: readonly Any[]): Extracted['envoy'] {
+  const ds = find(objects, 'DaemonSet', 'cilium-envoy') ?? fail(version, 'the Envoy render has no cilium-envoy DaemonSet');
+  const cm = find(objects, 'ConfigMap', 'cilium-envoy-config') ?? fail(version, 'the Envoy render has no cilium-envoy-config');
+  const service = find(objects, 'Service', 'cilium-envoy');
+  const pod = ds.spec.template.spec;
+  const c = pod.containers[0];
+  const hosts = new Set(['startupProbe', 'livenessProbe', 'readinessProbe'].map((p) => c[p].httpGet.host));
+  if (hosts.size !== 1) {
+    fail(version, `the Envoy probes use different hosts: ${[...hosts].join(', ')}`);
+  }
+  const annotations = ds.spec.template.metadata.annotations ?? {};
+  const targetPort = service?.spec.ports[0].targetPort;
+  return {
+    bootstrap: cm.data['bootstrap-config.json'] ?? fail(version, 'cilium-envoy-config has no bootstrap-config.json'),
+    args: c.args,
+    probeHost: [...hosts][0],
+    ...(c.startupProbe.timeoutSeconds === undefined ? {} : { startupProbeTimeout: c.startupProbe.timeoutSeconds }),
+    prometheusAnnotations: annotations['prometheus.io/scrape'] === 'true',
+    agentAffinity: pod.affinity?.podAffinity !== undefined,
+    metricsService: service === undefined ? 'none' : typeof targetPort === 'string' ? 'name' : 'number',
+  };
+}
+
 function roles(version: string, objects: readonly Any[]): Extracted['roles'] {
   return objects
     .filter((o) => o.kind === 'ClusterRole' || o.kind === 'Role')
@@ -135,8 +168,19 @@ function configData(version: string, objects: readonly Any[]): Record<string, st
   return Object.fromEntries(Object.entries(data as Record<string, unknown>).map(([k, v]) => [k, v === null ? '' : String(v)]));
 }
 
-/** The facts of one release from its renders. */
+/** The facts of one release from its renders; a render these readers cannot read is refused. */
 export function extractRelease(version: string, renders: Renders): Extracted {
+  try {
+    return readRelease(version, renders);
+  } catch (err) {
+    if (err instanceof TypeError) {
+      fail(version, `a part of the render is missing or shaped differently (${err.message})`);
+    }
+    throw err;
+  }
+}
+
+function readRelease(version: string, renders: Renders): Extracted {
   const full = configData(version, renders.base);
   const config = Object.fromEntries(Object.entries(full).filter(([k]) => !(VALUE_KEYS as readonly string[]).includes(k)));
   const envoyConfig: ConfigChanges = changesBetween(full, configData(version, renders.envoy));
@@ -153,6 +197,7 @@ export function extractRelease(version: string, renders: Renders): Extracted {
     },
     config,
     envoyConfig,
+    envoy: envoyFacts(version, renders.envoy),
     configShape: {
       tunnelProtocolInNative: 'tunnel-protocol' in full,
       watcherInterval: /^\d+$/.test(watcher)

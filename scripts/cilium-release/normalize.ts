@@ -8,6 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import { canonicalJson } from '../../lib/content-hash.ts';
+import { OPERATOR_EXTRA_TOLERATIONS } from '../../lib/constructs/cilium/cilium-operator.ts';
 
 // Parsed YAML of either side.
 type Any = any;
@@ -26,16 +27,28 @@ export function objectKey(o: Any): string {
   return `${o.kind}/${o.metadata?.namespace ?? ''}/${o.metadata?.name}`;
 }
 
-/** Null and undefined values removed at every level (YAML `annotations:` with nothing under it is no annotations). */
-function prune(value: Any): Any {
+/** Fields whose null is stored as absent: a map left empty in YAML (`annotations:` with nothing under it). */
+const NULL_MAPS = new Set(['annotations', 'labels']);
+
+/**
+ * Undefined values removed at every level, and a null where it means absent (NULL_MAPS). Any other
+ * null is refused: in a string map the API server would store it as "", so dropping it could hide
+ * a difference.
+ */
+function prune(value: Any, path = ''): Any {
   if (Array.isArray(value)) {
-    return value.map(prune);
+    return value.map((v, i) => prune(v, `${path}/${i}`));
   }
   if (value !== null && typeof value === 'object') {
     return Object.fromEntries(
       Object.entries(value)
-        .filter(([, v]) => v !== null && v !== undefined)
-        .map(([k, v]) => [k, prune(v)]),
+        .filter(([k, v]) => {
+          if (v === null && !NULL_MAPS.has(k)) {
+            throw new Error(`${path}/${k}: a null this comparison does not know how the API server stores`);
+          }
+          return v !== null && v !== undefined;
+        })
+        .map(([k, v]) => [k, prune(v, `${path}/${k}`)]),
     );
   }
   return value;
@@ -107,8 +120,9 @@ function pod(template: Any, deviations: boolean): void {
 
 /**
  * One object in comparable form. With `deviations`, the fields the listed deviations decide are
- * left out (each has its own test in test/charts/cilium.test.ts): the operator's tolerations, the
- * config checksum (an annotation of ours), the agent's postStart hook.
+ * left out (each has its own test in test/charts/cilium.test.ts): the two tolerations we give the
+ * operator, the config checksum (an annotation of ours), the agent's postStart hook, and
+ * `enable-hubble: "false"` where the chart leaves the key out.
  */
 export function comparable(object: Any, deviations = true): Any {
   const copy = structuredClone(object);
@@ -118,14 +132,19 @@ export function comparable(object: Any, deviations = true): Any {
       copy.data[k] = v === null ? '' : v;
     }
   }
-  const o = prune(copy);
+  const o = prune(copy, objectKey(copy));
+  if (deviations && o.kind === 'ConfigMap' && o.metadata.name === 'cilium-config' && o.data?.['enable-hubble'] === 'false') {
+    // hubble-off-explicit: absent and "false" both say off to the comparison; the deviation's test
+    // checks that ours always says "false".
+    delete o.data['enable-hubble'];
+  }
   cleanMetadata(o.metadata);
   const template = o.spec?.template;
   if (template !== undefined) {
     pod(template, deviations);
     if (deviations && o.kind === 'Deployment' && o.metadata.name === 'cilium-operator') {
-      // operator-tolerations
-      delete template.spec.tolerations;
+      // operator-tolerations: the two keys we add, whichever side has them; the rest is compared.
+      template.spec.tolerations = template.spec.tolerations?.filter((t: Any) => !OPERATOR_EXTRA_TOLERATIONS.includes(t.key));
     }
   }
   return o;

@@ -6,6 +6,7 @@
  */
 import { canonicalJson } from '../../lib/content-hash.ts';
 import {
+  bootstrap,
   changesBetween,
   compareVersions,
   expandReleases,
@@ -28,6 +29,7 @@ export function releasesOf(table: ReleaseTable): Extracted[] {
     ...r,
     roles: r.roles.map((role) => ({ ...role, rules: ruleSet(role.rules, table) })),
     initScripts: Object.fromEntries(Object.entries(r.initScripts).map(([c, key]) => [c, script(key, table)])),
+    envoy: { ...r.envoy, bootstrap: bootstrap(r.envoy.bootstrap, table) },
   }));
 }
 
@@ -37,6 +39,7 @@ export function tableOf(releases: readonly Extracted[]): ReleaseTable {
   const sorted = [...byVersion.values()].sort((a, b) => compareVersions(a.version, b.version));
   const rules: Record<string, readonly Rule[]> = {};
   const scripts: Record<string, Script> = {};
+  const bootstraps: Record<string, string> = {};
   const share = <T>(store: Record<string, T>, name: string, version: string, value: T): string => {
     const text = canonicalJson(value);
     const found = Object.entries(store).find(([, v]) => canonicalJson(v) === text);
@@ -57,6 +60,7 @@ export function tableOf(releases: readonly Extracted[]): ReleaseTable {
       images: r.images,
       ...(Object.keys(changes).length > 0 ? { config: changes } : {}),
       envoyConfig: r.envoyConfig,
+      envoy: { ...r.envoy, bootstrap: share(bootstraps, 'bootstrap', r.version, r.envoy.bootstrap) },
       configShape: r.configShape,
       namespaces: r.namespaces,
       roles: r.roles.map((role) => ({ ...role, rules: share(rules, role.name, r.version, role.rules) })),
@@ -64,7 +68,7 @@ export function tableOf(releases: readonly Extracted[]): ReleaseTable {
       initScripts: Object.fromEntries(Object.entries(r.initScripts).map(([c, s]) => [c, share(scripts, c, r.version, s)])),
     };
   }
-  return { source: TABLE_SOURCE, rules, scripts, lines, releases: stored };
+  return { source: TABLE_SOURCE, rules, scripts, bootstraps, lines, releases: stored };
 }
 
 /** JSON laid out for review: one key per line down to `depth`, each value below it on one line. */
@@ -91,6 +95,7 @@ export function tableText(table: ReleaseTable): string {
       releases: table.releases,
       rules: table.rules,
       scripts: table.scripts,
+      bootstraps: table.bootstraps,
     },
     3,
   )}\n`;

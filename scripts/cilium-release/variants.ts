@@ -28,6 +28,11 @@ export const VARIANTS: readonly Variant[] = [
     envoyDaemonSet: false,
   },
   {
+    name: 'hetzner-cloud-envoy-daemonset',
+    edit: (d) => (d.cilium.envoy = 'daemonset'),
+    envoyDaemonSet: true,
+  },
+  {
     name: 'generic',
     edit: (d) => {
       d.cluster.profile = 'generic';

@@ -10,6 +10,7 @@ import { parse } from 'yaml';
 import { DEVIATIONS } from '../../lib/constructs/cilium/deviations.ts';
 import { OPERATOR_EXTRA_TOLERATIONS } from '../../lib/constructs/cilium/cilium-operator.ts';
 import { CILIUM_VERSIONS } from '../../lib/versions/cilium.ts';
+import { ciliumConfigData } from '../../lib/constructs/cilium/config-data.ts';
 import { comparable } from '../../scripts/cilium-release/normalize.ts';
 import { exampleConfig, renderExample } from '../support/helpers.ts';
 import { ciliumStepObjects } from '../support/cilium-step.ts';
@@ -25,6 +26,8 @@ const find = (objects: Any[], kind: string, name: string): Any => objects.find((
 /** One release per line and the releases where the operator's tolerations change. */
 const SAMPLE = ['1.15.0', '1.16.19', '1.17.18', '1.18.0', '1.18.2', '1.19.6', '1.20.0'];
 
+// That the rest of the operator's tolerations equal the chart's is the release comparison's
+// (normalize.ts leaves out only the two keys added here).
 describe('deviation operator-tolerations', () => {
   for (const version of SAMPLE) {
     it(`${version}: the chart's tolerations, and network-unavailable and CriticalAddonsOnly besides`, () => {
@@ -66,6 +69,25 @@ describe('deviation operator-replicas', () => {
     );
     expect(operator.spec.replicas).toBe(1);
     expect(operator.spec.strategy.rollingUpdate.maxUnavailable).toBe('100%');
+  });
+});
+
+describe('deviation hubble-off-explicit', () => {
+  it('every release says enable-hubble "false", 1.17.0 and 1.17.1 among them (their agent defaults to on)', () => {
+    for (const v of CILIUM_VERSIONS) {
+      expect(ciliumConfigData(exampleConfig((d) => (d.cilium.version = v.version)))['enable-hubble'], v.version).toBe('false');
+    }
+  });
+
+  it('the comparison takes "false" for absent, and nothing else', () => {
+    const config = (data: Record<string, string>): Any => ({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'cilium-config', namespace: 'kube-system' },
+      data,
+    });
+    expect(comparable(config({ 'enable-hubble': 'false', debug: 'false' }))).toEqual(comparable(config({ debug: 'false' })));
+    expect(comparable(config({ 'enable-hubble': 'true' }))).not.toEqual(comparable(config({})));
   });
 });
 
@@ -157,5 +179,32 @@ describe('a one-setting change in dist/', () => {
       'manifests/200-cilium/deployment-cilium-operator.yaml: cilium-cutover.io/config-checksum: <sha256> -> cilium-cutover.io/config-checksum: <sha256>',
     ]);
     expect(parse(after.files.get('manifests/200-cilium/configmap-cilium-config.yaml')!).data.mtu).toBe('1400');
+  });
+});
+
+describe('Envoy as its own DaemonSet', () => {
+  it('is off by default: no cilium-envoy objects, Envoy inside the agent', () => {
+    const objects = stepObjects();
+    expect(objects.filter((o) => o.metadata.name.startsWith('cilium-envoy'))).toEqual([]);
+    expect(find(objects, 'ConfigMap', 'cilium-config').data['external-envoy-proxy']).toBe('false');
+  });
+
+  it('with cilium.envoy daemonset: its objects, the pinned Envoy image of the release, pre-pulled on every node', () => {
+    const edit = (d: Record<string, Any>) => (d.cilium.envoy = 'daemonset');
+    const objects = stepObjects(edit);
+    expect(
+      objects
+        .filter((o) => o.metadata.name.startsWith('cilium-envoy'))
+        .map((o) => `${o.kind}/${o.metadata.name}`)
+        .sort(),
+    ).toEqual(['ConfigMap/cilium-envoy-config', 'DaemonSet/cilium-envoy', 'Service/cilium-envoy', 'ServiceAccount/cilium-envoy']);
+    expect(find(objects, 'ConfigMap', 'cilium-config').data['external-envoy-proxy']).toBe('true');
+    const envoy = CILIUM_VERSIONS.find((v) => v.version === '1.20.0')!.images.envoy;
+    const ref = `${envoy.repository}:${envoy.tag}@${envoy.digest}`;
+    expect(find(objects, 'DaemonSet', 'cilium-envoy').spec.template.spec.containers[0].image).toBe(ref);
+    const pulls = [...renderExample(edit).files]
+      .filter(([p]) => p.startsWith('manifests/000-preflight/job-node-preflight-'))
+      .map(([, text]) => parse(text).spec.template.spec.initContainers.find((c: Any) => c.name === 'pull-cilium-envoy')?.image);
+    expect(pulls).toEqual([ref, ref, ref]);
   });
 });

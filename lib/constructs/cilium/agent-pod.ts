@@ -17,7 +17,12 @@ export interface AgentPodProps {
   /** The agent image (the version's, possibly from a mirror). */
   readonly image: PinnedImage;
   readonly apiServer: { readonly host: string; readonly port: number };
+  /** Envoy runs as its own DaemonSet: the agent shares its sockets directory with it. */
+  readonly envoyDaemonSet: boolean;
 }
+
+/** The directory through which the agent and a separate Envoy talk. */
+export const ENVOY_SOCKETS = '/var/run/cilium/envoy/sockets';
 
 const SPC_T = { level: 's0', type: 'spc_t' };
 const FIELD = (fieldPath: string): k8s.EnvVarSource => ({ fieldRef: { apiVersion: 'v1', fieldPath } });
@@ -225,6 +230,7 @@ export function agentContainer(props: AgentPodProps): k8s.Container {
       capabilities: { add: [...AGENT_CAPS, ...(pods.syslogCapability ? ['SYSLOG'] : [])], drop: ['ALL'] },
     },
     volumeMounts: [
+      ...(props.envoyDaemonSet ? [{ name: 'envoy-sockets', mountPath: ENVOY_SOCKETS, readOnly: false }] : []),
       { name: 'host-proc-sys-net', mountPath: '/host/proc/sys/net' },
       { name: 'host-proc-sys-kernel', mountPath: '/host/proc/sys/kernel' },
       { name: 'bpf-maps', mountPath: '/sys/fs/bpf', mountPropagation: 'HostToContainer' },
@@ -240,7 +246,7 @@ export function agentContainer(props: AgentPodProps): k8s.Container {
 }
 
 /** A hostPath volume. */
-function hostPath(name: string, path: string, type?: string): k8s.Volume {
+export function hostPath(name: string, path: string, type?: string): k8s.Volume {
   return { name, hostPath: { path, type } };
 }
 
@@ -260,7 +266,7 @@ function etcdCerts(secret: string, prefix: string): k8s.VolumeProjection {
 }
 
 /** The pod's volumes: scratch space, host paths, and the clustermesh secrets. */
-export function volumes(pods: PodSwitches): k8s.Volume[] {
+export function volumes(pods: PodSwitches, envoyDaemonSet: boolean): k8s.Volume[] {
   return [
     { name: 'tmp', emptyDir: {} },
     hostPath('cilium-run', '/var/run/cilium', 'DirectoryOrCreate'),
@@ -272,6 +278,7 @@ export function volumes(pods: PodSwitches): k8s.Volume[] {
     hostPath('etc-cni-netd', '/etc/cni/net.d', 'DirectoryOrCreate'),
     hostPath('lib-modules', '/lib/modules'),
     hostPath('xtables-lock', '/run/xtables.lock', 'FileOrCreate'),
+    ...(envoyDaemonSet ? [hostPath('envoy-sockets', ENVOY_SOCKETS, 'DirectoryOrCreate')] : []),
     {
       name: 'clustermesh-secrets',
       projected: {

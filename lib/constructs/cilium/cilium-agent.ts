@@ -51,7 +51,7 @@ export class CiliumAgent extends Construct {
           },
           initContainers: initContainers(props),
           containers: [agentContainer(props)],
-          volumes: volumes(pods),
+          volumes: volumes(pods, props.envoyDaemonSet),
         },
       },
     };

@@ -4,6 +4,7 @@
  * written as that chart writes them.
  */
 import type { MigrationSettings, ResolvedConfig } from '../../config/resolve.ts';
+import { applyChanges } from '../../versions/cilium-releases.ts';
 
 /** The keys the chart's values decide, which our settings set (never taken from the release's data). */
 export const VALUE_KEYS = [
@@ -18,6 +19,7 @@ export const VALUE_KEYS = [
   'enable-bpf-masquerade',
   'mtu',
   'unmanaged-pod-watcher-interval',
+  'enable-hubble',
 ] as const;
 
 /** The keys strategy per-node sets or removes in phase migrate (the guide's migration values). */
@@ -43,7 +45,8 @@ const UNMANAGED_POD_WATCHER_SECONDS = 15;
 export function ciliumConfigData(config: ResolvedConfig): Record<string, string> {
   const c = config.cilium;
   const shape = c.version.facts.configShape;
-  const data: Record<string, string> = { ...c.version.facts.config };
+  const data: Record<string, string> =
+    c.envoy === 'daemonset' ? applyChanges(c.version.facts.config, c.version.facts.envoyConfig) : { ...c.version.facts.config };
   data['routing-mode'] = c.routingMode;
   if (c.routingMode === 'tunnel' || shape.tunnelProtocolInNative) {
     // Ignored in native mode, but rendered by the chart from 1.17 on.
@@ -68,6 +71,9 @@ export function ciliumConfigData(config: ResolvedConfig): Record<string, string>
   // The operator restarts pods that Cilium does not manage (pods started under Calico).
   data['unmanaged-pod-watcher-interval'] =
     shape.watcherInterval === 'duration' ? `${UNMANAGED_POD_WATCHER_SECONDS}s` : String(UNMANAGED_POD_WATCHER_SECONDS);
+  // On every release, though charts before 1.17.2 leave the key out when Hubble is off: 1.17.0 and
+  // 1.17.1 then default to on (cilium/cilium#37702; deviation hubble-off-explicit).
+  data['enable-hubble'] = 'false';
   if (c.migration) {
     Object.assign(data, migrationData(c.migration));
     delete data['write-cni-conf-when-ready'];

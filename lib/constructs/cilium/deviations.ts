@@ -37,6 +37,11 @@ export const DEVIATIONS: readonly Deviation[] = [
     why: 'it applies to AWS ENI only, and it rewrites whole iptables tables, which this tool never does.',
   },
   {
+    id: 'hubble-off-explicit',
+    what: '`cilium-config` says `enable-hubble: "false"` on every release; the charts before 1.17.2 leave the key out when Hubble is off.',
+    why: 'on 1.17.0 and 1.17.1 a missing key means Hubble on (cilium/cilium#37702, fixed in 1.17.2 by cilium/cilium#37587); on the older lines it means off, so the explicit value changes nothing there.',
+  },
+  {
     id: 'gitops-metadata',
     what: "Every object carries this tool's labels (`app.kubernetes.io/managed-by`, `cilium-cutover.io/step`, and `app.kubernetes.io/part-of` where the chart sets none) and the Argo CD and Flux annotations of its step; none carries the chart's `helm.sh/chart` label.",
     why: 'Argo CD and Flux order, protect and prune the objects by them; a Helm label on objects Helm does not manage would mislead Helm-aware tools.',

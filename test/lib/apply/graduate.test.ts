@@ -68,6 +68,7 @@ describe('the kinds graduation looks for', () => {
       },
       ...['migrate', 'switch', 'steady'].flatMap((phase) => LINE_ENDS.map((v) => perNode(phase, v))),
       ...LINE_ENDS.map((v) => (d: Record<string, any>) => (d.cilium.version = v)),
+      (d: Record<string, any>) => (d.cilium.envoy = 'daemonset'),
     ];
     const table = new Set(GRADUATION_KINDS.map((k) => `${k.apiVersion} ${k.kind}`));
     const used = new Set(

@@ -15,10 +15,23 @@ import type { ReleaseTable } from '../../../lib/versions/cilium-releases.ts';
 import { loadError, exampleData } from '../../support/helpers.ts';
 
 const ARCHIVE = new URL('../../fixtures/cilium/cilium-1.19.6.tgz', import.meta.url).pathname;
+
+/** The Helm in the npm package is a Linux x86-64 binary. */
+function helmRuns(): boolean {
+  if (process.platform === 'linux' && process.arch === 'x64') {
+    return true;
+  }
+  const line = `the maintainer procedure with Helm: the npm package's Helm runs on Linux x86-64 only, not ${process.platform}-${process.arch}; adding a release is not checked`;
+  if (process.env.CILIUM_CUTOVER_REQUIRE_TOOLS === '1') {
+    throw new Error(line);
+  }
+  console.log(`SKIP ${line}`);
+  return false;
+}
 const dir = mkdtempSync(join(tmpdir(), 'cilium-cutover-add-release-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-describe('adding a release from its chart archive', () => {
+describe.runIf(helmRuns())('adding a release from its chart archive', () => {
   const committedTable = readFileSync(TABLE_FILE, 'utf8');
   const committedFixtures = readFileSync(FIXTURE_FILE, 'utf8');
 
