@@ -21,10 +21,40 @@ import { helmBinary, helmTemplate } from './cilium-release/helm.ts';
 import { comparableHash, objectKey } from './cilium-release/normalize.ts';
 import { releasesOf, tableOf, tableText } from './cilium-release/table.ts';
 import { chartValues } from './cilium-release/values.ts';
-import { VARIANTS, variantConfig } from './cilium-release/variants.ts';
+import { kubeVersion, VARIANTS, variantConfig } from './cilium-release/variants.ts';
 
-/** Per release and variant, the hash of each object of the chart's render. */
-export type RenderHashes = Record<string, Record<string, Record<string, string>>>;
+/**
+ * Per release and variant, the hash of each object of the chart's render. The first variant lists
+ * every object; each other one only what differs from it: another hash, an object it adds, or
+ * null for one it does not have (variantHashes expands them).
+ */
+export type RenderHashes = Record<string, Record<string, Record<string, string | null>>>;
+
+/** One variant's hashes of one release, expanded. */
+export function variantHashes(fixtures: RenderHashes, version: string, variant: string): Record<string, string> | undefined {
+  const release = fixtures[version];
+  const base = release?.[VARIANTS[0]!.name];
+  const own = release?.[variant];
+  if (base === undefined || own === undefined) {
+    return undefined;
+  }
+  const merged = { ...base, ...own };
+  return Object.fromEntries(
+    Object.entries(merged)
+      .filter((e): e is [string, string] => e[1] !== null)
+      .sort(([a], [b]) => (a < b ? -1 : 1)),
+  );
+}
+
+/** A variant's hashes as the fixture stores them: what differs from the first variant's. */
+function delta(base: Record<string, string>, own: Record<string, string>): Record<string, string | null> {
+  return Object.fromEntries([
+    ...Object.entries(own).filter(([k, h]) => base[k] !== h),
+    ...Object.keys(base)
+      .filter((k) => !(k in own))
+      .map((k) => [k, null]),
+  ]);
+}
 
 export const TABLE_FILE = new URL('../lib/versions/cilium-releases.json', import.meta.url);
 export const FIXTURE_FILE = new URL('../test/fixtures/cilium/chart-renders.json', import.meta.url);
@@ -39,9 +69,10 @@ function chartVersion(chart: string): string {
   return version;
 }
 
-/** The values of a variant; the config is read for a release the table has, as the values do not depend on it. */
-function variantValues(variant: (typeof VARIANTS)[number]): Record<string, unknown> {
-  return chartValues(variantConfig(variant, DEFAULT_CILIUM_VERSION), variant.envoyDaemonSet);
+/** A variant's render; the config is read for a release the table has, as the values do not depend on it. */
+function variantRender(chart: string, variant: (typeof VARIANTS)[number]): object[] {
+  const config = variantConfig(variant, DEFAULT_CILIUM_VERSION);
+  return helmTemplate(chart, chartValues(config, variant.envoyDaemonSet), kubeVersion(config));
 }
 
 /** The hash of each object of a render. */
@@ -53,7 +84,7 @@ function hashes(objects: readonly object[]): Record<string, string> {
 export function readChart(chart: string): {
   version: string;
   facts: ReturnType<typeof extractRelease>;
-  hashes: Record<string, Record<string, string>>;
+  hashes: Record<string, Record<string, string | null>>;
 } {
   const version = chartVersion(chart);
   if (!(lineOf(version) in LINE_RULES)) {
@@ -61,18 +92,24 @@ export function readChart(chart: string): {
       `${chart}: Cilium ${lineOf(version)} is a new release line; add its rules to LINE_RULES in lib/versions/cilium.ts first (docs/cilium-versions.md "Adding a release")`,
     );
   }
-  const values = variantValues(VARIANTS[0]!);
+  const values = chartValues(variantConfig(VARIANTS[0]!, DEFAULT_CILIUM_VERSION));
   const base = helmTemplate(chart, values);
   const facts = extractRelease(version, {
     base,
     oneReplica: helmTemplate(chart, { ...values, operator: { replicas: 1 } }),
     envoy: helmTemplate(chart, { ...values, envoy: { enabled: true } }),
+    kubeProxyKept: helmTemplate(chart, { ...values, kubeProxyReplacement: 'false' }),
+    tunnel: variantRender(
+      chart,
+      VARIANTS.find((v) => v.name === 'generic-tunnel')!,
+    ),
   });
+  const baseHashes = hashes(base);
   return {
     version,
     facts,
     hashes: Object.fromEntries(
-      VARIANTS.map((variant, i) => [variant.name, hashes(i === 0 ? base : helmTemplate(chart, variantValues(variant)))]),
+      VARIANTS.map((variant, i) => [variant.name, i === 0 ? baseHashes : delta(baseHashes, hashes(variantRender(chart, variant)))]),
     ),
   };
 }

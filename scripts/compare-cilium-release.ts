@@ -13,7 +13,7 @@ import { render } from '../charts/app.ts';
 import { helmBinary, helmTemplate } from './cilium-release/helm.ts';
 import { comparableObjects, differences } from './cilium-release/normalize.ts';
 import { chartValues } from './cilium-release/values.ts';
-import { VARIANTS, variantConfig } from './cilium-release/variants.ts';
+import { kubeVersion, VARIANTS, variantConfig } from './cilium-release/variants.ts';
 
 /** The differences, one line per object and one indented line per field. */
 export function compareRelease(chart: string, variantName = VARIANTS[0]!.name): string[] {
@@ -30,7 +30,7 @@ export function compareRelease(chart: string, variantName = VARIANTS[0]!.name): 
       .filter(([p]) => p.startsWith('manifests/200-cilium/') && !p.endsWith('kustomization.yaml'))
       .map(([, t]) => parse(t)),
   );
-  const theirs = comparableObjects(helmTemplate(chart, chartValues(config, variant.envoyDaemonSet)));
+  const theirs = comparableObjects(helmTemplate(chart, chartValues(config, variant.envoyDaemonSet), kubeVersion(config)));
   const out: string[] = [];
   for (const key of [...new Set([...ours.keys(), ...theirs.keys()])].sort()) {
     if (!ours.has(key) || !theirs.has(key)) {

@@ -99,6 +99,10 @@ export interface EnvoyFacts {
 export interface ConfigShape {
   /** `tunnel-protocol` is rendered in native mode too. */
   readonly tunnelProtocolInNative: boolean;
+  /** `tunnel-protocol` is rendered in tunnel mode (before 1.17 the chart leaves it to the agent's default, vxlan). */
+  readonly tunnelProtocolInTunnel: boolean;
+  /** `kube-proxy-replacement-healthz-bind-address` is rendered without kube-proxy replacement too. */
+  readonly healthzWithoutReplacement: boolean;
   /** `unmanaged-pod-watcher-interval`: seconds as a number, or a duration. */
   readonly watcherInterval: 'seconds' | 'duration';
   /** `direct-routing-skip-unreachable` exists. */
@@ -117,6 +121,8 @@ export interface ReleaseFacts {
   readonly images: { readonly agent: PinnedImage; readonly operator: PinnedImage; readonly envoy: PinnedImage };
   /** `cilium-config` as the chart renders it, without the keys our settings decide. */
   readonly config: Readonly<Record<string, string>>;
+  /** What keeping kube-proxy (`kubeProxyReplacement: false`) changes in `cilium-config`, besides the keys our settings decide. */
+  readonly kubeProxyKeptConfig: ConfigChanges;
   /** What running Envoy as its own DaemonSet changes in `cilium-config`. */
   readonly envoyConfig: ConfigChanges;
   readonly envoy: EnvoyFacts;

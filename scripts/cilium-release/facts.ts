@@ -35,6 +35,10 @@ export interface Renders {
   readonly oneReplica: readonly Any[];
   /** The same with Envoy as its own DaemonSet. */
   readonly envoy: readonly Any[];
+  /** The same without kube-proxy replacement. */
+  readonly kubeProxyKept: readonly Any[];
+  /** The same in tunnel mode. */
+  readonly tunnel: readonly Any[];
 }
 
 /** The init containers whose program is a script of the chart's. */
@@ -182,7 +186,11 @@ export function extractRelease(version: string, renders: Renders): Extracted {
 
 function readRelease(version: string, renders: Renders): Extracted {
   const full = configData(version, renders.base);
-  const config = Object.fromEntries(Object.entries(full).filter(([k]) => !(VALUE_KEYS as readonly string[]).includes(k)));
+  const withoutValueKeys = (data: Record<string, string>) =>
+    Object.fromEntries(Object.entries(data).filter(([k]) => !(VALUE_KEYS as readonly string[]).includes(k)));
+  const config = withoutValueKeys(full);
+  const kubeProxyKept = configData(version, renders.kubeProxyKept);
+  const tunnel = configData(version, renders.tunnel);
   const envoyConfig: ConfigChanges = changesBetween(full, configData(version, renders.envoy));
   const ds = find(renders.base, 'DaemonSet', 'cilium');
   const envoyDs = find(renders.envoy, 'DaemonSet', 'cilium-envoy') ?? fail(version, 'the Envoy render has no cilium-envoy DaemonSet');
@@ -196,10 +204,14 @@ function readRelease(version: string, renders: Renders): Extracted {
       envoy: pinned(version, envoyDs.spec.template.spec.containers[0].image),
     },
     config,
+    kubeProxyKeptConfig: changesBetween(config, withoutValueKeys(kubeProxyKept)),
     envoyConfig,
     envoy: envoyFacts(version, renders.envoy),
     configShape: {
       tunnelProtocolInNative: 'tunnel-protocol' in full,
+      tunnelProtocolInTunnel:
+        tunnel['routing-mode'] === 'tunnel' ? 'tunnel-protocol' in tunnel : fail(version, 'the tunnel render is not in tunnel mode'),
+      healthzWithoutReplacement: 'kube-proxy-replacement-healthz-bind-address' in kubeProxyKept,
       watcherInterval: /^\d+$/.test(watcher)
         ? 'seconds'
         : /^\d+s$/.test(watcher)

@@ -37,17 +37,17 @@ export function helmBinary(): string {
 }
 
 /**
- * `helm template cilium <chart> --namespace kube-system` for Kubernetes 1.32 with these values,
- * parsed as Kubernetes reads YAML (1.1: `0400` is octal).
+ * `helm template cilium <chart> --namespace kube-system` for a Kubernetes version (`1.32`) with
+ * these values, parsed as Kubernetes reads YAML (1.1: `0400` is octal).
  */
-export function helmTemplate(chart: string, values: object): any[] {
+export function helmTemplate(chart: string, values: object, kubeVersion = '1.32'): any[] {
   const dir = mkdtempSync(join(tmpdir(), 'cilium-cutover-helm-'));
   try {
     const file = join(dir, 'values.json');
     writeFileSync(file, JSON.stringify(values));
     const text = execFileSync(
       helmBinary(),
-      ['template', 'cilium', chart, '--namespace', 'kube-system', '--kube-version', '1.32', '--values', file],
+      ['template', 'cilium', chart, '--namespace', 'kube-system', '--kube-version', kubeVersion, '--values', file],
       {
         encoding: 'utf8',
         maxBuffer: 64 * 1024 * 1024,

@@ -59,6 +59,7 @@ export function tableOf(releases: readonly Extracted[]): ReleaseTable {
     stored[r.version] = {
       images: r.images,
       ...(Object.keys(changes).length > 0 ? { config: changes } : {}),
+      kubeProxyKeptConfig: r.kubeProxyKeptConfig,
       envoyConfig: r.envoyConfig,
       envoy: { ...r.envoy, bootstrap: share(bootstraps, 'bootstrap', r.version, r.envoy.bootstrap) },
       configShape: r.configShape,

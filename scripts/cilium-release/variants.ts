@@ -33,6 +33,25 @@ export const VARIANTS: readonly Variant[] = [
     envoyDaemonSet: true,
   },
   {
+    name: 'hetzner-cloud-kube-proxy-kept',
+    edit: (d) => (d.cilium.kubeProxyReplacement = false),
+    envoyDaemonSet: false,
+  },
+  {
+    name: 'hetzner-cloud-kubernetes-1.29',
+    edit: (d) => (d.cluster.kubernetesVersion = 'v1.29'),
+    envoyDaemonSet: false,
+  },
+  {
+    name: 'generic-tunnel',
+    edit: (d) => {
+      d.cluster.profile = 'generic';
+      delete d.cilium.MTU;
+      d.cilium.routingMode = 'tunnel';
+    },
+    envoyDaemonSet: false,
+  },
+  {
     name: 'generic',
     edit: (d) => {
       d.cluster.profile = 'generic';
@@ -43,6 +62,11 @@ export const VARIANTS: readonly Variant[] = [
 ];
 
 const EXAMPLE = new URL('../../examples/hetzner-3-servers.yaml', import.meta.url);
+
+/** `v1.29` → `1.29`, the form `helm template --kube-version` takes. */
+export function kubeVersion(config: ResolvedConfig): string {
+  return config.cluster.kubernetesVersion.replace(/^v/, '');
+}
 
 /** The example with a variant's changes and this Cilium version, loaded as the CLI loads it. */
 export function variantConfig(variant: Variant, version: string): ResolvedConfig {

@@ -1,18 +1,19 @@
 /**
- * The objects of step 200-cilium alone for a config, written as synth writes them (renderChart),
- * without the other steps: the release matrix synthesizes it hundreds of times.
+ * The objects of step 200-cilium alone for a config, as the chart's ApiObjects give them to the
+ * writer, without the other steps and without the YAML round trip: the release matrix builds the
+ * step hundreds of times. test/charts/cilium-releases.test.ts checks that they equal, in comparable
+ * form, what the whole synth writes.
  */
-import { App } from 'cdk8s';
-import { parse } from 'yaml';
+import { ApiObject, App } from 'cdk8s';
 import { ciliumStep } from '../../charts/cilium.ts';
 import type { ResolvedConfig } from '../../lib/config/resolve.ts';
-import { renderChart } from '../../lib/output/render.ts';
 import { StepChart } from '../../lib/step.ts';
 
 export function ciliumStepObjects(config: ResolvedConfig): any[] {
   const chart = new StepChart(new App(), ciliumStep.definition, 1);
   ciliumStep.build(chart, config, { earlierSteps: [] });
-  const files = new Map<string, string>();
-  renderChart(chart, `manifests/${ciliumStep.definition.dir}`, ciliumStep.definition, files);
-  return [...files.values()].map((text) => parse(text));
+  return chart.node
+    .findAll()
+    .filter((c): c is ApiObject => c instanceof ApiObject)
+    .map((o) => JSON.parse(JSON.stringify(o.toJson())));
 }

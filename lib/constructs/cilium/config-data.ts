@@ -44,19 +44,26 @@ const UNMANAGED_POD_WATCHER_SECONDS = 15;
 /** The ConfigMap data, keys sorted. */
 export function ciliumConfigData(config: ResolvedConfig): Record<string, string> {
   const c = config.cilium;
-  const shape = c.version.facts.configShape;
-  const data: Record<string, string> =
-    c.envoy === 'daemonset' ? applyChanges(c.version.facts.config, c.version.facts.envoyConfig) : { ...c.version.facts.config };
+  const facts = c.version.facts;
+  const shape = facts.configShape;
+  let data: Record<string, string> = { ...facts.config };
+  if (!c.kubeProxyReplacementEnabled) {
+    data = applyChanges(data, facts.kubeProxyKeptConfig);
+  }
+  if (c.envoy === 'daemonset') {
+    data = applyChanges(data, facts.envoyConfig);
+  }
   data['routing-mode'] = c.routingMode;
-  if (c.routingMode === 'tunnel' || shape.tunnelProtocolInNative) {
-    // Ignored in native mode, but rendered by the chart from 1.17 on.
+  if (c.routingMode === 'tunnel' ? shape.tunnelProtocolInTunnel : shape.tunnelProtocolInNative) {
+    // Ignored in native mode, but rendered by the chart from 1.17 on; before, tunnel mode takes the
+    // agent's default, vxlan.
     data['tunnel-protocol'] = 'vxlan';
   }
   if (c.routingMode === 'native') {
     data['ipv4-native-routing-cidr'] = c.ipv4NativeRoutingCIDR;
   }
   data['kube-proxy-replacement'] = c.kubeProxyReplacement;
-  if (c.kubeProxyReplacement === 'true' || c.kubeProxyReplacement === 'strict') {
+  if (c.kubeProxyReplacementEnabled || shape.healthzWithoutReplacement) {
     data['kube-proxy-replacement-healthz-bind-address'] = '';
   }
   data['auto-direct-node-routes'] = String(c.autoDirectNodeRoutes);

@@ -59,8 +59,13 @@ describe('cilium-config settings', () => {
     expect(generic).not.toHaveProperty('mtu');
   });
 
-  it('tunnel mode: no native-routing CIDR, the tunnel protocol on every line', () => {
-    for (const version of ['1.15.2', '1.19.6']) {
+  it('tunnel mode: no native-routing CIDR; the tunnel protocol where the chart writes it (1.17 on; before, the agent takes vxlan by default)', () => {
+    for (const [version, protocol] of [
+      ['1.15.2', undefined],
+      ['1.16.19', undefined],
+      ['1.17.0', 'vxlan'],
+      ['1.19.6', 'vxlan'],
+    ] as const) {
       const tunnel = ciliumConfigData(
         exampleConfig((d) => {
           d.cluster.profile = 'generic';
@@ -69,7 +74,7 @@ describe('cilium-config settings', () => {
         }),
       );
       expect(tunnel['routing-mode']).toBe('tunnel');
-      expect(tunnel['tunnel-protocol']).toBe('vxlan');
+      expect(tunnel['tunnel-protocol'], version).toBe(protocol);
       expect(tunnel).not.toHaveProperty('ipv4-native-routing-cidr');
     }
   });
