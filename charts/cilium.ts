@@ -23,7 +23,7 @@ export function buildCilium(chart: StepChart, config: ResolvedConfig): void {
   const data = ciliumConfigData(config);
   const configChecksum = createHash('sha256').update(canonicalJson(data)).digest('hex');
   new k8s.KubeConfigMap(chart, 'Config', { metadata: { name: CILIUM_CONFIG, namespace: CILIUM_NAMESPACE }, data });
-  new CiliumAccess(chart, 'Access', { version: cilium.version });
+  new CiliumAccess(chart, 'Access', { version: cilium.version, restartsUnmanagedPods: cilium.migration === undefined });
   new CiliumAgent(chart, 'Agent', {
     version: cilium.version,
     image: config.images.ciliumAgent,

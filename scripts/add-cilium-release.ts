@@ -99,6 +99,7 @@ export function readChart(chart: string): {
     oneReplica: helmTemplate(chart, { ...values, operator: { replicas: 1 } }),
     envoy: helmTemplate(chart, { ...values, envoy: { enabled: true } }),
     kubeProxyKept: helmTemplate(chart, { ...values, kubeProxyReplacement: 'false' }),
+    noPodRestart: helmTemplate(chart, { ...values, operator: { ...(values.operator as object), unmanagedPodWatcher: { restart: false } } }),
     tunnel: variantRender(
       chart,
       VARIANTS.find((v) => v.name === 'generic-tunnel')!,

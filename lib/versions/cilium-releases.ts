@@ -29,6 +29,8 @@ export interface RoleFacts {
   readonly account: string;
   /** Key into the rule sets. */
   readonly rules: string;
+  /** Where the rules differ when the operator does not restart unmanaged pods (`operator.unmanagedPodWatcher.restart: false`). */
+  readonly rulesWithoutPodRestart?: string;
 }
 
 /** A Deployment's update strategy as the chart renders it. */

@@ -22,7 +22,10 @@ type Any = any;
 
 /** A release's facts with its rules and scripts inline, before the table shares them. */
 export interface Extracted extends Omit<ReleaseFacts, 'roles' | 'initScripts' | 'envoy'> {
-  readonly roles: readonly (Omit<RoleFacts, 'rules'> & { readonly rules: readonly Rule[] })[];
+  readonly roles: readonly (Omit<RoleFacts, 'rules' | 'rulesWithoutPodRestart'> & {
+    readonly rules: readonly Rule[];
+    readonly rulesWithoutPodRestart?: readonly Rule[];
+  })[];
   readonly initScripts: Readonly<Record<string, Script>>;
   readonly envoy: Omit<EnvoyFacts, 'bootstrap'> & { readonly bootstrap: string };
 }
@@ -39,6 +42,8 @@ export interface Renders {
   readonly kubeProxyKept: readonly Any[];
   /** The same in tunnel mode. */
   readonly tunnel: readonly Any[];
+  /** The same with the operator not restarting unmanaged pods. */
+  readonly noPodRestart: readonly Any[];
 }
 
 /** The init containers whose program is a script of the chart's. */
@@ -164,6 +169,18 @@ function roles(version: string, objects: readonly Any[]): Extracted['roles'] {
     });
 }
 
+/** The roles, each with its rules for an operator that does not restart pods where those differ. */
+function withoutPodRestart(version: string, base: Extracted['roles'], other: Extracted['roles']): Extracted['roles'] {
+  const key = (r: { kind: string; namespace: string; name: string }) => `${r.kind}/${r.namespace}/${r.name}`;
+  if (base.map(key).join() !== other.map(key).join()) {
+    fail(version, 'not restarting unmanaged pods changes which roles the chart renders');
+  }
+  return base.map((role, i) => {
+    const rules = other[i]!.rules;
+    return JSON.stringify(rules) === JSON.stringify(role.rules) ? role : { ...role, rulesWithoutPodRestart: rules };
+  });
+}
+
 function configData(version: string, objects: readonly Any[]): Record<string, string> {
   const data = find(objects, 'ConfigMap', 'cilium-config')?.data;
   if (data === undefined) {
@@ -223,7 +240,7 @@ function readRelease(version: string, renders: Renders): Extracted {
       .filter((o) => o.kind === 'Namespace')
       .map((o) => o.metadata.name as string)
       .sort(),
-    roles: roles(version, renders.base),
+    roles: withoutPodRestart(version, roles(version, renders.base), roles(version, renders.noPodRestart)),
     pods: podSwitches(version, renders),
     initScripts: Object.fromEntries(
       SCRIPTED_INITS.map((name) => {

@@ -27,7 +27,11 @@ export const TABLE_SOURCE =
 export function releasesOf(table: ReleaseTable): Extracted[] {
   return expandReleases(table).map((r) => ({
     ...r,
-    roles: r.roles.map((role) => ({ ...role, rules: ruleSet(role.rules, table) })),
+    roles: r.roles.map(({ rulesWithoutPodRestart, ...role }) => ({
+      ...role,
+      rules: ruleSet(role.rules, table),
+      ...(rulesWithoutPodRestart === undefined ? {} : { rulesWithoutPodRestart: ruleSet(rulesWithoutPodRestart, table) }),
+    })),
     initScripts: Object.fromEntries(Object.entries(r.initScripts).map(([c, key]) => [c, script(key, table)])),
     envoy: { ...r.envoy, bootstrap: bootstrap(r.envoy.bootstrap, table) },
   }));
@@ -64,7 +68,13 @@ export function tableOf(releases: readonly Extracted[]): ReleaseTable {
       envoy: { ...r.envoy, bootstrap: share(bootstraps, 'bootstrap', r.version, r.envoy.bootstrap) },
       configShape: r.configShape,
       namespaces: r.namespaces,
-      roles: r.roles.map((role) => ({ ...role, rules: share(rules, role.name, r.version, role.rules) })),
+      roles: r.roles.map(({ rulesWithoutPodRestart, ...role }) => ({
+        ...role,
+        rules: share(rules, role.name, r.version, role.rules),
+        ...(rulesWithoutPodRestart === undefined
+          ? {}
+          : { rulesWithoutPodRestart: share(rules, `${role.name}-without-pod-restart`, r.version, rulesWithoutPodRestart) }),
+      })),
       pods: r.pods,
       initScripts: Object.fromEntries(Object.entries(r.initScripts).map(([c, s]) => [c, share(scripts, c, r.version, s)])),
     };

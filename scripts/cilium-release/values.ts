@@ -29,5 +29,20 @@ export function chartValues(config: ResolvedConfig, envoyDaemonSet = false): Rec
   if (c.mtu !== undefined) {
     values.MTU = c.mtu;
   }
+  if (c.migration !== undefined) {
+    // The values of Cilium's guide "Migrating a cluster to Cilium".
+    Object.assign(values, {
+      tunnelProtocol: 'vxlan',
+      tunnelPort: c.migration.tunnelPort,
+      cni: { customConf: true, uninstall: false },
+      ipam: {
+        mode: 'cluster-pool',
+        operator: { clusterPoolIPv4PodCIDRList: [c.migration.podCIDR], clusterPoolIPv4MaskSize: c.migration.maskSize },
+      },
+      policyEnforcementMode: 'never',
+      bpf: { masquerade: c.bpfMasquerade, hostLegacyRouting: true },
+    });
+    values.operator = { ...values.operator, unmanagedPodWatcher: { restart: false } };
+  }
   return values;
 }

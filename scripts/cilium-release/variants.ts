@@ -52,6 +52,15 @@ export const VARIANTS: readonly Variant[] = [
     envoyDaemonSet: false,
   },
   {
+    name: 'per-node-migrate',
+    edit: (d) => {
+      d.strategy = 'per-node';
+      d.phase = 'migrate';
+      d.perNode = { podCIDR: '10.245.0.0/16', tunnelPort: 8473, acknowledgeCalicoBGP: true };
+    },
+    envoyDaemonSet: false,
+  },
+  {
     name: 'generic',
     edit: (d) => {
       d.cluster.profile = 'generic';

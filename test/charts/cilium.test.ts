@@ -12,7 +12,7 @@ import { OPERATOR_EXTRA_TOLERATIONS } from '../../lib/constructs/cilium/cilium-o
 import { CILIUM_VERSIONS } from '../../lib/versions/cilium.ts';
 import { ciliumConfigData } from '../../lib/constructs/cilium/config-data.ts';
 import { comparable } from '../../scripts/cilium-release/normalize.ts';
-import { exampleConfig, renderExample } from '../support/helpers.ts';
+import { exampleConfig, manifestObjects, renderExample } from '../support/helpers.ts';
 import { ciliumStepObjects } from '../support/cilium-step.ts';
 
 // Parsed YAML and JSON.
@@ -121,7 +121,7 @@ describe('deviation no-aws-poststart', () => {
 
 describe('deviation gitops-metadata', () => {
   it("every object has the step's labels and sync wave, and no Helm label; the comparison sees past exactly these", () => {
-    for (const o of stepObjects()) {
+    for (const o of manifestObjects(renderExample(), 'manifests/200-cilium/').map(({ obj }) => obj)) {
       expect(o.metadata.labels['app.kubernetes.io/managed-by'], o.kind).toBe('cilium-cutover');
       expect(o.metadata.labels['cilium-cutover.io/step']).toBe('200-cilium');
       expect(o.metadata.annotations['argocd.argoproj.io/sync-wave']).toBe('200');

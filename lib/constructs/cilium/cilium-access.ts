@@ -18,6 +18,8 @@ const PART_OF = { 'app.kubernetes.io/part-of': 'cilium' };
 
 export interface CiliumAccessProps {
   readonly version: CiliumVersion;
+  /** The operator restarts pods Cilium does not manage (not while Cilium runs beside Calico); the chart grants pod deletion only then. */
+  readonly restartsUnmanagedPods: boolean;
 }
 
 /** `cilium-operator-tlsinterception-secrets` → `OperatorTlsinterceptionSecrets`: a construct id. */
@@ -39,7 +41,8 @@ export class CiliumAccess extends Construct {
       new k8s.KubeNamespace(this, `${constructId(name)}Namespace`, { metadata: { name, labels: PART_OF } });
     }
     for (const role of facts.roles) {
-      const rules = ruleSet(role.rules).map(policyRule);
+      const key = !props.restartsUnmanagedPods && role.rulesWithoutPodRestart !== undefined ? role.rulesWithoutPodRestart : role.rules;
+      const rules = ruleSet(key).map(policyRule);
       const namespace = role.namespace === '' ? undefined : role.namespace;
       const metadata = { name: role.name, namespace, labels: PART_OF };
       const subjects = [{ kind: 'ServiceAccount', name: role.account, namespace: CILIUM_NAMESPACE }];

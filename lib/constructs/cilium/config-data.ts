@@ -98,6 +98,8 @@ export function ciliumConfigData(config: ResolvedConfig): Record<string, string>
  */
 function migrationData(m: MigrationSettings): Record<string, string> {
   return {
+    // The guide sets tunnelProtocol: vxlan, which every chart then writes.
+    'tunnel-protocol': 'vxlan',
     'tunnel-port': String(m.tunnelPort),
     'cluster-pool-ipv4-cidr': m.podCIDR,
     'cluster-pool-ipv4-mask-size': String(m.maskSize),
