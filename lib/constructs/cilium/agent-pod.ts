@@ -12,11 +12,15 @@ export const CILIUM_CONFIG = 'cilium-config';
 export const AGENT_HEALTH_PORT = 9879;
 
 /** What the pod's containers are made from. */
-export interface AgentPodProps {
+/** What every Cilium workload is made from: the release, its image and the API server's direct address. */
+export interface CiliumWorkloadProps {
   readonly version: CiliumVersion;
-  /** The agent image (the version's, possibly from a mirror). */
+  /** The workload's image (the release's, possibly from a mirror). */
   readonly image: PinnedImage;
   readonly apiServer: { readonly host: string; readonly port: number };
+}
+
+export interface AgentPodProps extends CiliumWorkloadProps {
   /** Envoy runs as its own DaemonSet: the agent shares its sockets directory with it. */
   readonly envoyDaemonSet: boolean;
 }

@@ -1,6 +1,6 @@
 /**
- * The Cilium agent DaemonSet, shaped as the chart of the chosen line shapes it for native routing
- * with kube-proxy replacement, minus the documented deviations (lib/constructs/cilium/deviations.ts).
+ * The Cilium agent DaemonSet, shaped as the chosen release's chart shapes it (its switches in
+ * lib/versions/cilium-releases.json), minus the documented deviations (lib/constructs/cilium/deviations.ts).
  */
 import { ApiObject, JsonPatch } from 'cdk8s';
 import { Construct } from 'constructs';

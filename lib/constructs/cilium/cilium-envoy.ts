@@ -7,10 +7,9 @@
 import { ApiObject, JsonPatch } from 'cdk8s';
 import { Construct } from 'constructs';
 import * as k8s from 'cdk8s-plus-28/lib/imports/k8s.js';
-import { imageRef, type PinnedImage } from '../../versions/images.ts';
-import type { CiliumVersion } from '../../versions/cilium.ts';
+import { imageRef } from '../../versions/images.ts';
 import { bootstrap } from '../../versions/cilium-releases.ts';
-import { ENVOY_SOCKETS, hostPath } from './agent-pod.ts';
+import { ENVOY_SOCKETS, hostPath, type CiliumWorkloadProps } from './agent-pod.ts';
 import { CILIUM_NAMESPACE } from './cilium-access.ts';
 
 const NAME = 'cilium-envoy';
@@ -20,11 +19,7 @@ const BOOTSTRAP = 'bootstrap-config.json';
 const HEALTH_PORT = 9878;
 const METRICS_PORT = 9964;
 
-export interface CiliumEnvoyProps {
-  readonly version: CiliumVersion;
-  /** The Envoy image (the version's, possibly from a mirror). */
-  readonly image: PinnedImage;
-  readonly apiServer: { readonly host: string; readonly port: number };
+export interface CiliumEnvoyProps extends CiliumWorkloadProps {
   /** Minor version the servers run: AppArmor as a field from 1.30, as the agent's. */
   readonly kubernetesMinor: number;
 }

@@ -1,11 +1,11 @@
 /**
- * The Cilium operator Deployment, as the chart of the chosen line renders it, with the documented
- * deviations (replicas from config; tolerations that cannot deadlock the migration).
+ * The Cilium operator Deployment, as the chosen release's chart renders it, with the documented
+ * deviations (tolerations that cannot deadlock the migration; the config checksum).
  */
 import { Construct } from 'constructs';
 import * as k8s from 'cdk8s-plus-28/lib/imports/k8s.js';
-import { imageRef, type PinnedImage } from '../../versions/images.ts';
-import type { CiliumVersion } from '../../versions/cilium.ts';
+import { imageRef } from '../../versions/images.ts';
+import type { CiliumWorkloadProps } from './agent-pod.ts';
 import { CILIUM_CONFIG, CONFIG_CHECKSUM_ANNOTATION } from './cilium-agent.ts';
 import { CILIUM_NAMESPACE, OPERATOR_ACCOUNT } from './cilium-access.ts';
 
@@ -18,12 +18,8 @@ export const OPERATOR_EXTRA_TOLERATIONS = ['node.kubernetes.io/network-unavailab
 
 const HEALTH_PORT = 9234;
 
-export interface CiliumOperatorProps {
-  readonly version: CiliumVersion;
-  /** The operator image (the version's, possibly from a mirror). */
-  readonly image: PinnedImage;
+export interface CiliumOperatorProps extends CiliumWorkloadProps {
   readonly replicas: number;
-  readonly apiServer: { readonly host: string; readonly port: number };
   readonly configChecksum: string;
 }
 
