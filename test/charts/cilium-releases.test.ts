@@ -44,6 +44,18 @@ describe('the release table and the chart renders', () => {
     expect(CILIUM_VERSIONS.map((v) => v.version).sort()).toEqual(expected.sort());
   });
 
+  it("the docs' table of releases says what the table holds, line by line", () => {
+    const docs = readFileSync(new URL('../../docs/cilium-versions.md', import.meta.url), 'utf8');
+    for (const line of [...new Set(CILIUM_VERSIONS.map((v) => v.line))]) {
+      const of = CILIUM_VERSIONS.filter((v) => v.line === line);
+      const range = of.length === 1 ? of[0]!.version : `${of[0]!.version} to ${of.at(-1)!.version}`;
+      const row = docs.split('\n').find((l) => l.startsWith(`| ${line} |`));
+      expect(row, line).toContain(range);
+      expect(row, line).toContain(`(${of.length})`);
+      expect(row, line).toContain(of[0]!.endOfLife ? 'end-of-life' : 'maintained');
+    }
+  });
+
   it('the step alone gives what the whole synth writes for it, in comparable form', () => {
     const cases = [
       ...['1.15.0', '1.17.0'].map((version) => [VARIANTS[0]!, version] as const),
