@@ -72,7 +72,7 @@ function chartVersion(chart: string): string {
 /** A variant's render; the config is read for a release the table has, as the values do not depend on it. */
 function variantRender(chart: string, variant: (typeof VARIANTS)[number]): object[] {
   const config = variantConfig(variant, DEFAULT_CILIUM_VERSION);
-  return helmTemplate(chart, chartValues(config, variant.envoyDaemonSet), kubeVersion(config));
+  return helmTemplate(chart, chartValues(config), kubeVersion(config));
 }
 
 /** The hash of each object of a render. */

@@ -30,7 +30,7 @@ export function compareRelease(chart: string, variantName = VARIANTS[0]!.name): 
       .filter(([p]) => p.startsWith('manifests/200-cilium/') && !p.endsWith('kustomization.yaml'))
       .map(([, t]) => parse(t)),
   );
-  const theirs = comparableObjects(helmTemplate(chart, chartValues(config, variant.envoyDaemonSet), kubeVersion(config)));
+  const theirs = comparableObjects(helmTemplate(chart, chartValues(config), kubeVersion(config)));
   const out: string[] = [];
   for (const key of [...new Set([...ours.keys(), ...theirs.keys()])].sort()) {
     if (!ours.has(key) || !theirs.has(key)) {

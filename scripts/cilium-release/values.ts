@@ -6,7 +6,7 @@
 import type { ResolvedConfig } from '../../lib/config/resolve.ts';
 
 /** Values for `helm template` of the chart. */
-export function chartValues(config: ResolvedConfig, envoyDaemonSet = false): Record<string, unknown> {
+export function chartValues(config: ResolvedConfig): Record<string, unknown> {
   const c = config.cilium;
   const values: Record<string, any> = {
     routingMode: c.routingMode,
@@ -18,7 +18,7 @@ export function chartValues(config: ResolvedConfig, envoyDaemonSet = false): Rec
     autoDirectNodeRoutes: c.autoDirectNodeRoutes,
     operator: { replicas: c.operatorReplicas },
     hubble: { enabled: false },
-    envoy: { enabled: envoyDaemonSet },
+    envoy: { enabled: c.envoy === 'daemonset' },
   };
   if (c.routingMode === 'native') {
     values.ipv4NativeRoutingCIDR = c.ipv4NativeRoutingCIDR;

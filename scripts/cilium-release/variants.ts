@@ -13,34 +13,28 @@ export interface Variant {
   readonly name: string;
   /** Changes to the built-in example's data. */
   readonly edit: (data: Record<string, any>) => void;
-  /** Envoy as its own DaemonSet. */
-  readonly envoyDaemonSet: boolean;
 }
 
 export const VARIANTS: readonly Variant[] = [
-  { name: 'hetzner-cloud', edit: () => {}, envoyDaemonSet: false },
+  { name: 'hetzner-cloud', edit: () => {} },
   {
     name: 'hetzner-vswitch',
     edit: (d) => {
       d.cluster.profile = 'hetzner-vswitch';
       delete d.cilium.MTU;
     },
-    envoyDaemonSet: false,
   },
   {
     name: 'hetzner-cloud-envoy-daemonset',
     edit: (d) => (d.cilium.envoy = 'daemonset'),
-    envoyDaemonSet: true,
   },
   {
     name: 'hetzner-cloud-kube-proxy-kept',
     edit: (d) => (d.cilium.kubeProxyReplacement = false),
-    envoyDaemonSet: false,
   },
   {
     name: 'hetzner-cloud-kubernetes-1.29',
     edit: (d) => (d.cluster.kubernetesVersion = 'v1.29'),
-    envoyDaemonSet: false,
   },
   {
     name: 'generic-tunnel',
@@ -49,7 +43,6 @@ export const VARIANTS: readonly Variant[] = [
       delete d.cilium.MTU;
       d.cilium.routingMode = 'tunnel';
     },
-    envoyDaemonSet: false,
   },
   {
     name: 'per-node-migrate',
@@ -58,7 +51,6 @@ export const VARIANTS: readonly Variant[] = [
       d.phase = 'migrate';
       d.perNode = { podCIDR: '10.245.0.0/16', tunnelPort: 8473, acknowledgeCalicoBGP: true };
     },
-    envoyDaemonSet: false,
   },
   {
     name: 'generic',
@@ -66,7 +58,6 @@ export const VARIANTS: readonly Variant[] = [
       d.cluster.profile = 'generic';
       delete d.cilium.MTU;
     },
-    envoyDaemonSet: false,
   },
 ];
 
