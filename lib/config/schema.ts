@@ -6,6 +6,7 @@
  * knows the chart knows what they mean. Profile-driven defaults (MTU, direct routes, …) are not
  * filled in here but in `resolve.ts`, because they depend on other fields.
  */
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { parseCidr, parseIpv4 } from '../cidr.ts';
 import { CILIUM_VERSIONS, DEFAULT_CILIUM_VERSION } from '../versions/cilium.ts';
@@ -42,6 +43,13 @@ function cidr() {
       error: (i) => `expected an IPv4 CIDR with the host bits zero, like 10.42.0.0/16, got ${show(i.input)}`,
     });
 }
+
+/**
+ * A DNS name as Kubernetes takes a host (RFC 1123): dot-separated labels of letters, digits and
+ * inner hyphens, at most 63 characters each and 253 in all. Cilium's containers get the API server
+ * host as KUBERNETES_SERVICE_HOST, which takes no scheme, port or path.
+ */
+const DNS_NAME = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$/i;
 
 function ipv4() {
   return z
@@ -130,8 +138,14 @@ const clusterSchema = z.strictObject({
       host: z
         .string({ error: (i) => `expected a host name or IP address, got ${show(i.input)}` })
         .min(1, { error: 'expected a host name or IP address, got ""' })
+        .refine((s) => isIP(s) !== 0 || DNS_NAME.test(s), {
+          error: (i) =>
+            `expected an IP address or a DNS name (no scheme, port or path), got ${show(i.input)}; the port goes in cluster.apiServer.port`,
+        })
         .default('127.0.0.1')
-        .describe('Address every node reaches the API server at without kube-proxy or cluster DNS.'),
+        .describe(
+          "Address every node reaches the API server at without kube-proxy or cluster DNS: an IP address or a DNS name, without scheme, port or path (it becomes Cilium's `KUBERNETES_SERVICE_HOST`).",
+        ),
       port: intRange(1, 65535).default(6444).describe('Port of that address (k3s serves the API on 127.0.0.1:6444 on every node).'),
     })
     .prefault({})

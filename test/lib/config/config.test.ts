@@ -281,6 +281,30 @@ describe('field errors', () => {
     );
   });
 
+  it('takes only an IP address or a DNS name as the API server host, which every Cilium container gets as KUBERNETES_SERVICE_HOST', () => {
+    for (const host of [
+      'http://127.0.0.1',
+      '127.0.0.1:6443',
+      'k3s.example.com/api',
+      'bad_name.example.com',
+      '-lead.example.com',
+      ' 10.0.0.2',
+    ]) {
+      expect(
+        errorOf((d) => (d.cluster.apiServer.host = host)),
+        host,
+      ).toBe(
+        `cluster.apiServer.host: expected an IP address or a DNS name (no scheme, port or path), got ${JSON.stringify(host)}; the port goes in cluster.apiServer.port`,
+      );
+    }
+    for (const host of ['10.0.0.2', 'fd00::2', 'k3s-api.example.com', 'API.Example.Internal', 'localhost']) {
+      expect(
+        errorOf((d) => (d.cluster.apiServer.host = host)),
+        host,
+      ).toBeUndefined();
+    }
+  });
+
   it('reports a misspelt key before the missing one it hides, with a suggestion', () => {
     expect(
       errorOf((d) => {
