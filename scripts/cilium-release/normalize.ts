@@ -158,6 +158,11 @@ export function comparableHash(object: Any): string {
     .slice(0, 16);
 }
 
+/** The comparable hash of each object, by key, keys sorted. */
+export function comparableHashes(objects: readonly Any[]): Record<string, string> {
+  return Object.fromEntries(objects.map((o) => [objectKey(o), comparableHash(o)]).sort(([a], [b]) => (a! < b! ? -1 : 1)));
+}
+
 /** Every object of a render by key, in comparable form. */
 export function comparableObjects(objects: readonly Any[]): Map<string, Any> {
   return new Map(objects.filter((o) => o !== null && o !== undefined).map((o) => [objectKey(o), comparable(o)]));

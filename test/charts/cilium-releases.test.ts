@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { objectProblems } from '../../lib/check/schema-check.ts';
 import { CILIUM_VERSIONS } from '../../lib/versions/cilium.ts';
-import { comparableHash, objectKey } from '../../scripts/cilium-release/normalize.ts';
+import { comparableHashes as hashes, objectKey } from '../../scripts/cilium-release/normalize.ts';
 import { VARIANTS, variantConfig } from '../../scripts/cilium-release/variants.ts';
 import { variantHashes, type RenderHashes } from '../../scripts/add-cilium-release.ts';
 import { render } from '../../charts/app.ts';
@@ -19,10 +19,6 @@ import { ciliumStepObjects } from '../support/cilium-step.ts';
 import { manifestObjects } from '../support/helpers.ts';
 
 const fixtures = JSON.parse(readFileSync(new URL('../fixtures/cilium/chart-renders.json', import.meta.url), 'utf8')) as RenderHashes;
-
-function hashes(objects: readonly any[]): Record<string, string> {
-  return Object.fromEntries(objects.map((o) => [objectKey(o), comparableHash(o)]).sort(([a], [b]) => (a! < b! ? -1 : 1)));
-}
 
 describe('the release table and the chart renders', () => {
   it('has a render of every variant for every release, and no render of a release it does not have', () => {

@@ -7,6 +7,7 @@ import { Construct } from 'constructs';
 import * as k8s from 'cdk8s-plus-28/lib/imports/k8s.js';
 import { agentContainer, APPARMOR_CONTAINERS, initContainers, volumes, type AgentPodProps } from './agent-pod.ts';
 import { AGENT_ACCOUNT, CILIUM_NAMESPACE } from './cilium-access.ts';
+import type { CiliumVersion } from '../../versions/cilium.ts';
 
 export { AGENT_HEALTH_PORT, CILIUM_CONFIG } from './agent-pod.ts';
 /** Pod-template annotation with the hash of cilium-config: a config change rolls the pods. */
@@ -19,13 +20,20 @@ export interface CiliumAgentProps extends AgentPodProps {
   readonly configChecksum: string;
 }
 
+/**
+ * AppArmor `Unconfined` as the pod's `appArmorProfile` field, where the release's chart uses the
+ * field and the servers know it (Kubernetes 1.30); else the chart annotates each container.
+ */
+export function appArmorAsField(version: CiliumVersion, kubernetesMinor: number): boolean {
+  return version.facts.pods.appArmor === 'field' && kubernetesMinor >= 30;
+}
+
 export class CiliumAgent extends Construct {
   public constructor(scope: Construct, id: string, props: CiliumAgentProps) {
     super(scope, id);
     const pods = props.version.facts.pods;
     const labels = { 'k8s-app': 'cilium', 'app.kubernetes.io/name': 'cilium-agent', 'app.kubernetes.io/part-of': 'cilium' };
-    // The chart drops the field below Kubernetes 1.30, which does not know it, and annotates instead.
-    const appArmorField = pods.appArmor === 'field' && props.kubernetesMinor >= 30;
+    const appArmorField = appArmorAsField(props.version, props.kubernetesMinor);
     const spec: k8s.DaemonSetSpec = {
       selector: { matchLabels: { 'k8s-app': 'cilium' } },
       updateStrategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: k8s.IntOrString.fromNumber(2) } },

@@ -10,6 +10,7 @@ import * as k8s from 'cdk8s-plus-28/lib/imports/k8s.js';
 import { imageRef } from '../../versions/images.ts';
 import { bootstrap } from '../../versions/cilium-releases.ts';
 import { ENVOY_SOCKETS, hostPath, type CiliumWorkloadProps } from './agent-pod.ts';
+import { appArmorAsField } from './cilium-agent.ts';
 import { CILIUM_NAMESPACE } from './cilium-access.ts';
 
 const NAME = 'cilium-envoy';
@@ -60,7 +61,7 @@ export class CiliumEnvoy extends Construct {
         },
       });
     }
-    const appArmorField = pods.appArmor === 'field' && props.kubernetesMinor >= 30;
+    const appArmorField = appArmorAsField(props.version, props.kubernetesMinor);
     const annotations = {
       ...(envoy.prometheusAnnotations ? metricsAnnotations : {}),
       ...(appArmorField ? {} : { [`container.apparmor.security.beta.kubernetes.io/${NAME}`]: 'unconfined' }),
