@@ -109,9 +109,9 @@ export function resolveConfig(config: Config): ResolvedConfig {
       registry,
       node: withRegistry(UTILITY_IMAGES.node, registry),
       busybox: withRegistry(UTILITY_IMAGES.busybox, registry),
-      ciliumAgent: withRegistry(version.images.agent, registry),
-      ciliumOperator: withRegistry(version.images.operator, registry),
-      ciliumEnvoy: withRegistry(version.images.envoy, registry),
+      ciliumAgent: withRegistry(version.facts.images.agent, registry),
+      ciliumOperator: withRegistry(version.facts.images.operator, registry),
+      ciliumEnvoy: withRegistry(version.facts.images.envoy, registry),
     },
     durations: {
       maxSnapshotAgeSeconds: durationSeconds(config.safety.maxSnapshotAge),

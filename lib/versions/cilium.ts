@@ -53,7 +53,6 @@ export interface CiliumVersion {
   readonly rules: LineRules;
   /** What the release's chart renders, read off it by the maintainer procedure. */
   readonly facts: ReleaseFacts;
-  readonly images: ReleaseFacts['images'];
 }
 
 /** The version used when the config names none: the newest release, and the first without cilium/cilium#44730 (lib/versions/cilium-known-bugs.ts). */
@@ -66,7 +65,7 @@ export const CILIUM_VERSIONS: readonly CiliumVersion[] = expandReleases(RELEASE_
   if (rules === undefined) {
     throw new Error(`cilium-releases.json: Cilium ${facts.version} is of line ${line}, which LINE_RULES does not know`);
   }
-  return { version: facts.version, line, endOfLife: rules.endOfLife, rules, facts, images: facts.images };
+  return { version: facts.version, line, endOfLife: rules.endOfLife, rules, facts };
 });
 
 /** The table entry for a version string, or undefined when it is not supported. */

@@ -199,7 +199,7 @@ describe('Envoy as its own DaemonSet', () => {
         .sort(),
     ).toEqual(['ConfigMap/cilium-envoy-config', 'DaemonSet/cilium-envoy', 'Service/cilium-envoy', 'ServiceAccount/cilium-envoy']);
     expect(find(objects, 'ConfigMap', 'cilium-config').data['external-envoy-proxy']).toBe('true');
-    const envoy = CILIUM_VERSIONS.find((v) => v.version === '1.20.0')!.images.envoy;
+    const envoy = CILIUM_VERSIONS.find((v) => v.version === '1.20.0')!.facts.images.envoy;
     const ref = `${envoy.repository}:${envoy.tag}@${envoy.digest}`;
     expect(find(objects, 'DaemonSet', 'cilium-envoy').spec.template.spec.containers[0].image).toBe(ref);
     const pulls = [...renderExample(edit).files]
