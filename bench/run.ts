@@ -42,6 +42,7 @@ function clusterConfig(n: number, perNode = false): string {
   data.cluster.profile = 'generic';
   delete data.cluster.network;
   delete data.cilium.MTU;
+  data.cilium.autoDirectNodeRoutes = true;
   data.cluster.nodes = Array.from({ length: n }, (_, i) => ({
     name: `node-${String(i + 1).padStart(5, '0')}`,
     role: i < 3 ? 'server' : 'agent',

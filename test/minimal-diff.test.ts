@@ -48,6 +48,7 @@ function cluster(n: number): Record<string, any> {
   const data = exampleData();
   data.cluster.profile = 'generic';
   delete data.cluster.network;
+  data.cilium.autoDirectNodeRoutes = true;
   data.cluster.nodes = Array.from({ length: n }, (_, i) => ({
     name: `node-${String(i + 1).padStart(3, '0')}`,
     role: i < 3 ? 'server' : 'agent',

@@ -25,6 +25,10 @@ export interface ResolvedCilium {
   readonly bpfMasquerade: boolean;
   readonly mtu: number | undefined;
   readonly operatorReplicas: number;
+  /** `cilium.devices`; undefined: Cilium detects them. */
+  readonly devices: readonly string[] | undefined;
+  /** `cilium.directRoutingDevice`; undefined: Cilium picks it. */
+  readonly directRoutingDevice: string | undefined;
   /** Envoy inside the agent pod, or as its own DaemonSet. */
   readonly envoy: 'embedded' | 'daemonset';
   /**
@@ -81,21 +85,26 @@ export function resolveConfig(config: Config): ResolvedConfig {
   const kpr = cilium.kubeProxyReplacement;
   const version = findCiliumVersion(cilium.version)!;
   const registry = config.images.registry;
+  // Required on generic (rules.ts); native on the Hetzner profiles.
+  const routingMode = cilium.routingMode ?? 'native';
   const finalCilium: ResolvedCilium = {
     version,
-    routingMode: cilium.routingMode,
+    routingMode,
     kubeProxyReplacement: kpr,
     kubeProxyReplacementEnabled: kpr === 'true' || kpr === 'strict',
     ipv4NativeRoutingCIDR: cilium.ipv4NativeRoutingCIDR ?? cluster.podCIDR,
-    autoDirectNodeRoutes: cilium.autoDirectNodeRoutes ?? profile.autoDirectNodeRoutes,
+    // The agent refuses direct node routes with a tunnel ("auto-direct-node-routes cannot be used with tunneling").
+    autoDirectNodeRoutes: cilium.autoDirectNodeRoutes ?? (routingMode === 'tunnel' ? false : profile.autoDirectNodeRoutes),
     directRoutingSkipUnreachable: version.facts.configShape.directRoutingSkipUnreachable
-      ? (cilium.directRoutingSkipUnreachable ?? (cluster.profile === 'hetzner-vswitch' && cluster.network?.cloudServers === true))
+      ? (cilium.directRoutingSkipUnreachable ?? false)
       : undefined,
     ipamMode: cilium.ipam.mode,
     bpfMasquerade: cilium.bpf.masquerade,
     mtu: cilium.MTU ?? profile.defaultMtu,
     // One operator replica cannot move off a node that is drained; two need two nodes.
     operatorReplicas: cilium.operator.replicas ?? (cluster.nodes.length <= 2 ? 1 : 2),
+    devices: cilium.devices,
+    directRoutingDevice: cilium.directRoutingDevice,
     envoy: cilium.envoy,
     migration: undefined,
   };

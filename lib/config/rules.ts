@@ -11,6 +11,7 @@ import { calicoLine, supportedCalicoLines } from '../versions/calico-deletion-se
 import { PROFILE_FACTS } from './profiles.ts';
 import { checkPerNode } from './per-node-rules.ts';
 import { checkNamespaces } from './namespace-rules.ts';
+import { checkDevices, checkRouting, checkVSwitch } from './network-rules.ts';
 import { cidrOf, type ConfigProblem } from './rule-problem.ts';
 
 export type { ConfigProblem } from './rule-problem.ts';
@@ -40,7 +41,7 @@ function checkNetworks(config: Config): ConfigProblem[] {
     });
   }
   if (cluster.profile === 'hetzner-cloud') {
-    if (!cluster.network) {
+    if (!cluster.network?.ipRange) {
       problems.push({
         path: 'cluster.network.ipRange',
         message: "required for profile hetzner-cloud; set it to the Hetzner network's ip_range (e.g. 10.0.0.0/8)",
@@ -55,6 +56,7 @@ function checkNetworks(config: Config): ConfigProblem[] {
       }
     }
   }
+  problems.push(...checkVSwitch(config), ...checkRouting(config));
   return problems;
 }
 
@@ -63,7 +65,7 @@ function checkNodes(config: Config): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   const pod = cidrOf(cluster.podCIDR);
   const svc = cidrOf(cluster.serviceCIDR);
-  const range = cluster.network ? cidrOf(cluster.network.ipRange) : undefined;
+  const range = cluster.network?.ipRange === undefined ? undefined : cidrOf(cluster.network.ipRange);
   const names = new Map<string, number>();
   const ips = new Map<string, number>();
   cluster.nodes.forEach((node, i) => {
@@ -156,6 +158,12 @@ function checkCalico(config: Config): ConfigProblem[] {
   return problems;
 }
 
+/** Whether Cilium installs direct node routes: native routing with autoDirectNodeRoutes, set or by the profile's default. */
+function directRoutes(config: Config): boolean {
+  const { cilium, cluster } = config;
+  return cilium.routingMode !== 'tunnel' && (cilium.autoDirectNodeRoutes ?? PROFILE_FACTS[cluster.profile].autoDirectNodeRoutes);
+}
+
 function checkCilium(config: Config): ConfigProblem[] {
   const { cilium, cluster } = config;
   const problems: ConfigProblem[] = [];
@@ -166,7 +174,7 @@ function checkCilium(config: Config): ConfigProblem[] {
       message: `"${cilium.kubeProxyReplacement}" is not accepted by Cilium ${cilium.version} (the agent would not start); use true or false`,
     });
   }
-  if (cilium.routingMode === 'native' && cilium.ipv4NativeRoutingCIDR !== undefined) {
+  if (cilium.routingMode !== 'tunnel' && cilium.ipv4NativeRoutingCIDR !== undefined) {
     const native = cidrOf(cilium.ipv4NativeRoutingCIDR);
     if (!cidrContains(native, cidrOf(cluster.podCIDR))) {
       problems.push({
@@ -188,7 +196,6 @@ function checkCilium(config: Config): ConfigProblem[] {
       });
     }
   }
-  const mixed = cluster.profile === 'hetzner-vswitch' && cluster.network?.cloudServers === true;
   if (cluster.network?.cloudServers && cluster.profile !== 'hetzner-vswitch') {
     problems.push({
       path: 'cluster.network.cloudServers',
@@ -200,18 +207,14 @@ function checkCilium(config: Config): ConfigProblem[] {
       path: 'cilium.directRoutingSkipUnreachable',
       message: `does not exist in Cilium ${cilium.version} (1.16 and newer); remove it or choose a newer cilium.version`,
     });
-  } else if (mixed && !version.facts.configShape.directRoutingSkipUnreachable) {
-    problems.push({
-      path: 'cilium.version',
-      message: `${cilium.version} cannot skip the cloud servers, which are not on the vSwitch's layer-2 segment (direct-routing-skip-unreachable needs 1.16+); choose a newer version`,
-    });
-  } else if (mixed && cilium.directRoutingSkipUnreachable === false && (cilium.autoDirectNodeRoutes ?? true)) {
+  } else if (cilium.directRoutingSkipUnreachable === true && !directRoutes(config)) {
+    // pkg/option/config.go: "direct-routing-skip-unreachable cannot be enabled when auto-direct-node-routes is not enabled".
     problems.push({
       path: 'cilium.directRoutingSkipUnreachable',
-      message:
-        'false with direct node routes and cloud servers on the vSwitch: routes to the cloud servers cannot be installed; remove the setting',
+      message: 'true needs direct node routes (routingMode native and autoDirectNodeRoutes true), or the agent does not start; remove it',
     });
   }
+  problems.push(...checkDevices(config));
   const { maxMtu } = PROFILE_FACTS[cluster.profile];
   if (cilium.MTU !== undefined && cilium.MTU > maxMtu) {
     problems.push({

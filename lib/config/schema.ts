@@ -51,6 +51,13 @@ function cidr() {
  */
 const DNS_NAME = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$/i;
 
+/**
+ * A Linux interface name (at most 15 characters, IFNAMSIZ; letters, digits, `_`, `.` and `-`:
+ * dev_valid_name refuses `/`, `:` and spaces), or a prefix of one followed by `+`, which Cilium's
+ * `devices` and `directRoutingDevice` take as a wildcard.
+ */
+const INTERFACE = /^[A-Za-z0-9_.-]{1,15}\+?$/;
+
 function ipv4() {
   return z
     .string({ error: (i) => `expected an IPv4 address like 10.0.0.2, got ${show(i.input)}` })
@@ -115,7 +122,21 @@ const clusterSchema = z.strictObject({
   ),
   network: z
     .strictObject({
-      ipRange: cidr().describe("The provider network's ip_range (Hetzner Cloud: the network, not the subnet). Required for hetzner-cloud."),
+      ipRange: cidr()
+        .optional()
+        .describe(
+          "The provider network's ip_range (Hetzner Cloud: the network, not the subnet): every node's address lies in it. Required for hetzner-cloud, and for hetzner-vswitch with cloudServers.",
+        ),
+      vSwitchSubnet: cidr()
+        .optional()
+        .describe(
+          "hetzner-vswitch: the vSwitch's subnet, the one layer-2 segment the Robot servers share; every Robot server's InternalIP lies in it. Required for hetzner-vswitch.",
+        ),
+      routesPodCIDRs: bool()
+        .default(false)
+        .describe(
+          "generic with native routing and no direct node routes: the network itself (a router with a static route per node's pod CIDR via that node) carries pod traffic between nodes. Native routing on generic is refused without this or cilium.autoDirectNodeRoutes.",
+        ),
       cloudController: z
         .strictObject({
           namespace: dnsLabel('a namespace').default('kube-system'),
@@ -126,7 +147,7 @@ const clusterSchema = z.strictObject({
       cloudServers: bool()
         .default(false)
         .describe(
-          'hetzner-vswitch only: the vSwitch is coupled to a Hetzner Cloud network whose cloud servers are nodes too. They are layer 3 away from the Robot servers.',
+          'hetzner-vswitch only: the vSwitch is coupled to a Hetzner Cloud network whose cloud servers are nodes too. They are layer 3 away from the Robot servers, and nothing routes pods between the two: needs cilium.routingMode tunnel.',
         ),
     })
     .optional()
@@ -168,7 +189,11 @@ const ciliumSchema = z.strictObject({
     })
     .default(DEFAULT_CILIUM_VERSION)
     .describe('Cilium version to install: a release in lib/versions/cilium-releases.json (every stable release 1.15.0 to 1.20.0).'),
-  routingMode: oneOf(['native', 'tunnel']).default('native').describe('Helm `routingMode`: native routing (no overlay) or tunnel.'),
+  routingMode: oneOf(['native', 'tunnel'])
+    .optional()
+    .describe(
+      'Helm `routingMode`: native routing (no overlay) or tunnel (VXLAN). Default native on hetzner-cloud and hetzner-vswitch; required on generic, where neither is safe to assume.',
+    ),
   kubeProxyReplacement: z
     .union([z.boolean(), oneOf(['true', 'false', 'strict', 'partial', 'disabled'])], {
       error: (i) => `expected true, false or (Cilium 1.15 only) "strict", got ${show(i.input)}`,
@@ -182,11 +207,34 @@ const ciliumSchema = z.strictObject({
   directRoutingSkipUnreachable: bool()
     .optional()
     .describe(
-      'Helm `directRoutingSkipUnreachable` (Cilium 1.16+): with direct node routes, skip nodes that are not on the same layer-2 segment. Default: true on hetzner-vswitch with cloud servers, else false.',
+      'Helm `directRoutingSkipUnreachable` (Cilium 1.16+): with direct node routes, skip nodes that are not on the same layer-2 segment (their pods must then be routed by the network). Default false.',
     ),
   autoDirectNodeRoutes: bool()
     .optional()
-    .describe('Helm `autoDirectNodeRoutes`. Default by profile: false on hetzner-cloud and generic, true on hetzner-vswitch.'),
+    .describe(
+      'Helm `autoDirectNodeRoutes`. Default by profile: false on hetzner-cloud and generic, true on hetzner-vswitch; false in tunnel mode.',
+    ),
+  devices: z
+    .array(
+      z.string({ error: (i) => `expected a network interface name, got ${show(i.input)}` }).regex(INTERFACE, {
+        error: (i) => `expected a network interface name like eth1 (a trailing + matches a prefix: enp+), got ${show(i.input)}`,
+      }),
+      { error: (i) => `expected a list of network interface names, got ${show(i.input)}` },
+    )
+    .min(1, { error: 'expected at least one interface; remove the field to let Cilium detect them' })
+    .optional()
+    .describe(
+      'Helm `devices`: the interfaces Cilium attaches its BPF programs to and serves NodePorts on (a trailing `+` matches a prefix). Default: detected by Cilium, which on a node whose InternalIP the cloud controller has not set yet can pick the wrong one.',
+    ),
+  directRoutingDevice: z
+    .string({ error: (i) => `expected a network interface name, got ${show(i.input)}` })
+    .regex(INTERFACE, {
+      error: (i) => `expected a network interface name like enp7s0 (a trailing + matches a prefix), got ${show(i.input)}`,
+    })
+    .optional()
+    .describe(
+      "Helm `nodePort.directRoutingDevice`: the interface that carries traffic to other nodes (the private network's), one of `devices`. Default: detected by Cilium from the node's InternalIP.",
+    ),
   ipam: z
     .strictObject({
       mode: oneOf(['kubernetes'])

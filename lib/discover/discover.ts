@@ -70,10 +70,25 @@ export function discoverConfig(snapshot: ClusterSnapshot): Discovered {
   const data = {
     cluster: clusterSection(snapshot, facts, check),
     calico: calicoSection(snapshot, image, version, check),
-    cilium: { routingMode: 'native', kubeProxyReplacement: true },
+    cilium: ciliumSection(facts.hetzner, check),
     gitops: gitopsSection(check, snapshot.server),
   };
   return { text: configText(snapshot.context, data, checks), notes: discoveryNotes(snapshot, facts, version) };
+}
+
+/**
+ * Native routing with kube-proxy replacement; off Hetzner Cloud, with direct node routes, which
+ * need every node on one layer-2 segment: the CHECK says so and names the other choices.
+ */
+function ciliumSection(hetzner: boolean, check: Check): Record<string, unknown> {
+  if (hetzner) {
+    return { routingMode: 'native', kubeProxyReplacement: true };
+  }
+  check(
+    'cilium.routingMode',
+    "direct node routes need every node on one layer-2 segment; else cluster.network.routesPodCIDRs: true (your router routes each node's pod CIDR) or routingMode: tunnel",
+  );
+  return { routingMode: 'native', autoDirectNodeRoutes: true, kubeProxyReplacement: true };
 }
 
 /** Throws for a cluster cilium-cutover cannot migrate; returns the calico-node image of one it can. */

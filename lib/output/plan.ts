@@ -398,7 +398,7 @@ export function renderPlan(config: ResolvedConfig, steps: readonly RenderedStep[
       cluster.nodes.map((n) => [`\`${n.name}\``, n.role, n.internalIP]),
     ),
     '',
-    `Pod CIDR \`${cluster.podCIDR}\`, service CIDR \`${cluster.serviceCIDR}\`${cluster.network ? `, provider network \`${cluster.network.ipRange}\`` : ''}.`,
+    `Pod CIDR \`${cluster.podCIDR}\`, service CIDR \`${cluster.serviceCIDR}\`${cluster.network?.ipRange ? `, provider network \`${cluster.network.ipRange}\`` : ''}${cluster.network?.vSwitchSubnet ? `, vSwitch subnet \`${cluster.network.vSwitchSubnet}\`` : ''}.`,
     '',
     '## Cilium settings that matter',
     '',

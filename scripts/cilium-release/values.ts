@@ -29,6 +29,12 @@ export function chartValues(config: ResolvedConfig): Record<string, unknown> {
   if (c.mtu !== undefined) {
     values.MTU = c.mtu;
   }
+  if (c.devices !== undefined) {
+    values.devices = c.devices;
+  }
+  if (c.directRoutingDevice !== undefined) {
+    values.nodePort = { directRoutingDevice: c.directRoutingDevice };
+  }
   if (c.migration !== undefined) {
     // The values of Cilium's guide "Migrating a cluster to Cilium".
     Object.assign(values, {

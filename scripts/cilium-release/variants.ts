@@ -21,6 +21,7 @@ export const VARIANTS: readonly Variant[] = [
     name: 'hetzner-vswitch',
     edit: (d) => {
       d.cluster.profile = 'hetzner-vswitch';
+      d.cluster.network.vSwitchSubnet = '10.0.0.0/24';
       delete d.cilium.MTU;
     },
   },
@@ -53,9 +54,18 @@ export const VARIANTS: readonly Variant[] = [
     },
   },
   {
+    name: 'hetzner-cloud-devices',
+    edit: (d) => {
+      d.cilium.devices = ['eth0', 'enp+'];
+      d.cilium.directRoutingDevice = 'enp7s0';
+    },
+  },
+  {
     name: 'generic',
     edit: (d) => {
       d.cluster.profile = 'generic';
+      // Native routing with the pod CIDRs routed by the network (no direct node routes).
+      d.cluster.network.routesPodCIDRs = true;
       delete d.cilium.MTU;
     },
   },

@@ -38,6 +38,7 @@ describe('110-node-cleanup and 210-kube-proxy-cleanup', () => {
     const long = `n${'x'.repeat(251)}a`;
     const big = renderExample((d) => {
       d.cluster.profile = 'generic';
+      d.cilium.autoDirectNodeRoutes = true;
       d.cluster.nodes.push({ name: long, role: 'agent', internalIP: '10.0.0.9' });
       d.cluster.nodes.push({ name: `${long.slice(0, 200)}b`, role: 'agent', internalIP: '10.0.0.10' });
     });

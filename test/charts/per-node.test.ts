@@ -372,6 +372,7 @@ describe('strategy per-node: config rules', () => {
     const error = errorOf((d) => {
       d.cluster.profile = 'generic';
       delete d.cluster.network;
+      d.cilium.autoDirectNodeRoutes = true;
       d.perNode.podCIDR = '10.245.0.0/16';
       d.cluster.nodes = Array.from({ length: 101 }, (_, i) => ({
         name: `node-${i}`,

@@ -191,7 +191,7 @@ describe('000-preflight per node', () => {
 
   it('reads the API (other nodes\u2019 podCIDRs) only on hetzner-cloud', () => {
     expect(nodeJobs[0].spec.template.spec.serviceAccountName).toBe('cilium-cutover-node-preflight');
-    const generic = [...renderExample((d) => (d.cluster.profile = 'generic')).files]
+    const generic = [...renderExample((d) => ((d.cluster.profile = 'generic'), (d.cilium.autoDirectNodeRoutes = true))).files]
       .filter(([p]) => /job-node-preflight-k3s-server-1/.test(p))
       .map(([, t]) => parse(t))[0];
     expect(generic.spec.template.spec.automountServiceAccountToken).toBe(false);

@@ -75,6 +75,14 @@ export function ciliumConfigData(config: ResolvedConfig): Record<string, string>
   if (c.mtu !== undefined) {
     data.mtu = String(c.mtu);
   }
+  // As the chart writes `devices` and `nodePort.directRoutingDevice` on every line (1.20's chart
+  // writes `devices: ""` when none is set, which the release's data keeps).
+  if (c.devices !== undefined) {
+    data.devices = c.devices.join(' ');
+  }
+  if (c.directRoutingDevice !== undefined) {
+    data['direct-routing-device'] = c.directRoutingDevice;
+  }
   // The operator restarts pods that Cilium does not manage (pods started under Calico).
   data['unmanaged-pod-watcher-interval'] =
     shape.watcherInterval === 'duration' ? `${UNMANAGED_POD_WATCHER_SECONDS}s` : String(UNMANAGED_POD_WATCHER_SECONDS);

@@ -60,14 +60,15 @@ describe('defaults', () => {
   });
 
   const profiles = [
-    { profile: 'hetzner-cloud', mtu: 1450, direct: false },
-    { profile: 'hetzner-vswitch', mtu: 1400, direct: true },
-    { profile: 'generic', mtu: undefined, direct: false },
+    { profile: 'hetzner-cloud', mtu: 1450, direct: false, network: {} },
+    { profile: 'hetzner-vswitch', mtu: 1400, direct: true, network: { vSwitchSubnet: '10.0.0.0/24' } },
+    { profile: 'generic', mtu: undefined, direct: false, network: { routesPodCIDRs: true } },
   ];
   for (const spec of profiles) {
     it(`profile ${spec.profile}: MTU ${spec.mtu ?? 'auto'}, autoDirectNodeRoutes ${spec.direct}`, () => {
       const config = exampleConfig((d) => {
         d.cluster.profile = spec.profile;
+        Object.assign(d.cluster.network, spec.network);
         delete d.cilium.MTU;
       });
       expect(config.cilium.mtu).toBe(spec.mtu);
@@ -75,16 +76,17 @@ describe('defaults', () => {
     });
   }
 
-  it('skips unreachable nodes on a vSwitch with cloud servers, where the version can', () => {
-    const mixed = exampleConfig((d) => {
-      d.cluster.profile = 'hetzner-vswitch';
-      d.cluster.network.cloudServers = true;
-      d.cilium.MTU = 1400;
-    });
-    expect(mixed.cilium.autoDirectNodeRoutes).toBe(true);
-    expect(mixed.cilium.directRoutingSkipUnreachable).toBe(true);
+  it('never skips unreachable nodes unless asked, and turns direct routes off in tunnel mode', () => {
     expect(exampleConfig().cilium.directRoutingSkipUnreachable).toBe(false);
     expect(exampleConfig((d) => (d.cilium.version = '1.15.2')).cilium.directRoutingSkipUnreachable).toBeUndefined();
+    // Cilium: "auto-direct-node-routes cannot be used with tunneling" (daemon_main.go).
+    const tunnel = exampleConfig((d) => {
+      d.cluster.profile = 'hetzner-vswitch';
+      d.cluster.network = { ipRange: '10.0.0.0/8', vSwitchSubnet: '10.0.0.0/24', cloudServers: true };
+      d.cilium.routingMode = 'tunnel';
+      d.cilium.MTU = 1400;
+    });
+    expect([tunnel.cilium.autoDirectNodeRoutes, tunnel.cilium.directRoutingSkipUnreachable]).toEqual([false, false]);
   });
 
   it('operator replicas: 1 up to two nodes, else 2, unless set', () => {
@@ -188,26 +190,32 @@ describe('cross-field rules', () => {
       message: 'cluster.network.cloudServers: applies to profile hetzner-vswitch only, not hetzner-cloud; remove it',
     },
     {
-      name: 'a vSwitch with cloud servers on a Cilium without direct-routing-skip-unreachable',
+      name: 'a vSwitch with cloud servers and native routing',
       edit: (d) => {
         d.cluster.profile = 'hetzner-vswitch';
+        d.cluster.network.vSwitchSubnet = '10.0.0.0/24';
         d.cluster.network.cloudServers = true;
-        d.cilium.version = '1.15.19';
         d.cilium.MTU = 1400;
       },
       message:
-        "cilium.version: 1.15.19 cannot skip the cloud servers, which are not on the vSwitch's layer-2 segment (direct-routing-skip-unreachable needs 1.16+); choose a newer version",
+        'cluster.network.cloudServers: true needs cilium.routingMode: tunnel: nothing can route pods between cloud and Robot servers (a Hetzner network route cannot point at a vSwitch address, and the hcloud cloud controller routes no Robot server); set cilium.routingMode: tunnel',
     },
     {
-      name: 'a vSwitch with cloud servers and direct routes that do not skip them',
+      name: 'a vSwitch subnet outside the network it is coupled to',
       edit: (d) => {
         d.cluster.profile = 'hetzner-vswitch';
-        d.cluster.network.cloudServers = true;
-        d.cilium.directRoutingSkipUnreachable = false;
+        d.cluster.network = { ipRange: '10.0.0.0/16', vSwitchSubnet: '10.1.0.0/24', cloudServers: true };
+        d.cilium.routingMode = 'tunnel';
         d.cilium.MTU = 1400;
       },
       message:
-        'cilium.directRoutingSkipUnreachable: false with direct node routes and cloud servers on the vSwitch: routes to the cloud servers cannot be installed; remove the setting',
+        'cluster.network.vSwitchSubnet: 10.1.0.0/24 is outside cluster.network.ipRange 10.0.0.0/16, but a vSwitch coupled to a Hetzner Cloud network is one of its subnets; fix either',
+    },
+    {
+      name: 'skipping unreachable nodes without direct routes',
+      edit: (d) => (d.cilium.directRoutingSkipUnreachable = true),
+      message:
+        'cilium.directRoutingSkipUnreachable: true needs direct node routes (routingMode native and autoDirectNodeRoutes true), or the agent does not start; remove it',
     },
     {
       name: 'direct-routing-skip-unreachable on 1.15',
@@ -223,12 +231,116 @@ describe('cross-field rules', () => {
       edit: (d) => (d.cilium.MTU = 1500),
       message: 'cilium.MTU: 1500 is above what profile hetzner-cloud carries (1450); set 1450 or less',
     },
+    {
+      name: 'generic without a routing mode',
+      edit: (d) => {
+        d.cluster.profile = 'generic';
+        delete d.cilium.routingMode;
+        delete d.cilium.MTU;
+      },
+      message:
+        'cilium.routingMode: required for profile generic; set native (with autoDirectNodeRoutes: true when the nodes share a layer-2 segment, or cluster.network.routesPodCIDRs: true when your router routes each pod CIDR) or tunnel (VXLAN: the network must pass UDP 8472 between nodes; pods get 50 bytes less than the MTU)',
+    },
+    {
+      name: 'native routing on generic with nothing that routes the pod CIDRs',
+      edit: (d) => {
+        d.cluster.profile = 'generic';
+        delete d.cilium.MTU;
+      },
+      message:
+        "cilium.autoDirectNodeRoutes: native routing on generic needs a route to every node's pod CIDR, and nothing installs one: set cilium.autoDirectNodeRoutes: true (all nodes on one layer-2 segment), or cluster.network.routesPodCIDRs: true once your router routes each node's pod CIDR via that node, or routingMode: tunnel",
+    },
+    {
+      name: 'routesPodCIDRs where the cloud controller routes',
+      edit: (d) => (d.cluster.network.routesPodCIDRs = true),
+      message:
+        'cluster.network.routesPodCIDRs: applies to profile generic with routingMode native only (here hetzner-cloud, native); remove it',
+    },
+    {
+      name: 'routesPodCIDRs in tunnel mode',
+      edit: (d) => {
+        d.cluster.profile = 'generic';
+        d.cilium.routingMode = 'tunnel';
+        d.cluster.network.routesPodCIDRs = true;
+        delete d.cilium.MTU;
+      },
+      message: 'cluster.network.routesPodCIDRs: applies to profile generic with routingMode native only (here generic, tunnel); remove it',
+    },
+    {
+      name: 'hetzner-cloud with a network but no ipRange',
+      edit: (d) => (d.cluster.network = { cloudController: { name: 'hccm' } }),
+      message: "cluster.network.ipRange: required for profile hetzner-cloud; set it to the Hetzner network's ip_range (e.g. 10.0.0.0/8)",
+    },
+    {
+      name: 'hetzner-vswitch without the vSwitch subnet',
+      edit: (d) => {
+        d.cluster.profile = 'hetzner-vswitch';
+        delete d.cilium.MTU;
+      },
+      message:
+        "cluster.network.vSwitchSubnet: required for profile hetzner-vswitch; set it to the vSwitch's subnet (the Robot servers' private addresses, e.g. 10.1.0.0/24), so no node on a public address is routed to directly",
+    },
+    {
+      name: 'a hetzner-vswitch node outside the vSwitch subnet (a public address)',
+      edit: (d) => {
+        d.cluster.profile = 'hetzner-vswitch';
+        d.cluster.network = { vSwitchSubnet: '10.0.0.0/24' };
+        d.cluster.nodes[2].internalIP = '88.99.10.4';
+        delete d.cilium.MTU;
+      },
+      message:
+        "cluster.nodes[2].internalIP: 88.99.10.4 is outside cluster.network.vSwitchSubnet 10.0.0.0/24: Cilium's direct routes would point at an address off the vSwitch; start k3s with --node-ip on the vSwitch interface and list that address (or set cloudServers for cloud servers)",
+    },
+    {
+      name: 'hetzner-vswitch with cloud servers but no ipRange',
+      edit: (d) => {
+        d.cluster.profile = 'hetzner-vswitch';
+        d.cluster.network = { vSwitchSubnet: '10.0.0.0/24', cloudServers: true };
+        delete d.cilium.MTU;
+      },
+      message:
+        "cluster.network.ipRange: required with cloudServers; set it to the Hetzner Cloud network's ip_range, which holds the vSwitch subnet and the cloud servers' subnet",
+    },
+    {
+      name: 'a vSwitch subnet on another profile',
+      edit: (d) => (d.cluster.network.vSwitchSubnet = '10.0.0.0/24'),
+      message: 'cluster.network.vSwitchSubnet: applies to profile hetzner-vswitch only, not hetzner-cloud; remove it',
+    },
+    {
+      name: 'a direct-routing device that is none of the devices',
+      edit: (d) => {
+        d.cilium.devices = ['eth0', 'eth1'];
+        d.cilium.directRoutingDevice = 'enp7s0';
+      },
+      message:
+        'cilium.directRoutingDevice: "enp7s0" is none of cilium.devices (eth0, eth1), and Cilium picks it among them; add it to cilium.devices',
+    },
+    {
+      name: 'an interface name with a slash',
+      edit: (d) => (d.cilium.devices = ['eth0', 'bond0/1']),
+      message: 'cilium.devices[1]: expected a network interface name like eth1 (a trailing + matches a prefix: enp+), got "bond0/1"',
+    },
+    {
+      name: 'an interface name longer than the kernel takes',
+      edit: (d) => (d.cilium.directRoutingDevice = 'enp7s0-private-1'),
+      message:
+        'cilium.directRoutingDevice: expected a network interface name like enp7s0 (a trailing + matches a prefix), got "enp7s0-private-1"',
+    },
   ];
   for (const spec of cases) {
     it(`rejects ${spec.name}`, () => {
       expect(errorOf(spec.edit)).toBe(spec.message);
     });
   }
+
+  it('routes natively on the Hetzner profiles when routingMode is not set; takes devices that match by wildcard', () => {
+    expect(exampleConfig((d) => delete d.cilium.routingMode).cilium.routingMode).toBe('native');
+    const devices = exampleConfig((d) => ((d.cilium.devices = ['eth0', 'enp+']), (d.cilium.directRoutingDevice = 'enp7s0'))).cilium;
+    expect([devices.devices, devices.directRoutingDevice]).toEqual([['eth0', 'enp+'], 'enp7s0']);
+    expect(
+      exampleConfig((d) => ((d.cilium.devices = ['enp7s0']), (d.cilium.directRoutingDevice = 'enp+'))).cilium.directRoutingDevice,
+    ).toBe('enp+');
+  });
 
   it('accepts strict on 1.15 with a deprecation warning', () => {
     const data = exampleData();
@@ -247,6 +359,7 @@ describe('cross-field rules', () => {
     data.calico.ipPools = ['10.42.0.0/16', '192.168.0.0/16'];
     data.cluster.profile = 'generic';
     delete data.cluster.network;
+    data.cilium.autoDirectNodeRoutes = true;
     data.cluster.nodes = data.cluster.nodes.map((n: any, i: number) => ({ ...n, internalIP: `192.168.100.${i + 2}` }));
     expect(load(data).warnings).toContain(
       "calico.ipPools[1] 192.168.0.0/16 contains the address of k3s-server-1 (192.168.100.2), k3s-server-2 (192.168.100.3), k3s-server-3 (192.168.100.4): Calico's routes for this pool lie in the node network, so step 110 must flush them (keep cleanup.birdRoutes on)",

@@ -129,6 +129,7 @@ describe('PLAN.md risks', () => {
         d.cluster.profile = 'generic';
         delete d.cluster.network;
         delete d.cilium.MTU;
+        d.cilium.autoDirectNodeRoutes = true;
         d.maintenance = { workloads: [{ kind: 'Deployment', namespace: 'shop', name: 'web' }] };
         d.run.skipNodes = ['k3s-server-3'];
       }).files.get('PLAN.md')!,

@@ -14,6 +14,7 @@ function renders() {
   const big = exampleData();
   big.cluster.profile = 'generic';
   delete big.cluster.network;
+  big.cilium.autoDirectNodeRoutes = true;
   big.cluster.nodes = Array.from({ length: 40 }, (_, i) => ({
     name: `node-${i}`,
     role: i < 3 ? 'server' : 'agent',

@@ -17,6 +17,7 @@ const haveShellcheck = requireTool('shellcheck', 'host scripts shellcheck', 'the
 
 const mixed = exampleConfig((d) => {
   d.cluster.profile = 'generic';
+  d.cilium.autoDirectNodeRoutes = true;
   d.cluster.nodes = [
     { name: 'agent-1', role: 'agent', internalIP: '10.0.0.11' },
     { name: 'server-1', role: 'server', internalIP: '10.0.0.2' },

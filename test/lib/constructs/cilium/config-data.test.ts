@@ -53,10 +53,21 @@ describe('cilium-config settings', () => {
     const generic = ciliumConfigData(
       exampleConfig((d) => {
         d.cluster.profile = 'generic';
+        d.cilium.autoDirectNodeRoutes = true;
         delete d.cilium.MTU;
       }),
     );
     expect(generic).not.toHaveProperty('mtu');
+  });
+
+  it('writes devices space-separated and the direct-routing device as the chart does, and nothing without them', () => {
+    const data = ciliumConfigData(exampleConfig((d) => ((d.cilium.devices = ['eth0', 'enp+']), (d.cilium.directRoutingDevice = 'enp7s0'))));
+    expect([data.devices, data['direct-routing-device']]).toEqual(['eth0 enp+', 'enp7s0']);
+    const none = ciliumConfigData(exampleConfig((d) => (d.cilium.version = '1.19.6')));
+    expect(none).not.toHaveProperty('devices');
+    expect(none).not.toHaveProperty('direct-routing-device');
+    // The 1.20.0 chart writes `devices: ""` by default (its values.yaml sets it), which the release keeps.
+    expect(ciliumConfigData(exampleConfig()).devices).toBe('');
   });
 
   it('tunnel mode: no native-routing CIDR; the tunnel protocol where the chart writes it (1.17 on; before, the agent takes vxlan by default)', () => {
