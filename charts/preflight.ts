@@ -19,7 +19,8 @@ import {
 import { ScopedServiceAccount, type AccessRule } from '../lib/constructs/scoped-service-account.ts';
 import { ScriptJob } from '../lib/constructs/script-job.ts';
 import { RETRY, type AbortGuide, type Step, type StepChart } from '../lib/step.ts';
-import { TOOL } from '../lib/labels.ts';
+import { LABEL_COMPONENT, TOOL } from '../lib/labels.ts';
+import { setFileName } from '../lib/constructs/file-name.ts';
 import { calicoEnforcedPolicyApi } from '../lib/versions/calico-deletion-sets.ts';
 import { serviceLbCollision } from '../lib/versions/cilium-known-bugs.ts';
 
@@ -33,6 +34,13 @@ export function preflightSpec(config: ResolvedConfig): PreflightSpec {
     podCIDR: config.cluster.podCIDR,
     serviceCIDR: config.cluster.serviceCIDR,
     profile: config.cluster.profile,
+    ...(config.cluster.profile === 'hetzner-vswitch' && config.cluster.network?.vSwitchSubnet
+      ? { vSwitch: { subnet: config.cluster.network.vSwitchSubnet, cloudServers: config.cluster.network.cloudServers } }
+      : {}),
+    kubernetesVersion: config.cluster.kubernetesVersion,
+    kernel: { ciliumLine: config.finalCilium.version.line, ...config.finalCilium.version.rules.kernel },
+    calicoManifest: config.calico.manifest,
+    calicoIpPools: config.calico.ipPools,
     ...(config.cluster.profile === 'hetzner-cloud' && config.cluster.network
       ? { cloudController: config.cluster.network.cloudController }
       : {}),
@@ -85,30 +93,29 @@ export function buildPreflight(chart: StepChart, config: ResolvedConfig): void {
         names: [TIGERA_OPERATOR_CRD, CALICO_V3_CRD],
       },
       { apiGroup: 'apps', resource: 'daemonsets', verbs: ['get'], names: ['calico-node'] },
-      { apiGroup: 'apps', resource: 'deployments', verbs: ['get'], names: ['tigera-operator'] },
+      { apiGroup: 'apps', resource: 'deployments', verbs: ['get'], names: ['tigera-operator', 'calico-typha'] },
       { apiGroup: 'operator.tigera.io', resource: 'installations', verbs: ['get'], names: ['default'] },
       { apiGroup: 'apiregistration.k8s.io', resource: 'apiservices', verbs: ['get'], names: [CALICO_API_SERVICE] },
       { apiGroup: '', resource: 'namespaces', verbs: ['get'], names: [CALICO_APISERVER_NAMESPACE] },
       { apiGroup: 'crd.projectcalico.org', resource: 'felixconfigurations', verbs: ['get'], names: ['default'] },
       // The etcd snapshots and the Calico policies are counted; list cannot be limited by name.
       { apiGroup: 'k3s.cattle.io', resource: 'etcdsnapshotfiles', verbs: ['list'] },
-      ...POLICY_RESOURCES.map((resource): AccessRule => ({ apiGroup: 'crd.projectcalico.org', resource, verbs: ['list'] })),
+      ...[...POLICY_RESOURCES, 'ippools'].map((resource): AccessRule => ({ apiGroup: 'crd.projectcalico.org', resource, verbs: ['list'] })),
       ...spec.unenforcedKinds.map((k): AccessRule => ({ apiGroup: 'policy.networking.k8s.io', resource: k.resource, verbs: ['list'] })),
       // k3s ServiceLB's DaemonSets, in every namespace (older k3s put them in the Service's), found
       // by their label, when the Cilium release would mix up their addresses.
       ...(spec.serviceLbBug ? [{ apiGroup: 'apps', resource: 'daemonsets', verbs: ['list'] } satisfies AccessRule] : []),
       // What runs in its own namespace: it must be nothing but the tool's.
       ...NAMESPACE_KINDS.map((k): AccessRule => ({ apiGroup: k.group, resource: k.resource, verbs: ['list'], namespace })),
+      // The hcloud cloud controller, a Deployment or (the chart's `kind: DaemonSet`) a DaemonSet.
       ...(spec.cloudController
-        ? [
-            {
-              apiGroup: 'apps',
-              resource: 'deployments',
-              verbs: ['get'],
-              names: [spec.cloudController.name],
-              namespace: spec.cloudController.namespace,
-            } satisfies AccessRule,
-          ]
+        ? (['deployments', 'daemonsets'] as const).map((resource): AccessRule => ({
+            apiGroup: 'apps',
+            resource,
+            verbs: ['get'],
+            names: [spec.cloudController!.name],
+            namespace: spec.cloudController!.namespace,
+          }))
         : []),
     ],
   });
@@ -119,18 +126,35 @@ export function buildPreflight(chart: StepChart, config: ResolvedConfig): void {
 /** Host directories the node preflight looks for the cleanup's tools in (read-only). */
 const HOST_BIN_DIRS = ['/usr/sbin', '/sbin', '/usr/bin', '/bin'];
 
+/** The ConfigMap listing every configured node for the node preflight's route checks (not hashed: see below). */
+export const NODE_LIST = 'node-list';
+
+/** How pod traffic crosses to other nodes once Cilium runs, for the node preflight's route check. */
+export function peerRouting(config: ResolvedConfig): NodePreflightSpec['routing'] {
+  const cilium = config.finalCilium;
+  if (cilium.routingMode === 'tunnel') {
+    return 'tunnel';
+  }
+  return cilium.autoDirectNodeRoutes ? 'direct' : 'network';
+}
+
 /**
  * One Job per node that checks what only the node sees (kube-proxy still answering, the host's
- * tools, on hetzner-cloud the route to other nodes' pods) and pulls the Cilium images onto it ahead
- * of the outage: a host-network pod needs no CNI to pull.
+ * tools, the API server at cluster.apiServer, its routes to every other node and their pods, the
+ * private interface's MTU) and pulls the Cilium images onto it ahead of the outage: a host-network
+ * pod needs no CNI to pull.
  */
 export function buildNodePreflight(chart: StepChart, config: ResolvedConfig): void {
   const namespace = config.run.namespace;
-  const cloud = config.cluster.profile === 'hetzner-cloud';
+  const final = config.finalCilium;
   const spec: NodePreflightSpec = {
     kubeProxyReplacement: config.cilium.kubeProxyReplacementEnabled,
     profile: config.cluster.profile,
     podCIDR: config.cluster.podCIDR,
+    routing: peerRouting(config),
+    skipUnreachable: final.directRoutingSkipUnreachable === true,
+    mtu: final.mtu,
+    nodeList: NODE_LIST,
   };
   const files = new JobFiles(chart, 'NodeFiles', {
     name: 'node-preflight',
@@ -138,21 +162,31 @@ export function buildNodePreflight(chart: StepChart, config: ResolvedConfig): vo
     component: 'node-preflight',
     files: { 'node-preflight.mjs': bundleInCluster('node-preflight-main'), 'node-preflight.json': `${JSON.stringify(spec, null, 2)}\n` },
   });
-  // Only hetzner-cloud reads the API (the other nodes' podCIDRs).
-  const account = cloud
-    ? new ScopedServiceAccount(chart, 'NodeAccess', {
-        name: `${TOOL}-node-preflight`,
-        namespace,
-        rules: [{ apiGroup: '', resource: 'nodes', verbs: ['get'], names: config.cluster.nodes.map((n) => n.name) }],
-      })
-    : undefined;
-  const nodes = config.cluster.nodes;
-  nodes.forEach((node, i) => {
+  // The node list under a fixed name, read through the API when the Job runs: a node added to the
+  // config changes this object and adds its own Job, and renames no other node's.
+  const list = new k8s.KubeConfigMap(chart, 'NodeList', {
+    metadata: { name: NODE_LIST, namespace, labels: { [LABEL_COMPONENT]: 'node-preflight' } },
+    data: {
+      'nodes.json': `${JSON.stringify(
+        config.cluster.nodes.map((n) => ({ name: n.name, internalIP: n.internalIP })),
+        null,
+        2,
+      )}\n`,
+    },
+  });
+  setFileName(list, `configmap-${NODE_LIST}`);
+  const account = new ScopedServiceAccount(chart, 'NodeAccess', {
+    name: `${TOOL}-node-preflight`,
+    namespace,
+    rules: [
+      { apiGroup: '', resource: 'nodes', verbs: ['get'], names: config.cluster.nodes.map((n) => n.name) },
+      { apiGroup: '', resource: 'configmaps', verbs: ['get'], names: [NODE_LIST], namespace },
+    ],
+  });
+  for (const node of config.cluster.nodes) {
     if (config.run.skipNodes.includes(node.name)) {
-      return;
+      continue;
     }
-    // hetzner-cloud checks the route to one other node's pods: the next one in the config.
-    const peer = nodes[(i + 1) % nodes.length]!;
     new CutoverJob(chart, `Node-${node.name}`, {
       name: `node-preflight-${node.name}`,
       namespace,
@@ -162,9 +196,8 @@ export function buildNodePreflight(chart: StepChart, config: ResolvedConfig): vo
       command: ['node', `${FILES_DIR}/node-preflight.mjs`, `${FILES_DIR}/node-preflight.json`],
       files,
       nodeName: node.name,
-      api: account ? { serviceAccountName: account.name, server: config.cluster.apiServer } : undefined,
-      env: cloud && peer !== node ? { PEER_NODE: peer.name, PEER_IP: peer.internalIP } : undefined,
-      fieldEnv: { NODE_NAME: 'spec.nodeName' },
+      api: { serviceAccountName: account.name, server: config.cluster.apiServer },
+      fieldEnv: { NODE_NAME: 'spec.nodeName', POD_NAMESPACE: 'metadata.namespace' },
       readOnlyHostPaths: HOST_BIN_DIRS,
       initContainers: [
         // Pulls the images now; `--help` exits at once without touching anything.
@@ -175,7 +208,7 @@ export function buildNodePreflight(chart: StepChart, config: ResolvedConfig): vo
           : []),
       ],
     });
-  });
+  }
 }
 
 /**

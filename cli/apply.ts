@@ -30,7 +30,7 @@ export function applyCommand(cli: Command, io: CliIo): void {
     .option('--release', "after Argo CD or Flux has synced the same files server-side: give up this tool's field ownership to them")
     .option(
       '--graduate',
-      'with the output of phase steady, after the migration completed: apply it, then delete every object of the migration but Cilium, the status record and the Calico inventory',
+      'with the output of phase steady, after the migration completed: apply it, then delete every object of the migration but Cilium, the status record, the node check and the Calico inventory',
     )
     .option('--built-in-example', 'apply output synthesized from the built-in example (a test cluster built to match it)')
     .option(

@@ -85,6 +85,8 @@ function formatElapsed(ms: number): string {
 }
 
 const LOG_LINES = 20;
+/** How far back a finished Job's log is read for WARN lines (a preflight prints a few per node). */
+const WARN_LINES = 1000;
 
 /** Applies and awaits the steps; throws StepFailed or Interrupted. */
 export async function runApply(options: ApplyOptions): Promise<void> {
@@ -187,6 +189,11 @@ async function waitForStep(
           output.line('---');
         }
         fail(`${ref} ${r.detail}`);
+      }
+      if (r.state === 'done' && obj.kind === 'Job') {
+        // A check that passed may still have warned: shown here, or nobody reads it.
+        const logs = await cluster.jobLogs(obj, WARN_LINES).catch(() => []);
+        logs.filter((l) => l.startsWith('WARN ')).forEach((l) => say(l));
       }
       if (r.state === 'waiting') {
         still.push(obj);

@@ -516,7 +516,7 @@ export const configSchema = z
     phase: oneOf(['migrate', 'switch', 'steady'])
       .default('migrate')
       .describe(
-        '`migrate` generates every step; `switch` (strategy per-node only, after the migrate phase) moves Cilium from its migration settings to the cilium section; `steady` (after a successful migration) only the Cilium step, the status record and the k3s drop-in, protected from pruning.',
+        '`migrate` generates every step; `switch` (strategy per-node only, after the migrate phase) moves Cilium from its migration settings to the cilium section; `steady` (after a successful migration) only the Cilium step, the status record with the node check, and the k3s drop-in, protected from pruning.',
       ),
     cluster: clusterSchema,
     calico: z.strictObject({

@@ -21,6 +21,7 @@ export const INCLUSTER_ENTRIES = [
   'maintenance-main',
   'move-node-main',
   'network-condition-main',
+  'node-check-main',
   'node-preflight-main',
   'per-node-preflight-main',
   'preflight-main',

@@ -14,6 +14,9 @@ export interface ScriptJobProps extends Omit<
   CutoverJobProps,
   'name' | 'namespace' | 'component' | 'attempt' | 'image' | 'command' | 'files' | 'api'
 > {
+  /** Namespace of the Job and its ConfigMap.
+   * @default - run.namespace */
+  readonly namespace?: string;
   /** Readable name of the Job and its ConfigMap. */
   readonly name: string;
   /** Base name of the two files, `<script>.mjs` and `<script>.json`.
@@ -34,8 +37,7 @@ export class ScriptJob extends Construct {
 
   public constructor(scope: Construct, id: string, config: ResolvedConfig, props: ScriptJobProps) {
     super(scope, id);
-    const { name, script = props.name, component = props.name, entry, spec, account, ...job } = props;
-    const namespace = config.run.namespace;
+    const { name, script = props.name, component = props.name, entry, spec, account, namespace = config.run.namespace, ...job } = props;
     this.files = new JobFiles(this, 'Files', {
       name,
       namespace,

@@ -6,6 +6,17 @@
  */
 import { boolFlag, flannelBackend, parseNodeArgs, type K3sNodeArgs } from './k3s-node-args.ts';
 import type { CheckResult } from './shared/report.ts';
+import {
+  checkKernel,
+  checkKubelet,
+  checkPressure,
+  checkVSwitchNode,
+  cidrWithin,
+  type KernelMinimum,
+  type NodeObject,
+} from './node-fitness-checks.ts';
+
+export { cidrWithin, type KernelMinimum, type NodeObject };
 
 /** What the preflight checks against, rendered into the Job's ConfigMap. */
 export interface PreflightSpec {
@@ -20,6 +31,16 @@ export interface PreflightSpec {
   readonly serviceCIDR: string;
   /** `hetzner-cloud` adds the cloud checks (providerID, pod CIDR routes, cloud controller). */
   readonly profile: string;
+  /** hetzner-vswitch: the vSwitch subnet every Robot server's InternalIP lies in (cloud servers outside it when `cloudServers`). */
+  readonly vSwitch?: { readonly subnet: string; readonly cloudServers: boolean };
+  /** `cluster.kubernetesVersion` (`v1.32`): each kubelet must run that minor, which the agent DaemonSet is rendered for. */
+  readonly kubernetesVersion: string;
+  /** The oldest kernel the Cilium release runs on, and the RHEL-family releases whose older kernels carry the backports. */
+  readonly kernel: KernelMinimum;
+  /** `calico.manifest`: `calico-typha` when Typha runs. */
+  readonly calicoManifest: string;
+  /** `calico.ipPools`: the pools step 110's route flush and the warnings are reasoned from. */
+  readonly calicoIpPools: readonly string[];
   /** The hcloud cloud-controller-manager Deployment (hetzner-cloud). */
   readonly cloudController?: { readonly namespace: string; readonly name: string };
   /** The newest etcd snapshot must be younger than this, unless acknowledged. */
@@ -40,26 +61,17 @@ export interface PreflightSpec {
   readonly serviceLbBug?: { readonly ciliumVersion: string; readonly issue: string; readonly fix: string; readonly fixedIn: string };
 }
 
+/** What checkNode reads of the spec: also the steady phase's node check's whole spec. */
+export type NodeSpec = Pick<
+  PreflightSpec,
+  'nodes' | 'skipNodes' | 'kubeProxyReplacement' | 'podCIDR' | 'serviceCIDR' | 'profile' | 'vSwitch' | 'kubernetesVersion' | 'kernel'
+>;
+
 /** The Calico resources that hold policy someone wrote (GlobalNetworkPolicy, NetworkPolicy, HostEndpoint, NetworkSet). */
 export const POLICY_RESOURCES = ['globalnetworkpolicies', 'networkpolicies', 'hostendpoints', 'networksets'] as const;
 
 /** k3s's defaults for the flags the preflight compares with the config. */
 export const K3S_DEFAULT_CIDRS = { 'cluster-cidr': '10.42.0.0/16', 'service-cidr': '10.43.0.0/16' } as const;
-
-/** The parts of a Node the preflight reads. */
-export interface NodeObject {
-  readonly metadata: { readonly name: string; readonly annotations?: Readonly<Record<string, string>> };
-  readonly spec?: { readonly providerID?: string; readonly podCIDR?: string };
-  readonly status?: {
-    readonly conditions?: readonly {
-      readonly type: string;
-      readonly status: string;
-      readonly reason?: string;
-      readonly message?: string;
-    }[];
-    readonly addresses?: readonly { readonly type: string; readonly address: string }[];
-  };
-}
 
 /** The parts of a DaemonSet the preflight reads. */
 export interface DaemonSetObject {
@@ -86,7 +98,7 @@ const NO_CNI_CONFIG = 'NetworkReady=false reason:NetworkPluginNotReady';
  * 110 leaves until Cilium writes its own: reported, not refused.
  */
 export function checkNode(
-  spec: PreflightSpec,
+  spec: NodeSpec,
   want: PreflightSpec['nodes'][number],
   node: NodeObject | undefined,
   calicoRemoved = false,
@@ -175,11 +187,15 @@ export function checkNode(
   if (spec.profile === 'hetzner-cloud') {
     results.push(checkHetznerNode(spec, subject, node));
   }
+  if (spec.vSwitch) {
+    results.push(checkVSwitchNode(spec.vSwitch, subject, internal));
+  }
+  results.push(checkPressure(subject, node), checkKubelet(spec.kubernetesVersion, subject, node), checkKernel(spec.kernel, subject, node));
   return results;
 }
 
 /** The server flags Cilium needs (domain rules: flannel off, k3s network policy off, kube-proxy off with KPR). */
-export function checkServerFlags(spec: PreflightSpec, subject: string, args: K3sNodeArgs): CheckResult[] {
+export function checkServerFlags(spec: NodeSpec, subject: string, args: K3sNodeArgs): CheckResult[] {
   const problems: string[] = [];
   const backend = flannelBackend(args);
   if (backend !== 'none') {
@@ -202,7 +218,7 @@ export function checkServerFlags(spec: PreflightSpec, subject: string, args: K3s
  * The running cluster and service CIDRs equal the config: Cilium's native-routing CIDR and the
  * checks are derived from it, and a drop-in must never change them (a changed service CIDR is fatal).
  */
-export function checkServerCidrs(spec: PreflightSpec, subject: string, args: K3sNodeArgs): CheckResult {
+export function checkServerCidrs(spec: NodeSpec, subject: string, args: K3sNodeArgs): CheckResult {
   const running = {
     'cluster-cidr': args.flags.get('cluster-cidr') ?? K3S_DEFAULT_CIDRS['cluster-cidr'],
     'service-cidr': args.flags.get('service-cidr') ?? K3S_DEFAULT_CIDRS['service-cidr'],
@@ -225,22 +241,8 @@ export function checkServerCidrs(spec: PreflightSpec, subject: string, args: K3s
   };
 }
 
-function ipNumber(ip: string): number {
-  return ip.split('.').reduce((a, p) => a * 256 + Number(p), 0);
-}
-
-/** True when the network `inner` lies inside `outer` (both CIDRs). */
-export function cidrWithin(inner: string, outer: string): boolean {
-  const [ib, ip] = inner.split('/');
-  const [ob, op] = outer.split('/');
-  const first = ipNumber(ib!);
-  const last = first + 2 ** (32 - Number(ip)) - 1;
-  const oFirst = ipNumber(ob!);
-  return Number(ip) >= Number(op) && first >= oFirst && last <= oFirst + 2 ** (32 - Number(op)) - 1;
-}
-
 /** hetzner-cloud: the node is a cloud server the cloud controller knows, with a pod CIDR it routes. */
-export function checkHetznerNode(spec: PreflightSpec, subject: string, node: NodeObject): CheckResult {
+export function checkHetznerNode(spec: NodeSpec, subject: string, node: NodeObject): CheckResult {
   const problems: string[] = [];
   const provider = node.spec?.providerID;
   if (!provider?.startsWith('hcloud://')) {

@@ -164,43 +164,6 @@ export function checkServiceLb(
   };
 }
 
-/** The parts of the cloud controller Deployment the preflight reads. */
-export interface ControllerObject {
-  readonly spec?: {
-    readonly template?: {
-      readonly spec?: {
-        readonly hostNetwork?: boolean;
-        readonly containers?: readonly { readonly env?: readonly { readonly name: string }[] }[];
-      };
-    };
-  };
-}
-
-/** hetzner-cloud: the hcloud cloud controller routes pod CIDRs (networking on) and survives the outage (host network). */
-export function checkCloudController(spec: PreflightSpec, deployment: ControllerObject | undefined): CheckResult {
-  const cc = spec.cloudController!;
-  const subject = `${cc.namespace}/${cc.name}`;
-  if (!deployment) {
-    return {
-      outcome: 'FAIL',
-      check: 'hcloud-ccm',
-      subject,
-      detail: 'not found: without it no route to any pod CIDR exists in the Hetzner network; install it with networking enabled',
-    };
-  }
-  const pod = deployment.spec?.template?.spec;
-  const problems: string[] = [];
-  if (!pod?.containers?.some((c) => c.env?.some((e) => e.name === 'HCLOUD_NETWORK'))) {
-    problems.push('networking is off (no HCLOUD_NETWORK): it creates no routes for pod CIDRs');
-  }
-  if (pod?.hostNetwork !== true) {
-    problems.push('it does not run with hostNetwork: it stops working while the pod network is down');
-  }
-  return problems.length > 0
-    ? { outcome: 'FAIL', check: 'hcloud-ccm', subject, detail: problems.join('; ') }
-    : { outcome: 'PASS', check: 'hcloud-ccm', subject, detail: 'networking on, host network' };
-}
-
 /** The tag of an image reference (`repo:tag@digest` → `tag`), or undefined. */
 export function imageTag(image: string): string | undefined {
   const withoutDigest = image.split('@')[0]!;
@@ -246,4 +209,57 @@ export function agentNote(spec: PreflightSpec): CheckResult[] {
       detail: `${agents.map((a) => a.name).join(', ')} take the server flags only when restarted; restart every agent after the servers`,
     },
   ];
+}
+
+/**
+ * The installed manifest is the configured one: calico-typha.yaml adds the calico-typha Deployment
+ * (with its Service and PodDisruptionBudget), which only `calico.manifest: calico-typha` deletes.
+ */
+export function checkTypha(spec: PreflightSpec, calicoPresent: boolean, typha: object | undefined): CheckResult {
+  const subject = 'kube-system/calico-typha';
+  if (!calicoPresent) {
+    return { outcome: 'PASS', check: 'calico-typha', subject, detail: 'Calico is already removed' };
+  }
+  const runs = typha !== undefined;
+  if (runs === (spec.calicoManifest === 'calico-typha')) {
+    return {
+      outcome: 'PASS',
+      check: 'calico-typha',
+      subject,
+      detail: runs ? 'runs, as calico.manifest calico-typha says' : 'absent, as calico.manifest calico says',
+    };
+  }
+  return {
+    outcome: 'FAIL',
+    check: 'calico-typha',
+    subject,
+    detail: runs
+      ? 'runs, but calico.manifest is calico: the deletion would leave Typha, its Service and its PodDisruptionBudget behind; set calico.manifest: calico-typha'
+      : 'is absent, but calico.manifest is calico-typha: this Calico was installed from calico.yaml; set calico.manifest: calico',
+  };
+}
+
+/** The parts of an IPPool (crd.projectcalico.org/v1) the preflight reads. */
+export interface IpPoolObject {
+  readonly metadata: { readonly name: string };
+  readonly spec?: { readonly cidr?: string };
+}
+
+/** The cluster's IPv4 IPPools are `calico.ipPools`: the route flush and its safety rules are reasoned from them. */
+export function checkIpPools(spec: PreflightSpec, calicoPresent: boolean, pools: readonly IpPoolObject[] | undefined): CheckResult {
+  const subject = 'ippools.crd.projectcalico.org';
+  if (!calicoPresent) {
+    return { outcome: 'PASS', check: 'calico-ippools', subject, detail: 'Calico is already removed' };
+  }
+  const live = [...new Set((pools ?? []).map((p) => p.spec?.cidr ?? '').filter((c) => c !== '' && !c.includes(':')))].sort();
+  const want = [...new Set(spec.calicoIpPools)].sort();
+  if (live.join(' ') === want.join(' ')) {
+    return { outcome: 'PASS', check: 'calico-ippools', subject, detail: live.join(', ') };
+  }
+  return {
+    outcome: 'FAIL',
+    check: 'calico-ippools',
+    subject,
+    detail: `the cluster's IPv4 pools are ${live.join(', ') || 'none'}, calico.ipPools says ${want.join(', ')}: what step 110 flushes and keeps is decided from them; set calico.ipPools to the cluster's`,
+  };
 }

@@ -9,13 +9,14 @@ import { checkNode, POLICY_RESOURCES, type DaemonSetObject, type NodeObject, typ
 import {
   agentNote,
   checkCalico,
-  checkCloudController,
+  checkIpPools,
+  checkTypha,
+  type IpPoolObject,
   checkPolicies,
   checkSnapshot,
   checkServiceLb,
   checkUnenforcedPolicies,
   SERVICELB_LABEL,
-  type ControllerObject,
   type SnapshotObject,
 } from './preflight-cluster-checks.ts';
 import {
@@ -26,6 +27,7 @@ import {
   TIGERA_OPERATOR_CRD,
   type CalicoNodeObject,
 } from './calico-install-checks.ts';
+import { checkCloudController, type ControllerObject } from './cloud-controller-checks.ts';
 import { anyFailed, formatResult, type CheckResult } from './shared/report.ts';
 import { checkOwnNamespace, NAMESPACE_KINDS, type NamespacedObject } from './namespace-check.ts';
 
@@ -43,9 +45,11 @@ async function main(): Promise<number> {
   results.push(...agentNote(spec));
   if (spec.cloudController) {
     const cc = spec.cloudController;
-    results.push(
-      checkCloudController(spec, await api.get<ControllerObject>(objectPath('apps', 'v1', 'deployments', cc.namespace, cc.name))),
-    );
+    // The hcloud chart deploys it as a Deployment or, with `kind: DaemonSet`, as a DaemonSet.
+    const controller =
+      (await api.get<ControllerObject>(objectPath('apps', 'v1', 'deployments', cc.namespace, cc.name))) ??
+      (await api.get<ControllerObject>(objectPath('apps', 'v1', 'daemonsets', cc.namespace, cc.name)));
+    results.push(...checkCloudController(spec, controller));
   }
   const crd = (name: string) => api.get(`/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${name}`);
   const operatorCrd = await crd(TIGERA_OPERATOR_CRD);
@@ -64,6 +68,11 @@ async function main(): Promise<number> {
     }),
   );
   results.push(checkCalico(spec, calicoNode));
+  results.push(
+    checkTypha(spec, calicoNode !== undefined, await api.get(objectPath('apps', 'v1', 'deployments', 'kube-system', 'calico-typha'))),
+  );
+  const pools = await api.get<{ items?: IpPoolObject[] }>(objectPath('crd.projectcalico.org', 'v1', 'ippools', undefined));
+  results.push(checkIpPools(spec, calicoNode !== undefined, pools?.items));
   const snapshots = await api.get<{ items?: SnapshotObject[] }>(objectPath('k3s.cattle.io', 'v1', 'etcdsnapshotfiles', undefined));
   results.push(checkSnapshot(spec, calicoNode !== undefined, snapshots?.items, new Date()));
   const policies = await Promise.all(

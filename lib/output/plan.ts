@@ -5,6 +5,7 @@
 import type { ResolvedConfig } from '../config/resolve.ts';
 import { LABEL_STEP } from '../labels.ts';
 import type { RenderedStep } from './rendered.ts';
+import { accessSection, networkSection } from './plan-network.ts';
 
 function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
   const line = (cells: readonly string[]): string => `| ${cells.join(' | ')} |`;
@@ -171,7 +172,7 @@ function abortSection(config: ResolvedConfig, steps: readonly RenderedStep[]): s
   lines.push(
     '### Keeping API and SSH access',
     '',
-    `- SSH reaches the nodes over their own interfaces, which no step touches; keep a session open on one server during the ${config.strategy === 'per-node' ? 'migration' : 'outage'}.`,
+    `- SSH reaches the nodes over their own interfaces, to which Cilium attaches its programs in step 200: keep the console access (above) at hand and a session open on one server during the ${config.strategy === 'per-node' ? 'migration' : 'outage'}.`,
     `- The API server does not need the pod network: point a kubeconfig at a server directly (its address, port 6443, or \`${config.cluster.apiServer.host}:${config.cluster.apiServer.port}\` from a node) rather than through a load balancer that runs in the cluster.`,
     '- Never restart all k3s servers at once (etcd quorum); `host/k3s-rollout.sh` restarts them one at a time.',
     '',
@@ -227,11 +228,12 @@ function engineDeletes(): string[] {
   return [
     '## What the engines may delete',
     '',
-    '- **Cilium and the status record: never.** Their objects carry `argocd.argoproj.io/sync-options: Prune=false,Delete=false`',
+    '- **Cilium, the status record and the node check: never.** Their objects carry `argocd.argoproj.io/sync-options: Prune=false,Delete=false`',
     '  and `kustomize.toolkit.fluxcd.io/prune: disabled` in every phase: Argo CD neither prunes them nor deletes them when',
     '  the Application is deleted, and Flux neither prunes them nor garbage-collects them when their Kustomization is',
     '  deleted. Only a deliberate `kubectl delete` removes them. So a Cilium object that a later config no longer has (a',
-    '  Role an older release lacks) stays too: `cilium-cutover diff` lists each with the command that deletes it.',
+    '  Role an older release lacks) stays too: `cilium-cutover diff` lists each with the command that deletes it, and so',
+    '  does the node check Job of an earlier node list (`kubectl -n kube-system delete job <name>` once it passed).',
     '- **Everything else of the migration** (its Jobs, their accounts and rights, ConfigMaps, the test workloads, and the',
     '  namespaces it created): Argo CD prunes what leaves Git when a sync prunes, and deletes it with the Application;',
     '  Flux prunes what leaves a Kustomization, and deletes the objects of a Kustomization that is deleted.',
@@ -245,7 +247,8 @@ function graduation(config: ResolvedConfig): string[] {
       '## Steady phase',
       '',
       'The migration is over: this output keeps only the Cilium step, the status record (`kube-system/cilium-cutover-status`,',
-      'as the migration wrote it) and the k3s drop-in, all protected from the engines (above).',
+      'as the migration wrote it), the node check and the k3s drop-in, all protected from the engines (above). The node check',
+      "runs again whenever `cluster.nodes` changes: add every new node there, and it checks the node's k3s settings, kubelet and kernel.",
       '',
     ];
   }
@@ -262,7 +265,7 @@ function graduation(config: ResolvedConfig): string[] {
     'Without an engine, graduate from a workstation with the steady output:',
     '`npx cilium-cutover apply --graduate --dir <steady output> --kubeconfig <kubeconfig>` (`--dry-run=server` lists',
     "what it would delete). It applies that output, then deletes every object of the migration's steps that is still",
-    'in the cluster, its namespaces last, and keeps Cilium and the status record. It refuses unless the status',
+    'in the cluster, its namespaces last, and keeps Cilium, the status record and the node check. It refuses unless the status',
     'record on the cluster is the one that output keeps (same cluster, same completed steps).',
     '',
     ...(config.gitops.engine === 'argocd'
@@ -296,7 +299,7 @@ function risks(config: ResolvedConfig, steps: readonly RenderedStep[]): string[]
   }
   const { cilium, calico, cluster, maintenance, run, verify } = config;
   const items: string[] = [
-    `**Full outage.** From step 100 until every Cilium agent is ready in step 200 no pod has a working network: DNS, ClusterIP Services and Ingress are down on all ${cluster.nodes.length} nodes at once (this is a cutover, not a node-by-node migration). Plan a window; keep a way to the API that does not need the pod network (${DOCS.applying}).`,
+    `**Full outage.** ${cilium.kubeProxyReplacementEnabled ? 'It begins with the k3s rollout (before step 000): kube-proxy stops, and Services run on the rules it left, which follow no endpoint change. ' : ''}From step 100 until every Cilium agent is ready in step 200 no pod has a working network: DNS, ClusterIP Services and Ingress are down on all ${cluster.nodes.length} nodes at once (this is a cutover, not a node-by-node migration). Plan a window${cilium.kubeProxyReplacementEnabled ? ' that starts with the rollout' : ''}; keep a way to the API that does not need the pod network (${DOCS.applying}).`,
     `**Pods must be recreated.** Pods started under Calico keep their Calico addresses (from the Calico pool ${calico.ipPools.map((p) => `\`${p}\``).join(', ')}) and interfaces; Cilium does not manage them. The operator restarts unmanaged pods; a rolling reboot (\`host/rolling-reboot.sh\`) restarts everything (${DOCS.cilium}).`,
     `**Calico's custom resources go with its CRDs.** Deleting the CRDs destroys every Calico IP pool, IPAM block and Calico policy; the configured ones are kept first in namespace \`cilium-cutover-inventory\`, and \`npx cilium-cutover restore\` brings them back after Calico is applied again. Only Kubernetes NetworkPolicies stay in force (${DOCS.calico}).`,
   ];
@@ -408,6 +411,8 @@ export function renderPlan(config: ResolvedConfig, steps: readonly RenderedStep[
     '',
     k3sFlags(config),
     '',
+    ...networkSection(config),
+    ...accessSection(config),
     ...perNodePhases(config),
     ...risks(config, steps),
     '## Steps',

@@ -22,7 +22,24 @@ export interface LineRules {
   readonly nodeConfigApiVersion: 'cilium.io/v2alpha1' | 'cilium.io/v2';
   /** Out of upstream maintenance (Cilium maintains the three newest minor releases): still generated, with a warning. */
   readonly endOfLife: boolean;
+  /**
+   * The oldest Linux kernel the line runs on, and the RHEL release from which that family's 4.18
+   * kernel carries what it needs (Documentation/operations/system_requirements.rst of the line).
+   */
+  readonly kernel: { readonly version: string; readonly rhel?: { readonly major: number; readonly minor: number } };
 }
+
+/**
+ * The kernel minima of the lines: Documentation/operations/system_requirements.rst of
+ * cilium/cilium where each line was branched ("Linux kernel >= … or equivalent (e.g., 4.18 on
+ * RHEL …)"). 1.15: 4.19.57, or 4.18 on RHEL 8; 1.16 and 1.17: 5.4, or RHEL 8.6 (#30869); 1.18: 5.10,
+ * or RHEL 8.6 (#38308); 1.19 and 1.20: 5.10, or RHEL 8.10 (docs commit 10da2136, "call out CI bump
+ * to RHEL8.10"). For 1.20, the text on the main branch while 1.20.0 was developed.
+ */
+const KERNEL_4_19_57 = { version: '4.19.57', rhel: { major: 8, minor: 0 } } as const;
+const KERNEL_5_4 = { version: '5.4', rhel: { major: 8, minor: 6 } } as const;
+const KERNEL_5_10 = { version: '5.10', rhel: { major: 8, minor: 6 } } as const;
+const KERNEL_5_10_RHEL_8_10 = { version: '5.10', rhel: { major: 8, minor: 10 } } as const;
 
 const LEGACY_KPR = ['true', 'false', 'strict', 'partial', 'disabled'];
 const BOOLEAN_KPR = ['true', 'false'];
@@ -32,16 +49,19 @@ const LINE_1_16: LineRules = {
   acceptsTunnelKey: false,
   nodeConfigApiVersion: 'cilium.io/v2',
   endOfLife: true,
+  kernel: KERNEL_5_4,
 };
+/** From 1.18 (cilium/cilium#38308). */
+const LINE_1_18: LineRules = { ...LINE_1_16, endOfLife: false, kernel: KERNEL_5_10 };
 
 /** The rules of each line. A release of a line not listed here is refused by the maintainer procedure. */
 export const LINE_RULES: Readonly<Record<string, LineRules>> = {
-  '1.15': { ...LINE_1_16, kubeProxyReplacementValues: LEGACY_KPR, nodeConfigApiVersion: 'cilium.io/v2alpha1' },
+  '1.15': { ...LINE_1_16, kubeProxyReplacementValues: LEGACY_KPR, nodeConfigApiVersion: 'cilium.io/v2alpha1', kernel: KERNEL_4_19_57 },
   '1.16': LINE_1_16,
   '1.17': LINE_1_16,
-  '1.18': { ...LINE_1_16, endOfLife: false },
-  '1.19': { ...LINE_1_16, endOfLife: false },
-  '1.20': { ...LINE_1_16, endOfLife: false },
+  '1.18': LINE_1_18,
+  '1.19': { ...LINE_1_18, kernel: KERNEL_5_10_RHEL_8_10 },
+  '1.20': { ...LINE_1_18, kernel: KERNEL_5_10_RHEL_8_10 },
 };
 
 /** What this tool needs to know about one Cilium release. */

@@ -135,13 +135,13 @@ function calicoObject(config: ResolvedConfig, o: CalicoObject, scenario: Scenari
 
 /** Calico as the configured manifest creates it: every non-optional object of the deletion set. */
 export function calicoObjects(config: ResolvedConfig, scenario: Scenario): Obj[] {
-  const set = deletionSet(config.calico.version, { variant: config.calico.manifest, includeForeign: false });
+  const set = deletionSet(config.calico.version, { variant: scenario.calicoManifest ?? config.calico.manifest, includeForeign: false });
   return set.filter((o) => !o.optional).flatMap((o) => calicoObject(config, o, scenario) ?? []);
 }
 
 /** Custom resources of Calico's CRDs: the default IP pool and what the scenario adds. */
 export function calicoResources(config: ResolvedConfig, scenario: Scenario): Obj[] {
-  const pools = config.calico.ipPools.map((cidr, i) => ({
+  const pools = (scenario.calicoIpPools ?? config.calico.ipPools).map((cidr, i) => ({
     apiVersion: 'crd.projectcalico.org/v1',
     kind: 'IPPool',
     metadata: { name: i === 0 ? 'default-ipv4-ippool' : `pool-${i}` },

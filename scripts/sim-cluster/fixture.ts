@@ -88,11 +88,10 @@ export interface Scenario {
    */
   readonly serviceLB?: boolean;
   /**
-   * The hcloud cloud controller's shape: networking from a plain value, from the `hcloud` Secret
-   * (as its Helm chart sets it), or off; host network or not.
-   * @default { network: 'value', hostNetwork: true }
+   * The hcloud cloud controller's shape (CloudControllerShape).
+   * @default - the chart's render with networking enabled and clusterCIDR cluster.podCIDR
    */
-  readonly cloudController?: { readonly network?: 'value' | 'secret' | 'none'; readonly hostNetwork?: boolean };
+  readonly cloudController?: CloudControllerShape;
   /**
    * An aggregated API (metrics.k8s.io, as metrics-server registers it) whose Service has no
    * endpoints: discovery of that group fails, as on a cluster whose pod network is down.
@@ -118,7 +117,85 @@ export interface Scenario {
    * @default - none
    */
   readonly agentsNotReady?: readonly string[];
+  /**
+   * What a node reports of itself, where it differs from a fit node: its kernel and OS, its kubelet
+   * version, resource pressure, or an InternalIP other than the configured one.
+   * @default - every node: Ubuntu 24.04's kernel 6.8, the configured minor's kubelet, no pressure
+   */
+  readonly nodeStatus?: Readonly<Record<string, NodeStatusShape>>;
+  /**
+   * The Calico manifest installed, where it differs from calico.manifest.
+   * @default - calico.manifest
+   */
+  readonly calicoManifest?: 'calico' | 'calico-typha';
+  /**
+   * The IPv4 pools in the cluster, where they differ from calico.ipPools.
+   * @default - calico.ipPools
+   */
+  readonly calicoIpPools?: readonly string[];
+  /**
+   * Nodes whose routing table lacks the private network's route to the pod CIDRs: their default
+   * route leaves through a public interface, as on a Hetzner Cloud server whose network ip_range
+   * does not contain the pod CIDR (hetzner-cloud only).
+   * @default - none
+   */
+  readonly noPodRoute?: readonly string[];
+  /**
+   * Nodes whose private interface sits in a subnet of its own (a /32 behind a gateway), so no
+   * other node is on-link from them: a server not actually on the vSwitch.
+   * @default - none
+   */
+  readonly offLink?: readonly string[];
 }
+
+/**
+ * The hcloud cloud controller, shaped as its Helm chart renders it (chart/templates/deployment.yaml
+ * and daemonset.yaml, hetznercloud/hcloud-cloud-controller-manager v1.27.0).
+ */
+export interface CloudControllerShape {
+  /**
+   * HCLOUD_NETWORK: from the `hcloud` Secret (the chart's networking.network), a plain value (set
+   * by hand in the chart's env), or not at all.
+   * @default 'secret' with networking, else 'none'
+   */
+  readonly network?: 'value' | 'secret' | 'none';
+  /**
+   * The chart's networking.enabled: `--allocate-node-cidrs=true --cluster-cidr=<clusterCIDR>` and
+   * hostNetwork.
+   * @default true
+   */
+  readonly networking?: boolean;
+  /** @default - the hostNetwork networking gives */
+  readonly hostNetwork?: boolean;
+  /** The chart's networking.clusterCIDR. @default - cluster.podCIDR */
+  readonly clusterCIDR?: string;
+  /** HCLOUD_NETWORK_ROUTES_ENABLED, as the chart's env sets it (the Robot guide: "false"). @default - unset */
+  readonly routesEnabled?: string;
+  /** The chart's `kind`. @default 'Deployment' */
+  readonly kind?: 'Deployment' | 'DaemonSet';
+  /** Its container exits at once and again (CrashLoopBackOff): never Ready. @default false */
+  readonly crashLooping?: boolean;
+}
+
+/** What a node reports of itself (Scenario.nodeStatus). */
+export interface NodeStatusShape {
+  /** status.nodeInfo.kernelVersion. */
+  readonly kernelVersion?: string;
+  /** status.nodeInfo.osImage. */
+  readonly osImage?: string;
+  /** status.nodeInfo.kubeletVersion. */
+  readonly kubeletVersion?: string;
+  /** Pressure conditions set True. */
+  readonly pressure?: readonly ('DiskPressure' | 'MemoryPressure' | 'PIDPressure')[];
+  /** The InternalIP the Node reports instead of the configured one (k3s started without --node-ip). */
+  readonly internalIP?: string;
+}
+
+/** The labels of the hcloud cloud controller's pods (the chart's selectorLabels, release hcloud-hccm). */
+export const CLOUD_CONTROLLER_LABELS = {
+  'app.kubernetes.io/name': 'hcloud-cloud-controller-manager',
+  'app.kubernetes.io/instance': 'hcloud-hccm',
+} as const;
 
 /** The labels of the ingress controller's pods (k3s's Traefik chart). */
 export const INGRESS_LABELS = { 'app.kubernetes.io/name': 'traefik' } as const;
@@ -187,8 +264,32 @@ export function kubeletPort(basePort: number, index: number): number {
 }
 
 /** Node objects, as k3s registers them, Ready. */
-export function nodes(config: ResolvedConfig, kubeletBasePort: number): Obj[] {
-  return config.cluster.nodes.map((node, i) => ({
+export function nodes(config: ResolvedConfig, kubeletBasePort: number, scenario: Scenario = {}): Obj[] {
+  return config.cluster.nodes.map((node, i) => nodeObject(config, kubeletBasePort, i, scenario.nodeStatus?.[node.name] ?? {}));
+}
+
+/** The kubelet's pressure conditions, as it reports them on a node without pressure (pkg/kubelet/nodestatus/setters.go). */
+const PRESSURE_CONDITIONS = {
+  MemoryPressure: ['KubeletHasSufficientMemory', 'KubeletHasInsufficientMemory'],
+  DiskPressure: ['KubeletHasNoDiskPressure', 'KubeletHasDiskPressure'],
+  PIDPressure: ['KubeletHasSufficientPID', 'KubeletHasInsufficientPID'],
+} as const;
+
+function nodeObject(config: ResolvedConfig, kubeletBasePort: number, i: number, shape: NodeStatusShape): Obj {
+  const node = config.cluster.nodes[i]!;
+  const now = new Date().toISOString();
+  const pressure = Object.entries(PRESSURE_CONDITIONS).map(([type, [calm, pressed]]) => {
+    const on = shape.pressure?.includes(type as keyof typeof PRESSURE_CONDITIONS) ?? false;
+    return {
+      type,
+      status: on ? 'True' : 'False',
+      reason: on ? pressed : calm,
+      message: '',
+      lastHeartbeatTime: now,
+      lastTransitionTime: now,
+    };
+  });
+  return {
     apiVersion: 'v1',
     kind: 'Node',
     metadata: { name: node.name, labels: nodeLabels(node.name, node.role), annotations: { 'k3s.io/node-args': nodeArgs(config, i) } },
@@ -201,7 +302,7 @@ export function nodes(config: ResolvedConfig, kubeletBasePort: number): Obj[] {
       // InternalDNS is where the API server reaches the simulated kubelet (it prefers that type:
       // scripts/control-plane/start.sh); k3s nodes carry no such address, and nothing reads it.
       addresses: [
-        { type: 'InternalIP', address: node.internalIP },
+        { type: 'InternalIP', address: shape.internalIP ?? node.internalIP },
         { type: 'Hostname', address: node.name },
         { type: 'InternalDNS', address: '127.0.0.1' },
       ],
@@ -209,10 +310,17 @@ export function nodes(config: ResolvedConfig, kubeletBasePort: number): Obj[] {
       // The DaemonSet controller places a pod only where it fits.
       capacity: { cpu: '4', memory: '8Gi', pods: '110' },
       allocatable: { cpu: '4', memory: '8Gi', pods: '110' },
-      conditions: [readyCondition()],
-      nodeInfo: { kubeletVersion: `${config.cluster.kubernetesVersion}.0+k3s1` },
+      conditions: [...pressure, readyCondition()],
+      nodeInfo: {
+        kubeletVersion: shape.kubeletVersion ?? `${config.cluster.kubernetesVersion}.0+k3s1`,
+        kernelVersion: shape.kernelVersion ?? '6.8.0-51-generic',
+        osImage: shape.osImage ?? 'Ubuntu 24.04.1 LTS',
+        containerRuntimeVersion: 'containerd://2.0.4-k3s2',
+        operatingSystem: 'linux',
+        architecture: 'amd64',
+      },
     },
-  }));
+  };
 }
 
 /** A Ready node's Ready condition, as the kubelet sets it. */
@@ -268,35 +376,71 @@ export function coreDns(config: ResolvedConfig): Obj[] {
   ];
 }
 
-/** The hcloud cloud controller with networking on and host networking, where the profile needs it. */
+/** The hcloud cloud controller, as the scenario shapes it, where the profile needs one. */
 export function cloudController(config: ResolvedConfig, scenario: Scenario): Obj[] {
   const cc = config.cluster.profile === 'hetzner-cloud' ? config.cluster.network?.cloudController : undefined;
   if (!cc) {
     return [];
   }
-  const labels = { app: 'hcloud-cloud-controller-manager' };
+  const shape = scenario.cloudController ?? {};
+  const networking = shape.networking ?? true;
+  const kind = shape.kind ?? 'Deployment';
+  const labels = { ...CLOUD_CONTROLLER_LABELS };
+  const secret = (name: string, key: string, optional?: boolean) => ({
+    name,
+    valueFrom: { secretKeyRef: { name: 'hcloud', key, ...(optional ? { optional } : {}) } },
+  });
+  // The chart's default args, sorted by key as `range` renders them, then the networking ones.
+  const flags = [
+    '--allow-untagged-cloud',
+    '--cloud-provider=hcloud',
+    '--feature-gates=CloudControllerManagerWatchBasedRoutesReconciliation=false',
+    '--route-reconciliation-period=30s',
+    '--webhook-secure-port=0',
+    ...(networking ? ['--allocate-node-cidrs=true', `--cluster-cidr=${shape.clusterCIDR ?? config.cluster.podCIDR}`] : []),
+  ];
+  const network = shape.network ?? (networking ? 'secret' : 'none');
+  const container = {
+    name: 'hcloud-cloud-controller-manager',
+    image: 'docker.io/hetznercloud/hcloud-cloud-controller-manager:v1.27.0',
+    // The Deployment takes the image's entrypoint; the DaemonSet names the binary, without leader election off.
+    ...(kind === 'Deployment'
+      ? { args: [...flags, '--leader-elect=false'] }
+      : { command: ['/bin/hcloud-cloud-controller-manager', ...flags] }),
+    env: [
+      secret('HCLOUD_TOKEN', 'token'),
+      secret('ROBOT_PASSWORD', 'robot-password', true),
+      secret('ROBOT_USER', 'robot-user', true),
+      ...(network === 'secret'
+        ? [secret('HCLOUD_NETWORK', 'network')]
+        : network === 'value'
+          ? [{ name: 'HCLOUD_NETWORK', value: 'k3s' }]
+          : []),
+      ...(shape.routesEnabled === undefined ? [] : [{ name: 'HCLOUD_NETWORK_ROUTES_ENABLED', value: shape.routesEnabled }]),
+      { name: 'HCLOUD_METRICS_ENABLED', value: 'false' },
+    ],
+  };
   return [
     {
       apiVersion: 'apps/v1',
-      kind: 'Deployment',
+      kind,
       metadata: { name: cc.name, namespace: cc.namespace, labels },
       spec: {
+        ...(kind === 'Deployment' ? { replicas: 1 } : {}),
         selector: { matchLabels: labels },
         template: {
           metadata: { labels },
           spec: {
-            hostNetwork: scenario.cloudController?.hostNetwork ?? true,
-            containers: [
-              {
-                name: 'hcloud-cloud-controller-manager',
-                image: 'docker.io/hetznercloud/hcloud-cloud-controller-manager:v1.26.0',
-                env: {
-                  value: [{ name: 'HCLOUD_NETWORK', value: 'k3s' }],
-                  secret: [{ name: 'HCLOUD_NETWORK', valueFrom: { secretKeyRef: { name: 'hcloud', key: 'network' } } }],
-                  none: [],
-                }[scenario.cloudController?.network ?? 'value'],
-              },
+            ...((shape.hostNetwork ?? networking) ? { hostNetwork: true } : {}),
+            dnsPolicy: 'Default',
+            priorityClassName: 'system-cluster-critical',
+            tolerations: [
+              { key: 'node.cloudprovider.kubernetes.io/uninitialized', value: 'true', effect: 'NoSchedule' },
+              { key: 'CriticalAddonsOnly', operator: 'Exists' },
+              { key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule', operator: 'Exists' },
+              { key: 'node.kubernetes.io/not-ready', effect: 'NoExecute' },
             ],
+            containers: [container],
           },
         },
       },

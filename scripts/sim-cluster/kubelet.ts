@@ -51,6 +51,8 @@ export interface KubeletOptions {
   readonly netnsPrefix: string;
   /** Labels of the ingress controller's pods (its stand-in proxy runs in them). */
   readonly ingressLabels?: Readonly<Record<string, string>>;
+  /** Labels of pods whose container keeps exiting: Running, never Ready, in CrashLoopBackOff. */
+  readonly crashLoopingLabels?: Readonly<Record<string, string>>;
 }
 
 export interface Kubelet {
@@ -82,6 +84,24 @@ function runsCalicoShutdown(pod: Json): boolean {
     (pod.metadata.deletionGracePeriodSeconds ?? 0) > 0 &&
     pod.spec.containers.some((c: Json) => c.image.startsWith('docker.io/calico/node:') && c.lifecycle?.preStop)
   );
+}
+
+/** A pod whose container exits each time it starts, as the kubelet reports it between restarts. */
+function crashLoopStatus(pod: Json): Json {
+  const now = new Date().toISOString();
+  return {
+    phase: 'Running',
+    conditions: [{ type: 'Ready', status: 'False', reason: 'ContainersNotReady', lastTransitionTime: now }],
+    containerStatuses: pod.spec.containers.map((c: Json) => ({
+      name: c.name,
+      image: c.image,
+      imageID: '',
+      ready: false,
+      restartCount: 5,
+      state: { waiting: { reason: 'CrashLoopBackOff', message: `back-off 2m40s restarting failed container=${c.name}` } },
+      lastState: { terminated: { exitCode: 1, reason: 'Error', startedAt: now, finishedAt: now } },
+    })),
+  };
 }
 
 /** What the kubelet keeps of a pod it started. */
@@ -293,6 +313,8 @@ export function startKubelet(options: KubeletOptions): Kubelet {
         serve(record, netns, 'dns-server.mjs', ['0.0.0.0', '53', join(run, 'dns-records.json')]);
       }
       await ready();
+    } else if (options.crashLoopingLabels && labelsMatch(pod.metadata.labels, options.crashLoopingLabels)) {
+      await setStatus(pod, crashLoopStatus(pod));
     } else if (options.ingressLabels && labelsMatch(pod.metadata.labels, options.ingressLabels)) {
       if (record.address || pod.spec.hostNetwork) {
         const port = pod.spec.containers[0].ports?.[0]?.containerPort ?? 80;

@@ -5,7 +5,7 @@
  * serves HTTP for `verify.externalURLs`. See docs/testing.md "The data path".
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { formatIpv4, parseCidr } from '../../lib/cidr.ts';
+import { formatIpv4, parseCidr, parseIpv4 } from '../../lib/cidr.ts';
 import type { ResolvedConfig } from '../../lib/config/resolve.ts';
 import { nodePodCidr } from './fixture.ts';
 import { deleteNetns, ip, sysctl } from './netns.ts';
@@ -32,7 +32,8 @@ function gatewayOf(cidr: string): string {
 
 /** An address in the nodes' /24 that no node has (the router of a plain layer-2 network). */
 function routerOf(config: ResolvedConfig): string {
-  const first = parseCidr(`${config.cluster.nodes[0]!.internalIP}/24`)!.first;
+  const address = parseIpv4(config.cluster.nodes[0]!.internalIP)!;
+  const first = address - (address % 256);
   const taken = new Set(config.cluster.nodes.map((n) => n.internalIP));
   for (let host = 254; host > 0; host--) {
     if (!taken.has(formatIpv4(first + host))) {
@@ -67,17 +68,40 @@ export function startNetwork(config: ResolvedConfig, netnsPrefix: string, extern
   return { netns, gateway, nodePrefix: hetzner ? 32 : 24, children: [web] };
 }
 
-/** Plugs a node's namespace into the network: its eth1, address and default route. */
-export function attachNode(network: SimNetwork, nodeNetns: string, index: number, address: string): void {
+/**
+ * How a node's routing table deviates from a healthy one: `no-pod-route` reaches the other nodes
+ * through the private network but everything else, their pods included, through a public eth0;
+ * `off-link` holds its address as a /32 behind the router, so no other node is on-link.
+ */
+export type NodeRouting = 'healthy' | 'no-pod-route' | 'off-link';
+
+/** A public interface that leads nowhere (TEST-NET-1, RFC 5737), for a node whose default route is not the private network. */
+const PUBLIC = { address: '192.0.2.2/24', gateway: '192.0.2.1' };
+
+/** Plugs a node's namespace into the network: its eth1, address and routes. */
+export function attachNode(network: SimNetwork, nodeNetns: string, index: number, address: string, routing: NodeRouting = 'healthy'): void {
   const peer = `n${index}`;
   ip('-n', network.netns, 'link', 'add', peer, 'type', 'veth', 'peer', 'name', 'eth1', 'netns', nodeNetns);
   ip('-n', network.netns, 'link', 'set', peer, 'master', 'br0');
   ip('-n', network.netns, 'link', 'set', peer, 'up');
   ip('-n', nodeNetns, 'link', 'set', 'eth1', 'up');
-  ip('-n', nodeNetns, 'addr', 'add', `${address}/${network.nodePrefix}`, 'dev', 'eth1');
-  if (network.nodePrefix === 32) {
+  const prefix = routing === 'off-link' ? 32 : network.nodePrefix;
+  ip('-n', nodeNetns, 'addr', 'add', `${address}/${prefix}`, 'dev', 'eth1');
+  if (prefix === 32) {
     // As hc-utils configures a Hetzner Cloud server: the gateway on-link, everything else via it.
     ip('-n', nodeNetns, 'route', 'add', `${network.gateway}/32`, 'dev', 'eth1', 'scope', 'link');
+  }
+  if (routing === 'no-pod-route') {
+    // Only the nodes' subnet through the private network; the rest, pods included, through eth0.
+    const subnet = parseIpv4(address)! - (parseIpv4(address)! % 65536);
+    ip('-n', nodeNetns, 'route', 'add', `${formatIpv4(subnet)}/16`, 'via', network.gateway, 'dev', 'eth1');
+    // A veth whose other end stays in the node: a link with carrier that leads nowhere.
+    ip('-n', nodeNetns, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'eth0-p');
+    ip('-n', nodeNetns, 'link', 'set', 'eth0-p', 'up');
+    ip('-n', nodeNetns, 'link', 'set', 'eth0', 'up');
+    ip('-n', nodeNetns, 'addr', 'add', PUBLIC.address, 'dev', 'eth0');
+    ip('-n', nodeNetns, 'route', 'add', 'default', 'via', PUBLIC.gateway, 'dev', 'eth0');
+    return;
   }
   ip('-n', nodeNetns, 'route', 'add', 'default', 'via', network.gateway, 'dev', 'eth1');
 }

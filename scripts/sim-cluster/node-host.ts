@@ -150,9 +150,10 @@ export function prepareNodeHost(config: ResolvedConfig, index: number, netns: st
   inNetns(netns, ['iptables-nft-restore'], ruleset());
   inNetns(netns, ['iptables-legacy-restore'], ruleset());
   // BIRD's routes: the blackhole for this node's own block, and on a shared layer-2 network the
-  // other nodes' blocks via them (with IPIP they go through tunl0, which this kernel may lack).
+  // other nodes' blocks via them (with IPIP they go through tunl0, which this kernel may lack; so
+  // does every route of a node that is not on the segment).
   ip('-n', netns, 'route', 'add', 'blackhole', calicoBlock(config, index), 'proto', 'bird');
-  if (config.cluster.profile !== 'hetzner-cloud') {
+  if (config.cluster.profile !== 'hetzner-cloud' && !scenario.offLink?.includes(node.name)) {
     config.cluster.nodes.forEach((peer, i) => {
       if (i !== index) {
         ip('-n', netns, 'route', 'add', calicoBlock(config, i), 'via', peer.internalIP, 'dev', 'eth1', 'proto', 'bird');

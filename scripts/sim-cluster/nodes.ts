@@ -35,7 +35,13 @@ export function startNode(
   // check expects while routes change during the cutover.
   sysctl(netns, 'net.ipv4.conf.all.rp_filter', '0');
   sysctl(netns, 'net.ipv4.conf.default.rp_filter', '0');
-  attachNode(network, netns, index, internalIP);
+  attachNode(
+    network,
+    netns,
+    index,
+    internalIP,
+    scenario.noPodRoute?.includes(name) ? 'no-pod-route' : scenario.offLink?.includes(name) ? 'off-link' : 'healthy',
+  );
   const host = startNodeHost({
     dir: join(run, 'nodes', name),
     netns,

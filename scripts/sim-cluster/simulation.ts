@@ -106,7 +106,7 @@ export async function createFixture(api: SimApi, config: ResolvedConfig, scenari
       await api.apply(level.object as fixture.Obj, pluralOf(o.kind));
     }
   };
-  for (const node of fixture.nodes(config, KUBELET_BASE_PORT)) {
+  for (const node of fixture.nodes(config, KUBELET_BASE_PORT, scenario)) {
     await apply(node);
     // The API server taints a new node not-ready; the node lifecycle controller (not run here)
     // lifts it once the kubelet reports Ready, which a Ready node has.
@@ -195,6 +195,7 @@ export async function startSimulation(options: SimulationOptions): Promise<Simul
     cilium,
     netnsPrefix: prefix,
     ingressLabels: scenario.ingress ? fixture.INGRESS_LABELS : undefined,
+    crashLoopingLabels: scenario.cloudController?.crashLooping ? fixture.CLOUD_CONTROLLER_LABELS : undefined,
   });
   for (const name of scenario.nodesDown ?? []) {
     kubelet.setNodeDown(name, true);
@@ -220,6 +221,15 @@ export async function startSimulation(options: SimulationOptions): Promise<Simul
       'calico-node ready on every node',
       60_000,
     );
+    // And the cloud controller, unless the scenario keeps it crashing.
+    const cc = fixture.cloudController(config, scenario)[0];
+    if (cc && !scenario.cloudController?.crashLooping) {
+      const path = `/apis/apps/v1/namespaces/${cc.metadata.namespace}/${cc.kind === 'DaemonSet' ? 'daemonsets' : 'deployments'}/${cc.metadata.name}`;
+      await waitFor(async () => {
+        const got = await api.call<{ status?: { readyReplicas?: number; numberReady?: number } }>('GET', path);
+        return (got.body.status?.readyReplicas ?? got.body.status?.numberReady ?? 0) > 0;
+      }, 'the cloud controller ready');
+    }
   } catch (err) {
     await stop();
     throw err;

@@ -33,6 +33,7 @@ describe('render', () => {
       'manifests/000-preflight/clusterrole-cilium-cutover-preflight.yaml',
       'manifests/000-preflight/clusterrolebinding-cilium-cutover-node-preflight.yaml',
       'manifests/000-preflight/clusterrolebinding-cilium-cutover-preflight.yaml',
+      'manifests/000-preflight/configmap-node-list.yaml',
       'manifests/000-preflight/configmap-node-preflight.yaml',
       'manifests/000-preflight/configmap-preflight.yaml',
       'manifests/000-preflight/job-node-preflight-k3s-server-1.yaml',
@@ -41,8 +42,10 @@ describe('render', () => {
       'manifests/000-preflight/job-preflight.yaml',
       'manifests/000-preflight/kustomization.yaml',
       'manifests/000-preflight/namespace-cilium-cutover.yaml',
+      'manifests/000-preflight/role-cilium-cutover-node-preflight-cilium-cutover.yaml',
       'manifests/000-preflight/role-cilium-cutover-preflight-cilium-cutover.yaml',
       'manifests/000-preflight/role-cilium-cutover-preflight-kube-system.yaml',
+      'manifests/000-preflight/rolebinding-cilium-cutover-node-preflight-cilium-cutover.yaml',
       'manifests/000-preflight/rolebinding-cilium-cutover-preflight-cilium-cutover.yaml',
       'manifests/000-preflight/rolebinding-cilium-cutover-preflight-kube-system.yaml',
       'manifests/000-preflight/serviceaccount-cilium-cutover-node-preflight.yaml',
@@ -121,8 +124,13 @@ describe('render', () => {
       'manifests/310-verify-checks/serviceaccount-cilium-cutover-verify-clusterip.yaml',
       'manifests/310-verify-checks/serviceaccount-cilium-cutover-verify-coredns.yaml',
       'manifests/310-verify-checks/serviceaccount-cilium-cutover-verify-pod-to-pod.yaml',
+      'manifests/900-complete/clusterrole-cilium-cutover-node-check.yaml',
+      'manifests/900-complete/clusterrolebinding-cilium-cutover-node-check.yaml',
       'manifests/900-complete/configmap-cilium-cutover-status.yaml',
+      'manifests/900-complete/configmap-node-check.yaml',
+      'manifests/900-complete/job-node-check.yaml',
       'manifests/900-complete/kustomization.yaml',
+      'manifests/900-complete/serviceaccount-cilium-cutover-node-check.yaml',
       'manifests/kustomization.yaml',
     ]);
   });
@@ -218,6 +226,7 @@ describe('render', () => {
       'manifests/210-kube-proxy-cleanup/job-kube-proxy-cleanup-k3s-server-3.yaml',
       'manifests/250-readdress-pods/job-readdress.yaml',
       ...verifyJobs,
+      'manifests/900-complete/job-node-check.yaml',
     ];
     expect(changedFiles(rendered, retried)).toEqual(['PLAN.md', ...later].sort());
     // The preflight and the deletion keep their names: an engine that walks from wave 0 skips them.
@@ -227,7 +236,7 @@ describe('render', () => {
 
     // A second retry, later: only the steps from there on are renamed again.
     const again = renderExample((d) => (d.run.retries = ['110-node-cleanup', '310-verify-checks']));
-    expect(changedFiles(retried, again)).toEqual(['PLAN.md', ...verifyJobs].sort());
+    expect(changedFiles(retried, again)).toEqual(['PLAN.md', ...verifyJobs, 'manifests/900-complete/job-node-check.yaml'].sort());
   });
 
   it('refuses a retry of a step this config does not have, naming the steps it has', () => {

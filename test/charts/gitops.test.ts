@@ -100,7 +100,7 @@ describe('Argo CD', () => {
     expect(automated.spec.syncPolicy.automated).toEqual({ prune: true, selfHeal: false });
   });
 
-  it('orders steps by sync wave, and the last wave only records completion', () => {
+  it('orders steps by sync wave, and the last wave only records completion and checks the nodes', () => {
     const waves = [...rendered.files]
       .filter(([p]) => p.startsWith('manifests/') && !p.endsWith('kustomization.yaml'))
       .map(([, t]) => parse(t))
@@ -108,6 +108,14 @@ describe('Argo CD', () => {
     const last = Math.max(...waves);
     expect(last).toBe(900);
     const lastWave = [...rendered.files.keys()].filter((p) => p.startsWith('manifests/900-complete/') && !p.endsWith('kustomization.yaml'));
-    expect(lastWave).toEqual(['manifests/900-complete/configmap-cilium-cutover-status.yaml']);
+    // Argo CD does not wait for its last wave: nothing after it depends on the node check.
+    expect(lastWave).toEqual([
+      'manifests/900-complete/clusterrole-cilium-cutover-node-check.yaml',
+      'manifests/900-complete/clusterrolebinding-cilium-cutover-node-check.yaml',
+      'manifests/900-complete/configmap-cilium-cutover-status.yaml',
+      'manifests/900-complete/configmap-node-check.yaml',
+      'manifests/900-complete/job-node-check.yaml',
+      'manifests/900-complete/serviceaccount-cilium-cutover-node-check.yaml',
+    ]);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isObjectFile, renderExample } from '../support/helpers.ts';
+import { findObject, isObjectFile, renderExample } from '../support/helpers.ts';
 import { parse } from 'yaml';
 
 const steady = renderExample((d) => (d.phase = 'steady'));
@@ -70,6 +70,31 @@ describe('phase: steady', () => {
         expect(text, path).toBe(migrate.files.get(path));
       }
     }
+  });
+
+  it('checks every configured node from kube-system, reading only those nodes, and again when a node is added', () => {
+    const job = findObject(steady, 'Job', 'node-check-');
+    expect(job.metadata.namespace).toBe('kube-system');
+    expect(job.spec.template.spec.serviceAccountName).toBe('cilium-cutover-node-check');
+    const role = findObject(steady, 'ClusterRole', 'cilium-cutover-node-check');
+    expect(role.rules).toEqual([
+      { apiGroups: [''], resources: ['nodes'], verbs: ['get'], resourceNames: ['k3s-server-1', 'k3s-server-2', 'k3s-server-3'] },
+    ]);
+    const spec = JSON.parse(findObject(steady, 'ConfigMap', 'node-check-').data['node-check.json']);
+    expect(spec).toMatchObject({ kubeProxyReplacement: true, kubernetesVersion: 'v1.32', kernel: { ciliumLine: '1.20', version: '5.10' } });
+    expect(spec.nodes.map((n: { name: string }) => n.name)).toEqual(['k3s-server-1', 'k3s-server-2', 'k3s-server-3']);
+    const added = renderExample((d) => {
+      d.phase = 'steady';
+      d.cluster.nodes.push({ name: 'k3s-agent-4', role: 'agent', internalIP: '10.0.0.9' });
+    });
+    expect(findObject(added, 'Job', 'node-check-').metadata.name).not.toBe(job.metadata.name);
+    // Nothing else of the steady output changes.
+    const changed = [...steady.files.keys()].filter((p) => p.startsWith('manifests/') && added.files.get(p) !== steady.files.get(p));
+    expect(changed.sort()).toEqual([
+      'manifests/900-complete/clusterrole-cilium-cutover-node-check.yaml',
+      'manifests/900-complete/configmap-node-check.yaml',
+      'manifests/900-complete/job-node-check.yaml',
+    ]);
   });
 
   it('phase migrate is the default', () => {

@@ -61,6 +61,8 @@ describe('000-preflight', () => {
       'get apiextensions.k8s.io/customresourcedefinitions - ippools.projectcalico.org',
       'get apiregistration.k8s.io/apiservices - v3.projectcalico.org',
       'get apps/daemonsets - calico-node',
+      'get apps/daemonsets kube-system hcloud-cloud-controller-manager',
+      'get apps/deployments - calico-typha',
       'get apps/deployments - tigera-operator',
       'get apps/deployments kube-system hcloud-cloud-controller-manager',
       'get crd.projectcalico.org/felixconfigurations - default',
@@ -75,6 +77,7 @@ describe('000-preflight', () => {
       'list batch/jobs cilium-cutover *',
       'list crd.projectcalico.org/globalnetworkpolicies - *',
       'list crd.projectcalico.org/hostendpoints - *',
+      'list crd.projectcalico.org/ippools - *',
       'list crd.projectcalico.org/networkpolicies - *',
       'list crd.projectcalico.org/networksets - *',
       'list k3s.cattle.io/etcdsnapshotfiles - *',
@@ -97,6 +100,11 @@ describe('000-preflight', () => {
       podCIDR: '10.42.0.0/16',
       serviceCIDR: '10.43.0.0/16',
       profile: 'hetzner-cloud',
+      kubernetesVersion: 'v1.32',
+      // Cilium 1.20: Linux 5.10, or 4.18 on RHEL 8.10 (system_requirements.rst).
+      kernel: { ciliumLine: '1.20', version: '5.10', rhel: { major: 8, minor: 10 } },
+      calicoManifest: 'calico',
+      calicoIpPools: ['192.168.0.0/16'],
       cloudController: { namespace: 'kube-system', name: 'hcloud-cloud-controller-manager' },
       snapshot: { maxAgeSeconds: 86400, acknowledged: false },
       policies: { acknowledged: false },
@@ -132,6 +140,28 @@ describe('000-preflight', () => {
     expect(daemonSetGrants(v1196)).toEqual(['get apps/daemonsets - calico-node', 'list apps/daemonsets - *']);
     expect(JSON.parse(findObject(rendered, 'ConfigMap', 'preflight-').data['preflight.json']).serviceLbBug).toBeUndefined();
     expect(daemonSetGrants(rendered)).toEqual(['get apps/daemonsets - calico-node']);
+  });
+
+  it("checks each node's kernel against the minimum of the Cilium line the migration ends on", () => {
+    // Documentation/operations/system_requirements.rst where each line was branched: "Linux kernel
+    // >= 4.19.57 or equivalent (e.g., 4.18 on RHEL8)" for 1.15, ">= 5.4 … RHEL 8.6" for 1.16 and
+    // 1.17 (cilium/cilium#30869), ">= 5.10 … RHEL 8.6" for 1.18 (#38308), ">= 5.10 … RHEL 8.10" after.
+    const kernelOf = (version: string) =>
+      JSON.parse(
+        findObject(
+          renderExample((d) => (d.cilium.version = version)),
+          'ConfigMap',
+          'preflight-',
+        ).data['preflight.json'],
+      ).kernel;
+    expect(['1.15.19', '1.16.0', '1.17.18', '1.18.0', '1.19.6', '1.20.0'].map(kernelOf)).toEqual([
+      { ciliumLine: '1.15', version: '4.19.57', rhel: { major: 8, minor: 0 } },
+      { ciliumLine: '1.16', version: '5.4', rhel: { major: 8, minor: 6 } },
+      { ciliumLine: '1.17', version: '5.4', rhel: { major: 8, minor: 6 } },
+      { ciliumLine: '1.18', version: '5.10', rhel: { major: 8, minor: 6 } },
+      { ciliumLine: '1.19', version: '5.10', rhel: { major: 8, minor: 10 } },
+      { ciliumLine: '1.20', version: '5.10', rhel: { major: 8, minor: 10 } },
+    ]);
   });
 
   it('creates the migration namespace, labelled for privileged pods', () => {
@@ -189,26 +219,70 @@ describe('000-preflight per node', () => {
     }
   });
 
-  it('reads the API (other nodes\u2019 podCIDRs) only on hetzner-cloud', () => {
-    expect(nodeJobs[0].spec.template.spec.serviceAccountName).toBe('cilium-cutover-node-preflight');
-    const generic = [...renderExample((d) => ((d.cluster.profile = 'generic'), (d.cilium.autoDirectNodeRoutes = true))).files]
-      .filter(([p]) => /job-node-preflight-k3s-server-1/.test(p))
-      .map(([, t]) => parse(t))[0];
-    expect(generic.spec.template.spec.automountServiceAccountToken).toBe(false);
+  it('reads the node list and the other nodes (their podCIDRs) through the API at cluster.apiServer, on every profile', () => {
+    for (const edit of [() => {}, (d: any) => ((d.cluster.profile = 'generic'), (d.cilium.routingMode = 'tunnel'))]) {
+      const out = renderExample(edit);
+      const job = findObject(out, 'Job', 'node-preflight-k3s-server-1');
+      const env = Object.fromEntries(
+        job.spec.template.spec.containers[0].env.map((e: any) => [e.name, e.value ?? e.valueFrom.fieldRef.fieldPath]),
+      );
+      expect(job.spec.template.spec.serviceAccountName).toBe('cilium-cutover-node-preflight');
+      expect(env).toMatchObject({
+        KUBERNETES_SERVICE_HOST: '127.0.0.1',
+        KUBERNETES_SERVICE_PORT: '6444',
+        POD_NAMESPACE: 'metadata.namespace',
+      });
+      expect(grants(findObject(out, 'ClusterRole', 'cilium-cutover-node-preflight')).sort()).toEqual([
+        'get /nodes - k3s-server-1',
+        'get /nodes - k3s-server-2',
+        'get /nodes - k3s-server-3',
+      ]);
+      const role = manifestObjects(out).find(
+        ({ obj }) => obj.kind === 'Role' && obj.metadata.name === 'cilium-cutover-node-preflight',
+      )!.obj;
+      expect(grants(role)).toEqual(['get /configmaps cilium-cutover node-list']);
+    }
   });
 
-  it('names one peer per node for the hetzner-cloud route check, so no Job depends on the whole node list', () => {
-    const peers = nodeJobs.map((j: any) => {
-      const env = Object.fromEntries(j.spec.template.spec.containers[0].env.map((e: any) => [e.name, e.value]));
-      return [j.spec.template.spec.nodeName, env.PEER_NODE, env.PEER_IP];
-    });
-    expect(peers).toEqual([
-      ['k3s-server-1', 'k3s-server-2', '10.0.0.3'],
-      ['k3s-server-2', 'k3s-server-3', '10.0.0.4'],
-      ['k3s-server-3', 'k3s-server-1', '10.0.0.2'],
+  it('lists every node in a ConfigMap of a fixed name, so no Job depends on the node list', () => {
+    const list = findObject(rendered, 'ConfigMap', 'node-list');
+    expect(JSON.parse(list.data['nodes.json'])).toEqual([
+      { name: 'k3s-server-1', internalIP: '10.0.0.2' },
+      { name: 'k3s-server-2', internalIP: '10.0.0.3' },
+      { name: 'k3s-server-3', internalIP: '10.0.0.4' },
     ]);
-    const spec = JSON.parse(findObject(rendered, 'ConfigMap', 'node-preflight-').data['node-preflight.json']);
-    expect(spec).not.toHaveProperty('nodes');
+    expect(list.metadata.name).toBe('node-list');
+    for (const job of nodeJobs) {
+      expect(JSON.stringify(job)).not.toContain('10.0.0.');
+    }
+  });
+
+  it('checks the routes each profile needs: the network on hetzner-cloud, direct routes on hetzner-vswitch, none in tunnel mode', () => {
+    const specOf = (edit: (d: any) => void) =>
+      JSON.parse(findObject(renderExample(edit), 'ConfigMap', 'node-preflight-').data['node-preflight.json']);
+    expect(specOf(() => {})).toMatchObject({ routing: 'network', skipUnreachable: false, mtu: 1450, nodeList: 'node-list' });
+    const vswitch = (d: any) => (
+      (d.cluster.profile = 'hetzner-vswitch'),
+      (d.cluster.network.vSwitchSubnet = '10.0.0.0/24'),
+      delete d.cilium.MTU
+    );
+    expect(specOf(vswitch)).toMatchObject({ routing: 'direct', skipUnreachable: false, mtu: 1400 });
+    // Cloud servers take the tunnel; direct routes that skip what is off-link, where asked for.
+    expect(specOf((d) => (vswitch(d), (d.cluster.network.cloudServers = true), (d.cilium.routingMode = 'tunnel')))).toMatchObject({
+      routing: 'tunnel',
+      skipUnreachable: false,
+    });
+    expect(specOf((d) => (vswitch(d), (d.cilium.directRoutingSkipUnreachable = true)))).toMatchObject({
+      routing: 'direct',
+      skipUnreachable: true,
+    });
+    expect(specOf((d) => ((d.cluster.profile = 'generic'), (d.cluster.network.routesPodCIDRs = true), delete d.cilium.MTU))).toMatchObject({
+      routing: 'network',
+    });
+    expect(specOf((d) => ((d.cluster.profile = 'generic'), (d.cilium.routingMode = 'tunnel'), delete d.cilium.MTU))).toMatchObject({
+      routing: 'tunnel',
+    });
+    expect(specOf((d) => ((d.cluster.profile = 'generic'), (d.cilium.routingMode = 'tunnel'), delete d.cilium.MTU)).mtu).toBeUndefined();
   });
 
   it('skips nodes in run.skipNodes', () => {

@@ -25,7 +25,7 @@ import { deletionSet, KINDS } from '../../lib/versions/calico-deletion-sets.ts';
 import { NEWER_APIS, outputAtSimulationLevel } from '../../scripts/sim-cluster/api-level.ts';
 import { EXTERNAL_IP } from '../../scripts/sim-cluster/network.ts';
 import { GENERIC_PLUGINS, HOST_CHAINS, HOST_IPSETS } from '../../scripts/sim-cluster/node-host.ts';
-import type { Scenario } from '../../scripts/sim-cluster/fixture.ts';
+import { cloudController as cloudControllerObjects, type CloudControllerShape, type Scenario } from '../../scripts/sim-cluster/fixture.ts';
 import { startSimulation, type Simulation } from '../../scripts/sim-cluster/simulation.ts';
 import { readInventory } from '../../lib/incluster/calico-inventory-read.ts';
 import { calicoObjects, CRD_KINDS } from '../../scripts/sim-cluster/calico-fixture.ts';
@@ -242,12 +242,27 @@ describe.skipIf(why !== undefined)('the preflight on a simulated cluster', () =>
       for (const node of config.cluster.nodes) {
         expect(lines).toContain(`PASS node-ready ${node.name}: Ready`);
       }
+      for (const node of config.cluster.nodes) {
+        expect(lines).toContain(`PASS node-pressure ${node.name}: no disk, memory or PID pressure`);
+        expect(lines).toContain(`PASS kubelet ${node.name}: v1.32.0+k3s1`);
+        expect(lines).toContain(`PASS kernel ${node.name}: 6.8.0-51-generic (Ubuntu 24.04.1 LTS), Cilium 1.20 needs 5.10`);
+      }
       expect(lines).toContain(`PASS calico kube-system/calico-node: runs ${config.calico.version} (3/3 ready)`);
-      expect(lines).toContain('PASS hcloud-ccm kube-system/hcloud-cloud-controller-manager: networking on, host network');
+      expect(lines).toContain('PASS calico-typha kube-system/calico-typha: absent, as calico.manifest calico says');
+      expect(lines).toContain('PASS calico-ippools ippools.crd.projectcalico.org: 192.168.0.0/16');
+      expect(lines).toContain(
+        'PASS hcloud-ccm kube-system/hcloud-cloud-controller-manager: Deployment, networking and routes on, --cluster-cidr 10.42.0.0/16, host network, 1 ready',
+      );
       expect(lines).toContain("PASS namespace cilium-cutover: holds nothing but the tool's own objects");
       const nodeLines = await jobLogs(kubeconfig, 'cilium-cutover', 'node-preflight-');
       expect(nodeLines.filter((l) => l.startsWith('FAIL'))).toEqual([]);
       expect(nodeLines.filter((l) => l.startsWith('PASS host-tools'))).toHaveLength(config.cluster.nodes.length);
+      for (const node of config.cluster.nodes) {
+        // Each node reaches the API at cluster.apiServer, the other two nodes' pods through the private network, and carries the MTU.
+        expect(nodeLines).toContain(`PASS api-server ${node.name}: answers at 127.0.0.1:6444`);
+        expect(nodeLines).toContain(`PASS peer-routes ${node.name}: 2 other node(s): pods via eth1`);
+        expect(nodeLines).toContain(`PASS mtu ${node.name}: eth1 carries 1500, cilium.MTU is 1450`);
+      }
     });
   }, 180_000);
 
@@ -451,6 +466,198 @@ describe.skipIf(why !== undefined)('the preflight on a simulated cluster', () =>
       expect(kubectl(kubeconfig, ['-n', 'kube-system', 'get', 'daemonset', 'calico-node']).code).toBe(0);
     });
   }, 180_000);
+});
+
+/**
+ * The hcloud cloud controller a scenario shape gives, replacing the one running (a Deployment),
+ * rolled out. Waited for without blocking: the simulated kubelet runs in this process.
+ */
+async function replaceCloudController(kubeconfig: string, config: ResolvedConfig, shape: CloudControllerShape): Promise<void> {
+  const cc = config.cluster.network!.cloudController;
+  const object = cloudControllerObjects(config, { cloudController: shape })[0]!;
+  const replaced = spawnSync('kubectl', ['--kubeconfig', kubeconfig, 'replace', '-f', '-'], {
+    input: JSON.stringify(object),
+    encoding: 'utf8',
+  });
+  expect(replaced.stderr).toBe('');
+  // Rolled out, as it would be when someone runs the preflight: the new pod ready, the old one gone.
+  const run = promisify(execFile);
+  const status = async () =>
+    (
+      await run('kubectl', [
+        '--kubeconfig',
+        kubeconfig,
+        '-n',
+        cc.namespace,
+        'get',
+        'deployment',
+        cc.name,
+        '-o',
+        'jsonpath={.status.observedGeneration}/{.metadata.generation} {.status.replicas} {.status.updatedReplicas} {.status.readyReplicas}',
+      ])
+    ).stdout;
+  await expect
+    .poll(
+      async () => {
+        const [generation, ...counts] = (await status()).split(' ');
+        const [observed, wanted] = generation!.split('/');
+        return observed === wanted && counts.every((c) => c === '1');
+      },
+      { timeout: 120_000, interval: 1000 },
+    )
+    .toBe(true);
+}
+
+/** The log lines of the Jobs whose names start with `prefix`, once one of them says `want`. */
+async function linesOnceSaid(kubeconfig: string, prefix: string, want: RegExp): Promise<string[]> {
+  await expect
+    .poll(async () => (await jobLogs(kubeconfig, 'cilium-cutover', prefix)).some((l) => want.test(l)), { timeout: 60_000 })
+    .toBe(true);
+  // A failed Job runs twice (backoffLimit 1): each line once.
+  return [...new Set(await jobLogs(kubeconfig, 'cilium-cutover', prefix))];
+}
+
+describe.skipIf(why !== undefined)('the preflight refuses a network that would route nothing, on a simulated cluster', () => {
+  it('refuses an hcloud cloud controller with its routes off, then one without --allocate-node-cidrs and --cluster-cidr; nothing is deleted', async () => {
+    const config = example();
+    // The chart with networking enabled and HCLOUD_NETWORK_ROUTES_ENABLED=false in its env.
+    await onSimulatedCluster(config, { cloudController: { routesEnabled: 'false' } }, async (_sim, kubeconfig) => {
+      const dir = synth(config);
+      expect((await apply(kubeconfig, dir, ['--to', '100'])).code).toBe(1);
+      const fails = async (out: string) =>
+        [...new Set(await jobLogs(kubeconfig, 'cilium-cutover', `${jobIn(out, '000-preflight/job-preflight.yaml')}-`))].filter((l) =>
+          l.startsWith('FAIL'),
+        );
+      expect(await fails(dir)).toEqual([
+        'FAIL hcloud-ccm kube-system/hcloud-cloud-controller-manager: HCLOUD_NETWORK_ROUTES_ENABLED is "false": its route controller is off, so no pod CIDR is routed; remove the variable',
+      ]);
+      // The chart without networking.enabled, the network given by hand in its env (the Robot guide's shape, routes left on).
+      await replaceCloudController(kubeconfig, config, { networking: false, network: 'secret' });
+      // The preflight run again, as after a fix: its step in run.retries.
+      const retry = synth(example((d) => (d.run.retries = ['000-preflight'])));
+      expect((await apply(kubeconfig, retry, ['--to', '100'])).code).toBe(1);
+      expect(await fails(retry)).toEqual([
+        'FAIL hcloud-ccm kube-system/hcloud-cloud-controller-manager: no --cluster-cidr: its route controller never starts (the hcloud chart passes --allocate-node-cidrs=true --cluster-cidr only with networking.enabled); enable networking with networking.clusterCIDR 10.42.0.0/16; ' +
+          'it does not run with hostNetwork: it stops working while the pod network is down',
+      ]);
+      expect(kubectl(kubeconfig, ['-n', 'kube-system', 'get', 'daemonset', 'calico-node']).code).toBe(0);
+    });
+  }, 300_000);
+
+  it('finds the cloud controller deployed as a DaemonSet, and refuses it while its pods crash', async () => {
+    const config = example();
+    await onSimulatedCluster(config, { cloudController: { kind: 'DaemonSet', crashLooping: true } }, async (_sim, kubeconfig) => {
+      expect((await apply(kubeconfig, synth(config), ['--to', '100'])).code).toBe(1);
+      const fails = [...new Set(await jobLogs(kubeconfig, 'cilium-cutover', 'preflight-'))].filter((l) => l.startsWith('FAIL'));
+      expect(fails).toEqual([
+        'FAIL hcloud-ccm kube-system/hcloud-cloud-controller-manager: no ready pod (DaemonSet reports none): a crash-looping controller routes nothing; `kubectl -n kube-system logs` it',
+      ]);
+      expect(kubectl(kubeconfig, ['-n', 'kube-system', 'get', 'daemonset', 'calico-node']).code).toBe(0);
+    });
+  }, 240_000);
+
+  it("passes a cloud controller whose --cluster-cidr is the chart's Flannel default, and apply shows the warning", async () => {
+    const config = example();
+    await onSimulatedCluster(config, { cloudController: { clusterCIDR: '10.244.0.0/16' } }, async (_sim, kubeconfig) => {
+      const result = await apply(kubeconfig, synth(config), ['--to', '000']);
+      expect(result.code).toBe(0);
+      expect(result.stdout.filter((l) => l.includes(' WARN '))).toEqual([
+        "[000-preflight] WARN hcloud-ccm kube-system/hcloud-cloud-controller-manager: --cluster-cidr is 10.244.0.0/16, cluster.podCIDR is 10.42.0.0/16: it still routes each node's pod CIDR, with a ClusterCIDRMisconfigured event each time (hcloud/routes.go CreateRoute), but never deletes one (it is outside its range), so the routes of removed nodes pile up against the network's limit of 100 routes; set the chart's networking.clusterCIDR to 10.42.0.0/16",
+      ]);
+    });
+  }, 240_000);
+
+  it("refuses a node whose route to the other nodes' pods leaves through its public interface; nothing is deleted", async () => {
+    const config = example();
+    await onSimulatedCluster(config, { noPodRoute: ['k3s-server-2'] }, async (_sim, kubeconfig) => {
+      expect((await apply(kubeconfig, synth(config), ['--to', '100'])).code).toBe(1);
+      const lines = await linesOnceSaid(kubeconfig, 'node-preflight-k3s-server-2-', /^FAIL peer-routes /);
+      expect(lines.filter((l) => l.startsWith('FAIL'))[0]).toBe(
+        "FAIL peer-routes k3s-server-2: k3s-server-1's pods 10.42.0.0/24 leave by default via 192.0.2.1 dev eth0, k3s-server-1 itself by 10.0.0.0/16 via 10.0.0.1 dev eth1; " +
+          "k3s-server-3's pods 10.42.2.0/24 leave by default via 192.0.2.1 dev eth0, k3s-server-3 itself by 10.0.0.0/16 via 10.0.0.1 dev eth1; " +
+          "the Hetzner network's ip_range must contain the pod CIDR, with a route for it via the network's gateway on the private interface (`ip route add <ip_range> via <network gateway>`)",
+      );
+      // The other nodes reach every pod CIDR through the private network.
+      expect(await jobLogs(kubeconfig, 'cilium-cutover', 'node-preflight-k3s-server-1-')).toContain(
+        'PASS peer-routes k3s-server-1: 2 other node(s): pods via eth1',
+      );
+      expect(kubectl(kubeconfig, ['-n', 'kube-system', 'get', 'daemonset', 'calico-node']).code).toBe(0);
+    });
+  }, 240_000);
+
+  it('hetzner-vswitch: refuses a node that reports a public InternalIP, and one that has no other node on-link', async () => {
+    const config = example((d) => {
+      d.cluster.profile = 'hetzner-vswitch';
+      d.cluster.network = { vSwitchSubnet: '10.0.0.0/24' };
+      delete d.cilium.MTU;
+    });
+    const scenario: Scenario = { nodeStatus: { 'k3s-server-3': { internalIP: '88.99.10.4' } }, offLink: ['k3s-server-2'] };
+    await onSimulatedCluster(config, scenario, async (_sim, kubeconfig) => {
+      const dir = synth(config);
+      // apply refuses before it sends anything: the output's node addresses are not the cluster's.
+      const refused = await apply(kubeconfig, dir, ['--to', '100']);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toEqual([
+        "error: refused: this output is not for this cluster: node k3s-server-3 has InternalIP 88.99.10.4, the output says 10.0.0.4; synthesize from this cluster's config (synth --config FILE), or check --kubeconfig and --context",
+      ]);
+      // An engine applies the step anyway: the preflight refuses.
+      const applied = spawnSync(
+        'kubectl',
+        [
+          '--kubeconfig',
+          kubeconfig,
+          'apply',
+          '--server-side',
+          '--field-manager=cilium-cutover',
+          '-k',
+          join(dir, 'manifests', '000-preflight'),
+        ],
+        { encoding: 'utf8' },
+      );
+      expect(applied.status, applied.stderr).toBe(0);
+      const lines = await linesOnceSaid(kubeconfig, 'preflight-', /^preflight: /);
+      expect(lines.filter((l) => l.startsWith('FAIL'))).toEqual([
+        'FAIL node-address k3s-server-3: InternalIP is 88.99.10.4, config says 10.0.0.4; fix cluster.nodes',
+        "FAIL vswitch-node k3s-server-3: InternalIP 88.99.10.4 is outside the vSwitch subnet 10.0.0.0/24: Cilium's direct routes would point off the vSwitch; start k3s with --node-ip on the vSwitch interface",
+      ]);
+      const offLink = await linesOnceSaid(kubeconfig, 'node-preflight-k3s-server-2-', /^FAIL peer-routes /);
+      expect(offLink.find((l) => l.startsWith('FAIL peer-routes '))).toMatch(
+        /^FAIL peer-routes k3s-server-2: k3s-server-1 \(10\.0\.0\.2\) is not on-link \(default via 10\.0\.0\.254 dev eth1\): Cilium's direct route to its pods needs both nodes on one layer-2 segment; k3s-server-3 \(10\.0\.0\.4\) is not on-link/,
+      );
+      expect(await linesOnceSaid(kubeconfig, 'node-preflight-k3s-server-1-', /^PASS peer-routes /)).toContain(
+        'PASS peer-routes k3s-server-1: 2 other node(s): on-link',
+      );
+      expect(kubectl(kubeconfig, ['-n', 'kube-system', 'get', 'daemonset', 'calico-node']).code).toBe(0);
+    });
+  }, 240_000);
+});
+
+describe.skipIf(why !== undefined)('the preflight refuses an unfit node or a Calico unlike the config, on a simulated cluster', () => {
+  it('refuses an old kernel, disk pressure, another kubelet minor, Typha and other pools than configured; nothing is deleted', async () => {
+    const config = example();
+    const scenario: Scenario = {
+      nodeStatus: {
+        'k3s-server-1': { kernelVersion: '5.4.0-216-generic', osImage: 'Ubuntu 20.04.6 LTS' },
+        'k3s-server-2': { pressure: ['DiskPressure'] },
+        'k3s-server-3': { kubeletVersion: 'v1.31.9+k3s1' },
+      },
+      calicoManifest: 'calico-typha',
+      calicoIpPools: ['10.244.0.0/16'],
+    };
+    await onSimulatedCluster(config, scenario, async (_sim, kubeconfig) => {
+      expect((await apply(kubeconfig, synth(config), ['--to', '100'])).code).toBe(1);
+      const lines = await linesOnceSaid(kubeconfig, 'preflight-', /^preflight: /);
+      expect(lines.filter((l) => l.startsWith('FAIL'))).toEqual([
+        'FAIL kernel k3s-server-1: 5.4.0-216-generic (Ubuntu 20.04.6 LTS) is older than 5.10, the least Cilium 1.20 runs on (or 4.18 on RHEL 8.10+): its agents would fail only after Calico is deleted; upgrade the kernel, or choose an older cilium.version whose line supports it',
+        "FAIL node-pressure k3s-server-2: DiskPressure: the kubelet turns away the migration's pods there and evicts running ones; free the resource first",
+        'FAIL kubelet k3s-server-3: runs v1.31.9+k3s1, cluster.kubernetesVersion says v1.32: the Cilium DaemonSets are rendered for that version; set it to what the nodes run, or finish the k3s upgrade first',
+        'FAIL calico-typha kube-system/calico-typha: runs, but calico.manifest is calico: the deletion would leave Typha, its Service and its PodDisruptionBudget behind; set calico.manifest: calico-typha',
+        "FAIL calico-ippools ippools.crd.projectcalico.org: the cluster's IPv4 pools are 10.244.0.0/16, calico.ipPools says 192.168.0.0/16: what step 110 flushes and keeps is decided from them; set calico.ipPools to the cluster's",
+      ]);
+      expect(lines.at(-1)).toBe('preflight: 5 check(s) failed; nothing was changed');
+      expect(kubectl(kubeconfig, ['-n', 'kube-system', 'get', 'daemonset', 'calico-node']).code).toBe(0);
+    });
+  }, 240_000);
 });
 
 describe.skipIf(why !== undefined)('the Calico deletion on a simulated cluster', () => {
@@ -1329,7 +1536,7 @@ describe.skipIf(why !== undefined)('cluster variants on a simulated cluster', ()
       expect(result.stderr).toEqual([]);
       expect(result.code).toBe(0);
       expect(await jobLogs(kubeconfig, 'cilium-cutover', 'preflight-')).toContain(
-        'PASS hcloud-ccm kube-system/hcloud-cloud-controller-manager: networking on, host network',
+        'PASS hcloud-ccm kube-system/hcloud-cloud-controller-manager: Deployment, networking and routes on, --cluster-cidr 10.42.0.0/16, host network, 1 ready',
       );
       expect(
         kubectl(kubeconfig, ['get', 'apiservice', 'v1beta1.metrics.k8s.io', '-o', 'jsonpath={.status.conditions[0].status}']).out,
@@ -1600,13 +1807,21 @@ const refKey = (o: ManifestObject): string => `${o.kind}/${o.metadata.namespace 
 
 /**
  * What graduation must leave: from the migration's own output its Cilium step, the status record
- * and the inventory's namespace; and the inventory step 100 kept there (read before graduating).
+ * with the node check, and the inventory's namespace; and the inventory step 100 kept there (read before graduating).
  */
 function survivors(migration: string, kubeconfig: string): string[] {
   const steps = readDist(migration);
   const cilium = steps.find((s) => s.dir === '200-cilium')!.objects.map(refKey);
   const record = steps.find((s) => s.dir === '900-complete')!.objects.map(refKey);
-  expect(record).toEqual(['ConfigMap/kube-system/cilium-cutover-status']);
+  // The record and the node check that stays with it.
+  expect(record.map((r) => r.replace(/-[0-9a-f]{8}$/, '')).sort()).toEqual([
+    'ClusterRole//cilium-cutover-node-check',
+    'ClusterRoleBinding//cilium-cutover-node-check',
+    'ConfigMap/kube-system/cilium-cutover-status',
+    'ConfigMap/kube-system/node-check',
+    'Job/kube-system/node-check',
+    'ServiceAccount/kube-system/cilium-cutover-node-check',
+  ]);
   const inventory = kubectl(kubeconfig, [
     'get',
     'configmaps',
@@ -1697,7 +1912,7 @@ describe.skipIf(why !== undefined)('handing over and graduating on a simulated c
     kubectl(kubeconfig, ['get', 'jobs', '-A', '-o', 'jsonpath={range .items[*]}{.metadata.name}={.metadata.uid}{"\\n"}{end}']).out;
   const podCount = (kubeconfig: string) => kubectl(kubeconfig, ['get', 'pods', '-A', '-o', 'name']).out.trim().split('\n').length;
 
-  it('an engine syncing the commit apply used re-creates no Job; apply --graduate on the steady output leaves Cilium, the status record and the Calico inventory', async () => {
+  it('an engine syncing the commit apply used re-creates no Job; apply --graduate on the steady output leaves Cilium, the status record, the node check and the Calico inventory', async () => {
     const config = example();
     await onSimulatedCluster(config, {}, async (_sim, kubeconfig) => {
       const migration = synth(config);
@@ -1753,7 +1968,7 @@ describe.skipIf(why !== undefined)('handing over and graduating on a simulated c
     ['Argo CD', argoPrune],
     ['Flux', (_kubeconfig: string, before: string, after: string) => fluxPrune(before, after)],
   ] as const)(
-    'graduation by %s prune of the steady output leaves Cilium, the status record and the Calico inventory',
+    'graduation by %s prune of the steady output leaves Cilium, the status record, the node check and the Calico inventory',
     async (_engine, pruned) => {
       const config = example();
       await onSimulatedCluster(config, {}, async (_sim, kubeconfig) => {

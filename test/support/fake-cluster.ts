@@ -17,6 +17,8 @@ export type Outcome = 'complete' | 'fail' | 'hang';
 export class FakeCluster implements Cluster {
   public readonly live = new Map<string, { -readonly [K in keyof LiveObject]: LiveObject[K] } & { reads: number; obj: ManifestObject }>();
   public readonly calls: string[] = [];
+  /** What a Job's pod logged, by Job name prefix (a test sets it); else one line naming the Job. */
+  public readonly logs = new Map<string, string[]>();
   public constructor(
     private readonly jobs: (name: string) => Outcome = () => 'complete',
     /** The example's cluster, as its config describes it. */
@@ -109,6 +111,7 @@ export class FakeCluster implements Cluster {
   }
 
   public async jobLogs(job: ManifestObject): Promise<string[]> {
-    return [`log of ${job.metadata.name}: calico-node still present`];
+    const own = [...this.logs].find(([prefix]) => job.metadata.name.startsWith(prefix));
+    return own ? own[1] : [`log of ${job.metadata.name}: calico-node still present`];
   }
 }

@@ -1,8 +1,9 @@
 /**
- * The one-line results every in-cluster check prints: `PASS|FAIL|SKIP|INFO <check> <subject>: <detail>`.
+ * The one-line results every in-cluster check prints: `PASS|FAIL|SKIP|INFO|WARN <check> <subject>: <detail>`.
  */
 
-export type Outcome = 'PASS' | 'FAIL' | 'SKIP' | 'INFO';
+/** WARN: works, but deserves a look; never fails the Job. */
+export type Outcome = 'PASS' | 'FAIL' | 'SKIP' | 'INFO' | 'WARN';
 
 /** One result line. */
 export interface CheckResult {

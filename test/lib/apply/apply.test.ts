@@ -169,6 +169,20 @@ describe('runApply', () => {
     expect(applied(cluster).some((k) => stepOf(k) === '200-cilium')).toBe(false);
   });
 
+  it('shows the WARN lines of a Job that completed, and nothing else of its log', async () => {
+    const cluster = new FakeCluster();
+    cluster.logs.set('preflight-', [
+      'PASS hcloud-ccm kube-system/hcloud-cloud-controller-manager: Deployment, networking and routes on',
+      'WARN hcloud-ccm kube-system/hcloud-cloud-controller-manager: --cluster-cidr is 10.244.0.0/16, cluster.podCIDR is 10.42.0.0/16',
+      'preflight: all checks passed',
+    ]);
+    const { lines, output } = collect();
+    await runApply({ steps, cluster, output, pollMs: 1 });
+    expect(lines.filter((l) => l.includes('hcloud-ccm'))).toEqual([
+      '[000-preflight] WARN hcloud-ccm kube-system/hcloud-cloud-controller-manager: --cluster-cidr is 10.244.0.0/16, cluster.podCIDR is 10.42.0.0/16',
+    ]);
+  });
+
   it('resumes after a failure: completed Jobs are skipped and said so, the failed Job is recreated', async () => {
     let failing = true;
     const cluster = new FakeCluster((name) => (failing && name.startsWith('calico-delete-') ? 'fail' : 'complete'));

@@ -125,12 +125,13 @@ describe('graduation from a workstation', () => {
   // inventory's namespace; and the inventory. The Role that let the Job write there goes.
   const expected = [
     ...migration.steps.find((s) => s.dir === '200-cilium')!.objects.map(keyOf),
-    'ConfigMap/kube-system/cilium-cutover-status',
+    // 900-complete: the record, and the node check that stays with it.
+    ...migration.steps.find((s) => s.dir === '900-complete')!.objects.map(keyOf),
     'Namespace//cilium-cutover-inventory',
     `ConfigMap/cilium-cutover-inventory/${inventory.metadata.name}`,
   ].sort();
 
-  it('leaves exactly Cilium, the status record and the inventory', async () => {
+  it('leaves exactly Cilium, the status record, the node check and the inventory', async () => {
     const cluster = await migrated();
     expect(cluster.live.size).toBe(migration.steps.reduce((n, s) => n + s.objects.length, 1));
     const result = await graduate(cluster);
@@ -142,7 +143,7 @@ describe('graduation from a workstation', () => {
     expect(deleted[0]).toMatch(/^deleted job\/cilium-cutover\//);
     expect(deleted.at(-1)).toMatch(/^deleted namespace\//);
     expect(result.stdout.at(-1)).toBe(
-      `graduated: deleted ${deleted.length} object(s) of the migration; kept: 200-cilium (${steady.steps[0]!.objects.length}), 900-complete (1)`,
+      `graduated: deleted ${deleted.length} object(s) of the migration; kept: 200-cilium (${steady.steps[0]!.objects.length}), 900-complete (6)`,
     );
     // The steady output was applied before anything was deleted.
     const firstDelete = cluster.calls.findIndex((c) => c.startsWith('delete '));
@@ -150,7 +151,11 @@ describe('graduation from a workstation', () => {
       migration.steps.reduce((n, s) => n + s.objects.length, 0),
       firstDelete,
     );
-    expect(steadyApplies.filter((c) => c.startsWith('apply '))).toHaveLength(steady.steps.reduce((n, s) => n + s.objects.length, 0));
+    // Every object but the node check's Job, which completed in the migration under the same name.
+    expect(steadyApplies.filter((c) => c.startsWith('apply '))).toHaveLength(steady.steps.reduce((n, s) => n + s.objects.length, 0) - 1);
+    expect(result.stdout).toContainEqual(
+      expect.stringMatching(/^\[900-complete\] job\/kube-system\/node-check-\w+ completed in an earlier run; not run again/),
+    );
   });
 
   it('a dry-run deletes nothing and lists what it would delete', async () => {

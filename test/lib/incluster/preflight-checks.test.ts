@@ -5,7 +5,6 @@ import { checkHetznerNode, checkNode, cidrWithin, type PreflightSpec } from '../
 import {
   agentNote,
   checkCalico,
-  checkCloudController,
   checkPolicies,
   checkSnapshot,
   checkServiceLb,
@@ -15,6 +14,12 @@ import {
 import { calicoEnforcedPolicyApi } from '../../../lib/versions/calico-deletion-sets.ts';
 import { serviceLbCollision } from '../../../lib/versions/cilium-known-bugs.ts';
 import { CILIUM_VERSIONS, DEFAULT_CILIUM_VERSION } from '../../../lib/versions/cilium.ts';
+import {
+  checkCloudController,
+  flagValue,
+  routeControllerEnabled,
+  type ControllerObject,
+} from '../../../lib/incluster/cloud-controller-checks.ts';
 import { anyFailed, formatResult } from '../../../lib/incluster/shared/report.ts';
 
 const nodes = parse(readFileSync(new URL('../../fixtures/k3s-nodes.yaml', import.meta.url), 'utf8'));
@@ -37,6 +42,11 @@ const spec: PreflightSpec = {
   snapshot: { maxAgeSeconds: 86400, acknowledged: false },
   policies: { acknowledged: false },
   unenforcedKinds: [],
+  kubernetesVersion: 'v1.32',
+  // Cilium 1.19 and 1.20: 5.10, or 4.18 on RHEL 8.10 (cilium/cilium Documentation/operations/system_requirements.rst).
+  kernel: { ciliumLine: '1.20', version: '5.10', rhel: { major: 8, minor: 10 } },
+  calicoManifest: 'calico',
+  calicoIpPools: ['192.168.0.0/16'],
 };
 const want = (name: string) => spec.nodes.find((n) => n.name === name)!;
 const lines = (results: ReturnType<typeof checkNode>) => results.map(formatResult);
@@ -48,6 +58,9 @@ describe('checkNode', () => {
       'PASS node-address k3s-server-1: InternalIP 10.0.0.2',
       'PASS k3s-flags k3s-server-1: flannel-backend none, disable-network-policy, disable-kube-proxy',
       'PASS k3s-cidrs k3s-server-1: cluster-cidr 10.42.0.0/16, service-cidr 10.43.0.0/16',
+      'PASS node-pressure k3s-server-1: no disk, memory or PID pressure',
+      'PASS kubelet k3s-server-1: v1.32.5+k3s1',
+      'PASS kernel k3s-server-1: 6.8.0-51-generic (Ubuntu 24.04.1 LTS), Cilium 1.20 needs 5.10',
     ]);
   });
 
@@ -63,6 +76,9 @@ describe('checkNode', () => {
         'disable-kube-proxy is not set, expected true (Cilium replaces kube-proxy); set it in /etc/rancher/k3s/config.yaml.d on every server ' +
         `and restart k3s in the documented order (see cilium-cutover's docs/k3s.md "k3s settings")`,
       'PASS k3s-cidrs k3s-server-3: cluster-cidr 10.42.0.0/16, service-cidr 10.43.0.0/16',
+      'PASS node-pressure k3s-server-3: no disk, memory or PID pressure',
+      'PASS kubelet k3s-server-3: v1.32.5+k3s1',
+      'PASS kernel k3s-server-3: 6.8.0-51-generic (Ubuntu 24.04.1 LTS), Cilium 1.20 needs 5.10',
     ]);
   });
 
@@ -117,7 +133,57 @@ describe('checkNode', () => {
     expect(lines(checkNode(spec, want('k3s-agent-1'), nodes.agent))).toEqual([
       'PASS node-ready k3s-agent-1: Ready',
       'PASS node-address k3s-agent-1: InternalIP 10.0.1.5',
+      'PASS node-pressure k3s-agent-1: no disk, memory or PID pressure',
+      'PASS kubelet k3s-agent-1: v1.32.5+k3s1',
+      'PASS kernel k3s-agent-1: 6.8.0-51-generic (Ubuntu 24.04.1 LTS), Cilium 1.20 needs 5.10',
     ]);
+  });
+
+  it('fails a node under disk pressure, on another kubelet minor, or on a kernel older than the release needs', () => {
+    expect(lines(checkNode(spec, want('k3s-agent-1'), nodes['ubuntu-20.04-agent'])).slice(2)).toEqual([
+      "FAIL node-pressure k3s-agent-1: DiskPressure: the kubelet turns away the migration's pods there and evicts running ones; free the resource first",
+      'FAIL kubelet k3s-agent-1: runs v1.31.9+k3s1, cluster.kubernetesVersion says v1.32: the Cilium DaemonSets are rendered for that version; set it to what the nodes run, or finish the k3s upgrade first',
+      'FAIL kernel k3s-agent-1: 5.4.0-216-generic (Ubuntu 20.04.6 LTS) is older than 5.10, the least Cilium 1.20 runs on (or 4.18 on RHEL 8.10+): its agents would fail only after Calico is deleted; upgrade the kernel, or choose an older cilium.version whose line supports it',
+    ]);
+    // Cilium 1.16 and 1.17 run on 5.4 (system_requirements.rst where 1.16 was branched; cilium/cilium#30869).
+    const onLine116 = { ...spec, kernel: { ciliumLine: '1.17', version: '5.4', rhel: { major: 8, minor: 6 } } };
+    expect(lines(checkNode(onLine116, want('k3s-agent-1'), nodes['ubuntu-20.04-agent'])).at(-1)).toBe(
+      'PASS kernel k3s-agent-1: 5.4.0-216-generic (Ubuntu 20.04.6 LTS), Cilium 1.17 needs 5.4',
+    );
+  });
+
+  it("accepts RHEL 8's 4.18 kernel where the release names it, and not on another distribution", () => {
+    expect(lines(checkNode(spec, want('k3s-agent-1'), nodes['rhel-8.10-agent'])).at(-1)).toBe(
+      'PASS kernel k3s-agent-1: 4.18.0-553.el8_10.x86_64 (Red Hat Enterprise Linux 8.10 (Ootpa)): a RHEL 8.10+ kernel, which Cilium 1.20 accepts in place of 5.10',
+    );
+    const rhel88 = {
+      ...nodes['rhel-8.10-agent'],
+      status: {
+        ...nodes['rhel-8.10-agent'].status,
+        nodeInfo: {
+          ...nodes['rhel-8.10-agent'].status.nodeInfo,
+          kernelVersion: '4.18.0-477.10.1.el8_8.x86_64',
+          osImage: 'Rocky Linux 8.8 (Green Obsidian)',
+        },
+      },
+    };
+    expect(lines(checkNode(spec, want('k3s-agent-1'), rhel88)).at(-1)).toMatch(
+      /^FAIL kernel k3s-agent-1: 4\.18\.0-477\.10\.1\.el8_8\.x86_64 .* is older than 5\.10/,
+    );
+    // 1.18 names RHEL 8.6.
+    const line118 = { ...spec, kernel: { ciliumLine: '1.18', version: '5.10', rhel: { major: 8, minor: 6 } } };
+    expect(lines(checkNode(line118, want('k3s-agent-1'), rhel88)).at(-1)).toMatch(/^PASS kernel k3s-agent-1: .*a RHEL 8\.6\+ kernel/);
+    const debian = {
+      ...nodes['rhel-8.10-agent'],
+      status: {
+        ...nodes['rhel-8.10-agent'].status,
+        nodeInfo: { ...nodes['rhel-8.10-agent'].status.nodeInfo, osImage: 'Debian GNU/Linux 10 (buster)' },
+      },
+    };
+    expect(lines(checkNode(spec, want('k3s-agent-1'), debian)).at(-1)).toMatch(/^FAIL kernel /);
+    // CentOS Stream's PRETTY_NAME names no minor ("CentOS Stream 8"): it runs ahead of RHEL 8's newest.
+    const stream = { ...debian, status: { ...debian.status, nodeInfo: { ...debian.status.nodeInfo, osImage: 'CentOS Stream 8' } } };
+    expect(lines(checkNode(spec, want('k3s-agent-1'), stream)).at(-1)).toMatch(/^PASS kernel .*a RHEL 8\.10\+ kernel/);
   });
 
   it('fails a missing node, a wrong address, a wrong role and a non-k3s node', () => {
@@ -315,16 +381,121 @@ describe('hetzner-cloud checks', () => {
     expect(cidrWithin('10.0.0.0/8', '10.42.0.0/16')).toBe(false);
   });
 
-  it('requires the cloud controller with networking, on the host network', () => {
-    const ccm = (hostNetwork: boolean, env: string[]) => ({
-      spec: { template: { spec: { hostNetwork, containers: [{ env: env.map((name) => ({ name })) }] } } },
-    });
-    expect(formatResult(checkCloudController(cloud, ccm(true, ['HCLOUD_TOKEN', 'HCLOUD_NETWORK'])))).toBe(
-      'PASS hcloud-ccm kube-system/hcloud-cloud-controller-manager: networking on, host network',
+  const ccm = parse(readFileSync(new URL('../../fixtures/hcloud-ccm.yaml', import.meta.url), 'utf8'));
+  const ccmLines = (object: unknown) => checkCloudController(cloud, object as ControllerObject).map(formatResult);
+
+  it('passes the chart with networking enabled and its cluster CIDR the pod CIDR', () => {
+    expect(ccmLines(ccm.networking)).toEqual([
+      'PASS hcloud-ccm kube-system/hcloud-cloud-controller-manager: Deployment, networking and routes on, --cluster-cidr 10.42.0.0/16, host network, 1 ready',
+    ]);
+  });
+
+  it("warns when its --cluster-cidr is the chart's Flannel default, or wider than the pod CIDR, naming what goes wrong", () => {
+    expect(ccmLines(ccm['flannel-cidr'])[1]).toBe(
+      "WARN hcloud-ccm kube-system/hcloud-cloud-controller-manager: --cluster-cidr is 10.244.0.0/16, cluster.podCIDR is 10.42.0.0/16: it still routes each node's pod CIDR, with a ClusterCIDRMisconfigured event each time (hcloud/routes.go CreateRoute), but never deletes one (it is outside its range), so the routes of removed nodes pile up against the network's limit of 100 routes; set the chart's networking.clusterCIDR to 10.42.0.0/16",
     );
-    expect(checkCloudController(cloud, ccm(false, ['HCLOUD_TOKEN'])).detail).toBe(
-      'networking is off (no HCLOUD_NETWORK): it creates no routes for pod CIDRs; it does not run with hostNetwork: it stops working while the pod network is down',
+    expect(anyFailed(checkCloudController(cloud, ccm['flannel-cidr']))).toBe(false);
+    const container = ccm.networking.spec.template.spec.containers[0];
+    const wide = {
+      ...ccm.networking,
+      spec: {
+        template: { spec: { hostNetwork: true, containers: [{ ...container, args: [...container.args, '--cluster-cidr=10.0.0.0/8'] }] } },
+      },
+    };
+    expect(ccmLines(wide)[1]).toMatch(
+      /^WARN hcloud-ccm .*: --cluster-cidr is 10\.0\.0\.0\/8, .*: it takes every route of the network inside that range for its own and deletes the ones that belong to no node/,
     );
-    expect(checkCloudController(cloud, undefined).outcome).toBe('FAIL');
+  });
+
+  it("fails the Robot guide's shape: routes off, no --cluster-cidr, off the host network", () => {
+    expect(ccmLines(ccm.robot)).toEqual([
+      'FAIL hcloud-ccm kube-system/hcloud-cloud-controller-manager: HCLOUD_NETWORK_ROUTES_ENABLED is "false": its route controller is off, so no pod CIDR is routed; remove the variable; ' +
+        'no --cluster-cidr: its route controller never starts (the hcloud chart passes --allocate-node-cidrs=true --cluster-cidr only with networking.enabled); enable networking with networking.clusterCIDR 10.42.0.0/16; ' +
+        'it does not run with hostNetwork: it stops working while the pod network is down',
+    ]);
+  });
+
+  it('reads a DaemonSet (the chart with kind DaemonSet), its flags in command, and fails it while no pod is ready', () => {
+    expect(ccmLines(ccm['daemonset-crashing'])).toEqual([
+      'FAIL hcloud-ccm kube-system/hcloud-cloud-controller-manager: no ready pod (DaemonSet reports none): a crash-looping controller routes nothing; `kubectl -n kube-system logs` it',
+    ]);
+    const ready = { ...ccm['daemonset-crashing'], status: { numberReady: 3 } };
+    expect(ccmLines(ready)[0]).toMatch(
+      /^PASS hcloud-ccm .*: DaemonSet, networking and routes on, --cluster-cidr 10\.42\.0\.0\/16, host network, 3 ready$/,
+    );
+  });
+
+  it('fails networking off, --configure-cloud-routes=false, and an absent controller', () => {
+    const container = ccm.networking.spec.template.spec.containers[0];
+    const withContainer = (c: object) => ({ ...ccm.networking, spec: { template: { spec: { hostNetwork: true, containers: [c] } } } });
+    expect(ccmLines(withContainer({ ...container, env: [] }))[0]).toMatch(
+      /: networking is off \(no HCLOUD_NETWORK\): it creates no routes for pod CIDRs$/,
+    );
+    expect(ccmLines(withContainer({ ...container, args: [...container.args, '--configure-cloud-routes=false'] }))[0]).toMatch(
+      /: --configure-cloud-routes is false: it creates no routes; remove the flag$/,
+    );
+    expect(ccmLines(undefined)[0]).toMatch(/^FAIL hcloud-ccm .*: no Deployment or DaemonSet of that name/);
+  });
+
+  it('fails a route controller left out by --controllers, and reads the env as the container gets it', () => {
+    const container = ccm.networking.spec.template.spec.containers[0];
+    const withContainer = (c: object) => ({ ...ccm.networking, spec: { template: { spec: { hostNetwork: true, containers: [c] } } } });
+    expect(ccmLines(withContainer({ ...container, args: [...container.args, '--controllers=*,-route'] }))[0]).toMatch(
+      /: --controllers=\*,-route leaves out the route controller: it creates no routes; enable it$/,
+    );
+    expect(routeControllerEnabled(undefined)).toBe(true);
+    expect(routeControllerEnabled('cloud-node,service')).toBe(false);
+    expect(routeControllerEnabled('-node-route-controller,*')).toBe(false);
+    expect(routeControllerEnabled('route')).toBe(true);
+    // An empty HCLOUD_NETWORK is no network (os.Getenv); of two entries the container gets the last.
+    const env = (entries: object[]) => withContainer({ ...container, env: entries });
+    expect(ccmLines(env([{ name: 'HCLOUD_NETWORK', value: '' }]))[0]).toMatch(/networking is off/);
+    expect(
+      ccmLines(
+        env([
+          { name: 'HCLOUD_NETWORK', value: '' },
+          { name: 'HCLOUD_NETWORK', value: 'k3s' },
+        ]),
+      )[0],
+    ).toMatch(/^PASS /);
+    // Routes switched off through envFrom cannot be read here: a warning, not a pass in silence.
+    const viaEnvFrom = withContainer({ ...container, env: [], envFrom: [{ configMapRef: { name: 'hccm' } }] });
+    expect(ccmLines(viaEnvFrom)).toEqual([
+      expect.stringMatching(/^PASS /),
+      'WARN hcloud-ccm kube-system/hcloud-cloud-controller-manager: HCLOUD_NETWORK is not in its env and envFrom is not read here: check that networking is on',
+    ]);
+  });
+
+  it('reads HCLOUD_NETWORK_ROUTES_ENABLED as the controller version does', () => {
+    const container = ccm.networking.spec.template.spec.containers[0];
+    const routes = (image: string, value: string) =>
+      checkCloudController(cloud, {
+        ...ccm.networking,
+        spec: {
+          template: {
+            spec: {
+              hostNetwork: true,
+              containers: [{ ...container, image, env: [...container.env, { name: 'HCLOUD_NETWORK_ROUTES_ENABLED', value }] }],
+            },
+          },
+        },
+      })[0]!.outcome;
+    // From v1.19, strconv.ParseBool (internal/config/config.go); up to v1.18 only "false" (hcloud/cloud.go).
+    expect(routes('docker.io/hetznercloud/hcloud-cloud-controller-manager:v1.27.0', '0')).toBe('FAIL');
+    expect(routes('docker.io/hetznercloud/hcloud-cloud-controller-manager:v1.18.0', '0')).toBe('PASS');
+    expect(routes('docker.io/hetznercloud/hcloud-cloud-controller-manager:v1.18.0', 'false')).toBe('FAIL');
+    expect(routes('docker.io/hetznercloud/hcloud-cloud-controller-manager:v1.27.0', 'true')).toBe('PASS');
+  });
+
+  it('reads flags as the Go flag package takes them', () => {
+    expect(flagValue({ name: 'c', args: ['--cluster-cidr', '10.42.0.0/16'] }, 'cluster-cidr')).toBe('10.42.0.0/16');
+    expect(flagValue({ name: 'c', args: ['--cluster-cidr=10.42.0.0/16'] }, 'cluster-cidr')).toBe('10.42.0.0/16');
+    expect(flagValue({ name: 'c', command: ['/bin/x', '--configure-cloud-routes'] }, 'configure-cloud-routes')).toBe('true');
+    expect(flagValue({ name: 'c', args: ['--cluster-cidr-x=1'] }, 'cluster-cidr')).toBeUndefined();
+    // The last occurrence wins; a boolean flag takes no separate word.
+    expect(flagValue({ name: 'c', args: ['--cluster-cidr=10.244.0.0/16', '--cluster-cidr=10.42.0.0/16'] }, 'cluster-cidr')).toBe(
+      '10.42.0.0/16',
+    );
+    expect(flagValue({ name: 'c', args: ['--configure-cloud-routes', 'false'] }, 'configure-cloud-routes', true)).toBe('true');
   });
 });

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import type { PreflightSpec } from '../../../lib/incluster/preflight-checks.ts';
+import type { NodeSpec, PreflightSpec } from '../../../lib/incluster/preflight-checks.ts';
 import { startFakeApi, type FakeApi } from '../../support/fake-api.ts';
 import { requireTool } from '../../support/tools.ts';
 
@@ -34,6 +34,10 @@ describe.skipIf(!HAVE_OPENSSL)('preflight script against a fake API server', () 
     snapshot: { maxAgeSeconds: 86400, acknowledged: false },
     policies: { acknowledged: false },
     unenforcedKinds: [],
+    kubernetesVersion: 'v1.32',
+    kernel: { ciliumLine: '1.20', version: '5.10', rhel: { major: 8, minor: 10 } },
+    calicoManifest: 'calico',
+    calicoIpPools: ['192.168.0.0/16'],
   };
 
   it('passes a ready, reconfigured cluster and exits 0', async () => {
@@ -41,6 +45,10 @@ describe.skipIf(!HAVE_OPENSSL)('preflight script against a fake API server', () 
     objects = {
       '/api/v1/nodes/k3s-server-1': nodes['migrated-server'],
       '/apis/apps/v1/namespaces/kube-system/daemonsets/calico-node': daemonSets['v3.27.0-crashing'],
+      '/apis/crd.projectcalico.org/v1/ippools': {
+        kind: 'IPPoolList',
+        items: [{ metadata: { name: 'default-ipv4-ippool' }, spec: { cidr: '192.168.0.0/16', ipipMode: 'Always' } }],
+      },
       '/apis/k3s.cattle.io/v1/etcdsnapshotfiles': {
         kind: 'ETCDSnapshotFileList',
         items: [
@@ -60,6 +68,9 @@ describe.skipIf(!HAVE_OPENSSL)('preflight script against a fake API server', () 
         'PASS node-address k3s-server-1: InternalIP 10.0.0.2',
         'PASS k3s-flags k3s-server-1: flannel-backend none, disable-network-policy, disable-kube-proxy',
         'PASS k3s-cidrs k3s-server-1: cluster-cidr 10.42.0.0/16, service-cidr 10.43.0.0/16',
+        'PASS node-pressure k3s-server-1: no disk, memory or PID pressure',
+        'PASS kubelet k3s-server-1: v1.32.5+k3s1',
+        'PASS kernel k3s-server-1: 6.8.0-51-generic (Ubuntu 24.04.1 LTS), Cilium 1.20 needs 5.10',
         'PASS calico-manifest tigera-operator: absent: a manifest install',
         'PASS calico-apiserver v3.projectcalico.org: absent: no Calico API server add-on',
         'PASS calico-crds ippools.projectcalico.org: absent: Calico stores its resources in crd.projectcalico.org',
@@ -67,6 +78,8 @@ describe.skipIf(!HAVE_OPENSSL)('preflight script against a fake API server', () 
         'PASS calico-dataplane kube-system/calico-node: iptables or nftables dataplane (not eBPF)',
         'PASS calico-gitops kube-system/calico-node: no Argo CD, Flux or Helm tracking: applied by hand',
         'PASS calico kube-system/calico-node: runs v3.27.0 (0/3 ready)',
+        'PASS calico-typha kube-system/calico-typha: absent, as calico.manifest calico says',
+        'PASS calico-ippools ippools.crd.projectcalico.org: 192.168.0.0/16',
         'PASS snapshot etcd: on-demand-k3s-server-1-1764000000 is 30m old',
         'PASS calico-policies crd.projectcalico.org: no Calico policies, host endpoints or network sets to lose',
         "PASS namespace cilium-cutover: holds nothing but the tool's own objects",
@@ -115,10 +128,12 @@ describe.skipIf(!HAVE_OPENSSL)('preflight script against a fake API server', () 
       'PASS calico-dataplane kube-system/calico-node: iptables or nftables dataplane (not eBPF)',
       'PASS calico-gitops kube-system/calico-node: no Argo CD, Flux or Helm tracking: applied by hand',
       'FAIL calico kube-system/calico-node: runs v3.26.1, config says v3.27.0; set calico.version to the installed release so the right objects are deleted',
+      'PASS calico-typha kube-system/calico-typha: absent, as calico.manifest calico says',
+      "FAIL calico-ippools ippools.crd.projectcalico.org: the cluster's IPv4 pools are none, calico.ipPools says 192.168.0.0/16: what step 110 flushes and keeps is decided from them; set calico.ipPools to the cluster's",
       'FAIL snapshot etcd: no ETCDSnapshotFile API (k3s without embedded etcd?); take one on a server with `k3s etcd-snapshot save`, or set safety.acknowledgeNoSnapshot',
       'FAIL calico-policies crd.projectcalico.org: 1 would be destroyed with the Calico CRDs: GlobalNetworkPolicy default.deny-public-ssh; recreate what you need as Kubernetes or Cilium policies, then set safety.acknowledgeDroppedPolicies',
       'FAIL namespace cilium-cutover: holds objects the tool did not create (Pod/web-0, StatefulSet/web); the tool labels this namespace privileged and deletes it with everything in it at graduation: set run.namespace to a namespace of its own',
-      'preflight: 8 check(s) failed; nothing was changed',
+      'preflight: 9 check(s) failed; nothing was changed',
     ]);
   });
 
@@ -128,5 +143,45 @@ describe.skipIf(!HAVE_OPENSSL)('preflight script against a fake API server', () 
     expect(result.lines).toEqual([
       'FAIL preflight api: GET /apis/apps/v1/namespaces/kube-system/daemonsets/calico-node failed: HTTP 401: Unauthorized',
     ]);
+  });
+});
+
+describe.skipIf(!HAVE_OPENSSL)('node check script against a fake API server', () => {
+  let api: FakeApi;
+  let objects: Record<string, unknown> = {};
+  beforeAll(async () => {
+    api = await startFakeApi((method, url) => (method === 'GET' && objects[url] ? [200, objects[url]] : undefined));
+  });
+  afterAll(() => api.close());
+
+  const spec: NodeSpec = {
+    nodes: [
+      { name: 'k3s-server-1', role: 'server', internalIP: '10.0.0.2' },
+      { name: 'k3s-agent-1', role: 'agent', internalIP: '10.0.1.5' },
+    ],
+    skipNodes: [],
+    kubeProxyReplacement: true,
+    podCIDR: '10.42.0.0/16',
+    serviceCIDR: '10.43.0.0/16',
+    profile: 'generic',
+    kubernetesVersion: 'v1.32',
+    kernel: { ciliumLine: '1.20', version: '5.10', rhel: { major: 8, minor: 10 } },
+  };
+
+  it('passes fit nodes, and fails a node added on an old kernel under disk pressure, naming each', async () => {
+    objects = { '/api/v1/nodes/k3s-server-1': nodes['migrated-server'], '/api/v1/nodes/k3s-agent-1': nodes.agent };
+    const passed = await api.runScript('node-check-main', spec);
+    expect(passed.code).toBe(0);
+    expect(passed.lines.at(-1)).toBe('node check: all checks passed');
+    expect(passed.lines).toContain('PASS k3s-flags k3s-server-1: flannel-backend none, disable-network-policy, disable-kube-proxy');
+    objects = { ...objects, '/api/v1/nodes/k3s-agent-1': nodes['ubuntu-20.04-agent'] };
+    const failed = await api.runScript('node-check-main', spec);
+    expect(failed.code).toBe(1);
+    expect(failed.lines.filter((l) => l.startsWith('FAIL')).map((l) => l.split(':')[0])).toEqual([
+      'FAIL node-pressure k3s-agent-1',
+      'FAIL kubelet k3s-agent-1',
+      'FAIL kernel k3s-agent-1',
+    ]);
+    expect(failed.lines.at(-1)).toBe('node check: 3 check(s) failed; nothing was changed');
   });
 });

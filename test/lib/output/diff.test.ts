@@ -25,16 +25,37 @@ describe('diff of two renders', () => {
   });
 
   it('a ConfigMap value: the key, and the checksum annotations that roll the pods', () => {
-    const diffs = diffTrees(base, renderExample((d) => (d.cilium.MTU = 1400)).files);
+    const diffs = diffTrees(base, renderExample((d) => (d.cilium.bpf.masquerade = false)).files);
     expect(changedFields(diffs).sort()).toEqual(
       [
-        'ConfigMap kube-system/cilium-config data.mtu',
+        'ConfigMap kube-system/cilium-config data.enable-bpf-masquerade',
         'DaemonSet kube-system/cilium spec.template.metadata.annotations["cilium-cutover.io/config-checksum"]',
         'Deployment kube-system/cilium-operator spec.template.metadata.annotations["cilium-cutover.io/config-checksum"]',
       ].sort(),
     );
-    expect(formatDiff(diffs)).toContain('    data.mtu: "1450" → "1400"');
+    expect(formatDiff(diffs)).toContain('    data.enable-bpf-masquerade: "true" → "false"');
     expect(diffs.filter((d) => !d.fields).map((d) => d.path)).toEqual(['PLAN.md']);
+  });
+
+  it('the MTU: the key and its checksums, and the node preflight that checks each node carries it', () => {
+    const diffs = diffTrees(base, renderExample((d) => (d.cilium.MTU = 1400)).files);
+    const fields = changedFields(diffs);
+    expect(fields).toContain('ConfigMap kube-system/cilium-config data.mtu');
+    expect(
+      fields
+        .filter((f) => f.includes('node-preflight'))
+        .map((f) => f.replace(/-[0-9a-f]{8} /, ' '))
+        .sort(),
+    ).toEqual([
+      'ConfigMap cilium-cutover/node-preflight data["node-preflight.json"]',
+      'ConfigMap cilium-cutover/node-preflight metadata.name',
+      'Job cilium-cutover/node-preflight-k3s-server-1 metadata.name',
+      'Job cilium-cutover/node-preflight-k3s-server-1 spec.template.spec.volumes[name=files].configMap.name',
+      'Job cilium-cutover/node-preflight-k3s-server-2 metadata.name',
+      'Job cilium-cutover/node-preflight-k3s-server-2 spec.template.spec.volumes[name=files].configMap.name',
+      'Job cilium-cutover/node-preflight-k3s-server-3 metadata.name',
+      'Job cilium-cutover/node-preflight-k3s-server-3 spec.template.spec.volumes[name=files].configMap.name',
+    ]);
   });
 
   it('an image bump: only the image of that container', () => {
@@ -151,10 +172,10 @@ describe('cilium-cutover diff', () => {
     const dir = workdir();
     writeConfig(dir, EXAMPLE_TEXT);
     expect(await cli(['diff', '--exit-code'], dir)).toEqual({ code: 0, stdout: ['no changes'], stderr: [] });
-    writeConfig(dir, EXAMPLE_TEXT.replace('MTU: 1450', 'MTU: 1400'));
+    writeConfig(dir, EXAMPLE_TEXT.replace('masquerade: true', 'masquerade: false'));
     const changed = await cli(['diff', '--exit-code'], dir);
     expect(changed.code).toBe(1);
-    expect(changed.stdout).toContain('    data.mtu: "1450" → "1400"');
+    expect(changed.stdout).toContain('    data.enable-bpf-masquerade: "true" → "false"');
     // Without the flag a difference is not an error.
     expect((await cli(['diff'], dir)).code).toBe(0);
   });
@@ -172,13 +193,13 @@ describe('cilium-cutover diff', () => {
 
   it('compares with a git revision', async () => {
     const dir = workdir();
-    writeConfig(dir, EXAMPLE_TEXT.replace('MTU: 1450', 'MTU: 1400'));
+    writeConfig(dir, EXAMPLE_TEXT.replace('masquerade: true', 'masquerade: false'));
     const git = (...args: string[]) => spawnSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { cwd: dir });
     git('init', '-q');
     git('add', 'dist');
     git('commit', '-qm', 'output');
     const result = await cli(['diff', '--against', 'HEAD', '--out', 'dist'], dir);
-    expect(result.stdout).toContain('    data.mtu: "1450" → "1400"');
+    expect(result.stdout).toContain('    data.enable-bpf-masquerade: "true" → "false"');
     expect(result.stdout.at(-1)).toBe('0 added, 0 removed, 4 changed');
     const bad = await cli(['diff', '--against', 'no-such-branch'], dir);
     expect(bad).toEqual({

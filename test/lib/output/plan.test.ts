@@ -47,7 +47,9 @@ describe('PLAN.md', () => {
     }
     // The verification Jobs run in their own namespace: the wait covers all namespaces.
     expect(plan).toContain('kubectl wait --for=condition=complete job -A -l cilium-cutover.io/step=310-verify-checks --timeout=15m');
-    expect(plan).not.toContain('cilium-cutover.io/step=900-complete');
+    // The node check of the last step, in kube-system.
+    expect(plan).toContain('kubectl wait --for=condition=complete job -A -l cilium-cutover.io/step=900-complete --timeout=5m');
+    expect(plan).not.toContain('cilium-cutover.io/step=800-resume');
     expect(plan).toContain('kubectl rollout status daemonset/cilium -n kube-system --timeout=20m');
     expect(plan).toContain('kubectl rollout status deployment/echo -n cilium-cutover-verify --timeout=10m');
     // Each wait follows its own step's apply.
@@ -92,6 +94,80 @@ describe('PLAN.md abort guidance', () => {
   });
 });
 
+describe('PLAN.md before step 000: the network and access', () => {
+  const network = (edit: (d: any) => void = () => {}) => {
+    const plan = renderExample(edit).files.get('PLAN.md')!;
+    return plan.slice(plan.indexOf('## Before step 000: the network'), plan.indexOf('## Before step 000: access'));
+  };
+  const generic = (d: any) => {
+    d.cluster.profile = 'generic';
+    delete d.cluster.network;
+    delete d.cilium.MTU;
+  };
+
+  it("hetzner-cloud: asks for the network's routes, which the API does not show, and names the MTU check", () => {
+    const text = network();
+    expect(text).toContain(
+      'Native routing through the Hetzner Cloud network `10.0.0.0/8`: the hcloud cloud controller adds one route per node',
+    );
+    expect(text).toContain(
+      'check that `hcloud network describe <network>` lists a route for each pod CIDR of `kubectl get nodes -o custom-columns=',
+    );
+    expect(text).toContain(
+      'MTU: Cilium is given 1450; the preflight checks that the private interface of every node carries at least that.',
+    );
+  });
+
+  it('hetzner-vswitch: one layer-2 segment; with cloud servers, the tunnel, since nothing routes their pods', () => {
+    const vswitch = (d: any) => {
+      d.cluster.profile = 'hetzner-vswitch';
+      d.cluster.network = { ipRange: '10.0.0.0/8', vSwitchSubnet: '10.0.0.0/24' };
+      delete d.cilium.MTU;
+    };
+    const text = network(vswitch);
+    expect(text).toContain('Native routing with direct node routes on the vSwitch `10.0.0.0/24`');
+    expect(text).toContain("every node's InternalIP lies in the vSwitch subnet and, on each node, that every other node is on-link");
+    const mixed = network((d) => (vswitch(d), (d.cluster.network.cloudServers = true), (d.cilium.routingMode = 'tunnel')));
+    expect(mixed).toContain('Tunnel mode: pod traffic between nodes is VXLAN on UDP 8472');
+    expect(mixed).toContain("The cloud servers and the Robot servers reach each other's pods only through the tunnel");
+    expect(mixed).toContain('MTU: Cilium is given 1400');
+  });
+
+  it('per-node: the migration tunnel port must pass too', () => {
+    const perNode = network((d) => ((d.strategy = 'per-node'), (d.perNode = { acknowledgeCalicoBGP: true, tunnelPort: 8473 })));
+    expect(perNode).toContain(
+      'it tunnels on its own VXLAN port, UDP 8473 (`perNode.tunnelPort`), which must pass between every pair of nodes too.',
+    );
+    expect(network()).not.toContain('perNode.tunnelPort');
+  });
+
+  it('generic: direct routes, a router that routes the pod CIDRs, or the tunnel and its port', () => {
+    expect(network((d) => (generic(d), (d.cilium.autoDirectNodeRoutes = true)))).toContain(
+      "Native routing with direct node routes: Cilium routes each node's pod CIDR via that node's address, which works only when every node is on one layer-2 segment.",
+    );
+    expect(network((d) => (generic(d), (d.cluster.network = { routesPodCIDRs: true })))).toContain(
+      "Native routing through your network (`cluster.network.routesPodCIDRs`): a router must hold a route for each node's pod CIDR via that node's address",
+    );
+    const tunnel = network((d) => (generic(d), (d.cilium.routingMode = 'tunnel'), (d.cilium.MTU = 1400)));
+    // Cilium takes the tunnel's overhead off the MTU it is given (pkg/mtu: TunnelOverheadIPv4 50).
+    expect(tunnel).toContain(
+      'must pass UDP 8472 in both directions. Cilium takes the 50 bytes of VXLAN overhead off the MTU for the pods (1400 − 50 = 1350).',
+    );
+    expect(tunnel).toContain('A network on which Flannel VXLAN failed fails Cilium VXLAN the same way');
+    expect(network((d) => (generic(d), (d.cilium.routingMode = 'tunnel')))).toContain('MTU: Cilium takes it from the device.');
+  });
+
+  it('asks for console access, says what 127.0.0.1:6444 is on a server, and what nodes added later need', () => {
+    const plan = renderExample().files.get('PLAN.md')!;
+    const access = plan.slice(plan.indexOf('## Before step 000: access'), plan.indexOf('## Risks for this config'));
+    expect(access).toContain('- **Console or rescue access to every node.** Cilium attaches its BPF programs to every native device');
+    expect(access).toContain("- **`127.0.0.1:6444` on a server is that server's own API server.**");
+    expect(access).toContain('and one without `disable-kube-proxy` runs kube-proxy beside Cilium');
+    const external = renderExample((d) => (d.cluster.apiServer = { host: 'api.example.com', port: 6443 })).files.get('PLAN.md')!;
+    expect(external).not.toContain('127.0.0.1:6444` on a server');
+  });
+});
+
 describe('cilium-cutover plan', () => {
   it('prints the same text as PLAN.md, with every check and what it proves', async () => {
     const { runCli } = await import('../../../cli/index.ts');
@@ -115,7 +191,13 @@ describe('PLAN.md risks', () => {
 
   it('names the outage, the pods to recreate, the MTU and the unpaused applications for the example', () => {
     const risks = section(renderExample().files.get('PLAN.md')!);
-    expect(risks).toContain('**Full outage.** From step 100 until every Cilium agent is ready in step 200');
+    // With kube-proxy replacement the outage begins when kube-proxy stops, at the k3s rollout.
+    expect(risks).toContain(
+      '**Full outage.** It begins with the k3s rollout (before step 000): kube-proxy stops, and Services run on the rules it left, which follow no endpoint change. From step 100 until every Cilium agent is ready in step 200',
+    );
+    expect(section(renderExample((d) => (d.cilium.kubeProxyReplacement = false)).files.get('PLAN.md')!)).toContain(
+      '**Full outage.** From step 100 until every Cilium agent is ready in step 200',
+    );
     expect(risks).toContain('all 3 nodes at once');
     expect(risks).toContain('(from the Calico pool `192.168.0.0/16`)');
     expect(risks).toContain('**MTU 1450 applies to new pods only.**');
@@ -188,7 +270,7 @@ describe('PLAN.md on what the engines may delete', () => {
       const start = plan.indexOf('## What the engines may delete');
       expect(start, phase).toBeGreaterThan(-1);
       const text = plan.slice(start, plan.indexOf('\n## ', start + 1));
-      expect(text).toContain('**Cilium and the status record: never.**');
+      expect(text).toContain('**Cilium, the status record and the node check: never.**');
       expect(text).toContain('`argocd.argoproj.io/sync-options: Prune=false,Delete=false`');
       expect(text).toContain('`cilium-cutover diff` lists each with the command that deletes it');
       expect(text).toContain('**Everything else of the migration**');
