@@ -288,8 +288,22 @@ describe.skipIf(!kubeconfig)('against a real API server', () => {
   });
 });
 
+/**
+ * The output with step 900-complete cut down to the status record: this API server runs no pod, so
+ * the node check's Job there would never complete.
+ */
+function recordOnly(output: string): string {
+  const copy = join(mkdtempSync(join(tmpdir(), 'cilium-cutover-it-')), 'dist');
+  cpSync(output, copy, { recursive: true });
+  const file = join(copy, 'manifests', '900-complete', 'kustomization.yaml');
+  const kustomization = parse(readFileSync(file, 'utf8'));
+  expect(kustomization.resources).toContain('configmap-cilium-cutover-status.yaml');
+  writeFileSync(file, stringify({ ...kustomization, resources: ['configmap-cilium-cutover-status.yaml'] }));
+  return copy;
+}
+
 describe.skipIf(!kubeconfig)('handing over to a GitOps engine after apply', () => {
-  const dir = kubeconfig ? stripNewerFields(out) : '';
+  const dir = kubeconfig ? recordOnly(stripNewerFields(out)) : '';
   const status = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'cilium-cutover-status');
   const liveData = () => JSON.parse(kubectl(['get', 'configmap', '-n', 'kube-system', 'cilium-cutover-status', '-o', 'json']).out).data;
   /** Flux's kustomize-controller applying a version of the object server-side. */

@@ -873,11 +873,14 @@ describe.skipIf(why !== undefined)('the Calico inventory on a simulated cluster'
   it('keeps every configured custom resource in full, thousands of policies split under the ConfigMap limit, before deleting anything; restore brings them back byte-equal, on a fresh API server and after a back-out', async () => {
     // v3.30: the first line whose manifest has every kind (tiers and staged policies from v3.30).
     // Calico's policies are not enforced by Cilium: the preflight stops unless that is acknowledged.
+    // The config lists both pools the cluster will hold (the preflight compares them): the
+    // manifest's, which the fixture creates, and everyKind's extra-pool, created below.
     const config = example((d) => {
       d.calico.version = 'v3.30.0';
+      d.calico.ipPools = ['192.168.0.0/16', '10.99.0.0/16'];
       d.safety = { ...d.safety, acknowledgeDroppedPolicies: true };
     });
-    await onSimulatedCluster(config, {}, async (_sim, kubeconfig) => {
+    await onSimulatedCluster(config, { calicoIpPools: ['192.168.0.0/16'] }, async (_sim, kubeconfig) => {
       const configured = [...everyKind(), ...manyPolicies(3000)];
       const namespaces = [...new Set(configured.flatMap((o) => (o.metadata.namespace ? [o.metadata.namespace] : [])))];
       const dir = mkdtempSync(join(tmpdir(), 'ccsim-inventory-'));
