@@ -2,6 +2,7 @@
  * The per-node preflight's decisions: what only the node can see (its routes, its tools, a live
  * kube-proxy), as plain functions. Dependency-free.
  */
+import { formatIpv4 } from '../cidr.ts';
 import type { CheckResult } from './shared/report.ts';
 
 /** What the node preflight checks, rendered into its ConfigMap. */
@@ -67,10 +68,6 @@ export function ipv4(ip: string): number {
   return ip.split('.').reduce((a, p) => a * 256 + Number(p), 0) >>> 0;
 }
 
-function dotted(n: number): string {
-  return [24, 16, 8, 0].map((shift) => (n >>> shift) & 0xff).join('.');
-}
-
 function prefixLength(mask: number): number {
   return mask.toString(2).replace(/0/g, '').length;
 }
@@ -89,8 +86,8 @@ export function interfaceFor(routes: readonly Route[], ip: string): string | und
 
 /** A route as `ip route` would name it: `10.0.0.0/8 via 10.0.0.1 dev enp7s0`. */
 function describe(route: Route): string {
-  const to = route.mask === 0 ? 'default' : `${dotted(route.destination)}/${prefixLength(route.mask)}`;
-  return `${to}${route.gateway === 0 ? '' : ` via ${dotted(route.gateway)}`} dev ${route.iface}`;
+  const to = route.mask === 0 ? 'default' : `${formatIpv4(route.destination)}/${prefixLength(route.mask)}`;
+  return `${to}${route.gateway === 0 ? '' : ` via ${formatIpv4(route.gateway)}`} dev ${route.iface}`;
 }
 
 /** An address inside a pod CIDR (its first host). */
