@@ -70,6 +70,8 @@ export function buildComplete(chart: StepChart, config: ResolvedConfig, earlierS
       'kube-proxy-replacement': cilium.kubeProxyReplacement,
       'ipv4-native-routing-cidr': cilium.ipv4NativeRoutingCIDR,
       'steps-completed': earlierSteps.join(','),
+      // What the verification did not prove: checks acknowledged in verify.skip, or all of them.
+      'not-verified': config.verify.enabled ? config.verify.skip.join(',') || 'none' : 'all',
       // After the migration (phase steady) the record stays as the last phase wrote it.
       ...(config.strategy === 'per-node' ? { strategy: 'per-node', phase: config.phase === 'steady' ? 'switch' : config.phase } : {}),
     },

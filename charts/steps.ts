@@ -15,7 +15,7 @@ import { pauseStep } from './pause.ts';
 import { preflightStep } from './preflight.ts';
 import { readdressPodsStep } from './readdress-pods.ts';
 import { resumeStep } from './resume.ts';
-import { verifyChecksStep } from './verify-checks.ts';
+import { verifyChecksStep, verifyChecksTimeout } from './verify-checks.ts';
 import { verifyWorkloadsStep } from './verify-workloads.ts';
 
 /** strategy cutover's steps in order. A step without objects for a config is left out of the output. */
@@ -63,6 +63,8 @@ export interface StepPlanInput {
   readonly nodes: readonly string[];
   /** Go duration a node step may take (Flux timeout and `apply`). */
   readonly nodeTimeout: string;
+  /** Go duration the verification checks may take: their wait and window, and room to start. */
+  readonly verifyTimeout: string;
 }
 
 /**
@@ -72,6 +74,10 @@ export interface StepPlanInput {
  * moved off the migration range (250), verification (700/710).
  */
 export function stepsFor(input: StepPlanInput): StepDefinition[] {
+  return orderedSteps(input).map((s) => (s.kind === 'verify-checks' ? { ...s, timeout: input.verifyTimeout } : s));
+}
+
+function orderedSteps(input: StepPlanInput): StepDefinition[] {
   if (input.strategy === 'cutover' || input.phase === 'steady') {
     return [...STEPS];
   }
@@ -106,5 +112,6 @@ export function configSteps(config: ResolvedConfig): StepDefinition[] {
     phase: config.phase,
     nodes: config.migrationOrder.map((n) => n.name),
     nodeTimeout: moveNodeTimeout(config),
+    verifyTimeout: verifyChecksTimeout(config),
   });
 }

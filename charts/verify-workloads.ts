@@ -1,6 +1,7 @@
 /**
- * Step 300-verify-workloads: an echo backend behind a ClusterIP Service (and an Ingress when
- * configured), the target of the checks in 310-verify-checks.
+ * Step 300-verify-workloads: an echo pod on every checked node (a DaemonSet), behind a ClusterIP
+ * Service, a NodePort Service and, unless `ingress` is in verify.skip, an Ingress: the targets of
+ * the checks in 310-verify-checks.
  */
 import * as k8s from 'cdk8s-plus-28/lib/imports/k8s.js';
 import { bundleInCluster } from '../lib/constructs/bundle.ts';
@@ -16,10 +17,20 @@ const ECHO_LABELS = { 'app.kubernetes.io/name': `${TOOL}-echo`, [LABEL_COMPONENT
 export const ECHO_POD_PORT = 8080;
 export const ECHO_SERVICE_PORT = 80;
 
-export function echoReplicas(config: ResolvedConfig): number {
-  // Two replicas on two nodes (required anti-affinity); a one-node cluster gets one, or the
-  // second replica would stay Pending and block the sync.
-  return Math.min(2, config.cluster.nodes.length);
+export const ECHO_NODEPORT = 'echo-nodeport';
+
+/** Keeps the echo pods off the nodes in run.skipNodes (down or gone: a pod there would never be Ready). */
+function skipNodesAffinity(config: ResolvedConfig): k8s.Affinity | undefined {
+  const skip = config.run.skipNodes;
+  return skip.length === 0
+    ? undefined
+    : {
+        nodeAffinity: {
+          requiredDuringSchedulingIgnoredDuringExecution: {
+            nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'NotIn', values: [...skip] }] }],
+          },
+        },
+      };
 }
 
 export function buildVerifyWorkloads(chart: StepChart, config: ResolvedConfig): void {
@@ -31,7 +42,7 @@ export function buildVerifyWorkloads(chart: StepChart, config: ResolvedConfig): 
   new k8s.KubeNamespace(chart, 'Namespace', {
     metadata: {
       name: namespace,
-      // The cilium-health check runs on the host network.
+      // The host checks run on the host network, as root, with the agent's socket directory.
       labels: { 'pod-security.kubernetes.io/enforce': 'privileged', 'pod-security.kubernetes.io/warn': 'privileged' },
     },
   });
@@ -42,24 +53,16 @@ export function buildVerifyWorkloads(chart: StepChart, config: ResolvedConfig): 
     files: { 'echo-server.mjs': bundleInCluster('echo-server') },
   });
   const field = (fieldPath: string): k8s.EnvVarSource => ({ fieldRef: { apiVersion: 'v1', fieldPath } });
-  new k8s.KubeDeployment(chart, 'Echo', {
+  new k8s.KubeDaemonSet(chart, 'Echo', {
     metadata: { name: ECHO, namespace, labels: ECHO_LABELS },
     spec: {
-      replicas: echoReplicas(config),
       selector: { matchLabels: { 'app.kubernetes.io/name': ECHO_LABELS['app.kubernetes.io/name'] } },
       template: {
         metadata: { labels: ECHO_LABELS },
         spec: {
-          affinity: {
-            podAntiAffinity: {
-              requiredDuringSchedulingIgnoredDuringExecution: [
-                {
-                  labelSelector: { matchLabels: { 'app.kubernetes.io/name': ECHO_LABELS['app.kubernetes.io/name'] } },
-                  topologyKey: 'kubernetes.io/hostname',
-                },
-              ],
-            },
-          },
+          affinity: skipNodesAffinity(config),
+          // Every node is judged, tainted ones (a server with CriticalAddonsOnly) included.
+          tolerations: [{ operator: 'Exists' }],
           automountServiceAccountToken: false,
           enableServiceLinks: false,
           securityContext: { seccompProfile: { type: 'RuntimeDefault' } },
@@ -98,7 +101,17 @@ export function buildVerifyWorkloads(chart: StepChart, config: ResolvedConfig): 
       ports: [{ name: 'http', port: ECHO_SERVICE_PORT, targetPort: k8s.IntOrString.fromNumber(ECHO_POD_PORT), protocol: 'TCP' }],
     },
   });
-  if (verify.ingress) {
+  new k8s.KubeService(chart, 'EchoNodePort', {
+    metadata: { name: ECHO_NODEPORT, namespace, labels: ECHO_LABELS },
+    spec: {
+      type: 'NodePort',
+      // Set, not defaulted: the checks expect any node to forward to any echo pod.
+      externalTrafficPolicy: 'Cluster',
+      selector: { 'app.kubernetes.io/name': ECHO_LABELS['app.kubernetes.io/name'] },
+      ports: [{ name: 'http', port: ECHO_SERVICE_PORT, targetPort: k8s.IntOrString.fromNumber(ECHO_POD_PORT), protocol: 'TCP' }],
+    },
+  });
+  if (!verify.skip.includes('ingress')) {
     new k8s.KubeIngress(chart, 'EchoIngress', {
       metadata: { name: ECHO, namespace, labels: ECHO_LABELS },
       spec: {
@@ -116,7 +129,7 @@ export function buildVerifyWorkloads(chart: StepChart, config: ResolvedConfig): 
 
 export function verifyWorkloadsAbort(config: ResolvedConfig): AbortGuide {
   return {
-    after: `the echo backend, its Service${config.verify.ingress ? ' and Ingress' : ''} run in \`${config.verify.namespace}\`.`,
+    after: `an echo pod on every checked node, its Services${config.verify.skip.includes('ingress') ? '' : ' and Ingress'} run in \`${config.verify.namespace}\`.`,
     failure: `the \`echo\` Deployment does not become available: its pods stay Pending or ContainerCreating (\`kubectl -n ${config.verify.namespace} describe pods\`), which points at Cilium on that node.`,
     action: 'fix Cilium on that node and sync again. To back out, delete the namespace; nothing else depends on it.',
   };
@@ -128,7 +141,7 @@ export const verifyWorkloadsStep: Step = {
     dir: '300-verify-workloads',
     wave: 300,
     title: 'Verification workloads',
-    summary: 'Test namespace, echo backend, Service and Ingress.',
+    summary: 'Test namespace, an echo pod on every node, its Services and Ingress.',
     timeout: '10m',
   },
   build: buildVerifyWorkloads,

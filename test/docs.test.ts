@@ -93,3 +93,13 @@ describe('documentation links', () => {
     expect(pointers(`(see cilium-cutover's docs/k3s.md "k3s settings")`)).toEqual([{ file: 'docs/k3s.md', heading: 'k3s settings' }]);
   });
 });
+
+describe('the verification table', () => {
+  it('docs/steps.md says per check what a PASS proves and what it does not, as PLAN.md does', async () => {
+    const { verifyTable } = await import('../lib/output/verify-table.ts');
+    const steps = read('docs/steps.md');
+    for (const line of verifyTable()) {
+      expect(steps).toContain(line);
+    }
+  });
+});

@@ -116,21 +116,29 @@ describe.skipIf(!HAVE_GIT)('one setting changed, a small diff', () => {
     expect(total(changes)).toBeLessThanOrEqual(42 + 6 * 3);
   });
 
-  it('one node added: its own three Jobs, plus at most 130 lines elsewhere, the same for 3 nodes as for 60', () => {
+  it('one node added: its own five Jobs, plus at most 130 lines elsewhere, the same for 3 nodes as for 60', () => {
     const elsewhere = [3, 60].map((n) => {
       const before = cluster(n);
       const after = withChange(before, (d) => d.cluster.nodes.push({ name: 'node-new', role: 'agent', internalIP: '10.0.9.9' }));
       const changes = diff(before, after);
       const own = changes.filter((c) => c.file.includes('node-new'));
-      // The new node's preflight, cleanup and kube-proxy cleanup Jobs: new files, nothing removed.
-      expect(own.map((c) => c.file.split('/')[1]).sort()).toEqual(['000-preflight', '110-node-cleanup', '210-kube-proxy-cleanup']);
+      // The new node's preflight, cleanup, kube-proxy cleanup and two verification Jobs: new files, nothing removed.
+      expect(own.map((c) => c.file.split('/')[1]).sort()).toEqual([
+        '000-preflight',
+        '110-node-cleanup',
+        '210-kube-proxy-cleanup',
+        '310-verify-checks',
+        '310-verify-checks',
+      ]);
       expect(own.every((c) => c.removed === 0)).toBe(true);
       // Elsewhere: the node lists (preflight, the node preflight's node-list, Calico deletion,
       // verification, the node check, RBAC names, host scripts, kustomizations, PLAN.md) and the
       // names of the Jobs that read those lists; no other
       // node's Job changes (the node preflight names its peer in its own environment).
       const rest = changes.filter((c) => !c.file.includes('node-new'));
-      expect(rest.filter((c) => /job-(node-preflight|cleanup-node|kube-proxy-cleanup)-node-0/.test(c.file)).length).toBeLessThanOrEqual(1);
+      expect(
+        rest.filter((c) => /job-(node-preflight|cleanup-node|kube-proxy-cleanup|verify-pods|verify-host)-node-0/.test(c.file)).length,
+      ).toBeLessThanOrEqual(1);
       return total(rest);
     });
     expect(elsewhere[0]).toBeLessThanOrEqual(130);

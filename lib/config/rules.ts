@@ -13,6 +13,10 @@ import { checkPerNode } from './per-node-rules.ts';
 import { checkNamespaces } from './namespace-rules.ts';
 import { checkDevices, checkRouting, checkVSwitch } from './network-rules.ts';
 import { cidrOf, type ConfigProblem } from './rule-problem.ts';
+import { durationSeconds } from '../duration.ts';
+
+/** Seconds between two rounds of a verification check (lib/incluster/verify-window.ts). */
+export const VERIFY_ROUND_SECONDS = 5;
 
 export type { ConfigProblem } from './rule-problem.ts';
 
@@ -26,6 +30,7 @@ export function checkRules(config: Config): ConfigProblem[] {
     ...checkPerNode(config),
     ...checkGitops(config),
     ...checkNamespaces(config),
+    ...checkVerify(config),
   ];
 }
 
@@ -236,4 +241,32 @@ function checkGitops(config: Config): ConfigProblem[] {
       message: `required with engine ${config.gitops.engine}: set it to this cluster's API URL as the Argo CD that applies the steps has it registered (\`argocd cluster list\`), or set gitops.engine: flux`,
     },
   ];
+}
+
+/** What is verified must be stated: egress is checked unless acknowledged, and the window fits its rounds. */
+function checkVerify(config: Config): ConfigProblem[] {
+  const { verify } = config;
+  const problems: ConfigProblem[] = [];
+  const skipsEgress = verify.skip.includes('egress');
+  if (verify.externalURLs.length === 0 && !skipsEgress) {
+    problems.push({
+      path: 'verify.externalURLs',
+      message:
+        'is empty, so nothing would prove that pods reach the outside; list a URL your nodes may reach (default https://one.one.one.one/), or add egress to verify.skip for a cluster with no way out',
+    });
+  }
+  if (verify.externalURLs.length > 0 && skipsEgress) {
+    problems.push({
+      path: 'verify.skip',
+      message: `lists egress, yet verify.externalURLs has ${verify.externalURLs.join(', ')}; remove egress from verify.skip to check them, or empty verify.externalURLs`,
+    });
+  }
+  const least = verify.limits.consecutive * VERIFY_ROUND_SECONDS * 2;
+  if (durationSeconds(verify.limits.window) < least) {
+    problems.push({
+      path: 'verify.limits.window',
+      message: `${verify.limits.window} leaves no room for ${verify.limits.consecutive} consecutive rounds ${VERIFY_ROUND_SECONDS}s apart and a retry; set it to ${least}s or more`,
+    });
+  }
+  return problems;
 }

@@ -313,29 +313,61 @@ const verifySchema = z.strictObject({
     .describe("Namespace of the verification workloads. The tool's own, like run.namespace, and another one."),
   externalURLs: z
     .array(httpUrl('an http(s) URL'), { error: (i) => `expected a list of URLs, got ${show(i.input)}` })
+    .default(['https://one.one.one.one/'])
+    .describe(
+      'URLs outside the cluster that must answer HTTP 200 to a pod on every node: the proof of egress, masquerading and the resolution of an outside name through cluster DNS. Use a site your nodes may reach; a cluster with no way out lists `egress` in verify.skip instead.',
+    ),
+  skip: z
+    .array(oneOf(['egress', 'ingress']), { error: (i) => `expected a list of checks (egress, ingress), got ${show(i.input)}` })
     .default([])
-    .describe('URLs that must answer HTTP 200 after the migration.'),
+    .describe(
+      'Checks acknowledged as not run: `egress` (the cluster has no way out; verify.externalURLs must then be empty) and `ingress` (no ingress controller). PLAN.md and the status record list them as not verified.',
+    ),
   ingress: z
     .strictObject({
       className: z.string().min(1).default('traefik').describe('IngressClass of the test Ingress.'),
       host: z
         .string({ error: (i) => `expected a host name, got ${show(i.input)}` })
         .regex(DNS_SUBDOMAIN, { error: (i) => `expected a host name like echo.example.com, got ${show(i.input)}` })
-        .describe('Host header the test Ingress answers to.'),
+        .default('echo.cilium-cutover.invalid')
+        .describe('Host header the test Ingress answers to; no DNS record is needed, the check sends it.'),
       controller: oneOf(['hostNetwork', 'service'])
         .default('service')
-        .describe('How the ingress controller is reached: on every node (hostNetwork) or through its Service.'),
-      port: intRange(1, 65535).default(80).describe('Port the controller listens on.'),
+        .describe(
+          "How the ingress controller is reached: on the nodes where its pods run (hostNetwork), or through its Service's ClusterIP and its NodePort on every node.",
+        ),
+      port: intRange(1, 65535).default(80).describe('Port the controller listens on (the Service port, for controller: service).'),
       service: z
         .strictObject({
           namespace: dnsLabel('a namespace').default('kube-system'),
           name: dnsLabel('a Service name').default('traefik'),
         })
         .prefault({})
-        .describe("The controller's Service, for controller: service (k3s ships Traefik as kube-system/traefik)."),
+        .describe(
+          "The controller's Service (k3s ships Traefik as kube-system/traefik); for controller: hostNetwork, its selector finds the pods.",
+        ),
     })
-    .optional()
-    .describe('Ingress check settings. Without them the ingress check is skipped.'),
+    .prefault({})
+    .describe(
+      'The ingress check: by default the Traefik that k3s ships. A cluster without an ingress controller lists `ingress` in verify.skip.',
+    ),
+  limits: z
+    .strictObject({
+      wait: duration()
+        .default('10m')
+        .describe(
+          'How long a check waits for what it tests to exist (echo pods Ready on every node, the agent answering) before it judges.',
+        ),
+      window: duration()
+        .default('3m')
+        .describe('How long a check then has to see every subject pass `consecutive` rounds in a row (and every backend answer).'),
+      consecutive: intRange(1, 20).default(3).describe('Rounds in a row each subject must pass; one failed request resets its count.'),
+      payloadBytes: intRange(4096, 1048576)
+        .default(65536)
+        .describe('Size of the large request and answer sent across every node pair: full-size packets that an MTU mismatch drops.'),
+    })
+    .prefault({})
+    .describe('Timing of the verification checks.'),
 });
 
 function objectName(what: string) {

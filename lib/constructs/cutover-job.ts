@@ -25,6 +25,8 @@ export type HostAccess =
   | 'none'
   /** Host network only; non-root, no capabilities, read-only root file system. */
   | 'network'
+  /** Host network as root without capabilities: to reach a root-owned socket under a read-only host path. */
+  | 'network-root'
   /** Host network and PID namespace, privileged, root: to enter the host's namespaces with nsenter. */
   | 'privileged';
 
@@ -129,6 +131,14 @@ export const UNPRIVILEGED: k8s.SecurityContext = {
 const SECURITY: Readonly<Record<HostAccess, k8s.SecurityContext>> = {
   none: UNPRIVILEGED,
   network: UNPRIVILEGED,
+  'network-root': {
+    runAsNonRoot: false,
+    runAsUser: 0,
+    runAsGroup: 0,
+    allowPrivilegeEscalation: false,
+    readOnlyRootFilesystem: true,
+    capabilities: { drop: ['ALL'] },
+  },
   // nsenter into PID 1's namespaces needs a privileged root container in the host PID namespace.
   privileged: { privileged: true, runAsUser: 0, readOnlyRootFilesystem: true },
 };

@@ -18,9 +18,11 @@
  *   to the other nodes' pod CIDRs under `auto-direct-node-routes`, and a CiliumEndpoint named
  *   after each pod it addresses (pkg/endpointmanager/endpointsynchronizer.go).
  *
- * Stand-ins: Services and masquerading are nftables rules in the node's namespace, not BPF; one
- * backend per Service port (the first ready endpoint); no policy enforcement; in tunnel mode, routes
- * to the peers' pod CIDRs on the shared link instead of a VXLAN device.
+ * Stand-ins: Services (ClusterIP and NodePort, a random ready backend per connection) and
+ * masquerading are nftables rules in the node's namespace, not BPF; the agent's and
+ * cilium-health's APIs are servers/agent-api.mjs on the node's /var/run/cilium sockets; no policy
+ * enforcement; in tunnel mode, routes to the peers' pod CIDRs on the shared link instead of a
+ * VXLAN device.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
@@ -129,7 +131,15 @@ interface Agent {
   gateway: string;
   nextHost: number;
   health?: ChildProcess;
+  /** The agent's and cilium-health's API sockets (servers/agent-api.mjs). */
+  api?: ChildProcess;
   lbRules: string;
+}
+
+/** What a scenario changes in an agent's status report (Simulation.setAgentStatus). */
+export interface AgentStatusOverride {
+  /** A controller that keeps failing, with its last error. */
+  readonly failingController?: { readonly name: string; readonly message: string };
 }
 
 /** A pod the agent addressed. */
@@ -154,6 +164,7 @@ export class SimCilium {
   private readonly held = new Set<string>();
   private podCount = 0;
   private lastUnmanagedCheck = 0;
+  private readonly statusOverrides = new Map<string, AgentStatusOverride>();
 
   constructor(private readonly options: SimCiliumOptions) {}
 
@@ -217,7 +228,7 @@ export class SimCilium {
     ip('-n', node.netns, 'addr', 'add', `${gateway}/32`, 'dev', 'cilium_host');
     // Routes to the other nodes' pod CIDRs: direct under auto-direct-node-routes; in tunnel mode a
     // stand-in for the overlay (the peer's address on the shared link, not a VXLAN device).
-    const tunnel = settings['routing-mode'] === 'tunnel';
+    const tunnel = (settings['routing-mode'] ?? 'tunnel') === 'tunnel';
     if (settings['auto-direct-node-routes'] === 'true' || tunnel) {
       for (const other of this.options.config.cluster.nodes) {
         if (other.name !== node.name) {
@@ -242,6 +253,20 @@ export class SimCilium {
       ['netns', 'exec', node.netns, process.execPath, join(HERE, 'servers', 'health-server.mjs'), '127.0.0.1', port],
       { stdio: 'ignore' },
     );
+    await this.writeAgentStatus(agent);
+    agent.api = spawn(
+      'ip',
+      [
+        'netns',
+        'exec',
+        node.netns,
+        process.execPath,
+        join(HERE, 'servers', 'agent-api.mjs'),
+        join(node.root, 'var/run/cilium'),
+        statusFile(node),
+      ],
+      { stdio: 'ignore' },
+    );
     this.writeCniConfig(agent);
     agent.ready = true;
   }
@@ -250,8 +275,73 @@ export class SimCilium {
     const agent = this.agents.get(nodeName);
     if (agent) {
       agent.health?.kill();
+      agent.api?.kill();
       agent.ready = false;
     }
+  }
+
+  /** Changes what a node's agent reports of itself from now on. */
+  async setAgentStatus(nodeName: string, override: AgentStatusOverride): Promise<void> {
+    this.statusOverrides.set(nodeName, override);
+    const agent = this.agents.get(nodeName);
+    if (agent) {
+      await this.writeAgentStatus(agent);
+    }
+  }
+
+  /**
+   * The status the agent's API answers (api/v1 StatusResponse, as GET /v1/healthz returns it) and
+   * the peers cilium-health probes: each node's address and, standing in for its health endpoint,
+   * its cilium_host address in its pod CIDR. Routing and kube-proxy replacement follow the
+   * settings in effect, with Cilium's defaults where a key is missing (routing-mode tunnel).
+   */
+  private async writeAgentStatus(agent: Agent): Promise<void> {
+    const { api, config } = this.options;
+    const s = agent.settings;
+    const peers: Json[] = [];
+    for (const other of config.cluster.nodes) {
+      const answer = await api.call<Json>('GET', `/api/v1/nodes/${other.name}`);
+      if (answer.status === 200) {
+        const cidr = this.podCidrOf(
+          this.options.nodes.find((n) => n.name === other.name)!,
+          s,
+          answer.body,
+        );
+        peers.push({ name: other.name, ip: other.internalIP, healthIP: formatIpv4(parseCidr(cidr)!.first + 1) });
+      }
+    }
+    const version = config.cilium.version.version;
+    const failing = this.statusOverrides.get(agent.node.name)?.failingController;
+    const controllers = [
+      { name: 'endpoint-gc', status: { 'success-count': 4, 'last-failure-timestamp': '0001-01-01T00:00:00.000Z' } },
+      { name: 'cilium-health-ep', status: { 'success-count': 2, 'last-failure-timestamp': '0001-01-01T00:00:00.000Z' } },
+      ...(failing
+        ? [{ name: failing.name, status: { 'consecutive-failure-count': 6, 'failure-count': 6, 'last-failure-msg': failing.message } }]
+        : []),
+    ];
+    const tunnel = (s['routing-mode'] ?? 'tunnel') === 'tunnel';
+    // 1.15 reports host-routing only; 1.16 added routing (cilium/cilium 302a8b12fb).
+    const routing = version.startsWith('1.15.')
+      ? { 'host-routing': { mode: 'Legacy' } }
+      : {
+          routing: {
+            'inter-host-routing-mode': tunnel ? 'Tunnel' : 'Native',
+            'intra-host-routing-mode': 'Legacy',
+            ...(tunnel ? { 'tunnel-protocol': s['tunnel-protocol'] ?? 'vxlan' } : {}),
+          },
+        };
+    const status = {
+      cilium: { state: 'Ok', msg: `${version} (v${version}-simulated)` },
+      kvstore: { state: 'Disabled' },
+      kubernetes: { state: 'Ok', msg: '1.20 (v1.20.0) [linux/amd64]', 'k8s-api-versions': ['cilium/v2', 'v1::Node', 'v1::Pods'] },
+      controllers,
+      'kube-proxy-replacement': { mode: s['kube-proxy-replacement'] === 'true' ? 'True' : 'False', devices: [] },
+      ...routing,
+      cluster: { ciliumHealth: { state: 'Ok' }, nodes: null, self: agent.node.name },
+    };
+    const path = statusFile(agent.node);
+    mkdirSync(join(path, '..'), { recursive: true });
+    writeFileSync(path, JSON.stringify({ self: agent.node.name, peers, status }));
   }
 
   /** cilium-config, with the CiliumNodeConfigs whose nodeSelector matches the node laid over it. */
@@ -372,7 +462,11 @@ export class SimCilium {
     }
   }
 
-  /** One DNAT rule per Service port with a backend. */
+  /**
+   * DNAT rules per Service port with ready backends: to the ClusterIP, and to the NodePort on any
+   * of the node's own addresses (marked, so a connection forwarded to another node is masqueraded
+   * and its answer comes back the same way). A random backend per connection.
+   */
   private serviceRules(services: readonly Json[], endpoints: readonly Json[]): string[] {
     const rules: string[] = [];
     for (const svc of services) {
@@ -381,9 +475,15 @@ export class SimCilium {
         continue;
       }
       for (const port of svc.spec.ports ?? []) {
-        const backend = backendOf(svc, port, endpoints, this.options.config);
-        if (backend) {
-          rules.push(`ip daddr ${clusterIP} ${(port.protocol ?? 'TCP').toLowerCase()} dport ${port.port} dnat to ${backend}`);
+        const backends = backendsOf(svc, port, endpoints, this.options.config);
+        if (backends.length === 0) {
+          continue;
+        }
+        const to = dnatTarget(backends);
+        const proto = (port.protocol ?? 'TCP').toLowerCase();
+        rules.push(`ip daddr ${clusterIP} ${proto} dport ${port.port} dnat to ${to}`);
+        if (port.nodePort) {
+          rules.push(`fib daddr type local ${proto} dport ${port.nodePort} meta mark set ${NODEPORT_MARK} dnat to ${to}`);
         }
       }
     }
@@ -460,16 +560,43 @@ export class SimCilium {
   stop(): void {
     for (const agent of this.agents.values()) {
       agent.health?.kill();
+      agent.api?.kill();
     }
   }
 }
 
-/** NAT chains for prerouting (pods) and output (the host) holding the same DNAT rules. */
+/** Where the simulation keeps what a node's agent API answers: beside, not inside, its root. */
+function statusFile(node: SimNode): string {
+  return join(node.root, '..', `${node.name}-agent-status.json`);
+}
+
+/** The mark of a connection that came in on a NodePort. */
+const NODEPORT_MARK = '0x4000';
+
+/**
+ * NAT chains for prerouting (pods and other nodes) and output (the host) holding the same DNAT
+ * rules, and the masquerading of NodePort connections forwarded to another node.
+ */
 function natChains(rules: readonly string[], priority: number): string[] {
-  return ['pre prerouting', 'out output'].flatMap((c) => {
-    const [name, hook] = c.split(' ');
-    return [`  chain ${name} { type nat hook ${hook} priority ${priority}; policy accept;`, ...rules.map((r) => `    ${r}`), '  }'];
-  });
+  return [
+    ...['pre prerouting', 'out output'].flatMap((c) => {
+      const [name, hook] = c.split(' ');
+      return [`  chain ${name} { type nat hook ${hook} priority ${priority}; policy accept;`, ...rules.map((r) => `    ${r}`), '  }'];
+    }),
+    `  chain np { type nat hook postrouting priority ${priority + 200}; policy accept;`,
+    `    meta mark ${NODEPORT_MARK} oifname "eth1" masquerade`,
+    '  }',
+  ];
+}
+
+/** nftables' DNAT target for a set of `address:port` backends: one, or a random one per connection. */
+function dnatTarget(backends: readonly string[]): string {
+  if (backends.length === 1) {
+    return backends[0]!;
+  }
+  const port = backends[0]!.split(':')[1];
+  const map = backends.map((b, i) => `${i} : ${b.split(':')[0]}`).join(', ');
+  return `numgen random mod ${backends.length} map { ${map} } : ${port}`;
 }
 
 /** The config file the runtime loads: the first of the directory in name order (go-cni). */
@@ -494,24 +621,28 @@ function durationMs(text: string): number {
 }
 
 /**
- * The backend `address:port` of a Service port: the first ready endpoint. The API server's own
- * Service (`default/kubernetes`) points at the servers' k3s API port, as on a k3s cluster (the test
- * API server's own endpoint is on loopback).
+ * The backends `address:port` of a Service port: its ready endpoints (those with the first
+ * endpoint's port, as the echo and the stand-ins use one). The API server's own Service
+ * (`default/kubernetes`) points at the servers' k3s API port, as on a k3s cluster (the test API
+ * server's own endpoint is on loopback).
  */
-function backendOf(svc: Json, port: Json, endpoints: readonly Json[], config: ResolvedConfig): string | undefined {
+function backendsOf(svc: Json, port: Json, endpoints: readonly Json[], config: ResolvedConfig): string[] {
   if (svc.metadata.namespace === 'default' && svc.metadata.name === 'kubernetes') {
     const server = config.cluster.nodes.find((n) => n.role === 'server')!;
-    return `${server.internalIP}:6443`;
+    return [`${server.internalIP}:6443`];
   }
   const ep = endpoints.find((e) => e.metadata.namespace === svc.metadata.namespace && e.metadata.name === svc.metadata.name);
+  const backends: string[] = [];
   for (const subset of ep?.subsets ?? []) {
     const target = (subset.ports ?? []).find(
       (p: Json) => (p.name ?? '') === (port.name ?? '') && (p.protocol ?? 'TCP') === (port.protocol ?? 'TCP'),
     );
-    const address = subset.addresses?.[0]?.ip;
-    if (target && address) {
-      return `${address}:${target.port}`;
+    for (const address of subset.addresses ?? []) {
+      if (target && address.ip) {
+        backends.push(`${address.ip}:${target.port}`);
+      }
     }
   }
-  return undefined;
+  const first = backends[0]?.split(':')[1];
+  return backends.filter((b) => b.split(':')[1] === first).sort();
 }

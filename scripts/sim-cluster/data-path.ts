@@ -6,6 +6,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatIpv4, parseCidr } from '../../lib/cidr.ts';
 import type { ResolvedConfig } from '../../lib/config/resolve.ts';
+import { EXTERNAL_IP, EXTERNAL_NAME } from './network.ts';
 
 type Json = Record<string, any>;
 
@@ -26,7 +27,8 @@ export function dataPathWriter(run: string): (services: readonly Json[], ingress
     }
   };
   return (services: readonly Json[], ingresses: readonly Json[]) => {
-    const records: Record<string, string[]> = {};
+    // CoreDNS forwards other names upstream: the one outside name the simulation has.
+    const records: Record<string, string[]> = { [EXTERNAL_NAME]: [EXTERNAL_IP] };
     for (const svc of services) {
       if (svc.spec?.clusterIP && svc.spec.clusterIP !== 'None') {
         records[`${svc.metadata.name}.${svc.metadata.namespace}.svc.${CLUSTER_DOMAIN}`] = [svc.spec.clusterIP];

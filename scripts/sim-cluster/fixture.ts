@@ -81,7 +81,13 @@ export interface Scenario {
    * behind its Service, or on every node's address (hostNetwork).
    * @default - none
    */
-  readonly ingress?: { readonly controller: 'service' | 'hostNetwork' };
+  readonly ingress?: {
+    readonly controller: 'service' | 'hostNetwork';
+    /** Answers plain HTTP with a redirect to HTTPS, and serves HTTPS on 443 (Traefik's web → websecure). */
+    readonly redirectHttps?: boolean;
+    /** hostNetwork: the nodes its pods run on. @default - every node */
+    readonly nodes?: readonly string[];
+  };
   /**
    * k3s's ServiceLB: the Traefik Service of type LoadBalancer and its `svclb-traefik-*` DaemonSet.
    * @default false
@@ -146,6 +152,34 @@ export interface Scenario {
    * @default - none
    */
   readonly offLink?: readonly string[];
+  /**
+   * Nodes whose pod CIDR has no route in the Hetzner network (hetzner-cloud): the preflight cannot
+   * see the network's routes, so only traffic shows it.
+   * @default - none
+   */
+  readonly missingNetworkRoutes?: readonly string[];
+  /**
+   * The site outside the cluster drops everything: no egress.
+   * @default false
+   */
+  readonly egressBlocked?: boolean;
+  /**
+   * Nodes whose link to the network carries smaller packets than their eth1 says (node → MTU): full-size packets are
+   * dropped silently, small ones pass.
+   * @default - none
+   */
+  readonly linkMtu?: Readonly<Record<string, number>>;
+  /**
+   * Nodes whose Cilium agent pod restarts every few seconds yet is Ready whenever it is looked at: its restart count grows.
+   * @default - none
+   */
+  readonly agentRestarting?: readonly string[];
+  /**
+   * A CoreDNS pod the kubelet evicted (phase Failed, reason Evicted) beside the running one, as
+   * kubectl shows after disk pressure.
+   * @default false
+   */
+  readonly evictedCoreDns?: boolean;
 }
 
 /**
@@ -333,9 +367,28 @@ function readyCondition(): Record<string, string> {
  * CoreDNS, k3s's packaged add-on: pods labelled k8s-app=kube-dns (what the checks and Cilium's
  * operator select) and the kube-dns Service on the service CIDR's tenth address.
  */
-export function coreDns(config: ResolvedConfig): Obj[] {
+export function coreDns(config: ResolvedConfig, scenario: Scenario = {}): Obj[] {
   const labels = { 'k8s-app': 'kube-dns' };
   return [
+    ...(scenario.evictedCoreDns
+      ? [
+          {
+            // Bound to a node and created Failed: the kubelet leaves a finished pod alone.
+            apiVersion: 'v1',
+            kind: 'Pod',
+            metadata: { name: 'coredns-6799fbcd5-evict', namespace: 'kube-system', labels },
+            spec: {
+              nodeName: config.cluster.nodes[0]!.name,
+              containers: [{ name: 'coredns', image: 'rancher/mirrored-coredns-coredns:1.12.0' }],
+            },
+            status: {
+              phase: 'Failed',
+              reason: 'Evicted',
+              message: 'The node was low on resource: ephemeral-storage.',
+            },
+          },
+        ]
+      : []),
     {
       apiVersion: 'v1',
       kind: 'Service',
@@ -553,9 +606,13 @@ export function ingressController(scenario: Scenario): Obj[] {
       kind: 'Service',
       metadata: { name: 'traefik', namespace: 'kube-system', labels },
       spec: {
-        type: scenario.serviceLB ? 'LoadBalancer' : 'ClusterIP',
+        // As k3s's Traefik chart makes it: a LoadBalancer (so NodePorts too) for web and websecure.
+        type: 'LoadBalancer',
         selector: labels,
-        ports: [{ name: 'web', port: 80, protocol: 'TCP', targetPort: 'web' }],
+        ports: [
+          { name: 'web', port: 80, protocol: 'TCP', targetPort: 'web' },
+          { name: 'websecure', port: 443, protocol: 'TCP', targetPort: 'websecure' },
+        ],
       },
     });
   }
@@ -570,11 +627,27 @@ export function ingressController(scenario: Scenario): Obj[] {
           metadata: { labels },
           spec: {
             hostNetwork: scenario.ingress.controller === 'hostNetwork',
+            ...(scenario.ingress.nodes
+              ? {
+                  affinity: {
+                    nodeAffinity: {
+                      requiredDuringSchedulingIgnoredDuringExecution: {
+                        nodeSelectorTerms: [
+                          { matchFields: [{ key: 'metadata.name', operator: 'In', values: [...scenario.ingress.nodes] }] },
+                        ],
+                      },
+                    },
+                  },
+                }
+              : {}),
             containers: [
               {
                 name: 'traefik',
                 image: 'rancher/mirrored-library-traefik:3.3.6',
-                ports: [{ name: 'web', containerPort: 80, protocol: 'TCP' }],
+                ports: [
+                  { name: 'web', containerPort: 80, protocol: 'TCP' },
+                  { name: 'websecure', containerPort: 443, protocol: 'TCP' },
+                ],
               },
             ],
           },

@@ -15,6 +15,7 @@ import type { ChildProcess } from 'node:child_process';
 import { spawn, spawnSync } from 'node:child_process';
 import { createServer, type Server } from 'node:https';
 import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
 import { formatIpv4, parseCidr } from '../../lib/cidr.ts';
 import type { ResolvedConfig } from '../../lib/config/resolve.ts';
 import { putNodeCondition, type SimApi } from './api.ts';
@@ -53,6 +54,10 @@ export interface KubeletOptions {
   readonly ingressLabels?: Readonly<Record<string, string>>;
   /** Labels of pods whose container keeps exiting: Running, never Ready, in CrashLoopBackOff. */
   readonly crashLoopingLabels?: Readonly<Record<string, string>>;
+  /** Nodes whose Cilium agent pod restarts every few seconds, Ready whenever it is read (Scenario.agentRestarting). */
+  readonly restartingAgents?: readonly string[];
+  /** The ingress controller redirects HTTP to HTTPS and serves HTTPS on 443 (Scenario.ingress.redirectHttps). */
+  readonly ingressRedirect?: boolean;
 }
 
 export interface Kubelet {
@@ -112,6 +117,8 @@ interface PodRecord {
   readonly calicoNetns?: string;
   readonly processes: ChildProcess[];
   container?: RunningContainer;
+  /** A timer that changes the pod's status (an agent's growing restart count). */
+  timer?: NodeJS.Timeout;
 }
 
 /** Starts the kubelet loop and the log servers. */
@@ -308,6 +315,18 @@ export function startKubelet(options: KubeletOptions): Kubelet {
       void cilium.startOperator().then(ready);
     } else if (isCiliumAgent(pod)) {
       void cilium.startAgent(node).then(() => (cilium.agentReady(node.name) ? ready() : undefined));
+      if (options.restartingAgents?.includes(node.name)) {
+        // Restarts between two looks: Ready each time, one restart more each time.
+        let restarts = 0;
+        record.timer = setInterval(() => {
+          restarts++;
+          const status = readyStatus(pod, true);
+          void setStatus(pod, {
+            ...status,
+            containerStatuses: status.containerStatuses.map((c: Json) => ({ ...c, restartCount: restarts })),
+          });
+        }, 4000);
+      }
     } else if (pod.metadata.labels?.['k8s-app'] === 'kube-dns') {
       if (record.address) {
         serve(record, netns, 'dns-server.mjs', ['0.0.0.0', '53', join(run, 'dns-records.json')]);
@@ -318,7 +337,8 @@ export function startKubelet(options: KubeletOptions): Kubelet {
     } else if (options.ingressLabels && labelsMatch(pod.metadata.labels, options.ingressLabels)) {
       if (record.address || pod.spec.hostNetwork) {
         const port = pod.spec.containers[0].ports?.[0]?.containerPort ?? 80;
-        serve(record, netns, 'ingress-proxy.mjs', ['0.0.0.0', String(port), join(run, 'ingress-routes.json')]);
+        const tls = options.ingressRedirect ? ingressTls() : [];
+        serve(record, netns, 'ingress-proxy.mjs', ['0.0.0.0', String(port), join(run, 'ingress-routes.json'), ...tls]);
       }
       await ready();
     } else {
@@ -326,8 +346,18 @@ export function startKubelet(options: KubeletOptions): Kubelet {
     }
   };
 
+  /** The redirect's arguments: the HTTPS port and the API server's key pair, standing in for Traefik's default certificate. */
+  const ingressTls = (): string[] => {
+    const key = join(run, 'ingress-tls.key');
+    const cert = join(run, 'ingress-tls.crt');
+    writeFileSync(key, options.tls.key, { mode: 0o600 });
+    writeFileSync(cert, options.tls.cert);
+    return ['443', key, cert];
+  };
+
   const teardown = async (record: PodRecord) => {
     records.delete(record.pod.metadata.uid);
+    clearInterval(record.timer);
     record.processes.forEach((p) => p.kill());
     record.container?.child.kill('SIGKILL');
     const images: string[] = record.pod.spec.containers.map((c: Json) => c.image);
@@ -472,6 +502,7 @@ export function startKubelet(options: KubeletOptions): Kubelet {
       running = false;
       await loop;
       for (const record of [...records.values()]) {
+        clearInterval(record.timer);
         record.processes.forEach((p) => p.kill());
         record.container?.child.kill('SIGKILL');
         if (record.address) {

@@ -8,12 +8,24 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { formatIpv4, parseCidr, parseIpv4 } from '../../lib/cidr.ts';
 import type { ResolvedConfig } from '../../lib/config/resolve.ts';
 import { nodePodCidr } from './fixture.ts';
-import { deleteNetns, ip, sysctl } from './netns.ts';
+import { deleteNetns, inNetns, ip, sysctl } from './netns.ts';
 
 const HERE = new URL('.', import.meta.url).pathname;
 
 /** The address the stand-in for the internet answers on (TEST-NET-3, RFC 5737). */
 export const EXTERNAL_IP = '203.0.113.10';
+/** Its name, which the CoreDNS stand-in answers as CoreDNS would by forwarding (a reserved name, RFC 2606). */
+export const EXTERNAL_NAME = 'outside.example.net';
+
+/** How a scenario breaks the network beyond the nodes. */
+export interface NetworkFaults {
+  /** Nodes whose pod CIDR has no route in the Hetzner network (hetzner-cloud): a route the cloud controller never made. */
+  readonly missingRoutes?: readonly string[];
+  /** The site outside answers nobody: a firewall drops everything to it. */
+  readonly egressBlocked?: boolean;
+  /** Nodes whose link to the network carries smaller packets than their interface says (node name → MTU). */
+  readonly linkMtu?: Readonly<Record<string, number>>;
+}
 
 export interface SimNetwork {
   /** The namespace of the private network (and the internet beyond it). */
@@ -23,6 +35,8 @@ export interface SimNetwork {
   /** The prefix length a node's address has on eth1: 32 on Hetzner Cloud, 24 elsewhere. */
   readonly nodePrefix: number;
   readonly children: readonly ChildProcess[];
+  /** NetworkFaults.linkMtu. */
+  readonly linkMtu: Readonly<Record<string, number>>;
 }
 
 /** The first usable address of a CIDR (a Hetzner Cloud network's gateway). */
@@ -44,7 +58,7 @@ function routerOf(config: ResolvedConfig): string {
 }
 
 /** Makes the network namespace; `stopNetwork` removes it. */
-export function startNetwork(config: ResolvedConfig, netnsPrefix: string, externalStatus: number): SimNetwork {
+export function startNetwork(config: ResolvedConfig, netnsPrefix: string, externalStatus: number, faults: NetworkFaults = {}): SimNetwork {
   const netns = `${netnsPrefix}-net`;
   ip('netns', 'add', netns);
   ip('-n', netns, 'link', 'set', 'lo', 'up');
@@ -57,15 +71,33 @@ export function startNetwork(config: ResolvedConfig, netnsPrefix: string, extern
   ip('-n', netns, 'addr', 'add', `${gateway}/${hetzner ? parseCidr(ipRange)!.prefix : 24}`, 'dev', 'br0');
   if (hetzner && config.cluster.network?.cloudController) {
     // The routes hcloud's cloud controller adds to the network for each node's pod CIDR.
-    config.cluster.nodes.forEach((node, i) => ip('-n', netns, 'route', 'add', nodePodCidr(config, i), 'via', node.internalIP));
+    config.cluster.nodes.forEach((node, i) => {
+      if (!faults.missingRoutes?.includes(node.name)) {
+        ip('-n', netns, 'route', 'add', nodePodCidr(config, i), 'via', node.internalIP);
+      }
+    });
   }
   ip('-n', netns, 'addr', 'add', `${EXTERNAL_IP}/32`, 'dev', 'lo');
+  // The internet routes no private address back: only a masqueraded packet (from a node's
+  // address) gets an answer. And a scenario's firewall drops everything to it.
+  inNetns(
+    netns,
+    ['nft', '-f', '-'],
+    [
+      'table ip ccsim_internet {',
+      '  chain in { type filter hook input priority 0; policy accept;',
+      ...(faults.egressBlocked ? [`    ip daddr ${EXTERNAL_IP} drop`] : []),
+      `    ip daddr ${EXTERNAL_IP} ip saddr != { ${config.cluster.nodes.map((n) => n.internalIP).join(', ')} } drop`,
+      '  }',
+      '}',
+    ].join('\n'),
+  );
   const web = spawn(
     'ip',
     ['netns', 'exec', netns, process.execPath, `${HERE}/servers/http-server.mjs`, EXTERNAL_IP, '80', String(externalStatus)],
     { stdio: 'ignore' },
   );
-  return { netns, gateway, nodePrefix: hetzner ? 32 : 24, children: [web] };
+  return { netns, gateway, nodePrefix: hetzner ? 32 : 24, children: [web], linkMtu: faults.linkMtu ?? {} };
 }
 
 /**
@@ -79,9 +111,21 @@ export type NodeRouting = 'healthy' | 'no-pod-route' | 'off-link';
 const PUBLIC = { address: '192.0.2.2/24', gateway: '192.0.2.1' };
 
 /** Plugs a node's namespace into the network: its eth1, address and routes. */
-export function attachNode(network: SimNetwork, nodeNetns: string, index: number, address: string, routing: NodeRouting = 'healthy'): void {
+export function attachNode(
+  network: SimNetwork,
+  nodeNetns: string,
+  index: number,
+  address: string,
+  routing: NodeRouting = 'healthy',
+  linkMtu?: number,
+): void {
   const peer = `n${index}`;
   ip('-n', network.netns, 'link', 'add', peer, 'type', 'veth', 'peer', 'name', 'eth1', 'netns', nodeNetns);
+  if (linkMtu !== undefined) {
+    // The network's side carries less than the node's eth1 says: a veth drops what exceeds the
+    // receiving side's MTU, and the bridge what exceeds the port's, silently (no ICMP).
+    ip('-n', network.netns, 'link', 'set', peer, 'mtu', String(linkMtu));
+  }
   ip('-n', network.netns, 'link', 'set', peer, 'master', 'br0');
   ip('-n', network.netns, 'link', 'set', peer, 'up');
   ip('-n', nodeNetns, 'link', 'set', 'eth1', 'up');

@@ -41,6 +41,7 @@ export function startNode(
     index,
     internalIP,
     scenario.noPodRoute?.includes(name) ? 'no-pod-route' : scenario.offLink?.includes(name) ? 'off-link' : 'healthy',
+    network.linkMtu[name],
   );
   const host = startNodeHost({
     dir: join(run, 'nodes', name),

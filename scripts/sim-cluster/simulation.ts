@@ -16,7 +16,7 @@ import { evictionRenames, toSimulationLevel } from './api-level.ts';
 import { simApi, type SimApi } from './api.ts';
 import { CRD_KINDS, calicoObjects, calicoResources } from './calico-fixture.ts';
 import * as fixture from './fixture.ts';
-import { SimCilium } from './cilium.ts';
+import { SimCilium, type AgentStatusOverride } from './cilium.ts';
 import { startKubelet, type Kubelet } from './kubelet.ts';
 import { startNetwork, stopNetwork } from './network.ts';
 import { startNode, stopNode } from './nodes.ts';
@@ -46,6 +46,8 @@ export interface Simulation {
   setNodeDown(name: string, down: boolean): void;
   /** The node's Cilium agent turns unhealthy (health endpoint gone, pod not Ready), or healthy again. */
   setAgentHealthy(name: string, healthy: boolean): Promise<void>;
+  /** What the node's Cilium agent reports of itself on its API socket from now on. */
+  setAgentStatus(name: string, override: AgentStatusOverride): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -131,7 +133,7 @@ export async function createFixture(api: SimApi, config: ResolvedConfig, scenari
     ...calico.filter((o) => o.kind !== 'CustomResourceDefinition'),
     ...calicoResources(config, scenario),
     ...snapshots.snapshots,
-    ...fixture.coreDns(config),
+    ...fixture.coreDns(config, scenario),
     ...fixture.cloudController(config, scenario),
     ...fixture.ingressController(scenario),
     ...fixture.unavailableApiService(scenario),
@@ -176,7 +178,11 @@ export async function startSimulation(options: SimulationOptions): Promise<Simul
   children.push(hostSide);
   const prefix = `ccsim-${process.pid}-${simulations}`;
   const scenario = options.scenario ?? {};
-  const network = startNetwork(config, prefix, scenario.externalStatus ?? 200);
+  const network = startNetwork(config, prefix, scenario.externalStatus ?? 200, {
+    missingRoutes: scenario.missingNetworkRoutes,
+    egressBlocked: scenario.egressBlocked,
+    linkMtu: scenario.linkMtu,
+  });
   const started = config.cluster.nodes.map((_, i) => startNode(config, i, run, apiSocket, scenario, network, prefix));
   children.push(...started.flatMap((s) => s.forwarders));
   const nodes = started.map((s) => s.node);
@@ -196,6 +202,8 @@ export async function startSimulation(options: SimulationOptions): Promise<Simul
     netnsPrefix: prefix,
     ingressLabels: scenario.ingress ? fixture.INGRESS_LABELS : undefined,
     crashLoopingLabels: scenario.cloudController?.crashLooping ? fixture.CLOUD_CONTROLLER_LABELS : undefined,
+    restartingAgents: scenario.agentRestarting,
+    ingressRedirect: scenario.ingress?.redirectHttps,
   });
   for (const name of scenario.nodesDown ?? []) {
     kubelet.setNodeDown(name, true);
@@ -240,5 +248,6 @@ export async function startSimulation(options: SimulationOptions): Promise<Simul
     stop,
     setNodeDown: (name, down) => kubelet.setNodeDown(name, down),
     setAgentHealthy: (name, healthy) => kubelet.setAgentHealthy(name, healthy),
+    setAgentStatus: (name, override) => cilium.setAgentStatus(name, override),
   };
 }

@@ -183,7 +183,17 @@ describe('900-complete', () => {
       'ipv4-native-routing-cidr': '10.42.0.0/16',
       'steps-completed':
         '000-preflight,100-calico-delete,110-node-cleanup,200-cilium,210-kube-proxy-cleanup,250-readdress-pods,300-verify-workloads,310-verify-checks',
+      'not-verified': 'none',
     });
+    const skipped = (edit: (d: Record<string, any>) => void) =>
+      findObject(renderExample(edit), 'ConfigMap', 'cilium-cutover-status').data['not-verified'];
+    expect(
+      skipped((d) => {
+        d.verify.skip = ['ingress', 'egress'];
+        d.verify.externalURLs = [];
+      }),
+    ).toBe('ingress,egress');
+    expect(skipped((d) => (d.verify.enabled = false))).toBe('all');
   });
 });
 

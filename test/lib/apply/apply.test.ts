@@ -456,11 +456,11 @@ describe('cilium-cutover apply', () => {
   });
 
   it('exits 1 naming the failed step', async () => {
-    const result = await cli([], new FakeCluster((name) => (name.startsWith('verify-dns-') ? 'fail' : 'complete')));
+    const result = await cli([], new FakeCluster((name) => (name.startsWith('verify-pods-k3s-server-2-') ? 'fail' : 'complete')));
     expect(result.code).toBe(1);
     expect(result.stderr).toHaveLength(1);
     expect(result.stderr[0]).toMatch(
-      /^error: step 310-verify-checks failed: job\/cilium-cutover-verify\/verify-dns-\w+ BackoffLimitExceeded/,
+      /^error: step 310-verify-checks failed: job\/cilium-cutover-verify\/verify-pods-k3s-server-2-\w+ BackoffLimitExceeded/,
     );
   });
 

@@ -68,7 +68,7 @@ const CASES: readonly Case[] = [
   {
     family: 'batch/v1 Job: a misspelt container field',
     files: cutover.files,
-    file: /310-verify-checks\/job-verify-coredns\.yaml$/,
+    file: /310-verify-checks\/job-verify-cluster\.yaml$/,
     change: (job) => {
       job.spec.template.spec.containers[0].imagePullPolicyy = 'Always';
     },
@@ -77,7 +77,7 @@ const CASES: readonly Case[] = [
   {
     family: 'batch/v1 Job: an unknown pod spec field',
     files: cutover.files,
-    file: /310-verify-checks\/job-verify-coredns\.yaml$/,
+    file: /310-verify-checks\/job-verify-cluster\.yaml$/,
     change: (job) => {
       job.spec.template.spec.fooBar = 1;
     },

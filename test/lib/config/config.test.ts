@@ -48,7 +48,20 @@ describe('defaults', () => {
       automated: false,
     });
     expect(config.gitops.flux).toEqual({ namespace: 'flux-system', interval: '10m' });
-    expect(config.verify).toEqual({ enabled: true, namespace: 'cilium-cutover-verify', externalURLs: [] });
+    expect(config.verify).toEqual({
+      enabled: true,
+      namespace: 'cilium-cutover-verify',
+      externalURLs: ['https://one.one.one.one/'],
+      skip: [],
+      ingress: {
+        className: 'traefik',
+        controller: 'service',
+        host: 'echo.cilium-cutover.invalid',
+        port: 80,
+        service: { namespace: 'kube-system', name: 'traefik' },
+      },
+      limits: { wait: '10m', window: '3m', consecutive: 3, payloadBytes: 65536 },
+    });
     expect(config.run).toEqual({ retries: [], namespace: 'cilium-cutover', skipNodes: [] });
     expect(config.phase).toBe('migrate');
     expect(config.safety).toEqual({ maxSnapshotAge: '24h', acknowledgeNoSnapshot: false, acknowledgeDroppedPolicies: false });

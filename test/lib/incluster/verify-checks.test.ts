@@ -3,106 +3,115 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { formatResult } from '../../../lib/incluster/shared/report.ts';
 import {
-  crossNodeTarget,
-  judgeCiliumHealth,
+  judgeAgentPods,
+  judgeAgentRollout,
   judgeCoreDns,
-  judgeEcho,
-  judgeExternal,
-  parseEcho,
+  judgeEndpoints,
+  judgeNetworkAvailable,
+  judgeOperatorRollout,
+  judgePending,
 } from '../../../lib/incluster/verify-checks.ts';
 
 const f = parse(readFileSync(new URL('../../fixtures/verify-objects.yaml', import.meta.url), 'utf8'));
-const echoBody = (pod: string, node: string) => JSON.stringify({ service: 'cilium-cutover-echo', pod, node, ip: '10.42.2.9' });
 
 describe('judgeCoreDns', () => {
   it('passes Running and Ready pods, fails otherwise and when there are none', () => {
     expect(formatResult(judgeCoreDns(f['coredns-ok']))).toBe('PASS coredns kube-system/coredns: 1 pod(s) Running and Ready');
     expect(formatResult(judgeCoreDns(f['coredns-crashing']))).toBe(
-      'FAIL coredns kube-system/coredns: not Running and Ready: coredns-6799fbcd5-x2k4p (Running)',
+      'FAIL coredns kube-system/coredns: not Running and Ready: coredns-6799fbcd5-x2k4p on k3s-server-2 (Running)',
     );
-    expect(formatResult(judgeCoreDns([]))).toBe('FAIL coredns kube-system/coredns: no pod with label k8s-app=kube-dns');
-  });
-});
-
-describe('crossNodeTarget', () => {
-  it('picks a running echo pod on another node than the client', () => {
-    expect(crossNodeTarget('k3s-server-1', f['echo-pods'])!.metadata.name).toBe('echo-7d9c5b8f4-zr6lm');
-    expect(crossNodeTarget('k3s-server-3', f['echo-pods'])!.metadata.name).toBe('echo-7d9c5b8f4-b2n8q');
+    expect(formatResult(judgeCoreDns([]))).toBe('FAIL coredns kube-system/coredns: no live pod with label k8s-app=kube-dns');
   });
 
-  it('never picks a pod on the client node or one that is not running', () => {
-    const onlyLocal = f['echo-pods'].filter((p: { spec: { nodeName: string } }) => p.spec.nodeName !== 'k3s-server-3');
-    expect(crossNodeTarget('k3s-server-1', onlyLocal)).toBeUndefined();
-  });
-});
-
-describe('judgeEcho and judgeExternal', () => {
-  it('passes only an answer from the echo backend (and from the expected pod)', () => {
-    expect(formatResult(judgeEcho('pod-to-pod', 's', 200, echoBody('echo-a', 'n3'), 'echo-a'))).toBe(
-      'PASS pod-to-pod s: echo answered from echo-a on n3',
-    );
-    expect(judgeEcho('pod-to-pod', 's', 200, echoBody('echo-b', 'n3'), 'echo-a').detail).toBe('answered by echo-b, expected echo-a');
-    expect(judgeEcho('ingress', 's', 404, '404 page not found').detail).toBe('HTTP 404, not the echo backend');
-    expect(judgeEcho('ingress', 's', 200, '<html>default backend</html>').outcome).toBe('FAIL');
-    expect(judgeEcho('clusterip', 's', undefined, 'connect ECONNREFUSED 10.43.12.7:80').detail).toBe(
-      'no answer (connect ECONNREFUSED 10.43.12.7:80)',
-    );
-    expect(parseEcho('not json')).toBeUndefined();
-  });
-
-  it('external URLs must answer 200 themselves', () => {
-    expect(formatResult(judgeExternal('https://shop.example.com/', 200, ''))).toBe('PASS external https://shop.example.com/: HTTP 200');
-    expect(formatResult(judgeExternal('http://shop.example.com/', 301, '-> https://shop.example.com/'))).toBe(
-      'FAIL external http://shop.example.com/: HTTP 301 -> https://shop.example.com/',
-    );
-    expect(judgeExternal('https://x.example/', undefined, 'getaddrinfo ENOTFOUND x.example').detail).toBe(
-      'no answer (getaddrinfo ENOTFOUND x.example)',
+  it('does not count an evicted pod or one being deleted next to a healthy one', () => {
+    expect(formatResult(judgeCoreDns(f['coredns-evicted-and-ok']))).toBe(
+      'PASS coredns kube-system/coredns: 1 pod(s) Running and Ready; 2 finished or terminating pod(s) not counted',
     );
   });
 });
 
-describe('judgeCiliumHealth', () => {
-  const healthy = {
-    agent: f['agent-rolled-out'],
-    operator: f['operator-ready'],
-    nodes: [f['nodes-available'][0]],
-    nodeNames: ['k3s-server-1'],
-    pods: f['cluster-pods'].slice(0, 1),
-    endpoints: f.endpoints,
-    podCIDR: '10.42.0.0/16',
-  };
-
-  it('passes a rolled-out agent, a ready operator, available nodes and managed pods', () => {
-    expect(judgeCiliumHealth(healthy).map(formatResult)).toEqual([
-      'PASS cilium-agent kube-system/cilium: 3/3 ready, 3 updated, 3 available',
-      'PASS cilium-operator kube-system/cilium-operator: 2/2 ready',
-      'PASS network-available k3s-server-1: NetworkUnavailable=False (CiliumIsUp)',
-      'PASS pods-managed cluster: every running pod on the pod network has a CiliumEndpoint and an address in the pod CIDR',
-    ]);
-  });
-
-  it('fails a rollout in progress, a node still NetworkUnavailable, and pods Cilium does not manage', () => {
-    const results = judgeCiliumHealth({
-      ...healthy,
-      agent: f['agent-rolling'],
-      nodes: f['nodes-available'],
-      nodeNames: ['k3s-server-1', 'k3s-server-2'],
-      pods: f['cluster-pods'],
-    }).map(formatResult);
-    expect(results).toEqual([
+describe('rollouts', () => {
+  it('the agent DaemonSet must have every pod updated, ready and available', () => {
+    expect(judgeAgentRollout(f['agent-rolled-out']).outcome).toBe('PASS');
+    expect(formatResult(judgeAgentRollout(f['agent-rolling']))).toBe(
       'FAIL cilium-agent kube-system/cilium: 2/3 ready, 2 updated, 2 available',
-      'PASS cilium-operator kube-system/cilium-operator: 2/2 ready',
-      'PASS network-available k3s-server-1: NetworkUnavailable=False (CiliumIsUp)',
-      'FAIL network-available k3s-server-2: NetworkUnavailable=True (CalicoIsDown)',
-      // shop-web-0 has an endpoint but a Calico address; stale-overlap has a pod-CIDR address but no endpoint.
-      'FAIL pods-managed cluster: not managed by Cilium (restart them): shop/shop-web-0 192.168.77.140, shop/stale-overlap 10.42.2.200',
+    );
+    expect(judgeAgentRollout({ metadata: { generation: 5 }, status: { ...f['agent-rolled-out'].status } }).detail).toMatch(
+      /not yet observed$/,
+    );
+    expect(judgeAgentRollout(undefined).detail).toBe('DaemonSet not found');
+  });
+
+  it('the operator must be rolled out, not only have ready replicas', () => {
+    expect(judgeOperatorRollout(f['operator-ready']).outcome).toBe('PASS');
+    expect(formatResult(judgeOperatorRollout(f['operator-rolling']))).toBe(
+      'FAIL cilium-operator kube-system/cilium-operator: 1/2 updated, 2 available, 3 in all',
+    );
+    expect(judgeOperatorRollout({ ...f['operator-ready'], metadata: { generation: 3 } }).outcome).toBe('FAIL');
+  });
+});
+
+describe('judgeAgentPods', () => {
+  const nodes = ['k3s-server-1', 'k3s-server-2', 'k3s-server-3'];
+
+  it('names a node without an agent pod, and an agent that restarted during the window', () => {
+    const baseline = new Map([
+      ['cilium-8x2lq', 0],
+      ['cilium-p4k9d', 5],
+    ]);
+    expect(judgeAgentPods(nodes, f['agent-pods'], baseline).map(formatResult)).toEqual([
+      'PASS agent-pod k3s-server-1: cilium-8x2lq Ready, no restart during the check',
+      'FAIL agent-pod k3s-server-2: cilium-p4k9d restarted 2 time(s) during the check (7 in all)',
+      'FAIL agent-pod k3s-server-3: no cilium agent pod on this node',
     ]);
   });
 
-  it('fails when the CiliumEndpoint API or the workloads are missing', () => {
-    const results = judgeCiliumHealth({ ...healthy, agent: undefined, operator: undefined, endpoints: undefined }).map(formatResult);
-    expect(results).toContain('FAIL cilium-agent kube-system/cilium: DaemonSet not found');
-    expect(results).toContain('FAIL cilium-operator kube-system/cilium-operator: Deployment not found');
-    expect(results.at(-1)).toBe('FAIL pods-managed cluster: the CiliumEndpoint API is not there: the operator has not registered its CRDs');
+  it('reports restarts before the window without failing', () => {
+    const baseline = new Map([['cilium-p4k9d', 7]]);
+    expect(formatResult(judgeAgentPods(['k3s-server-2'], f['agent-pods'], baseline)[0]!)).toBe(
+      'PASS agent-pod k3s-server-2: cilium-p4k9d Ready, no restart during the check (7 before it)',
+    );
+  });
+});
+
+describe('judgeNetworkAvailable', () => {
+  it("prints the reason, so RouteCreated (the cloud controller's, not Cilium's) shows", () => {
+    const [a, b, c] = f['nodes-available'];
+    expect(formatResult(judgeNetworkAvailable('k3s-server-1', a))).toBe(
+      'PASS network-available k3s-server-1: NetworkUnavailable=False (CiliumIsUp)',
+    );
+    expect(judgeNetworkAvailable('k3s-server-2', b).outcome).toBe('FAIL');
+    expect(judgeNetworkAvailable('k3s-server-3', c).detail).toBe('NetworkUnavailable=False (RouteCreated)');
+    expect(judgeNetworkAvailable('gone', undefined).detail).toBe('node not found');
+  });
+});
+
+describe('judgeEndpoints', () => {
+  it('fails every pod whose CiliumEndpoint is missing, not ready or has another address, and a Calico address; skips the rest', () => {
+    expect(formatResult(judgeEndpoints(f['cluster-pods'], f.endpoints, '10.42.0.0/16'))).toBe(
+      'FAIL pods-managed cluster: ' +
+        'shop/shop-web-0 has 192.168.77.140, outside 10.42.0.0/16 (restart it); ' +
+        'shop/stale-overlap 10.42.2.200 has no CiliumEndpoint (restart it); ' +
+        'shop/shop-api-1 endpoint state waiting-for-identity, not ready; ' +
+        'shop/shop-api-2 is 10.42.2.202 but its CiliumEndpoint has 10.42.2.99',
+    );
+  });
+
+  it('passes when every running pod on the pod network is managed', () => {
+    const pods = f['cluster-pods'].filter(
+      (p: { metadata: { name: string } }) => p.metadata.name.startsWith('traefik') || p.metadata.name === 'cilium-8x2lq',
+    );
+    expect(judgeEndpoints(pods, f.endpoints, '10.42.0.0/16').outcome).toBe('PASS');
+    expect(judgeEndpoints(pods, undefined, '10.42.0.0/16').detail).toMatch(/CiliumEndpoint API is not there/);
+  });
+});
+
+describe('judgePending', () => {
+  it('fails pods bound to a node that wait for their sandbox past the grace period, not those pulling an image or just scheduled', () => {
+    const now = Date.parse('2026-12-01T10:05:00Z');
+    expect(formatResult(judgePending(f['stuck-pods'], now))).toBe(
+      'FAIL pods-started cluster: no sandbox for over 120s (a failing CNI ADD? `kubectl describe pod` shows FailedCreatePodSandBox): shop/shop-web-1 on k3s-server-2',
+    );
+    expect(judgePending(f['stuck-pods'], Date.parse('2026-12-01T10:01:00Z')).outcome).toBe('PASS');
   });
 });

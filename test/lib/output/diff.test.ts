@@ -84,6 +84,8 @@ describe('diff of two renders', () => {
     );
     const added = diffs.filter((d) => d.status === 'added');
     expect(added.map((d) => d.object).sort()).toEqual([
+      expect.stringMatching(/^Job cilium-cutover-verify\/verify-host-k3s-server-4-[0-9a-f]{8}$/),
+      expect.stringMatching(/^Job cilium-cutover-verify\/verify-pods-k3s-server-4-[0-9a-f]{8}$/),
       expect.stringMatching(/^Job cilium-cutover\/cleanup-node-k3s-server-4-[0-9a-f]{8}$/),
       expect.stringMatching(/^Job cilium-cutover\/kube-proxy-cleanup-k3s-server-4-[0-9a-f]{8}$/),
       expect.stringMatching(/^Job cilium-cutover\/node-preflight-k3s-server-4-[0-9a-f]{8}$/),
@@ -98,7 +100,8 @@ describe('diff of two renders', () => {
   it('a removed node: its Jobs are removed', () => {
     const diffs = diffTrees(base, renderExample((d) => d.cluster.nodes.pop()).files);
     const removed = diffs.filter((d) => d.status === 'removed' && d.object);
-    expect(removed.length).toBe(3);
+    // Its preflight, cleanup, kube-proxy cleanup and two verification Jobs.
+    expect(removed.length).toBe(5);
     expect(removed.every((d) => d.object!.includes('k3s-server-3'))).toBe(true);
     expect(formatDiff(diffs).at(-1)).toMatch(/^0 added, \d+ removed, \d+ changed$/);
   });
