@@ -27,6 +27,7 @@ export interface PodObject {
     readonly name: string;
     readonly namespace?: string;
     readonly deletionTimestamp?: string;
+    readonly creationTimestamp?: string;
     readonly labels?: Readonly<Record<string, string>>;
   };
   readonly spec?: { readonly nodeName?: string; readonly hostNetwork?: boolean };
@@ -229,8 +230,9 @@ export function judgePending(pods: readonly PodObject[], nowMs: number): CheckRe
     if (p.spec?.hostNetwork || !p.spec?.nodeName || p.status?.phase !== 'Pending' || podGone(p)) {
       return false;
     }
+    // Bound by the scheduler (PodScheduled), or created with its node set (no such condition).
     const scheduled = p.status.conditions?.find((c) => c.type === 'PodScheduled' && c.status === 'True');
-    const since = Date.parse(scheduled?.lastTransitionTime ?? '');
+    const since = Date.parse(scheduled?.lastTransitionTime ?? p.metadata.creationTimestamp ?? '');
     const creating = (p.status.containerStatuses ?? []).every((c) => c.state?.waiting?.reason === 'ContainerCreating' || !c.state);
     return creating && Number.isFinite(since) && nowMs - since > SANDBOX_GRACE_SECONDS * 1000;
   });

@@ -30,11 +30,13 @@ import { runWindow, type Round } from './verify-window.ts';
 
 type List<T> = { items?: T[] };
 
-/** The agent pods' label (the Cilium chart's DaemonSet selector). */
-const AGENT_SELECTOR = 'k8s-app=cilium';
+/** What the cluster check waits for before it judges: CoreDNS, the rollouts and each agent pod Ready. */
+const CLUSTER_PRECONDITIONS = new Set(['coredns', 'cilium-agent', 'cilium-operator', 'agent-pod']);
 
 function clusterRound(api: ApiClient, spec: VerifySpec): () => Promise<Round> {
-  const baseline = new Map<string, number>();
+  // Each agent pod's restarts when the window began: taken again at every round of the wait.
+  let baseline = new Map<string, number>();
+  let judging = false;
   return async () => {
     const get = <T>(path: string) => api.get<T>(path);
     const [coredns, agent, operator, pods, endpoints, ...nodes] = await Promise.all([
@@ -46,30 +48,26 @@ function clusterRound(api: ApiClient, spec: VerifySpec): () => Promise<Round> {
       ...spec.nodes.map((n) => get<NodeObject>(objectPath('', 'v1', 'nodes', undefined, n.name))),
     ]);
     const all = (pods as List<PodObject> | undefined)?.items ?? [];
-    const agentPods = all.filter(
-      (p) => p.metadata.namespace === 'kube-system' && p.metadata.labels?.['k8s-app'] === AGENT_SELECTOR.split('=')[1],
-    );
-    for (const p of agentPods) {
-      if (!baseline.has(p.metadata.name)) {
-        baseline.set(p.metadata.name, restartsOf(p));
-      }
+    const agentPods = all.filter((p) => p.metadata.namespace === 'kube-system' && p.metadata.labels?.['k8s-app'] === 'cilium');
+    if (!judging) {
+      baseline = new Map(agentPods.map((p) => [p.metadata.name, restartsOf(p)]));
     }
-    return {
-      waiting: [],
-      results: [
-        judgeCoreDns((coredns as List<PodObject> | undefined)?.items ?? []),
-        judgeAgentRollout(agent as WorkloadStatus | undefined),
-        judgeOperatorRollout(operator as WorkloadStatus | undefined),
-        ...judgeAgentPods(
-          spec.nodes.map((n) => n.name),
-          agentPods,
-          baseline,
-        ),
-        ...spec.nodes.map((n, i) => judgeNetworkAvailable(n.name, nodes[i] as NodeObject | undefined)),
-        judgeEndpoints(all, (endpoints as List<EndpointObject> | undefined)?.items, spec.podCIDR),
-        judgePending(all, Date.now()),
-      ],
-    };
+    const results = [
+      judgeCoreDns((coredns as List<PodObject> | undefined)?.items ?? []),
+      judgeAgentRollout(agent as WorkloadStatus | undefined),
+      judgeOperatorRollout(operator as WorkloadStatus | undefined),
+      ...judgeAgentPods(
+        spec.nodes.map((n) => n.name),
+        agentPods,
+        baseline,
+      ),
+      ...spec.nodes.map((n, i) => judgeNetworkAvailable(n.name, nodes[i] as NodeObject | undefined)),
+      judgeEndpoints(all, (endpoints as List<EndpointObject> | undefined)?.items, spec.podCIDR),
+      judgePending(all, Date.now()),
+    ];
+    const waiting = judging ? [] : results.filter((r) => r.outcome === 'FAIL' && CLUSTER_PRECONDITIONS.has(r.check));
+    judging = waiting.length === 0;
+    return { waiting, results: waiting.length > 0 ? [] : results };
   };
 }
 

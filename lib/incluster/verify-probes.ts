@@ -22,9 +22,11 @@ export interface Probe {
   /** Bytes of body to send (POST). */
   readonly bodyBytes?: number;
   readonly timeoutMs?: number;
+  /** HTTPS: accept any certificate (an ingress controller's default one). @default false */
+  readonly anyCertificate?: boolean;
 }
 
-/** One HTTP(S) request; HTTPS sends `host` as SNI and accepts any certificate. */
+/** One HTTP(S) request; HTTPS sends `host` as SNI. */
 export function fetchAnswer(probe: Probe): Promise<HttpAnswer> {
   return new Promise((resolve) => {
     const url = new URL(probe.url);
@@ -40,7 +42,7 @@ export function fetchAnswer(probe: Probe): Promise<HttpAnswer> {
       },
       timeout: probe.timeoutMs ?? TIMEOUT_MS,
       ...(probe.socketPath ? { socketPath: probe.socketPath } : {}),
-      ...(secure ? { servername: probe.host ?? url.hostname, rejectUnauthorized: false } : {}),
+      ...(secure ? { servername: probe.host ?? url.hostname, rejectUnauthorized: probe.anyCertificate !== true } : {}),
     };
     const req = (secure ? httpsRequest : httpRequest)(options, (res) => {
       const chunks: Buffer[] = [];

@@ -99,7 +99,8 @@ export const VERIFY_CHECKS: readonly VerifyCheckRow[] = [
   {
     check: 'egress',
     job: 'pods',
-    proves: 'each verify.externalURLs answers HTTP 200 to a pod on this node: egress and masquerading',
+    proves:
+      'each verify.externalURLs answers HTTP 200 (over HTTPS with a certificate the image trusts) to a pod on this node: egress and masquerading',
     doesNot: 'anything when `egress` is in verify.skip (a SKIP line says so)',
   },
   {

@@ -133,6 +133,8 @@ interface Agent {
   health?: ChildProcess;
   /** The agent's and cilium-health's API sockets (servers/agent-api.mjs). */
   api?: ChildProcess;
+  /** cilium-health's endpoint: a namespace with an address of the node's pod CIDR, answering on 4240. */
+  healthEndpoint?: { readonly netns: string; readonly server: ChildProcess };
   lbRules: string;
 }
 
@@ -165,6 +167,7 @@ export class SimCilium {
   private podCount = 0;
   private lastUnmanagedCheck = 0;
   private readonly statusOverrides = new Map<string, AgentStatusOverride>();
+  private readonly cniFailing = new Set<string>();
 
   constructor(private readonly options: SimCiliumOptions) {}
 
@@ -253,6 +256,7 @@ export class SimCilium {
       ['netns', 'exec', node.netns, process.execPath, join(HERE, 'servers', 'health-server.mjs'), '127.0.0.1', port],
       { stdio: 'ignore' },
     );
+    agent.healthEndpoint = this.startHealthEndpoint(node, podCidr);
     await this.writeAgentStatus(agent);
     agent.api = spawn(
       'ip',
@@ -276,7 +280,58 @@ export class SimCilium {
     if (agent) {
       agent.health?.kill();
       agent.api?.kill();
+      this.stopHealthEndpoint(agent);
       agent.ready = false;
+    }
+  }
+
+  /**
+   * cilium-health's endpoint on a node: like a pod, its own namespace behind a veth with the pod
+   * CIDR's second address (the first is cilium_host's), so only a route to the node's pod CIDR
+   * reaches it, and an HTTP server on port 4240 as the endpoint's cilium-health responder.
+   */
+  private startHealthEndpoint(node: SimNode, podCidr: string): Agent['healthEndpoint'] {
+    const netns = `${this.options.netnsPrefix}-h${node.index}`;
+    const address = formatIpv4(parseCidr(podCidr)!.first + 2);
+    const gateway = formatIpv4(parseCidr(podCidr)!.first + 1);
+    deleteNetns(netns);
+    tryInNetns(node.netns, ['ip', 'link', 'delete', 'lxc_health']);
+    ip('netns', 'add', netns);
+    ip('-n', netns, 'link', 'set', 'lo', 'up');
+    ip('-n', node.netns, 'link', 'add', 'lxc_health', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', netns);
+    ip('-n', node.netns, 'link', 'set', 'lxc_health', 'up');
+    ip('-n', netns, 'link', 'set', 'eth0', 'up');
+    ip('-n', netns, 'addr', 'add', `${address}/32`, 'dev', 'eth0');
+    ip('-n', netns, 'route', 'add', `${gateway}/32`, 'dev', 'eth0', 'scope', 'link');
+    ip('-n', netns, 'route', 'add', 'default', 'via', gateway, 'dev', 'eth0');
+    ip('-n', node.netns, 'route', 'replace', `${address}/32`, 'dev', 'lxc_health');
+    const server = spawn(
+      'ip',
+      ['netns', 'exec', netns, process.execPath, join(HERE, 'servers', 'http-server.mjs'), address, '4240', '200'],
+      {
+        stdio: 'ignore',
+      },
+    );
+    return { netns, server };
+  }
+
+  private stopHealthEndpoint(agent: Agent): void {
+    if (agent.healthEndpoint) {
+      agent.healthEndpoint.server.kill();
+      deleteNetns(agent.healthEndpoint.netns);
+      agent.healthEndpoint = undefined;
+    }
+  }
+
+  /**
+   * The agent stays up and Ready, but its CNI plugin fails every ADD on the node (as when the
+   * node's pod CIDR has no address left): new pods there get no sandbox.
+   */
+  setCniFailing(nodeName: string, failing: boolean): void {
+    if (failing) {
+      this.cniFailing.add(nodeName);
+    } else {
+      this.cniFailing.delete(nodeName);
     }
   }
 
@@ -291,8 +346,7 @@ export class SimCilium {
 
   /**
    * The status the agent's API answers (api/v1 StatusResponse, as GET /v1/healthz returns it) and
-   * the peers cilium-health probes: each node's address and, standing in for its health endpoint,
-   * its cilium_host address in its pod CIDR. Routing and kube-proxy replacement follow the
+   * the peers cilium-health probes: each node's address and its health endpoint's. Routing and kube-proxy replacement follow the
    * settings in effect, with Cilium's defaults where a key is missing (routing-mode tunnel).
    */
   private async writeAgentStatus(agent: Agent): Promise<void> {
@@ -307,7 +361,7 @@ export class SimCilium {
           s,
           answer.body,
         );
-        peers.push({ name: other.name, ip: other.internalIP, healthIP: formatIpv4(parseCidr(cidr)!.first + 1) });
+        peers.push({ name: other.name, ip: other.internalIP, healthIP: formatIpv4(parseCidr(cidr)!.first + 2) });
       }
     }
     const version = config.cilium.version.version;
@@ -394,7 +448,7 @@ export class SimCilium {
    */
   async addPod(pod: Json, node: SimNode): Promise<PodAddress | undefined> {
     const agent = this.agents.get(node.name);
-    if (!agent?.ready) {
+    if (!agent?.ready || this.cniFailing.has(node.name)) {
       return undefined;
     }
     const address = formatIpv4(parseCidr(agent.podCidr)!.first + agent.nextHost++);
@@ -561,6 +615,7 @@ export class SimCilium {
     for (const agent of this.agents.values()) {
       agent.health?.kill();
       agent.api?.kill();
+      this.stopHealthEndpoint(agent);
     }
   }
 }

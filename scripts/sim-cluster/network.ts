@@ -121,13 +121,25 @@ export function attachNode(
 ): void {
   const peer = `n${index}`;
   ip('-n', network.netns, 'link', 'add', peer, 'type', 'veth', 'peer', 'name', 'eth1', 'netns', nodeNetns);
-  if (linkMtu !== undefined) {
-    // The network's side carries less than the node's eth1 says: a veth drops what exceeds the
-    // receiving side's MTU, and the bridge what exceeds the port's, silently (no ICMP).
-    ip('-n', network.netns, 'link', 'set', peer, 'mtu', String(linkMtu));
-  }
   ip('-n', network.netns, 'link', 'set', peer, 'master', 'br0');
   ip('-n', network.netns, 'link', 'set', peer, 'up');
+  if (linkMtu !== undefined) {
+    // The network carries less than the node's eth1 says and drops the rest silently: no ICMP
+    // "fragmentation needed" comes back (a smaller MTU on the port would make the gateway send one,
+    // and path MTU discovery would hide the fault). Bridged, to the gateway, and from it.
+    inNetns(
+      network.netns,
+      ['nft', '-f', '-'],
+      [
+        `table bridge ccsim_mtu_${peer} {`,
+        ...['forward', 'input', 'output'].map(
+          (hook) =>
+            `  chain ${hook} { type filter hook ${hook} priority 0; policy accept;${hook === 'output' ? '' : ` iifname "${peer}" meta length > ${linkMtu} drop;`}${hook === 'input' ? '' : ` oifname "${peer}" meta length > ${linkMtu} drop;`} }`,
+        ),
+        '}',
+      ].join('\n'),
+    );
+  }
   ip('-n', nodeNetns, 'link', 'set', 'eth1', 'up');
   const prefix = routing === 'off-link' ? 32 : network.nodePrefix;
   ip('-n', nodeNetns, 'addr', 'add', `${address}/${prefix}`, 'dev', 'eth1');

@@ -48,6 +48,8 @@ export interface Simulation {
   setAgentHealthy(name: string, healthy: boolean): Promise<void>;
   /** What the node's Cilium agent reports of itself on its API socket from now on. */
   setAgentStatus(name: string, override: AgentStatusOverride): Promise<void>;
+  /** The node's Cilium CNI plugin fails every ADD (the agent stays Ready), or works again. */
+  setCniFailing(name: string, failing: boolean): void;
   stop(): Promise<void>;
 }
 
@@ -249,5 +251,6 @@ export async function startSimulation(options: SimulationOptions): Promise<Simul
     setNodeDown: (name, down) => kubelet.setNodeDown(name, down),
     setAgentHealthy: (name, healthy) => kubelet.setAgentHealthy(name, healthy),
     setAgentStatus: (name, override) => cilium.setAgentStatus(name, override),
+    setCniFailing: (name, failing) => cilium.setCniFailing(name, failing),
   };
 }

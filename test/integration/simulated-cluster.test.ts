@@ -1369,6 +1369,182 @@ describe.skipIf(why !== undefined)('the whole cutover on a simulated cluster', (
   }, 600_000);
 });
 
+/**
+ * The verification's lines once every pattern has been printed: a Job prints its verdict when its
+ * window ends, and `apply` stops at the first Job that failed, while the others may still judge.
+ */
+async function verifyLinesOnceSaid(kubeconfig: string, wants: readonly RegExp[]): Promise<string[]> {
+  await expect
+    .poll(
+      async () => {
+        const lines = await jobLogs(kubeconfig, 'cilium-cutover-verify', 'verify-');
+        return wants.filter((w) => !lines.some((l) => w.test(l))).map(String);
+      },
+      { timeout: 150_000, interval: 2000 },
+    )
+    .toEqual([]);
+  return jobLogs(kubeconfig, 'cilium-cutover-verify', 'verify-');
+}
+
+describe.skipIf(why !== undefined)('verification that cannot pass a broken cluster, on a simulated cluster', () => {
+  it('fails every pair with the node whose pod CIDR the network does not route, and egress from every node, naming them', async () => {
+    const config = example();
+    await onSimulatedCluster(config, { missingNetworkRoutes: ['k3s-server-3'], egressBlocked: true }, async (_sim, kubeconfig) => {
+      const result = await apply(kubeconfig, synth(config), []);
+      expect(result.code).toBe(1);
+      expect(result.stderr.join('\n')).toMatch(/step 310-verify-checks failed: job\/cilium-cutover-verify\/verify-/);
+      const verify = await verifyLinesOnceSaid(kubeconfig, [
+        /^verify pods k3s-server-1: /,
+        /^verify pods k3s-server-2: /,
+        /^verify host k3s-server-1: /,
+        /^verify host k3s-server-2: /,
+      ]);
+      for (const from of ['k3s-server-1', 'k3s-server-2']) {
+        const other = from === 'k3s-server-1' ? 'k3s-server-2' : 'k3s-server-1';
+        // The pair with the unrouted node fails, the pair between routed nodes passes.
+        expect(verify.some((l) => l.startsWith(`FAIL pod-to-pod ${from} -> k3s-server-3 10.42.2.`))).toBe(true);
+        expect(verify.some((l) => l.startsWith(`PASS pod-to-pod ${from} -> ${other} `))).toBe(true);
+        expect(verify.some((l) => l.startsWith(`FAIL host-to-pod ${from} -> k3s-server-3 `))).toBe(true);
+        expect(verify.filter((l) => /^(PASS|FAIL) health /.test(l) && l.includes(` ${from} -> `)).sort()).toEqual([
+          expect.stringMatching(new RegExp(`^FAIL health ${from} -> k3s-server-3: health endpoint 10\\.42\\.2\\.2: HTTP `)),
+          `PASS health ${from} -> ${other}: node and health endpoint answer`,
+        ]);
+        // Half the ClusterIP's backends unreachable from here: the Service cannot pass by luck.
+        expect(verify.some((l) => l.startsWith(`FAIL pod-clusterip ${from} -> cilium-cutover-verify/echo `))).toBe(true);
+        expect(verify.some((l) => l.startsWith(`FAIL egress ${from} -> http://${EXTERNAL_NAME}/: no answer`))).toBe(true);
+        expect(verify).toContain(`PASS dns ${EXTERNAL_NAME}: ${EXTERNAL_IP}`);
+      }
+    });
+  }, 600_000);
+
+  it('fails the large payloads to and from the node whose link drops full-size packets, while small requests pass', async () => {
+    const config = example();
+    await onSimulatedCluster(config, { linkMtu: { 'k3s-server-2': 1400 } }, async (_sim, kubeconfig) => {
+      const result = await apply(kubeconfig, synth(config), []);
+      expect(result.code).toBe(1);
+      const verify = await verifyLinesOnceSaid(kubeconfig, [/^verify pods k3s-server-1: /, /^verify host k3s-server-3: /]);
+      expect(verify.some((l) => l.startsWith('PASS pod-to-pod k3s-server-1 -> k3s-server-2 '))).toBe(true);
+      expect(verify.some((l) => l.startsWith('FAIL pod-large-payload k3s-server-1 -> k3s-server-2 '))).toBe(true);
+      expect(verify.some((l) => l.startsWith('PASS pod-large-payload k3s-server-1 -> k3s-server-3 '))).toBe(true);
+      expect(verify.some((l) => l.startsWith('PASS host-to-pod k3s-server-3 -> k3s-server-2 '))).toBe(true);
+      expect(verify.some((l) => l.startsWith('FAIL host-large-payload k3s-server-3 -> k3s-server-2 '))).toBe(true);
+    });
+  }, 600_000);
+
+  it('fails an agent with a failing controller, one that restarts between looks, and agents that run another routing mode than configured', async () => {
+    const config = example();
+    await onSimulatedCluster(config, { agentRestarting: ['k3s-server-2'] }, async (sim, kubeconfig) => {
+      const dir = synth(config);
+      // A key the release does not read: the agents fall back to their default, tunnel.
+      rewrite(dir, '200-cilium/configmap-cilium-config.yaml', (cm) => delete cm.data['routing-mode']);
+      expect((await apply(kubeconfig, dir, ['--to', '300'])).code).toBe(0);
+      await sim.setAgentStatus('k3s-server-1', {
+        failingController: { name: 'sync-to-k8s-ciliumendpoint (1471)', message: 'ciliumendpoints.cilium.io is forbidden' },
+      });
+      expect((await apply(kubeconfig, dir, ['--from', '310', '--to', '310'])).code).toBe(1);
+      const verify = await verifyLinesOnceSaid(kubeconfig, [
+        /^verify cluster: /,
+        /^verify host k3s-server-1: /,
+        /^verify host k3s-server-3: /,
+      ]);
+      expect(verify).toContain(
+        'FAIL agent k3s-server-1 controllers: failing: sync-to-k8s-ciliumendpoint (1471) (6x: ciliumendpoints.cilium.io is forbidden)',
+      );
+      expect(verify.some((l) => /^FAIL agent-pod k3s-server-2: cilium-\w+ restarted \d+ time\(s\) during the check/.test(l))).toBe(true);
+      expect(verify.some((l) => l.startsWith('PASS agent-pod k3s-server-1: '))).toBe(true);
+      expect(verify).toContain('FAIL agent k3s-server-3 routing: inter-host Tunnel (host Legacy), Native configured');
+      // The data path itself works: the pairs pass.
+      expect(verify.some((l) => l.startsWith('PASS host-to-pod k3s-server-3 -> k3s-server-1 '))).toBe(true);
+    });
+  }, 600_000);
+
+  it('fails a pod that waits for its sandbox because the CNI ADD fails on its node, and a CiliumEndpoint that is not ready', async () => {
+    const config = example();
+    await onSimulatedCluster(config, {}, async (sim, kubeconfig) => {
+      const dir = synth(config);
+      expect((await apply(kubeconfig, dir, ['--to', '300'])).code).toBe(0);
+      // Node 3's agent stays Ready while its CNI plugin fails (no address left): a new pod there waits.
+      sim.setCniFailing('k3s-server-3', true);
+      const run = promisify(execFile);
+      const kc = ['--kubeconfig', kubeconfig];
+      await run('kubectl', [
+        ...kc,
+        '-n',
+        'default',
+        'run',
+        'stuck',
+        '--image=docker.io/library/nginx:1.27',
+        '--overrides',
+        '{"spec":{"nodeName":"k3s-server-3"}}',
+      ]);
+      const cep = (await run('kubectl', [...kc, '-n', 'kube-system', 'get', 'ciliumendpoints', '-o', 'name'])).stdout
+        .trim()
+        .split('\n')[0]!;
+      await run('kubectl', [...kc, '-n', 'kube-system', 'patch', cep, '--type', 'merge', '-p', '{"status":{"state":"not-ready"}}']);
+      // Past the two minutes a sandbox may take.
+      await new Promise((r) => setTimeout(r, 125_000));
+      expect((await apply(kubeconfig, dir, ['--from', '310', '--to', '310'])).code).toBe(1);
+      const verify = await verifyLinesOnceSaid(kubeconfig, [/^verify cluster: /]);
+      expect(verify.some((l) => /^FAIL pods-started cluster: no sandbox for over 120s .*: default\/stuck on k3s-server-3$/.test(l))).toBe(
+        true,
+      );
+      expect(
+        verify.some(
+          (l) =>
+            l.startsWith('FAIL pods-managed cluster: ') &&
+            l.includes(`kube-system/${cep.split('/')[1]} endpoint state not-ready, not ready`),
+        ),
+      ).toBe(true);
+    });
+  }, 600_000);
+
+  it('passes a healthy cluster that is slow to settle, with an evicted CoreDNS pod and a host-network ingress controller on one node that redirects to HTTPS', async () => {
+    const config = example((d) => {
+      d.verify.skip = [];
+      d.verify.ingress = { host: 'echo.example.com', controller: 'hostNetwork', port: 80 };
+    });
+    const scenario: Scenario = {
+      evictedCoreDns: true,
+      ingress: { controller: 'hostNetwork', nodes: ['k3s-server-1'], redirectHttps: true },
+    };
+    await onSimulatedCluster(config, scenario, async (sim, kubeconfig) => {
+      const dir = synth(config);
+      expect((await apply(kubeconfig, dir, ['--to', '300'])).code).toBe(0);
+      // Node 3's agent stalls and its echo pod is replaced: nothing there for longer than a fixed minute.
+      await sim.setAgentHealthy('k3s-server-3', false);
+      const echo = kubectl(kubeconfig, [
+        '-n',
+        'cilium-cutover-verify',
+        'get',
+        'pods',
+        '--field-selector',
+        'spec.nodeName=k3s-server-3',
+        '-o',
+        'name',
+      ]).out.trim();
+      await promisify(execFile)('kubectl', ['--kubeconfig', kubeconfig, '-n', 'cilium-cutover-verify', 'delete', echo, '--wait=false']);
+      const checks = apply(kubeconfig, dir, ['--from', '310', '--to', '310']);
+      await new Promise((r) => setTimeout(r, 75_000));
+      await sim.setAgentHealthy('k3s-server-3', true);
+      const result = await checks;
+      expect(result.stderr).toEqual([]);
+      expect(result.code).toBe(0);
+      const verify = await jobLogs(kubeconfig, 'cilium-cutover-verify', 'verify-');
+      expect(verify.filter((l) => l.startsWith('FAIL'))).toEqual([]);
+      expect(verify.some((l) => l.startsWith('WAIT echo k3s-server-3: no Ready echo pod on this node'))).toBe(true);
+      expect(verify).toContain(
+        'PASS coredns kube-system/coredns: 1 pod(s) Running and Ready; 1 finished or terminating pod(s) not counted',
+      );
+      for (const from of ['k3s-server-1', 'k3s-server-2', 'k3s-server-3']) {
+        expect(
+          verify.some((l) => l.startsWith(`PASS ingress ${from} -> echo.example.com via k3s-server-1 10.0.0.2:80: echo answered`)),
+        ).toBe(true);
+        expect(verify.some((l) => l.startsWith(`PASS ingress ${from} -> echo.example.com via k3s-server-2 `))).toBe(false);
+      }
+    });
+  }, 600_000);
+});
+
 describe.skipIf(why !== undefined)('node readiness on a simulated cluster', () => {
   const readyOf = (kubeconfig: string): string[] =>
     parse(kubectl(kubeconfig, ['get', 'nodes', '-o', 'json']).out).items.map((n: any) => {
