@@ -53,8 +53,10 @@ export const JOB_KINDS: readonly VerifyJobKind[] = [
       { apiGroup: 'apps', resource: 'daemonsets', verbs: ['get'], names: ['cilium'], namespace: 'kube-system' },
       { apiGroup: 'apps', resource: 'deployments', verbs: ['get'], names: ['cilium-operator'], namespace: 'kube-system' },
       { apiGroup: '', resource: 'nodes', verbs: ['get'], names: verifiedNodes(c).map((n) => n.name) },
-      // CoreDNS, the agents and which pods are not managed: list cannot be limited by name.
+      // CoreDNS, the agents, which pods are not managed, and the kubelet's sandbox errors: list
+      // cannot be limited by name.
       { apiGroup: '', resource: 'pods', verbs: ['list'] },
+      { apiGroup: '', resource: 'events', verbs: ['list'] },
       { apiGroup: 'cilium.io', resource: 'ciliumendpoints', verbs: ['list'] },
     ],
   },
@@ -227,7 +229,7 @@ export function verifyChecksPlan(config: ResolvedConfig): string[] {
   return [
     `\`verify-cluster\` reads the API; for each of the ${nodes.length} checked node${nodes.length === 1 ? '' : 's'} (${nodes.map((n) => `\`${n.name}\``).join(', ')}), \`verify-pods-<node>\` runs on that node's pod network and \`verify-host-<node>\` on its host network. Each waits up to ${waitSeconds}s for what it tests (an echo pod Ready on every checked node, the agent answering), then judges rounds ${VERIFY_ROUND_SECONDS}s apart for up to ${windowSeconds}s: every subject must pass ${verify.limits.consecutive} rounds in a row, and every echo pod must have answered through the ClusterIP. Each prints one \`PASS\`, \`FAIL\` or \`SKIP\` line per subject, naming the node or pair, and fails on a FAIL. Read them all with:`,
     '',
-    `\`kubectl logs -n ${verify.namespace} -l ${LABEL_COMPONENT}=${VERIFY_COMPONENT} --prefix\``,
+    `\`kubectl logs -n ${verify.namespace} -l ${LABEL_COMPONENT}=${VERIFY_COMPONENT} --prefix --tail=-1\``,
     '',
     ...verifyTable(),
     '',
@@ -247,7 +249,7 @@ export function verifyChecksPlan(config: ResolvedConfig): string[] {
 export function verifyChecksAbort(config: ResolvedConfig): AbortGuide {
   return {
     after: 'every check passed on every checked node; nothing was changed.',
-    failure: `a check Job is Failed; \`kubectl logs -n ${config.verify.namespace} -l ${LABEL_COMPONENT}=${VERIFY_COMPONENT} --prefix\` shows the FAIL lines with the node, pair, address or URL.`,
+    failure: `a check Job is Failed; \`kubectl logs -n ${config.verify.namespace} -l ${LABEL_COMPONENT}=${VERIFY_COMPONENT} --prefix --tail=-1\` shows the FAIL lines with the node, pair, address or URL.`,
     action: `${RETRY}. A pod that still has a Calico address fails \`pods-managed\` in \`verify-cluster\` until it is restarted.`,
   };
 }

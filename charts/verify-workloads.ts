@@ -130,7 +130,7 @@ export function buildVerifyWorkloads(chart: StepChart, config: ResolvedConfig): 
 export function verifyWorkloadsAbort(config: ResolvedConfig): AbortGuide {
   return {
     after: `an echo pod on every checked node, its Services${config.verify.skip.includes('ingress') ? '' : ' and Ingress'} run in \`${config.verify.namespace}\`.`,
-    failure: `the \`echo\` Deployment does not become available: its pods stay Pending or ContainerCreating (\`kubectl -n ${config.verify.namespace} describe pods\`), which points at Cilium on that node.`,
+    failure: `the \`echo\` DaemonSet does not become ready: a pod stays Pending or ContainerCreating (\`kubectl -n ${config.verify.namespace} describe pods\`), which points at Cilium on that node.`,
     action: 'fix Cilium on that node and sync again. To back out, delete the namespace; nothing else depends on it.',
   };
 }

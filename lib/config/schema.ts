@@ -356,7 +356,7 @@ const verifySchema = z.strictObject({
       wait: duration()
         .default('10m')
         .describe(
-          'How long a check waits for what it tests to exist (echo pods Ready on every node, the agent answering) before it judges.',
+          'How long a check waits for what it tests to exist (echo pods Ready on every node, the agent answering, cilium-health having probed every node) before it judges.',
         ),
       window: duration()
         .default('3m')

@@ -135,6 +135,9 @@ const SECURITY: Readonly<Record<HostAccess, k8s.SecurityContext>> = {
     runAsNonRoot: false,
     runAsUser: 0,
     runAsGroup: 0,
+    // On an SELinux-enforcing node a container_t process may not connect to the agent's socket;
+    // spc_t (as the Cilium chart gives its agent) may.
+    seLinuxOptions: { type: 'spc_t', level: 's0' },
     allowPrivilegeEscalation: false,
     readOnlyRootFilesystem: true,
     capabilities: { drop: ['ALL'] },

@@ -119,6 +119,8 @@ export function judgeAgentStatus(self: string, status: AgentStatus, expect: Agen
 interface ConnectivityStatus {
   readonly status?: string;
   readonly latency?: number;
+  /** When this probe ran (1.18 and later). */
+  readonly lastProbed?: string;
 }
 
 interface PathStatus {
@@ -129,6 +131,8 @@ interface PathStatus {
 
 /** The parts of cilium-health's HealthStatusResponse the check judges. */
 export interface HealthStatus {
+  /** When the probe round whose results these are began. */
+  readonly timestamp?: string;
   readonly nodes?: readonly {
     readonly name?: string;
     readonly host?: { readonly 'primary-address'?: PathStatus };
@@ -138,10 +142,17 @@ export interface HealthStatus {
 
 /**
  * A probed address's problem: a non-empty `status` of its HTTP or ICMP probe is an error
- * (cilium/cilium pkg/health/client GetConnectivityStatusType); no result yet is `pending`.
+ * (cilium/cilium pkg/health/client GetConnectivityStatusType); no result yet, or one older than
+ * `since` (its `lastProbed`, or the round's `timestamp` before 1.18), is `pending`: cilium-health
+ * probes each node about every two minutes and serves what it last found.
  */
-function pathProblem(what: string, path: PathStatus | undefined): string | 'pending' | undefined {
+function pathProblem(what: string, path: PathStatus | undefined, since: number, roundStarted: number): string | 'pending' | undefined {
   if (!path || (!path.http && !path.icmp)) {
+    return 'pending';
+  }
+  const probed = [path.http?.lastProbed, path.icmp?.lastProbed].map((t) => Date.parse(t ?? '')).filter((t) => Number.isFinite(t));
+  const when = probed.length > 0 ? Math.min(...probed) : roundStarted;
+  if (Number.isFinite(when) && when < since) {
     return 'pending';
   }
   const errors = [path.http?.status ? `HTTP ${path.http.status}` : '', path.icmp?.status ? `ICMP ${path.icmp.status}` : ''].filter(
@@ -152,14 +163,17 @@ function pathProblem(what: string, path: PathStatus | undefined): string | 'pend
 
 /**
  * cilium-health's probes from this node to each other node: its host address and its health
- * endpoint (an address in the node's pod CIDR) must both answer. cilium-health names nodes
- * `<cluster>/<node>`.
+ * endpoint (an address in the node's pod CIDR) must both answer, in a probe that ran after `since`
+ * (the check's start). cilium-health names a node by its name, or `<cluster>/<node>` when the
+ * cluster name is not `default` (pkg/node/types nodename.go).
  */
 export function judgeHealth(
   self: string,
   health: HealthStatus,
   peers: readonly string[],
+  since: number = Number.NEGATIVE_INFINITY,
 ): { results: CheckResult[]; pending: CheckResult[] } {
+  const roundStarted = Date.parse(health.timestamp ?? '');
   const results: CheckResult[] = [];
   const pending: CheckResult[] = [];
   for (const peer of peers.filter((p) => p !== self)) {
@@ -167,13 +181,13 @@ export function judgeHealth(
     const subject = `${self} -> ${peer}`;
     const problems = entry
       ? [
-          pathProblem('node', entry.host?.['primary-address']),
-          pathProblem('health endpoint', entry['health-endpoint']?.['primary-address']),
+          pathProblem('node', entry.host?.['primary-address'], since, roundStarted),
+          pathProblem('health endpoint', entry['health-endpoint']?.['primary-address'], since, roundStarted),
         ]
       : ['pending'];
     if (problems.includes('pending')) {
       // cilium-health probes every node once per interval (about two minutes on three nodes).
-      pending.push({ outcome: 'FAIL', check: 'health', subject, detail: 'cilium-health has not probed this node yet' });
+      pending.push({ outcome: 'FAIL', check: 'health', subject, detail: 'cilium-health has not probed this node since the check began' });
     } else {
       const errors = problems.filter((p): p is string => p !== undefined);
       results.push(

@@ -1,11 +1,9 @@
 /**
  * The cluster-wide verification check's decisions, as plain functions over API objects: CoreDNS,
  * the agent DaemonSet and the operator rolled out, each node's agent pod running without restarts
- * during the window, every pod on the pod network managed by Cilium (its CiliumEndpoint ready with
- * the pod's address) and none stuck without a sandbox. The runner (verify-main.ts) fetches; these
- * judge. Dependency-free.
+ * during the window (the pods' own state is verify-pod-state.ts). The runner (verify-main.ts)
+ * fetches; these judge. Dependency-free.
  */
-import { cidrContainsIp, parseCidr, parseIpv4 } from '../cidr.ts';
 import type { CheckResult } from './shared/report.ts';
 
 interface Condition {
@@ -35,6 +33,7 @@ export interface PodObject {
     readonly phase?: string;
     readonly reason?: string;
     readonly podIP?: string;
+    readonly startTime?: string;
     readonly conditions?: readonly Condition[];
     readonly containerStatuses?: readonly ContainerStatus[];
   };
@@ -141,6 +140,9 @@ export function judgeAgentPods(
       return { outcome: 'FAIL', check: 'agent-pod', subject: node, detail: 'no cilium agent pod on this node' };
     }
     const restarts = restartsOf(pod);
+    if (baseline.size > 0 && !baseline.has(pod.metadata.name)) {
+      return { outcome: 'FAIL', check: 'agent-pod', subject: node, detail: `${pod.metadata.name} replaced the agent pod during the check` };
+    }
     const before = baseline.get(pod.metadata.name) ?? restarts;
     if (restarts > before) {
       return {
@@ -160,95 +162,6 @@ export function judgeAgentPods(
       detail: `${pod.metadata.name} Ready, no restart during the check${restarts > 0 ? ` (${restarts} before it)` : ''}`,
     };
   });
-}
-
-export interface EndpointObject {
-  readonly metadata: { readonly name: string; readonly namespace?: string };
-  /** cilium.io/v2 CiliumEndpoint status (pkg/k8s/apis/cilium.io/v2 EndpointStatus). */
-  readonly status?: {
-    readonly state?: string;
-    readonly networking?: { readonly addressing?: readonly { readonly ipv4?: string }[]; readonly node?: string };
-  };
-}
-
-/**
- * Every pod on the pod network is Cilium's: its CiliumEndpoint `ready` (Cilium's EndpointState
- * `ready`) with the pod's own address, which lies in the pod CIDR. Pods on their way out are not
- * judged; a pod the kubelet could not give a sandbox is judged by `judgePending`.
- */
-export function judgeEndpoints(pods: readonly PodObject[], endpoints: readonly EndpointObject[] | undefined, podCIDR: string): CheckResult {
-  const subject = 'cluster';
-  if (endpoints === undefined) {
-    return {
-      outcome: 'FAIL',
-      check: 'pods-managed',
-      subject,
-      detail: 'the CiliumEndpoint API is not there: the operator has not registered its CRDs',
-    };
-  }
-  const byId = new Map(endpoints.map((e) => [`${e.metadata.namespace}/${e.metadata.name}`, e]));
-  const range = parseCidr(podCIDR);
-  const problems: string[] = [];
-  for (const p of pods) {
-    if (p.spec?.hostNetwork || p.status?.phase !== 'Running' || podGone(p)) {
-      continue;
-    }
-    const id = `${p.metadata.namespace}/${p.metadata.name}`;
-    const ip = p.status.podIP;
-    const cep = byId.get(id);
-    const address = parseIpv4(ip ?? '');
-    if (!ip || address === undefined || !range || !cidrContainsIp(range, address)) {
-      problems.push(`${id} has ${ip ?? 'no address'}, outside ${podCIDR} (restart it)`);
-    } else if (!cep) {
-      problems.push(`${id} ${ip} has no CiliumEndpoint (restart it)`);
-    } else if (cep.status?.state !== 'ready') {
-      problems.push(`${id} endpoint state ${cep.status?.state ?? 'unset'}, not ready`);
-    } else if (!(cep.status.networking?.addressing ?? []).some((a) => a.ipv4 === ip)) {
-      const has = (cep.status.networking?.addressing ?? []).map((a) => a.ipv4).join(', ') || 'none';
-      problems.push(`${id} is ${ip} but its CiliumEndpoint has ${has}`);
-    }
-  }
-  return problems.length === 0
-    ? {
-        outcome: 'PASS',
-        check: 'pods-managed',
-        subject,
-        detail: 'every running pod on the pod network has a ready CiliumEndpoint with its address in the pod CIDR',
-      }
-    : { outcome: 'FAIL', check: 'pods-managed', subject, detail: problems.join('; ') };
-}
-
-/** How long a scheduled pod may wait for its sandbox before it counts as stuck. */
-export const SANDBOX_GRACE_SECONDS = 120;
-
-/**
- * Pods on the pod network bound to a node whose containers never started (ContainerCreating, as
- * when the CNI ADD fails) for longer than SANDBOX_GRACE_SECONDS.
- */
-export function judgePending(pods: readonly PodObject[], nowMs: number): CheckResult {
-  const stuck = pods.filter((p) => {
-    if (p.spec?.hostNetwork || !p.spec?.nodeName || p.status?.phase !== 'Pending' || podGone(p)) {
-      return false;
-    }
-    // Bound by the scheduler (PodScheduled), or created with its node set (no such condition).
-    const scheduled = p.status.conditions?.find((c) => c.type === 'PodScheduled' && c.status === 'True');
-    const since = Date.parse(scheduled?.lastTransitionTime ?? p.metadata.creationTimestamp ?? '');
-    const creating = (p.status.containerStatuses ?? []).every((c) => c.state?.waiting?.reason === 'ContainerCreating' || !c.state);
-    return creating && Number.isFinite(since) && nowMs - since > SANDBOX_GRACE_SECONDS * 1000;
-  });
-  return stuck.length === 0
-    ? {
-        outcome: 'PASS',
-        check: 'pods-started',
-        subject: 'cluster',
-        detail: `no pod on the pod network waits for its sandbox longer than ${SANDBOX_GRACE_SECONDS}s`,
-      }
-    : {
-        outcome: 'FAIL',
-        check: 'pods-started',
-        subject: 'cluster',
-        detail: `no sandbox for over ${SANDBOX_GRACE_SECONDS}s (a failing CNI ADD? \`kubectl describe pod\` shows FailedCreatePodSandBox): ${stuck.map((p) => `${p.metadata.namespace}/${p.metadata.name} on ${p.spec!.nodeName}`).join(', ')}`,
-      };
 }
 
 export interface NodeObject {

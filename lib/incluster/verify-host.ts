@@ -17,7 +17,7 @@ import type { Round } from './verify-window.ts';
 const KUBE_PROXY_HEALTH_PORT = 10256;
 
 /** The round function of `verify-host-<node>`. */
-export function hostRound(api: ApiClient, spec: VerifySpec, self: string): () => Promise<Round> {
+export function hostRound(api: ApiClient, spec: VerifySpec, self: string, startedMs: number): () => Promise<Round> {
   const seen = new Set<string>();
   return async () => {
     const [statusAnswer, healthAnswer, state] = await Promise.all([
@@ -43,6 +43,7 @@ export function hostRound(api: ApiClient, spec: VerifySpec, self: string): () =>
             self,
             health,
             spec.nodes.map((n) => n.name),
+            startedMs,
           );
     waiting.push(...(probes?.pending ?? []));
     if (waiting.length > 0) {

@@ -13,17 +13,15 @@ import {
   judgeAgentPods,
   judgeAgentRollout,
   judgeCoreDns,
-  judgeEndpoints,
   judgeNetworkAvailable,
   judgeOperatorRollout,
-  judgePending,
   restartsOf,
-  type EndpointObject,
   type NodeObject,
   type PodObject,
   type WorkloadStatus,
 } from './verify-checks.ts';
 import { hostRound } from './verify-host.ts';
+import { judgeEndpoints, judgePending, type EndpointObject, type SandboxEvent } from './verify-pod-state.ts';
 import { podsRound } from './verify-pods.ts';
 import type { VerifyNode, VerifySpec, VerifySpecFile } from './verify-spec.ts';
 import { runWindow, type Round } from './verify-window.ts';
@@ -39,12 +37,15 @@ function clusterRound(api: ApiClient, spec: VerifySpec): () => Promise<Round> {
   let judging = false;
   return async () => {
     const get = <T>(path: string) => api.get<T>(path);
-    const [coredns, agent, operator, pods, endpoints, ...nodes] = await Promise.all([
+    const [coredns, agent, operator, pods, endpoints, events, ...nodes] = await Promise.all([
       get<List<PodObject>>(`${objectPath('', 'v1', 'pods', 'kube-system')}?labelSelector=${encodeURIComponent('k8s-app=kube-dns')}`),
       get<WorkloadStatus>(objectPath('apps', 'v1', 'daemonsets', 'kube-system', 'cilium')),
       get<WorkloadStatus>(objectPath('apps', 'v1', 'deployments', 'kube-system', 'cilium-operator')),
       get<List<PodObject>>(objectPath('', 'v1', 'pods', undefined)),
       get<List<EndpointObject>>(objectPath('cilium.io', 'v2', 'ciliumendpoints', undefined)),
+      get<List<SandboxEvent>>(
+        `${objectPath('', 'v1', 'events', undefined)}?fieldSelector=${encodeURIComponent('reason=FailedCreatePodSandBox')}`,
+      ),
       ...spec.nodes.map((n) => get<NodeObject>(objectPath('', 'v1', 'nodes', undefined, n.name))),
     ]);
     const all = (pods as List<PodObject> | undefined)?.items ?? [];
@@ -62,8 +63,13 @@ function clusterRound(api: ApiClient, spec: VerifySpec): () => Promise<Round> {
         baseline,
       ),
       ...spec.nodes.map((n, i) => judgeNetworkAvailable(n.name, nodes[i] as NodeObject | undefined)),
-      judgeEndpoints(all, (endpoints as List<EndpointObject> | undefined)?.items, spec.podCIDR),
-      judgePending(all, Date.now()),
+      judgeEndpoints(all, (endpoints as List<EndpointObject> | undefined)?.items, spec.podCIDR, Date.now()),
+      ...judgePending(
+        all,
+        (events as List<SandboxEvent> | undefined)?.items ?? [],
+        spec.nodes.map((n) => n.name),
+        Date.now(),
+      ),
     ];
     const waiting = judging ? [] : results.filter((r) => r.outcome === 'FAIL' && CLUSTER_PRECONDITIONS.has(r.check));
     judging = waiting.length === 0;
@@ -105,13 +111,15 @@ async function main(): Promise<number> {
     console.log(`FAIL verify ${mode ?? '(none)'}: unknown check; one of ${known.join(', ')}`);
     return 1;
   }
+  const started = Date.now();
   const nodes = await readNodes(api, file);
   if (typeof nodes === 'string') {
     console.log(`FAIL verify ${file.namespace}/${file.nodeList}: ${nodes}`);
     return 1;
   }
   const spec: VerifySpec = { ...file, nodes };
-  const round = mode === 'cluster' ? clusterRound(api, spec) : mode === 'pods' ? podsRound(api, spec, self) : hostRound(api, spec, self);
+  const round =
+    mode === 'cluster' ? clusterRound(api, spec) : mode === 'pods' ? podsRound(api, spec, self) : hostRound(api, spec, self, started);
   const guarded = async (): Promise<Round> => {
     try {
       return await round();
@@ -119,7 +127,8 @@ async function main(): Promise<number> {
       return { waiting: [{ outcome: 'FAIL', check: mode!, subject: 'api', detail: (err as Error).message }], results: [] };
     }
   };
-  const results = await runWindow(guarded, spec.limits, (line) => console.log(line));
+  // One wait for everything: reading the node list took part of it.
+  const results = await runWindow(guarded, spec.limits, (line) => console.log(line), Date.now, undefined, started);
   const code = printResults(results);
   const failed = results.filter((r) => r.outcome === 'FAIL');
   console.log(

@@ -1,6 +1,6 @@
 /**
  * What each verification check proves when it passes, and what it does not: PLAN.md's table for
- * step 310 (710 under per-node) and docs/verification.md's, from one list. The check names are the
+ * step 310 (710 under per-node) and docs/steps.md's, from one list. The check names are the
  * ones the Jobs print (lib/incluster/verify-*.ts).
  */
 
@@ -54,7 +54,8 @@ export const VERIFY_CHECKS: readonly VerifyCheckRow[] = [
   {
     check: 'pods-started',
     job: 'cluster',
-    proves: 'no pod on the pod network has waited for its sandbox (a CNI ADD) for more than two minutes',
+    proves:
+      'no pod on the pod network of a checked node has a FailedCreatePodSandBox event (a failing CNI ADD) after two minutes without its sandbox; one that waits without it is a WARN',
     doesNot: 'why one waits: `kubectl describe pod` shows FailedCreatePodSandBox',
   },
   {
@@ -100,7 +101,7 @@ export const VERIFY_CHECKS: readonly VerifyCheckRow[] = [
     check: 'egress',
     job: 'pods',
     proves:
-      'each verify.externalURLs answers HTTP 200 (over HTTPS with a certificate the image trusts) to a pod on this node: egress and masquerading',
+      'each verify.externalURLs answers HTTP 200 (over HTTPS with a certificate Node.js trusts) to a pod on this node: egress and masquerading',
     doesNot: 'anything when `egress` is in verify.skip (a SKIP line says so)',
   },
   {

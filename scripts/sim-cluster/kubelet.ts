@@ -174,6 +174,26 @@ export function startKubelet(options: KubeletOptions): Kubelet {
     })),
   });
 
+  /**
+   * The kubelet's event for a sandbox the runtime could not make: containerd's error for a
+   * failing CNI ADD (kubelet events.FailedCreatePodSandBox, a Warning on the pod).
+   */
+  const reportSandboxFailure = async (pod: Json, node: SimNode) => {
+    await api.call('POST', `/api/v1/namespaces/${pod.metadata.namespace}/events`, {
+      apiVersion: 'v1',
+      kind: 'Event',
+      metadata: { generateName: `${pod.metadata.name}.`, namespace: pod.metadata.namespace },
+      involvedObject: { apiVersion: 'v1', kind: 'Pod', namespace: pod.metadata.namespace, name: pod.metadata.name, uid: pod.metadata.uid },
+      reason: 'FailedCreatePodSandBox',
+      message: `Failed to create pod sandbox: rpc error: code = Unknown desc = failed to setup network for sandbox "${pod.metadata.uid.slice(0, 12)}": plugin type="cilium-cni" failed (add): unable to allocate IP via local cilium agent`,
+      type: 'Warning',
+      source: { component: 'kubelet', host: node.name },
+      firstTimestamp: now(),
+      lastTimestamp: now(),
+      count: 1,
+    });
+  };
+
   /** A process in a namespace, ended with the pod. */
   const serve = (record: PodRecord, netns: string, script: string, args: string[]) => {
     record.processes.push(
@@ -208,9 +228,16 @@ export function startKubelet(options: KubeletOptions): Kubelet {
     return undefined;
   };
 
+  /** Pods whose failed sandbox has been reported: the kubelet's event, once per pod here. */
+  const sandboxFailures = new Set<string>();
+
   const start = async (pod: Json, node: SimNode) => {
     const net = await sandbox(pod, node);
     if (!net) {
+      if (!pod.spec.hostNetwork && firstCniConfig(node) === '05-cilium.conflist' && !sandboxFailures.has(pod.metadata.uid)) {
+        sandboxFailures.add(pod.metadata.uid);
+        await reportSandboxFailure(pod, node);
+      }
       return false;
     }
     const record: PodRecord = { pod, node, address: net.address, calicoNetns: net.calicoNetns, processes: [] };

@@ -130,6 +130,7 @@ describe('310-verify-checks', () => {
       runAsNonRoot: false,
       runAsUser: 0,
       runAsGroup: 0,
+      seLinuxOptions: { type: 'spc_t', level: 's0' },
       allowPrivilegeEscalation: false,
       readOnlyRootFilesystem: true,
       capabilities: { drop: ['ALL'] },
@@ -160,7 +161,7 @@ describe('310-verify-checks', () => {
         'cilium-cutover-verify-cluster get apps/daemonsets kube-system cilium',
         'cilium-cutover-verify-cluster get apps/deployments kube-system cilium-operator',
         'cilium-cutover-verify-cluster get /nodes - k3s-server-1,k3s-server-2,k3s-server-3',
-        'cilium-cutover-verify-cluster list /pods - *',
+        'cilium-cutover-verify-cluster list /events,pods - *',
         'cilium-cutover-verify-cluster list cilium.io/ciliumendpoints - *',
         'cilium-cutover-verify-host get /configmaps cilium-cutover-verify verify-nodes',
         'cilium-cutover-verify-host get /services cilium-cutover-verify echo,echo-nodeport',
@@ -210,7 +211,7 @@ describe('310-verify-checks', () => {
 
   it('PLAN.md lists every check with what a PASS proves and does not, and what was not verified', () => {
     const plan = rendered.files.get('PLAN.md')!;
-    expect(plan).toContain('`kubectl logs -n cilium-cutover-verify -l app.kubernetes.io/component=verify --prefix`');
+    expect(plan).toContain('`kubectl logs -n cilium-cutover-verify -l app.kubernetes.io/component=verify --prefix --tail=-1`');
     for (const row of VERIFY_CHECKS) {
       expect(plan).toContain(`| \`${row.check}\` |`);
     }

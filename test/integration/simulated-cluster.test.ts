@@ -1485,9 +1485,13 @@ describe.skipIf(why !== undefined)('verification that cannot pass a broken clust
       await new Promise((r) => setTimeout(r, 125_000));
       expect((await apply(kubeconfig, dir, ['--from', '310', '--to', '310'])).code).toBe(1);
       const verify = await verifyLinesOnceSaid(kubeconfig, [/^verify cluster: /]);
-      expect(verify.some((l) => /^FAIL pods-started cluster: no sandbox for over 120s .*: default\/stuck on k3s-server-3$/.test(l))).toBe(
-        true,
-      );
+      expect(
+        verify.some((l) =>
+          /^FAIL pods-started cluster: no sandbox for over 120s, FailedCreatePodSandBox: default\/stuck on k3s-server-3 \(Failed to create pod sandbox: .*plugin type="cilium-cni" failed \(add\)/.test(
+            l,
+          ),
+        ),
+      ).toBe(true);
       expect(
         verify.some(
           (l) =>

@@ -93,7 +93,32 @@ describe('judgeHealth', () => {
     expect(judged.results.map(formatResult)).toContain(
       'FAIL health hz-cp-1 -> hz-worker-2: health endpoint 10.42.2.12: HTTP Get "http://10.42.2.12:4240/hello": context deadline exceeded, ICMP Connection timed out',
     );
-    expect(judged.pending.map(formatResult)).toEqual(['FAIL health hz-cp-1 -> hz-worker-3: cilium-health has not probed this node yet']);
+    expect(judged.pending.map(formatResult)).toEqual([
+      'FAIL health hz-cp-1 -> hz-worker-3: cilium-health has not probed this node since the check began',
+    ]);
+  });
+
+  it('waits for probes that ran after the check began: cilium-health serves what it last found', () => {
+    const since = Date.parse('2026-08-03T10:14:00Z');
+    const judged = judgeHealth('hz-cp-1', health, peers, since);
+    // hz-worker-2's probes in the fixture ran before 10:14; hz-worker-1's host probes after.
+    expect(judged.pending.map((r) => r.subject).sort()).toEqual(
+      peers
+        .filter(
+          (p) =>
+            p !== 'hz-cp-1' &&
+            (health.nodes ?? []).some(
+              (n) =>
+                n.name === p &&
+                [n.host?.['primary-address']?.http?.lastProbed, n['health-endpoint']?.['primary-address']?.http?.lastProbed].some(
+                  (t) => Date.parse(t ?? '') < since,
+                ),
+            ),
+        )
+        .map((p) => `hz-cp-1 -> ${p}`)
+        .sort(),
+    );
+    expect(judgeHealth('hz-cp-1', health, peers, Date.parse('2027-01-01T00:00:00Z')).results).toEqual([]);
   });
 });
 

@@ -6,11 +6,10 @@ import {
   judgeAgentPods,
   judgeAgentRollout,
   judgeCoreDns,
-  judgeEndpoints,
   judgeNetworkAvailable,
   judgeOperatorRollout,
-  judgePending,
 } from '../../../lib/incluster/verify-checks.ts';
+import { judgeEndpoints, judgePending } from '../../../lib/incluster/verify-pod-state.ts';
 
 const f = parse(readFileSync(new URL('../../fixtures/verify-objects.yaml', import.meta.url), 'utf8'));
 
@@ -66,6 +65,13 @@ describe('judgeAgentPods', () => {
     ]);
   });
 
+  it('fails an agent pod that replaced the one the window began with', () => {
+    const baseline = new Map([['cilium-old00', 0]]);
+    expect(formatResult(judgeAgentPods(['k3s-server-1'], f['agent-pods'], baseline)[0]!)).toBe(
+      'FAIL agent-pod k3s-server-1: cilium-8x2lq replaced the agent pod during the check',
+    );
+  });
+
   it('reports restarts before the window without failing', () => {
     const baseline = new Map([['cilium-p4k9d', 7]]);
     expect(formatResult(judgeAgentPods(['k3s-server-2'], f['agent-pods'], baseline)[0]!)).toBe(
@@ -97,6 +103,22 @@ describe('judgeEndpoints', () => {
     );
   });
 
+  it('does not judge a pod that became Ready moments ago: its endpoint status follows within seconds', () => {
+    const fresh = [
+      {
+        metadata: { name: 'shop-api-1', namespace: 'shop' },
+        spec: { nodeName: 'k3s-server-3' },
+        status: {
+          phase: 'Running',
+          podIP: '10.42.2.201',
+          conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: '2026-12-01T10:00:00Z' }],
+        },
+      },
+    ];
+    expect(judgeEndpoints(fresh, f.endpoints, '10.42.0.0/16', Date.parse('2026-12-01T10:00:10Z')).outcome).toBe('PASS');
+    expect(judgeEndpoints(fresh, f.endpoints, '10.42.0.0/16', Date.parse('2026-12-01T10:01:00Z')).outcome).toBe('FAIL');
+  });
+
   it('passes when every running pod on the pod network is managed', () => {
     const pods = f['cluster-pods'].filter(
       (p: { metadata: { name: string } }) => p.metadata.name.startsWith('traefik') || p.metadata.name === 'cilium-8x2lq',
@@ -107,11 +129,31 @@ describe('judgeEndpoints', () => {
 });
 
 describe('judgePending', () => {
-  it('fails pods bound to a node that wait for their sandbox past the grace period, not those pulling an image or just scheduled', () => {
+  const nodes = ['k3s-server-1', 'k3s-server-2', 'k3s-server-3'];
+  const sandboxError = {
+    involvedObject: { namespace: 'shop', name: 'shop-web-1' },
+    message:
+      'Failed to create pod sandbox: rpc error: code = Unknown desc = failed to setup network for sandbox "4f1c": plugin type="cilium-cni" failed (add): unable to allocate IP via local cilium agent',
+  };
+
+  it('fails a pod whose sandbox the CNI ADD could not make past the grace period, naming the event', () => {
     const now = Date.parse('2026-12-01T10:05:00Z');
-    expect(formatResult(judgePending(f['stuck-pods'], now))).toBe(
-      'FAIL pods-started cluster: no sandbox for over 120s (a failing CNI ADD? `kubectl describe pod` shows FailedCreatePodSandBox): shop/shop-web-1 on k3s-server-2',
+    const [pass, warn] = judgePending(f['stuck-pods'], [sandboxError], nodes, now).map(formatResult);
+    expect(pass).toBe(
+      'FAIL pods-started cluster: no sandbox for over 120s, FailedCreatePodSandBox: shop/shop-web-1 on k3s-server-2 (Failed to create pod sandbox: rpc error: code = Unknown desc = failed to setup network for sandbox "4f1c": plugin type="cilium-cni" failed (add): unable to allocate IP via local cilium agent)',
     );
-    expect(judgePending(f['stuck-pods'], Date.parse('2026-12-01T10:01:00Z')).outcome).toBe('PASS');
+    expect(warn).toBeUndefined();
+  });
+
+  it('only warns about a pod that waits without a sandbox error (a volume, an image), and ignores pods just scheduled or on unchecked nodes', () => {
+    const now = Date.parse('2026-12-01T10:05:00Z');
+    expect(judgePending(f['stuck-pods'], [], nodes, now).map(formatResult)).toEqual([
+      'PASS pods-started cluster: no pod on the pod network of a checked node failed to get its sandbox for over 120s',
+      'WARN pods-started waiting: not started for over 120s without a sandbox error (a volume or an image? `kubectl describe pod`): shop/shop-web-1 on k3s-server-2',
+    ]);
+    expect(judgePending(f['stuck-pods'], [sandboxError], ['k3s-server-1'], now)[0]!.outcome).toBe('PASS');
+    expect(judgePending(f['stuck-pods'], [sandboxError], nodes, Date.parse('2026-12-01T10:01:00Z')).map((r) => r.outcome)).toEqual([
+      'PASS',
+    ]);
   });
 });
