@@ -547,7 +547,11 @@ export class SimCilium {
   private programNode(agent: Agent, serviceRules: readonly string[]): void {
     const s = agent.settings;
     const rules = s['kube-proxy-replacement'] === 'true' ? serviceRules : [];
-    const native = s['ipv4-native-routing-cidr'];
+    // Traffic from the node's pods to outside the cluster's pod range is masqueraded: the range is
+    // ipv4-native-routing-cidr, or in tunnel mode without it the cluster pool.
+    const native =
+      s['ipv4-native-routing-cidr'] ??
+      ((s.ipam ?? 'cluster-pool') === 'cluster-pool' ? (s['cluster-pool-ipv4-cidr'] ?? '').split(/[ ,]/)[0] : undefined);
     const masquerade = (s['enable-bpf-masquerade'] === 'true' || s['enable-ipv4-masquerade'] === 'true') && native;
     const text = [
       'table ip ccsim_cilium {',

@@ -339,9 +339,16 @@ export function startKubelet(options: KubeletOptions): Kubelet {
     const images: string[] = pod.spec.containers.map((c: Json) => c.image);
     const ready = () => setStatus(pod, readyStatus(pod, true));
     if (images.some((i) => i.startsWith('quay.io/cilium/operator'))) {
-      void cilium.startOperator().then(ready);
+      void cilium
+        .startOperator()
+        .then(ready)
+        .catch((err: Error) => running && console.error(`simulated operator: ${err.message}`));
     } else if (isCiliumAgent(pod)) {
-      void cilium.startAgent(node).then(() => (cilium.agentReady(node.name) ? ready() : undefined));
+      // Once the simulation stops, a start still under way may meet the next test's API server.
+      void cilium
+        .startAgent(node)
+        .then(() => (cilium.agentReady(node.name) ? ready() : undefined))
+        .catch((err: Error) => running && console.error(`simulated agent on ${node.name}: ${err.message}`));
       if (options.restartingAgents?.includes(node.name)) {
         // Restarts between two looks: Ready each time, one restart more each time.
         let restarts = 0;
@@ -351,7 +358,7 @@ export function startKubelet(options: KubeletOptions): Kubelet {
           void setStatus(pod, {
             ...status,
             containerStatuses: status.containerStatuses.map((c: Json) => ({ ...c, restartCount: restarts })),
-          });
+          }).catch((err: Error) => running && console.error(`simulated agent on ${node.name}: ${err.message}`));
         }, 4000);
       }
     } else if (pod.metadata.labels?.['k8s-app'] === 'kube-dns') {
