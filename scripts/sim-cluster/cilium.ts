@@ -202,11 +202,7 @@ export class SimCilium {
    * agent that cannot start its data path), or lets it go.
    */
   hold(nodeName: string, held: boolean): void {
-    if (held) {
-      this.held.add(nodeName);
-    } else {
-      this.held.delete(nodeName);
-    }
+    setMember(this.held, nodeName, held);
   }
 
   /** This node's agent pod started: the agent sets the node up once the CRDs are served. */
@@ -296,15 +292,7 @@ export class SimCilium {
     const gateway = formatIpv4(parseCidr(podCidr)!.first + 1);
     deleteNetns(netns);
     tryInNetns(node.netns, ['ip', 'link', 'delete', 'lxc_health']);
-    ip('netns', 'add', netns);
-    ip('-n', netns, 'link', 'set', 'lo', 'up');
-    ip('-n', node.netns, 'link', 'add', 'lxc_health', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', netns);
-    ip('-n', node.netns, 'link', 'set', 'lxc_health', 'up');
-    ip('-n', netns, 'link', 'set', 'eth0', 'up');
-    ip('-n', netns, 'addr', 'add', `${address}/32`, 'dev', 'eth0');
-    ip('-n', netns, 'route', 'add', `${gateway}/32`, 'dev', 'eth0', 'scope', 'link');
-    ip('-n', netns, 'route', 'add', 'default', 'via', gateway, 'dev', 'eth0');
-    ip('-n', node.netns, 'route', 'replace', `${address}/32`, 'dev', 'lxc_health');
+    plugNamespace(node.netns, netns, 'lxc_health', address, gateway);
     const server = spawn(
       'ip',
       ['netns', 'exec', netns, process.execPath, join(HERE, 'servers', 'http-server.mjs'), address, '4240', '200'],
@@ -328,11 +316,7 @@ export class SimCilium {
    * node's pod CIDR has no address left): new pods there get no sandbox.
    */
   setCniFailing(nodeName: string, failing: boolean): void {
-    if (failing) {
-      this.cniFailing.add(nodeName);
-    } else {
-      this.cniFailing.delete(nodeName);
-    }
+    setMember(this.cniFailing, nodeName, failing);
   }
 
   /** Changes what a node's agent reports of itself from now on. */
@@ -454,15 +438,7 @@ export class SimCilium {
     const address = formatIpv4(parseCidr(agent.podCidr)!.first + agent.nextHost++);
     const netns = `${this.options.netnsPrefix}-p${++this.podCount}`;
     const link = `lxc${this.podCount}`;
-    ip('netns', 'add', netns);
-    ip('-n', netns, 'link', 'set', 'lo', 'up');
-    ip('-n', node.netns, 'link', 'add', link, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', netns);
-    ip('-n', node.netns, 'link', 'set', link, 'up');
-    ip('-n', netns, 'link', 'set', 'eth0', 'up');
-    ip('-n', netns, 'addr', 'add', `${address}/32`, 'dev', 'eth0');
-    ip('-n', netns, 'route', 'add', `${agent.gateway}/32`, 'dev', 'eth0', 'scope', 'link');
-    ip('-n', netns, 'route', 'add', 'default', 'via', agent.gateway, 'dev', 'eth0');
-    ip('-n', node.netns, 'route', 'add', `${address}/32`, 'dev', link);
+    plugNamespace(node.netns, netns, link, address, agent.gateway);
     const created = await this.options.api.call('POST', `/apis/cilium.io/v2/namespaces/${pod.metadata.namespace}/ciliumendpoints`, {
       apiVersion: 'cilium.io/v2',
       kind: 'CiliumEndpoint',
@@ -704,4 +680,28 @@ function backendsOf(svc: Json, port: Json, endpoints: readonly Json[], config: R
   }
   const first = backends[0]?.split(':')[1];
   return backends.filter((b) => b.split(':')[1] === first).sort();
+}
+
+/**
+ * A new network namespace plugged into a node as a pod is: a veth whose node end is `link`, the
+ * address alone on the pod's eth0, the gateway reached on the link and the node's route back.
+ */
+function plugNamespace(nodeNetns: string, netns: string, link: string, address: string, gateway: string): void {
+  ip('netns', 'add', netns);
+  ip('-n', netns, 'link', 'set', 'lo', 'up');
+  ip('-n', nodeNetns, 'link', 'add', link, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', netns);
+  ip('-n', nodeNetns, 'link', 'set', link, 'up');
+  ip('-n', netns, 'link', 'set', 'eth0', 'up');
+  ip('-n', netns, 'addr', 'add', `${address}/32`, 'dev', 'eth0');
+  ip('-n', netns, 'route', 'add', `${gateway}/32`, 'dev', 'eth0', 'scope', 'link');
+  ip('-n', netns, 'route', 'add', 'default', 'via', gateway, 'dev', 'eth0');
+  ip('-n', nodeNetns, 'route', 'replace', `${address}/32`, 'dev', link);
+}
+
+function setMember(set: Set<string>, member: string, present: boolean): void {
+  if (present) {
+    set.add(member);
+  } else {
+    set.delete(member);
+  }
 }

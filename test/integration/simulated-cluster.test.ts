@@ -1123,10 +1123,9 @@ describe.skipIf(why !== undefined)('strategy per-node on a simulated cluster', (
           `k3s.io/node-args=${JSON.stringify([...args, '--disable-kube-proxy', 'true'])}`,
         ]);
       }
-      const switchConfig = load({
-        ...parse(readFileSync(join(ROOT, 'examples/hetzner-3-servers-per-node.yaml'), 'utf8')),
-        phase: 'switch',
-      }).config;
+      const switchData = { ...parse(readFileSync(join(ROOT, 'examples/hetzner-3-servers-per-node.yaml'), 'utf8')), phase: 'switch' };
+      verifyForSimulation(switchData);
+      const switchConfig = load(switchData).config;
       const second = await apply(kubeconfig, synth(switchConfig), []);
       expect(second.stderr).toEqual([]);
       expect(second.code).toBe(0);
