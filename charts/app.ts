@@ -5,7 +5,7 @@
 import { ApiObject, App, type Chart } from 'cdk8s';
 import type { ResolvedConfig } from '../lib/config/resolve.ts';
 import { renderOutput } from '../lib/output/render.ts';
-import type { Rendered } from '../lib/output/rendered.ts';
+import type { OutputOrigin, Rendered } from '../lib/output/rendered.ts';
 import { InputError } from '../lib/input-error.ts';
 import { stepAttempt, StepChart } from '../lib/step.ts';
 import { buildArgoCd, buildFlux } from './gitops.ts';
@@ -83,12 +83,12 @@ export function buildApp(config: ResolvedConfig): BuiltApp {
 }
 
 /** Renders a config to the output file map. Pure: nothing is written. */
-export function render(config: ResolvedConfig, warnings: readonly string[] = [], options: { builtInExample?: boolean } = {}): Rendered {
+export function render(config: ResolvedConfig, warnings: readonly string[] = [], origin: Partial<OutputOrigin> = {}): Rendered {
   const { steps, argo, flux } = buildApp(config);
   return renderOutput({
     config,
     warnings,
-    builtInExample: options.builtInExample ?? false,
+    origin: { ...origin, builtInExample: origin.builtInExample ?? false },
     steps: steps.map((chart) => {
       const step = stepOf(chart.step.kind);
       return { chart, notes: step.plan?.(config, chart.step) ?? [], abort: step.abort(config, chart.step) };

@@ -166,6 +166,7 @@ export const calicoDeleteStep: Step = {
     dir: '100-calico-delete',
     wave: 100,
     title: 'Delete Calico',
+    impact: 'irreversible',
     summary: 'Deletes every object the Calico manifest created, by name.',
     timeout: '15m',
   },

@@ -9,6 +9,7 @@ import { CiliumEnvoy } from '../lib/constructs/cilium/cilium-envoy.ts';
 import { CiliumOperator } from '../lib/constructs/cilium/cilium-operator.ts';
 import { ciliumConfigData } from '../lib/constructs/cilium/config-data.ts';
 import { DEVIATIONS } from '../lib/constructs/cilium/deviations.ts';
+import { byEngine } from '../lib/output/plan-engine.ts';
 import { canonicalJson } from '../lib/content-hash.ts';
 import type { ResolvedConfig } from '../lib/config/resolve.ts';
 import type { AbortGuide, Step, StepChart } from '../lib/step.ts';
@@ -71,8 +72,7 @@ export function ciliumAbort(config: ResolvedConfig): AbortGuide {
         : 'Cilium runs on every node; pods created from now on use it. Pods started under Calico keep their old addresses until restarted (the operator restarts unmanaged pods).';
   return {
     after,
-    failure:
-      'the `cilium` DaemonSet or `cilium-operator` Deployment does not become ready (Argo CD stays Progressing, the Flux Kustomization times out); `kubectl -n kube-system get pods -l k8s-app=cilium -o wide` and `kubectl -n kube-system logs ds/cilium -c cilium-agent`.',
+    failure: `the \`cilium\` DaemonSet or \`cilium-operator\` Deployment does not become ready (${byEngine(config.gitops.engine, { argocd: 'Argo CD stays Progressing', flux: 'the Flux Kustomization times out' }).join(', ')}; \`apply\` stops at the step's timeout); \`kubectl -n kube-system get pods -l k8s-app=cilium -o wide\` and \`kubectl -n kube-system logs ds/cilium -c cilium-agent\`.`,
     action:
       'fix the setting (a changed ConfigMap rolls the pods through the checksum annotation) and sync again. To back out, remove Cilium as described under "Removing Cilium", then reinstall a CNI.',
   };

@@ -7,18 +7,13 @@ import type { ResolvedConfig } from '../lib/config/resolve.ts';
 import { ArgoApplication } from '../lib/constructs/gitops/argo-application.ts';
 import { FluxGitRepository, FluxKustomization } from '../lib/constructs/gitops/flux.ts';
 import type { StepDefinition } from '../lib/step.ts';
-import { TOOL } from '../lib/labels.ts';
-
-/** Name of the Argo CD Application and the Flux objects. */
-export function gitopsName(config: ResolvedConfig): string {
-  return `${TOOL}-${config.cluster.name}`;
-}
+import { gitopsName } from '../lib/labels.ts';
 
 export function buildArgoCd(scope: Construct, config: ResolvedConfig): Chart {
   const chart = new Chart(scope, 'argocd', { disableResourceNameHashes: true });
   const { gitops } = config;
   new ArgoApplication(chart, 'Application', {
-    name: gitopsName(config),
+    name: gitopsName(config.cluster.name),
     namespace: gitops.argocd.namespace,
     project: gitops.argocd.project,
     repoURL: gitops.repoURL,
@@ -34,7 +29,7 @@ export function buildArgoCd(scope: Construct, config: ResolvedConfig): Chart {
 export function buildFlux(scope: Construct, config: ResolvedConfig, steps: readonly StepDefinition[]): Chart {
   const chart = new Chart(scope, 'flux', { disableResourceNameHashes: true });
   const { gitops } = config;
-  const name = gitopsName(config);
+  const name = gitopsName(config.cluster.name);
   const source = new FluxGitRepository(chart, 'GitRepository', {
     name,
     namespace: gitops.flux.namespace,

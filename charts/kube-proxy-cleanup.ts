@@ -47,6 +47,7 @@ export const kubeProxyCleanupStep: Step = {
     dir: '210-kube-proxy-cleanup',
     wave: 210,
     title: 'kube-proxy cleanup',
+    impact: 'destructive',
     summary: "Removes the embedded kube-proxy's iptables rules on every node.",
     timeout: '15m',
   },

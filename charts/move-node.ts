@@ -178,6 +178,7 @@ export function moveNodeDefinition(node: string, index: number, timeout: string)
     dir: nodeStepDir(wave, node),
     wave,
     title: `Move ${node}`,
+    impact: 'destructive',
     summary: `Drains ${node}, switches it to Cilium's CNI and waits until its pods run on Cilium.`,
     timeout,
     node,

@@ -93,6 +93,7 @@ export const nodeCleanupStep: Step = {
     dir: '110-node-cleanup',
     wave: 110,
     title: 'Node cleanup',
+    impact: 'irreversible',
     summary: "Removes Calico's leftovers on every node.",
     timeout: '15m',
   },

@@ -116,9 +116,18 @@ export function remoteCommands(config: ResolvedConfig, mode: MaintenanceSpec['mo
   ];
 }
 
+/** The controllers paused before the workloads, so they do not scale them back up. */
+function pausedControllers(config: ResolvedConfig): string {
+  const m = config.maintenance;
+  const controllers = [...(m.argocd.length > 0 ? ['Argo CD'] : []), ...(m.flux.length > 0 ? ['Flux'] : [])];
+  return controllers.length > 0 && m.workloads.length > 0
+    ? ` (${controllers.join(' and ')} first, so ${controllers.length > 1 ? 'they do' : 'it does'} not scale the workloads back up)`
+    : '';
+}
+
 export function pausePlan(config: ResolvedConfig): string[] {
   return [
-    'The Job pauses, in this order (Argo CD and Flux first, so they do not scale the workloads back up), remembering the previous state in an annotation on each object:',
+    `The Job pauses, in this order${pausedControllers(config)}, remembering the previous state in an annotation on each object:`,
     '',
     ...listing(config),
     '',
@@ -129,8 +138,11 @@ export function pausePlan(config: ResolvedConfig): string[] {
 
 export function pauseAbort(config: ResolvedConfig): AbortGuide {
   return {
-    after:
-      'the listed Argo CD Applications no longer sync automatically, the listed Flux objects are suspended, and the listed workloads run no pods; each remembers its previous state in a `cilium-cutover.io/paused-*` annotation.',
+    after: `${[
+      ...(config.maintenance.argocd.length > 0 ? ['the listed Argo CD Applications no longer sync automatically'] : []),
+      ...(config.maintenance.flux.length > 0 ? ['the listed Flux objects are suspended'] : []),
+      ...(config.maintenance.workloads.length > 0 ? ['the listed workloads run no pods'] : []),
+    ].join(', ')}; each remembers its previous state in a \`cilium-cutover.io/paused-*\` annotation.`,
     failure: `the Job is Failed; \`kubectl logs -n ${config.run.namespace} -l app.kubernetes.io/component=pause\` shows a FAILED line per object (a missing object changes nothing at all).`,
     action: `${RETRY}; pausing again keeps the remembered values. To back out, apply \`800-resume\` (or sync it): it restores exactly what was remembered.`,
   };
@@ -142,6 +154,7 @@ export const pauseStep: Step = {
     dir: '050-pause',
     wave: 50,
     title: 'Pause applications',
+    impact: 'destructive',
     summary: 'Maintenance window: pauses the listed applications.',
     timeout: '10m',
   },

@@ -75,6 +75,7 @@ export const readdressPodsStep: Step = {
     dir: '250-readdress-pods',
     wave: 250,
     title: 'Re-address pods',
+    impact: 'destructive',
     summary: 'Evicts every pod still on an old address (Calico’s, or the migration range), so it comes back with one from Cilium.',
     timeout: '30m',
   },

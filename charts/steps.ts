@@ -16,7 +16,7 @@ import { preflightStep } from './preflight.ts';
 import { readdressPodsStep } from './readdress-pods.ts';
 import { resumeStep } from './resume.ts';
 import { verifyChecksStep, verifyChecksTimeout } from './verify-checks.ts';
-import { verifyWorkloadsStep } from './verify-workloads.ts';
+import { verifyWorkloadsStep, verifyWorkloadsSummary } from './verify-workloads.ts';
 
 /** strategy cutover's steps in order. A step without objects for a config is left out of the output. */
 const CUTOVER: readonly Step[] = [
@@ -65,6 +65,8 @@ export interface StepPlanInput {
   readonly nodeTimeout: string;
   /** Go duration the verification checks may take: their wait and window, and room to start. */
   readonly verifyTimeout: string;
+  /** The verification generates an Ingress (`verify.skip` does not list it). */
+  readonly ingress: boolean;
 }
 
 /**
@@ -74,7 +76,12 @@ export interface StepPlanInput {
  * moved off the migration range (250), verification (700/710).
  */
 export function stepsFor(input: StepPlanInput): StepDefinition[] {
-  return orderedSteps(input).map((s) => (s.kind === 'verify-checks' ? { ...s, timeout: input.verifyTimeout } : s));
+  return orderedSteps(input).map((s) => {
+    if (s.kind === 'verify-checks') {
+      return { ...s, timeout: input.verifyTimeout };
+    }
+    return s.kind === 'verify-workloads' ? { ...s, summary: verifyWorkloadsSummary(input.ingress) } : s;
+  });
 }
 
 function orderedSteps(input: StepPlanInput): StepDefinition[] {
@@ -113,5 +120,6 @@ export function configSteps(config: ResolvedConfig): StepDefinition[] {
     nodes: config.migrationOrder.map((n) => n.name),
     nodeTimeout: moveNodeTimeout(config),
     verifyTimeout: verifyChecksTimeout(config),
+    ingress: !config.verify.skip.includes('ingress'),
   });
 }

@@ -135,13 +135,22 @@ export function verifyWorkloadsAbort(config: ResolvedConfig): AbortGuide {
   };
 }
 
+/** The step's summary: the general one for docs/steps.md, or one config's (with or without the Ingress). */
+export function verifyWorkloadsSummary(ingress?: boolean): string {
+  const base = 'Test namespace, an echo pod on every checked node, its ClusterIP and NodePort Services';
+  if (ingress === undefined) {
+    return `${base}, and an Ingress to them unless \`verify.skip\` lists \`ingress\`.`;
+  }
+  return ingress ? `${base} and an Ingress to them.` : `${base}; no Ingress (\`verify.skip\` lists \`ingress\`).`;
+}
+
 export const verifyWorkloadsStep: Step = {
   definition: {
     kind: 'verify-workloads',
     dir: '300-verify-workloads',
     wave: 300,
     title: 'Verification workloads',
-    summary: 'Test namespace, an echo pod on every node, its Services and Ingress.',
+    summary: verifyWorkloadsSummary(),
     timeout: '10m',
   },
   build: buildVerifyWorkloads,

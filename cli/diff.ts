@@ -7,7 +7,7 @@ import { InputError } from '../lib/input-error.ts';
 import { diffTrees, formatDiff } from '../lib/output/diff.ts';
 import { readGitTree } from '../lib/output/git-tree.ts';
 import { MARKER_FILE, readTree } from '../lib/output/writer.ts';
-import { AlreadyReported, loadFor, type CliIo } from './io.ts';
+import { AlreadyReported, loadFor, originOf, type CliIo } from './io.ts';
 
 export function diffCommand(cli: Command, io: CliIo): void {
   cli
@@ -19,8 +19,10 @@ export function diffCommand(cli: Command, io: CliIo): void {
     .option('--exit-code', 'exit 1 when anything differs (for CI)')
     .action((opts: { config?: string; against: string; out: string; exitCode?: boolean }) => {
       const loaded = loadFor(io, opts.config);
-      const rendered = render(loaded.config, loaded.warnings, { builtInExample: loaded.builtInExample });
       const before = readAgainst(io.cwd, opts.against, opts.out);
+      // PLAN.md names the output directory: the one compared with, or where it lives at that revision.
+      const out = isDirectory(io.cwd, opts.against) ? opts.against : opts.out;
+      const rendered = render(loaded.config, loaded.warnings, originOf(loaded, opts.config, out));
       const diffs = diffTrees(before, rendered.files);
       formatDiff(diffs).forEach((line) => io.stdout(line));
       if (opts.exitCode && diffs.length > 0) {
@@ -31,9 +33,8 @@ export function diffCommand(cli: Command, io: CliIo): void {
 
 /** The output to compare with: a directory, else the output directory at a git revision. */
 function readAgainst(cwd: string, against: string, out: string): Map<string, string> {
-  const dir = against.startsWith('/') ? against : join(cwd, against);
-  if (existsSync(dir) && statSync(dir).isDirectory()) {
-    const files = readTree(dir);
+  if (isDirectory(cwd, against)) {
+    const files = readTree(against.startsWith('/') ? against : join(cwd, against));
     files.delete(MARKER_FILE);
     return files;
   }
@@ -48,4 +49,9 @@ function readAgainst(cwd: string, against: string, out: string): Map<string, str
     throw new InputError('--against', `${against} has no ${out}/ directory; pass --out with where the output lives in the repository`);
   }
   return files;
+}
+
+function isDirectory(cwd: string, path: string): boolean {
+  const dir = path.startsWith('/') ? path : join(cwd, path);
+  return existsSync(dir) && statSync(dir).isDirectory();
 }

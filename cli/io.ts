@@ -3,9 +3,11 @@
  * says "already reported, exit 1".
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { normalize } from 'node:path';
 import { loadConfigFile, type LoadedConfig } from '../lib/config/load.ts';
 import { rootPath } from '../lib/paths.ts';
 import type { Cluster } from '../lib/apply/run.ts';
+import type { OutputOrigin } from '../lib/output/rendered.ts';
 
 /** The config file read when `--config` is not given and it exists in the working directory. */
 export const DEFAULT_CONFIG_FILE = 'cilium-cutover.yaml';
@@ -68,4 +70,15 @@ export function loadFor(io: CliIo, configOption: string | undefined): LoadedConf
     source: builtInExample ? 'the built-in example (examples/hetzner-3-servers.yaml)' : (configOption ?? DEFAULT_CONFIG_FILE),
     builtInExample,
   };
+}
+
+/**
+ * How an output is made, for the commands PLAN.md names: the config and output directory as given,
+ * written the same way however they were spelled (`./dist/` is `dist`), and left out where they
+ * are the defaults, so a synth that names them and one that does not write the same PLAN.md.
+ */
+export function originOf(loaded: { readonly builtInExample: boolean }, configOption: string | undefined, out: string): OutputOrigin {
+  const tidy = (path: string) => normalize(path).replace(/\/+$/, '');
+  const configFile = configOption === undefined || tidy(configOption) === DEFAULT_CONFIG_FILE ? undefined : tidy(configOption);
+  return { builtInExample: loaded.builtInExample, ...(configFile ? { configFile } : {}), out: tidy(out) };
 }

@@ -6,6 +6,11 @@
 /** The tool's name: label value, field manager and ConfigMap prefix. */
 export const TOOL = 'cilium-cutover';
 
+/** Name of the Argo CD Application and the Flux GitRepository; each Flux Kustomization adds its step. */
+export function gitopsName(clusterName: string): string {
+  return `${TOOL}-${clusterName}`;
+}
+
 /** Labels and annotations every object of a step carries. */
 export const LABEL_STEP = 'cilium-cutover.io/step';
 export const LABEL_MANAGED_BY = 'app.kubernetes.io/managed-by';

@@ -40,6 +40,13 @@ export interface StepDefinition {
    */
   readonly steady?: boolean;
   /**
+   * What the step does to what runs, flagged in PLAN.md's step graph and step list: `destructive`
+   * stops, evicts or deletes something a later step or a restart brings back; `irreversible`
+   * deletes what no step brings back.
+   * @default - neither: the step reads, adds or changes only its own objects
+   */
+  readonly impact?: 'destructive' | 'irreversible';
+  /**
    * The node a `move-node` step moves.
    * @default - none: the step is not about one node
    */

@@ -14,7 +14,7 @@ describe('committed files are current', () => {
     // As `npm run synth` makes it: the CLI, in a directory without a cilium-cutover.yaml.
     const cwd = mkdtempSync(join(tmpdir(), 'cilium-cutover-committed-'));
     const out = join(cwd, 'dist');
-    const code = await runCli(['synth', '--out', out], { stdout: () => {}, stderr: () => {}, cwd });
+    const code = await runCli(['synth'], { stdout: () => {}, stderr: () => {}, cwd });
     expect(code).toBe(0);
     const expected = readTree(out);
     expect(expected.get(MARKER_FILE)).toBe(MARKER_TEXT);

@@ -48,7 +48,7 @@ echo "== comment: diff against $base, and the plan"
   echo
   echo '<details><summary>Migration plan</summary>'
   echo
-  "${cli[@]}" plan --config "$config"
+  "${cli[@]}" plan --config "$config" --out "$out"
   echo
   echo '</details>'
 } >"$comment"

@@ -7,6 +7,7 @@ import type { DistStep, ManifestObject } from './dist.ts';
 import { dryRunPlacement } from './dry-run.ts';
 import type { ClusterIdentity } from './identity.ts';
 import { AWAITED_KINDS, type LiveObject, readiness } from './readiness.ts';
+import { count } from '../words.ts';
 
 /** What `apply` needs from a cluster. */
 export interface Cluster {
@@ -110,7 +111,9 @@ export async function runApply(options: ApplyOptions): Promise<void> {
     const fail = (detail: string): never => {
       throw new StepFailed(step.dir, detail);
     };
-    output.line(`step ${index + 1}/${total}: ${step.dir} (${step.objects.length} objects${options.dryRun ? ', server-side dry-run' : ''})`);
+    output.line(
+      `step ${index + 1}/${total}: ${step.dir} (${count(step.objects.length, 'object')}${options.dryRun ? ', server-side dry-run' : ''})`,
+    );
 
     const awaited: ManifestObject[] = [];
     for (const obj of step.objects) {

@@ -6,7 +6,7 @@
 import type { ResolvedConfig } from '../config/resolve.ts';
 
 /** The command that lists each node's pod CIDR and address, which the network's routes must match. */
-const POD_CIDRS = '`kubectl get nodes -o custom-columns=NODE:.metadata.name,PODCIDR:.spec.podCIDR,IP:.status.addresses[0].address`';
+export const POD_CIDRS = '`kubectl get nodes -o custom-columns=NODE:.metadata.name,PODCIDR:.spec.podCIDR,IP:.status.addresses[0].address`';
 
 /** What this profile and routing need from the network, and what the preflight checks of it. */
 function needs(config: ResolvedConfig): string[] {

@@ -3,9 +3,11 @@
  * drift from what is applied.
  */
 import type { ResolvedConfig } from '../config/resolve.ts';
-import { LABEL_STEP } from '../labels.ts';
-import type { RenderedStep } from './rendered.ts';
+import { all, count } from '../words.ts';
+import { applying, engineDeletes, engineName, handOver, retrying, stepPlace, stepsIntro } from './plan-engine.ts';
 import { accessSection, networkSection } from './plan-network.ts';
+import { beforeTheWindow, stepGraph } from './plan-window.ts';
+import { outDirOf, synthCommandOf, type OutputOrigin, type RenderedStep } from './rendered.ts';
 
 function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
   const line = (cells: readonly string[]): string => `| ${cells.join(' | ')} |`;
@@ -114,8 +116,9 @@ function perNodePhases(config: ResolvedConfig): string[] {
   ];
 }
 
-function stepSection(index: number, { step, objects, notes }: RenderedStep): string {
-  const lines = [`### ${index}. \`${step.dir}\`: ${step.title} (sync wave ${step.wave})`, '', step.summary, ''];
+function stepSection(config: ResolvedConfig, index: number, { step, objects, notes }: RenderedStep): string {
+  const impact = step.impact ? ` · **${step.impact}**` : '';
+  const lines = [`### ${index}. \`${step.dir}\`: ${step.title} (${stepPlace(config, step)})${impact}`, '', step.summary, ''];
   if (notes.length > 0) {
     lines.push(...notes, '');
   }
@@ -126,33 +129,7 @@ function stepSection(index: number, { step, objects, notes }: RenderedStep): str
   return lines.join('\n');
 }
 
-function workstation(steps: readonly RenderedStep[]): string {
-  const first = steps[0]?.step.dir ?? '';
-  const lines = [
-    '```sh',
-    '# every step in order, each awaited (Jobs complete, DaemonSets and Deployments ready); resumes after a failure',
-    'npx cilium-cutover apply --dir dist --kubeconfig <kubeconfig pointing at a server node>',
-    `# or one step at a time: --from ${first.split('-')[0]} --to ${first.split('-')[0]}; first a check: --dry-run=server`,
-    '```',
-    '',
-    'Without Node.js, the same with kubectl (no resume: delete a failed Job before applying its step again):',
-    '',
-    '```sh',
-  ];
-  for (const { step, objects } of steps) {
-    lines.push(`kubectl apply --server-side --field-manager=cilium-cutover -k dist/manifests/${step.dir}`);
-    if (objects.some((o) => o.kind === 'Job')) {
-      lines.push(`kubectl wait --for=condition=complete job -A -l ${LABEL_STEP}=${step.dir} --timeout=${step.timeout}`);
-    }
-    for (const o of objects.filter((o) => o.kind === 'DaemonSet' || o.kind === 'Deployment')) {
-      lines.push(`kubectl rollout status ${o.kind.toLowerCase()}/${o.name} -n ${o.namespace} --timeout=${step.timeout}`);
-    }
-  }
-  lines.push('```');
-  return lines.join('\n');
-}
-
-function abortSection(config: ResolvedConfig, steps: readonly RenderedStep[]): string[] {
+function abortSection(config: ResolvedConfig, steps: readonly RenderedStep[], out: string): string[] {
   const lines = [
     '## If a step fails',
     '',
@@ -178,7 +155,7 @@ function abortSection(config: ResolvedConfig, steps: readonly RenderedStep[]): s
     '',
     '### Removing Cilium',
     '',
-    '1. Delete the Cilium objects: `kubectl delete -k dist/manifests/200-cilium` (in `phase: steady` they are protected from pruning, so only a deliberate delete removes them).',
+    `1. Delete the Cilium objects: \`kubectl delete -k ${out}/manifests/200-cilium\` (in \`phase: steady\` they are protected from pruning, so only a deliberate delete removes them).`,
     "2. On every node, **before any `k3s-killall.sh` or `k3s-uninstall.sh`**, remove Cilium's host interfaces, or the host may lose connectivity when k3s stops:",
     '   `ip link delete cilium_host; ip link delete cilium_net; ip link delete cilium_vxlan` (the last one exists only in tunnel mode).',
     "3. Clean Cilium's remaining state on each node with `cilium-dbg post-uninstall-cleanup` from the agent image, or reboot the node, and remove `/etc/cni/net.d/05-cilium.conflist`.",
@@ -186,59 +163,6 @@ function abortSection(config: ResolvedConfig, steps: readonly RenderedStep[]): s
     '',
   );
   return lines;
-}
-
-/** After a run of `apply`, how an engine takes this repository over without running anything twice. */
-function handOver(config: ResolvedConfig): string[] {
-  if (config.phase === 'steady') {
-    return [];
-  }
-  const { engine, argocd } = config.gitops;
-  const argo = engine !== 'flux';
-  return [
-    '## Handing over to Argo CD or Flux after `apply`',
-    '',
-    'When `apply` ran the steps from a workstation and an engine takes this repository over afterwards:',
-    '',
-    '1. **Wait until `310-verify-checks` has passed and `900-complete` is applied.** An engine that syncs while `apply`',
-    '   still runs starts the same steps beside it.',
-    '2. **Sync the commit `apply` used, and no other.** Each Job is named after what it runs: the Jobs of the same',
-    '   commit are found completed and are not run again; another commit (another config, another `run.retries`)',
-    '   has Jobs of other names, and the engine runs them again on the migrated cluster.',
-    ...(argo
-      ? [
-          argocd.automated
-            ? '3. **Argo CD syncs on its own** (`gitops.argocd.automated`): push the commit `apply` used, and nothing newer, first.'
-            : '3. **Sync the Argo CD Application by hand**: it has no automated sync (`gitops.argocd.automated` is off).',
-        ]
-      : ['3. **Flux reconciles on its own**: push the commit `apply` used, and nothing newer, first.']),
-    '4. **Prune only at graduation** (`phase: steady`, below). A prune before it deletes completed Jobs whose names',
-    '   changed, and with them the proof that the preflight passed on this cluster, which `apply` and a walk from the',
-    '   first step rely on.',
-    '',
-    engine === 'argocd'
-      ? 'The Application applies client-side, so `apply --release` is not needed.'
-      : 'Flux applies server-side: once it has synced, `apply --release` gives it the fields `apply` owned.',
-    '',
-  ];
-}
-
-/** What Argo CD and Flux may delete, in every phase. */
-function engineDeletes(): string[] {
-  return [
-    '## What the engines may delete',
-    '',
-    '- **Cilium, the status record and the node check: never.** Their objects carry `argocd.argoproj.io/sync-options: Prune=false,Delete=false`',
-    '  and `kustomize.toolkit.fluxcd.io/prune: disabled` in every phase: Argo CD neither prunes them nor deletes them when',
-    '  the Application is deleted, and Flux neither prunes them nor garbage-collects them when their Kustomization is',
-    '  deleted. Only a deliberate `kubectl delete` removes them. So a Cilium object that a later config no longer has (a',
-    '  Role an older release lacks) stays too: `cilium-cutover diff` lists each with the command that deletes it, and so',
-    '  does the node check Job of an earlier node list (`kubectl -n kube-system delete job <name>` once it passed).',
-    '- **Everything else of the migration** (its Jobs, their accounts and rights, ConfigMaps, the test workloads, and the',
-    '  namespaces it created): Argo CD prunes what leaves Git when a sync prunes, and deletes it with the Application;',
-    '  Flux prunes what leaves a Kustomization, and deletes the objects of a Kustomization that is deleted.',
-    '',
-  ];
 }
 
 function graduation(config: ResolvedConfig): string[] {
@@ -257,8 +181,8 @@ function graduation(config: ResolvedConfig): string[] {
     '',
     'When `900-complete` has applied (every check passed), set `phase: steady` (and `verify.enabled` no longer matters)',
     'and synth. The diff of that switch: every directory but `manifests/200-cilium/` and `manifests/900-complete/`',
-    'disappears, with its Flux Kustomization and the host scripts (the drop-in stays); nothing in the Cilium objects and',
-    'the record changes. The engines then prune the migration Jobs, their RBAC and the test workloads, and can never prune',
+    `disappears, with${config.gitops.engine === 'argocd' ? '' : ' its Flux Kustomization and'} the host scripts (the drop-in stays); nothing in the Cilium objects and`,
+    `the record changes. ${engineName(config.gitops.engine)} then prunes the migration Jobs, their RBAC and the test workloads, and can never prune`,
     'Cilium. Until then every step is safe to sync again on the migrated cluster: the preflight passes with Calico gone,',
     'the deletion and cleanup Jobs report everything ABSENT, and the checks run again.',
     '',
@@ -299,7 +223,7 @@ function risks(config: ResolvedConfig, steps: readonly RenderedStep[]): string[]
   }
   const { cilium, calico, cluster, maintenance, run, verify } = config;
   const items: string[] = [
-    `**Full outage.** ${cilium.kubeProxyReplacementEnabled ? 'It begins with the k3s rollout (before step 000): kube-proxy stops, and Services run on the rules it left, which follow no endpoint change. ' : ''}From step 100 until every Cilium agent is ready in step 200 no pod has a working network: DNS, ClusterIP Services and Ingress are down on all ${cluster.nodes.length} nodes at once (this is a cutover, not a node-by-node migration). Plan a window${cilium.kubeProxyReplacementEnabled ? ' that starts with the rollout' : ''}; keep a way to the API that does not need the pod network (${DOCS.applying}).`,
+    `**Full outage.** ${cilium.kubeProxyReplacementEnabled ? 'It begins with the k3s rollout (before step 000): kube-proxy stops, and Services run on the rules it left, which follow no endpoint change. ' : ''}From step 100 until every Cilium agent is ready in step 200 no pod has a working network: DNS, ClusterIP Services and Ingress are down on ${all(cluster.nodes.length, 'node')}${cluster.nodes.length > 1 ? ' at once' : ''} (this is a cutover, not a node-by-node migration). Plan a window${cilium.kubeProxyReplacementEnabled ? ' that starts with the rollout' : ''}; keep a way to the API that does not need the pod network (${DOCS.applying}).`,
     `**Pods must be recreated.** Pods started under Calico keep their Calico addresses (from the Calico pool ${calico.ipPools.map((p) => `\`${p}\``).join(', ')}) and interfaces; Cilium does not manage them. The operator restarts unmanaged pods; a rolling reboot (\`host/rolling-reboot.sh\`) restarts everything (${DOCS.cilium}).`,
     `**Calico's custom resources go with its CRDs.** Deleting the CRDs destroys every Calico IP pool, IPAM block and Calico policy; the configured ones are kept first in namespace \`cilium-cutover-inventory\`, and \`npx cilium-cutover restore\` brings them back after Calico is applied again. Only Kubernetes NetworkPolicies stay in force (${DOCS.calico}).`,
   ];
@@ -327,8 +251,13 @@ function risks(config: ResolvedConfig, steps: readonly RenderedStep[]): string[]
     );
   }
   items.push(...engineRisks(config));
-  items.push(`**A failed Job stays failed** under Argo CD and Flux; retrying means adding its step to \`run.retries\` (${DOCS.retry}).`);
+  items.push(failedJobRisk(config));
   return ['## Risks for this config', '', ...items.map((i) => `- ${i}`), ''];
+}
+
+function failedJobRisk(config: ResolvedConfig): string {
+  const under = engineName(config.gitops.engine).replace(' or ', ' and ');
+  return `**A failed Job stays failed** under ${under}; retrying means adding its step to \`run.retries\` (${DOCS.retry}).`;
 }
 
 /** An engine that applies the cutover from inside this cluster loses its own network at step 100. */
@@ -380,20 +309,27 @@ function perNodeRisks(config: ResolvedConfig): string[] {
       );
     }
   }
-  items.push(`**A failed Job stays failed** under Argo CD and Flux; retrying means adding its step to \`run.retries\` (${DOCS.retry}).`);
+  items.push(failedJobRisk(config));
   return ['## Risks for this config', '', ...items.map((i) => `- ${i}`), ''];
 }
 
 /** The Markdown plan for the rendered steps. */
-export function renderPlan(config: ResolvedConfig, steps: readonly RenderedStep[], warnings: readonly string[]): string {
+export function renderPlan(
+  config: ResolvedConfig,
+  steps: readonly RenderedStep[],
+  warnings: readonly string[],
+  origin: OutputOrigin,
+): string {
   const { cluster } = config;
   const sections = [
     `# Migration plan: ${cluster.name}`,
     '',
-    `Calico ${config.calico.version} → Cilium ${config.cilium.version.version} on k3s ${cluster.kubernetesVersion}, profile \`${cluster.profile}\`, ${cluster.nodes.length} node(s).`,
-    'Generated by cilium-cutover from the cluster config: do not edit, change the config and run `npm run synth`.',
+    `Calico ${config.calico.version} → Cilium ${config.cilium.version.version} on k3s ${cluster.kubernetesVersion}, profile \`${cluster.profile}\`, ${count(cluster.nodes.length, 'node')}.`,
+    `Generated by cilium-cutover from the cluster config: do not edit, change the config and run \`${synthCommandOf(origin)}\`.`,
     '',
     ...(warnings.length > 0 ? ['## Warnings', '', ...warnings.map((w) => `- ${w}`), ''] : []),
+    ...beforeTheWindow(config, steps, origin),
+    ...stepGraph(config, steps),
     '## Cluster',
     '',
     table(
@@ -417,35 +353,16 @@ export function renderPlan(config: ResolvedConfig, steps: readonly RenderedStep[
     ...risks(config, steps),
     '## Steps',
     '',
-    'Each step is one directory under `manifests/`, one Argo CD sync wave and one Flux Kustomization that',
-    'depends on the previous one. A step starts only when everything in the previous step is ready (Jobs',
-    'complete, DaemonSets rolled out).',
+    ...stepsIntro(config),
     '',
-    steps.map((s, i) => stepSection(i + 1, s)).join('\n\n'),
+    steps.map((s, i) => stepSection(config, i + 1, s)).join('\n\n'),
     '',
-    '## Applying',
-    '',
-    '- **Argo CD** (running outside this cluster, or with host networking): apply `argocd/`, then sync the',
-    '  Application; it applies the waves in order.',
-    '- **Flux** (with host networking while the pod network is down): apply `flux/`.',
-    '- **From a workstation** when no GitOps controller can run:',
-    '',
-    workstation(steps),
-    '',
-    ...abortSection(config, steps),
+    ...applying(config, steps, origin),
+    ...abortSection(config, steps, outDirOf(origin)),
     ...handOver(config),
-    ...engineDeletes(),
+    ...engineDeletes(config),
     ...graduation(config),
-    '## Retrying a failed step',
-    '',
-    "A failed Job keeps its name and stays Failed. Fix the cause, then add the failed step's directory to",
-    `\`run.retries\` (${config.run.retries.length > 0 ? `now ${config.run.retries.map((r) => `\`${r}\``).join(', ')}; keep those` : 'empty now'}) and synth again: the Jobs of that step and`,
-    'of every later step get new names and run again; the Jobs of earlier steps keep theirs, so an engine that',
-    'walks the steps from the start does not run the preflight again. Or delete the failed Job by hand: Flux',
-    "re-creates it at its next reconciliation, but Argo CD's automated sync does not retry a sync that failed",
-    'for the same commit, so sync the Application by hand after deleting it (a commit that changes',
-    '`run.retries` starts a new sync).',
-    '',
+    ...retrying(config),
   ];
   return sections.join('\n');
 }

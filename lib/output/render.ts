@@ -27,7 +27,7 @@ import {
 import type { AbortGuide, StepChart, StepDefinition } from '../step.ts';
 import { hostFiles } from './host-files.ts';
 import { renderPlan } from './plan.ts';
-import type { Rendered, RenderedObject, RenderedStep } from './rendered.ts';
+import type { OutputOrigin, Rendered, RenderedObject, RenderedStep } from './rendered.ts';
 import { HEADER, manifestFile, toYaml } from './yaml.ts';
 
 type ObjectJson = {
@@ -118,8 +118,11 @@ export interface RenderInput {
   readonly argo?: Chart;
   /** @default - no Flux objects */
   readonly flux?: Chart;
-  /** Rendered from the built-in example: marked on the root kustomization.yaml for `apply`. */
-  readonly builtInExample: boolean;
+  /**
+   * How the output is made: the built-in example's is marked on the root kustomization.yaml for
+   * `apply`, and PLAN.md's commands name the config and output directory used.
+   */
+  readonly origin: OutputOrigin;
 }
 
 /** Renders built charts to the output file map. Pure: nothing is written. */
@@ -145,7 +148,7 @@ export function renderOutput(input: RenderInput): Rendered {
     kustomization(
       input.steps.map((s) => s.chart.step.dir),
       undefined,
-      { phase: config.phase, builtInExample: input.builtInExample },
+      { phase: config.phase, builtInExample: input.origin.builtInExample },
     ),
   );
   if (input.argo) {
@@ -164,6 +167,6 @@ export function renderOutput(input: RenderInput): Rendered {
   for (const [path, content] of hostFiles(config)) {
     files.set(path, content);
   }
-  files.set('PLAN.md', renderPlan(config, rendered, input.warnings));
+  files.set('PLAN.md', renderPlan(config, rendered, input.warnings, input.origin));
   return { files: new Map([...files].sort(([a], [b]) => (a < b ? -1 : 1))), steps: rendered };
 }

@@ -189,26 +189,30 @@ describe('the installed command', () => {
     const cache = mkdtempSync(join(ROOT, 'node_modules', '.cache', 'cilium-cutover-test-'));
     onTestFinished(() => rmSync(cache, { recursive: true, force: true }));
     const env = { ...process.env, NO_COLOR: '1', CILIUM_CUTOVER_CACHE_DIR: cache };
-    const synth = (out: string, extra: Record<string, string> = {}) =>
-      spawnSync(process.execPath, [join(ROOT, 'bin/cilium-cutover.mjs'), 'synth', '--out', out], {
-        cwd: workdir(),
+    // Each run as `npm run synth` makes dist/, in a directory of its own (PLAN.md names the output directory).
+    const synth = (out: string, extra: Record<string, string> = {}) => {
+      const cwd = join(out, '..');
+      mkdirSync(cwd, { recursive: true });
+      return spawnSync(process.execPath, [join(ROOT, 'bin/cilium-cutover.mjs'), 'synth'], {
+        cwd,
         encoding: 'utf8',
         env: { ...env, ...extra },
       });
-    const compiled = join(workdir(), 'compiled');
+    };
+    const compiled = join(workdir(), 'compiled', 'dist');
     expect(synth(compiled).status).toBe(0);
     const versions = readdirSync(cache).filter((e) => /^[0-9a-f]{16}$/.test(e));
     expect(versions).toHaveLength(1);
     expect(readdirSync(join(cache, versions[0]!))).toEqual(expect.arrayContaining(['cli.mjs', 'incluster.json']));
     // A second run loads the same compiled files.
     const stamp = statSync(join(cache, versions[0]!, 'cli.mjs')).mtimeMs;
-    const again = join(workdir(), 'again');
+    const again = join(workdir(), 'again', 'dist');
     expect(synth(again).status).toBe(0);
     expect(statSync(join(cache, versions[0]!, 'cli.mjs')).mtimeMs).toBe(stamp);
-    const fromSource = join(workdir(), 'source');
+    const fromSource = join(workdir(), 'source', 'dist');
     expect(synth(fromSource, { CILIUM_CUTOVER_FROM_SOURCE: '1' }).status).toBe(0);
     // A cache it cannot write: it says why (when asked) and runs from source.
-    const unwritable = join(workdir(), 'unwritable');
+    const unwritable = join(workdir(), 'unwritable', 'dist');
     const notADirectory = join(workdir(), 'file');
     writeFileSync(notADirectory, '');
     const fallback = synth(unwritable, { CILIUM_CUTOVER_CACHE_DIR: join(notADirectory, 'cache'), CILIUM_CUTOVER_DEBUG: '1' });

@@ -153,6 +153,15 @@ describe('runApply', () => {
     expect(calicoDone).toBeGreaterThan(-1);
     expect(calicoDone).toBeLessThan(firstOf200);
     expect(lines.some((l) => l.startsWith('[200-cilium] daemonset/kube-system/cilium done: 3/3 available'))).toBe(true);
+    // Each step's header counts its objects in words: "1 object", never "1 objects".
+    for (const [i, step] of steps.entries()) {
+      const n = step.objects.length;
+      expect(lines).toContain(`step ${i + 1}/${steps.length}: ${step.dir} (${n} object${n === 1 ? '' : 's'})`);
+    }
+    const one = { ...steps[0]!, objects: steps[0]!.objects.slice(0, 1) };
+    const single = collect();
+    await runApply({ steps: [one], cluster: new FakeCluster(), output: single.output, pollMs: 1 });
+    expect(single.lines).toContain(`step 1/1: ${one.dir} (1 object)`);
   });
 
   it('stops at a failed Job with its last log lines, naming the step and the Job', async () => {

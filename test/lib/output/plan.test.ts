@@ -229,7 +229,7 @@ describe('PLAN.md risks', () => {
 
 describe('PLAN.md hand-over after apply', () => {
   const section = (plan: string) => {
-    const start = plan.indexOf('## Handing over to Argo CD or Flux after `apply`');
+    const start = plan.search(/^## Handing over to .+ after `apply`$/m);
     return start === -1 ? undefined : plan.slice(start, plan.indexOf('\n## ', start + 1));
   };
 
@@ -267,7 +267,7 @@ describe('PLAN.md on what the engines may delete', () => {
   it('says, in every phase, that Cilium and the record are never deleted and the rest of the migration may be', () => {
     for (const phase of ['migrate', 'steady']) {
       const plan = renderExample((d) => (d.phase = phase)).files.get('PLAN.md')!;
-      const start = plan.indexOf('## What the engines may delete');
+      const start = plan.indexOf('## What Argo CD or Flux may delete');
       expect(start, phase).toBeGreaterThan(-1);
       const text = plan.slice(start, plan.indexOf('\n## ', start + 1));
       expect(text).toContain('**Cilium, the status record and the node check: never.**');

@@ -1,0 +1,275 @@
+/**
+ * PLAN.md's one-page view at the top: the checklist of what must hold before the maintenance
+ * window, each item with the check that proves it, and the step graph (a Mermaid flowchart, which
+ * GitHub renders in the pull request) with the outage span and the destructive and irreversible
+ * steps marked. Sections of plan.ts, kept apart for their length.
+ */
+import type { ResolvedConfig } from '../config/resolve.ts';
+import type { StepDefinition } from '../step.ts';
+import { durationSeconds } from '../duration.ts';
+import { all, count } from '../words.ts';
+import { POD_CIDRS } from './plan-network.ts';
+import { outDirOf, type OutputOrigin, type RenderedStep } from './rendered.ts';
+
+/** One checklist item: what must hold (a title and its detail), and the command or check that proves it. */
+interface Item {
+  readonly what: string;
+  readonly detail?: string;
+  readonly check: string;
+}
+
+/** "Before the window": the checklist, or nothing once the migration is over. */
+export function beforeTheWindow(config: ResolvedConfig, steps: readonly RenderedStep[], origin: OutputOrigin): string[] {
+  if (config.phase === 'steady') {
+    return [];
+  }
+  const items = [
+    ...snapshot(config, steps),
+    k3sSettings(config),
+    ...network(config),
+    engine(config, origin),
+    consoleAccess(config),
+    maintenanceWindow(config, steps),
+    preflight(config, origin),
+  ];
+  return [
+    '## Before the window',
+    '',
+    'Each item with what proves it. The preflight (step 000) checks what it names on the cluster and refuses to go on; the rest only you can check.',
+    '',
+    ...items.map((i) => `- [ ] **${i.what}**${i.detail ? ` ${i.detail}` : ''} Check: ${i.check}`),
+    '',
+  ];
+}
+
+/** The etcd snapshot the preflight requires before Calico is deleted, or its acknowledgement. */
+function snapshot(config: ResolvedConfig, steps: readonly RenderedStep[]): Item[] {
+  if (!steps.some((s) => s.step.kind === 'calico-delete')) {
+    return [];
+  }
+  if (config.safety.acknowledgeNoSnapshot) {
+    return [
+      {
+        what: 'A copy of the datastore by other means.',
+        detail: '`safety.acknowledgeNoSnapshot` lets the preflight go on without an etcd snapshot.',
+        check:
+          'a copy of `/var/lib/rancher/k3s/server/db/` taken with k3s stopped on the server (SQLite), or your own etcd backup, restored once on a test machine.',
+      },
+    ];
+  }
+  const servers = config.cluster.nodes.filter((n) => n.role === 'server').length;
+  return [
+    {
+      what: `An etcd snapshot younger than ${config.safety.maxSnapshotAge}.`,
+      detail: 'Take one on a server with `k3s etcd-snapshot save` (`safety.maxSnapshotAge` sets the age).',
+      check: `\`kubectl get etcdsnapshotfiles.k3s.cattle.io\` lists it; the preflight's \`snapshot\` check refuses without one.${
+        servers === 1
+          ? ' A single server without embedded etcd (SQLite, k3s’s default for one server) has no snapshots and fails this check: stop k3s, copy `/var/lib/rancher/k3s/server/db/`, start it again, and set `safety.acknowledgeNoSnapshot`.'
+          : ''
+      }`,
+    },
+  ];
+}
+
+function k3sSettings(config: ResolvedConfig): Item {
+  const kpr = config.cilium.kubeProxyReplacementEnabled;
+  return {
+    what: 'The k3s settings on every server.',
+    detail: `Those of "Before step 000: k3s server settings", installed by \`host/k3s-rollout.sh\`${kpr ? ' (kube-proxy stops with them)' : ''}.`,
+    check:
+      '`kubectl get nodes -o jsonpath=\'{range .items[*]}{.metadata.name}{"\\t"}{.metadata.annotations.k3s\\.io/node-args}{"\\n"}{end}\'` shows them; the preflight\'s `k3s-flags` check refuses otherwise.',
+  };
+}
+
+/** What the network must do that the API does not show, by profile and routing. */
+function network(config: ResolvedConfig): Item[] {
+  const { cluster } = config;
+  const cilium = config.finalCilium;
+  if (cilium.routingMode === 'tunnel') {
+    return [
+      {
+        what: 'UDP 8472 between every pair of nodes.',
+        detail: 'The VXLAN tunnel passes host and provider firewalls both ways.',
+        check: 'the firewall rules of every node and of the provider allow it (Hetzner Cloud: `hcloud firewall describe <firewall>`).',
+      },
+    ];
+  }
+  if (cluster.profile === 'hetzner-cloud') {
+    const cc = cluster.network?.cloudController;
+    return [
+      {
+        what: 'The cloud controller routes the pod CIDRs.',
+        detail: `\`${cc?.namespace}/${cc?.name}\` runs with networking and routes on.`,
+        check: "the preflight's `hcloud-ccm` check reads its settings and `hcloud-node` each node's providerID and pod CIDR.",
+      },
+      {
+        what: "A route for every node's pod CIDR.",
+        detail: `The network \`${cluster.network?.ipRange}\` routes each via that node's private address.`,
+        check: `\`hcloud network describe <network>\` against ${POD_CIDRS}: no check can see the network's routes through the API.`,
+      },
+    ];
+  }
+  if (cluster.profile === 'hetzner-vswitch' || cilium.autoDirectNodeRoutes) {
+    return [
+      {
+        what: 'Every node on one layer-2 segment.',
+        detail: `Cilium routes each pod CIDR straight to its node${cluster.network?.vSwitchSubnet ? `, on the vSwitch \`${cluster.network.vSwitchSubnet}\`` : ''}.`,
+        check:
+          "the node preflight's `peer-routes` check (every other node on-link)" +
+          (cluster.profile === 'hetzner-vswitch' ? ' and `vswitch-node` (each InternalIP in the vSwitch subnet).' : '.'),
+      },
+    ];
+  }
+  return [
+    {
+      what: "A route for every node's pod CIDR.",
+      detail: "Your router routes each via that node's address (`cluster.network.routesPodCIDRs`).",
+      check: `the router's table against ${POD_CIDRS}; the node preflight's \`peer-routes\` check sees only the nodes' side.`,
+    },
+  ];
+}
+
+/** The engine that applies the steps, and whether it keeps working while the pod network is down. */
+function engine(config: ResolvedConfig, origin: OutputOrigin): Item {
+  const { gitops, cluster } = config;
+  const apply = `\`npx cilium-cutover apply --dir ${outDirOf(origin)} --dry-run=server --kubeconfig <kubeconfig>\` from the workstation passes`;
+  const outage = config.strategy === 'cutover';
+  if (gitops.engine === 'argocd') {
+    return {
+      what: 'An engine that runs through the migration.',
+      detail: `Argo CD applies the steps from outside this cluster${outage ? ', so the outage does not stop it' : ''}, or \`apply\` from a workstation.`,
+      check: `\`argocd cluster list\` shows \`${gitops.argocd.destinationServer}\` as this cluster, reached from the Argo CD's own cluster; or ${apply}.`,
+    };
+  }
+  const flux = {
+    what: 'An engine that runs through the migration.',
+    detail: `Flux applies the steps${outage ? `, its controllers on the host network and the API at \`${cluster.apiServer.host}:${cluster.apiServer.port}\` so the outage does not stop them` : ''}, or \`apply\` from a workstation.`,
+    check: `\`kubectl -n ${gitops.flux.namespace} get deploy -o custom-columns=NAME:.metadata.name,HOSTNETWORK:.spec.template.spec.hostNetwork\`${outage ? ' shows `true` for each controller' : ' lists its controllers'}; or ${apply}.`,
+  };
+  if (gitops.engine === 'flux') {
+    return flux;
+  }
+  return {
+    what: 'One engine that runs through the migration, and only one.',
+    detail: `Argo CD from outside this cluster, or Flux${outage ? ' on the host network' : ''}, or \`apply\` from a workstation.`,
+    check: `for Argo CD \`argocd cluster list\` shows \`${gitops.argocd.destinationServer}\`; for Flux \`kubectl -n ${gitops.flux.namespace} get deploy -o custom-columns=NAME:.metadata.name,HOSTNETWORK:.spec.template.spec.hostNetwork\`; or ${apply}.`,
+  };
+}
+
+function consoleAccess(config: ResolvedConfig): Item {
+  const check = {
+    'hetzner-cloud': '`hcloud server request-console <server>` opens it for each server; log in once before the window.',
+    'hetzner-vswitch':
+      '`curl -u <robot-user> https://robot-ws.your-server.de/boot/<server-number>/rescue` answers for each Robot server (the rescue system it can boot; or a KVM console ordered in Robot), and a login tried once before the window.',
+    generic:
+      "the provider's out-of-band console (IPMI, KVM or the cloud's web console) opens for each node and takes a login, tried once before the window: `ssh` is not enough, it is what a wrong setting cuts.",
+  } as const;
+  return {
+    what: `Console or rescue access to ${all(config.cluster.nodes.length, 'node')}.`,
+    detail: 'For when a wrong setting cuts SSH.',
+    check: check[config.cluster.profile],
+  };
+}
+
+/** The window: how long nothing works, and what is paused. */
+function maintenanceWindow(config: ResolvedConfig, steps: readonly RenderedStep[]): Item {
+  const { maintenance } = config;
+  const listed = maintenance.workloads.length + maintenance.flux.length + maintenance.argocd.length;
+  const paused =
+    listed > 0
+      ? `step 050 pauses ${count(listed, 'listed object')} (\`maintenance\`); each must exist, or the pause Job changes nothing and fails`
+      : 'no application is paused (`maintenance` is empty): they fail their requests in the meantime';
+  const span = disruption(config);
+  const inside = steps.filter((s) => span?.kinds.includes(s.step.kind));
+  const minutes = Math.ceil(inside.reduce((sum, s) => sum + durationSeconds(s.step.timeout), 0) / 60);
+  const numbers = inside.map((s) => s.step.dir.split('-')[0]!);
+  const bound = `at most ${minutes} minutes, the timeouts of steps ${[numbers.slice(0, -1).join(', '), numbers.at(-1)].filter((n) => n).join(' and ')} together: a step that takes longer has failed (see "If a step fails")`;
+  const affected =
+    listed > 0
+      ? `after step 050, \`kubectl -n ${config.run.namespace} logs -l app.kubernetes.io/component=pause\` shows a PAUSED line per object`
+      : '`kubectl get deployments,statefulsets,daemonsets -A` lists what fails its requests meanwhile';
+  if (config.strategy === 'cutover') {
+    return {
+      what: 'A maintenance window for the full outage.',
+      detail: `From step 100 until Cilium is ready in step 200${config.cilium.kubeProxyReplacementEnabled ? ' (for Services, from the k3s rollout)' : ''}; ${paused}.`,
+      check: `${bound}; ${affected}.`,
+    };
+  }
+  const pdb = '`kubectl get pdb -A`: a budget with ALLOWED DISRUPTIONS 0 stops a drain or an eviction until it allows one';
+  return config.phase === 'migrate'
+    ? {
+        what: 'Every pod restarts once.',
+        detail: `Node by node, as its node is drained; ${paused}.`,
+        check: `${pdb}.`,
+      }
+    : {
+        what: 'A short cluster-wide disruption.',
+        detail: `The agents restart with the final settings and step 250 restarts every pod; ${paused}.`,
+        check: `${pdb}; ${bound}.`,
+      };
+}
+
+function preflight(config: ResolvedConfig, origin: OutputOrigin): Item {
+  return {
+    what: 'The preflight passes, and the Cilium images are on every node.',
+    detail: 'Its per-node Jobs pull them on the host network, before anything changes.',
+    check: `\`npx cilium-cutover apply --dir ${outDirOf(origin)} --to 000 --kubeconfig <kubeconfig>\` runs step 000 alone; \`kubectl -n ${config.run.namespace} logs -l app.kubernetes.io/component=preflight\` shows no FAIL line.`,
+  };
+}
+
+/** The steps inside the span the pod network is down or disrupted, and what the span is. */
+function disruption(config: ResolvedConfig): { readonly title: string; readonly kinds: readonly StepDefinition['kind'][] } | undefined {
+  if (config.phase === 'steady') {
+    return undefined;
+  }
+  if (config.strategy === 'cutover') {
+    return { title: 'Full outage: no pod network on any node', kinds: ['calico-delete', 'node-cleanup', 'cilium'] };
+  }
+  if (config.phase === 'migrate') {
+    return undefined;
+  }
+  return { title: 'Disruption: agents restart, every pod restarts', kinds: ['cilium', 'kube-proxy-cleanup', 'readdress-pods'] };
+}
+
+/** Mermaid's text in a quoted label: its own entity for the quote, nothing that starts markup. */
+function label(text: string): string {
+  return text.replace(/"/g, '#quot;').replace(/</g, '#lt;').replace(/>/g, '#gt;');
+}
+
+/** The node id of a step in the graph: its number. */
+export function graphNodeId(step: StepDefinition): string {
+  return `s${step.dir.split('-')[0]}`;
+}
+
+/** "Step graph": the steps in order as a Mermaid flowchart. */
+export function stepGraph(config: ResolvedConfig, steps: readonly RenderedStep[]): string[] {
+  const span = disruption(config);
+  const node = ({ step }: RenderedStep) =>
+    `${graphNodeId(step)}["${label(step.dir)}<br/>${label(step.title)}${step.impact ? `<br/>${step.impact}` : ''}"]${step.impact ? `:::${step.impact}` : ''}`;
+  const inside = steps.filter((s) => span?.kinds.includes(s.step.kind));
+  const lines = ['flowchart TD'];
+  for (const s of steps) {
+    if (s === inside[0]) {
+      lines.push(`  subgraph outage["${label(span!.title)}"]`, ...inside.map((i) => `    ${node(i)}`), '  end');
+    } else if (!inside.includes(s)) {
+      lines.push(`  ${node(s)}`);
+    }
+  }
+  for (let i = 1; i < steps.length; i++) {
+    lines.push(`  ${graphNodeId(steps[i - 1]!.step)} --> ${graphNodeId(steps[i]!.step)}`);
+  }
+  lines.push('  classDef destructive fill:#fff3cd,stroke:#b7791f', '  classDef irreversible fill:#f8d7da,stroke:#c53030,stroke-width:2px');
+  return [
+    '## Step graph',
+    '',
+    '```mermaid',
+    ...lines,
+    '```',
+    '',
+    [
+      'Red: **irreversible**, it deletes what no step brings back. Amber: **destructive**, it stops, evicts or deletes what a later step or a restart brings back.',
+      span ? ` The box marks the steps of the ${span.title.charAt(0).toLowerCase()}${span.title.slice(1)}.` : '',
+    ].join(''),
+    '',
+  ];
+}
