@@ -213,13 +213,15 @@ export function buildNodePreflight(chart: StepChart, config: ResolvedConfig): vo
 
 /**
  * strategy per-node's own checks. Phase migrate: Calico Ready everywhere, its address detection
- * safe, NetworkPolicies acknowledged. Phase switch: Calico gone, every pod on the migration range.
+ * safe, NetworkPolicies acknowledged. Phase switch: Calico gone, every pod on the migration range or
+ * (after a partial step 250) on its node's podCIDR.
  */
 export function buildPerNodePreflight(chart: StepChart, config: ResolvedConfig, phase: 'migrate' | 'switch'): void {
   const namespace = config.run.namespace;
   const spec: PerNodePreflightSpec = {
     phase,
     nodeCount: config.cluster.nodes.length,
+    nodes: config.cluster.nodes.map((n) => n.name),
     migrationCIDR: config.perNode.podCIDR,
     acknowledgeUnenforcedPolicies: config.perNode.acknowledgeUnenforcedPolicies,
   };
@@ -231,6 +233,10 @@ export function buildPerNodePreflight(chart: StepChart, config: ResolvedConfig, 
       phase === 'migrate'
         ? { apiGroup: 'networking.k8s.io', resource: 'networkpolicies', verbs: ['list'] }
         : { apiGroup: '', resource: 'pods', verbs: ['list'] },
+      // Phase switch: each node's podCIDR, where a pod re-addressed by an earlier attempt of step 250 is.
+      ...(phase === 'switch'
+        ? [{ apiGroup: '', resource: 'nodes', verbs: ['get'] as const, names: config.cluster.nodes.map((n) => n.name) }]
+        : []),
     ],
   });
   new ScriptJob(chart, 'PerNode', config, { name: 'per-node-preflight', entry: 'per-node-preflight-main', spec, account });

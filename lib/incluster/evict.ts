@@ -3,12 +3,21 @@
  * Jobs. Dependency-free apart from the API client; bundled into their scripts.
  */
 import { apiPost, describeBody } from './shared/api-client.ts';
-import { evictionBody, evictionOutcome, evictionPath, podRef, type PodObject } from './move-node.ts';
+import { evictionBody, evictionOutcome, evictionPath, stillListed, type EvictionOutcome } from './eviction.ts';
+import { podRef, type PodObject } from './move-node.ts';
 
 /** A stop with a message for the Job's log. */
 export class Stop extends Error {}
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+const report: Readonly<Record<Exclude<EvictionOutcome, 'failed'>, (pod: string) => string>> = {
+  evicted: (pod: string) => `EVICTED ${pod}`,
+  gone: (pod: string) => `EVICTED ${pod}`,
+  blocked: (pod: string) => `WAITING ${pod}: a PodDisruptionBudget allows no eviction now; retrying`,
+  'namespace-deleting': (pod: string) => `WAITING ${pod}: its namespace is being deleted; retrying until the pod is marked deleted`,
+  terminating: (pod: string) => `WAITING ${pod}: its namespace is being deleted; waiting for the pod to go`,
+};
 
 /** Where the API is and how often to look again. */
 export interface EvictTarget {
@@ -17,10 +26,13 @@ export interface EvictTarget {
   readonly pollMs: number;
 }
 
-/** Evicts one pod; a pod already gone counts as evicted. Throws Stop on any other refusal than a budget's. */
-export async function evict(target: EvictTarget, pod: PodObject): Promise<'evicted' | 'gone' | 'blocked'> {
+/**
+ * Evicts one pod; a pod already gone counts as evicted. Throws Stop on any refusal but a budget's
+ * or a namespace's that is being deleted.
+ */
+export async function evict(target: EvictTarget, pod: PodObject): Promise<Exclude<EvictionOutcome, 'failed'>> {
   const response = await apiPost(target.host, target.port, evictionPath(pod), evictionBody(pod));
-  const outcome = evictionOutcome(response.status);
+  const outcome = evictionOutcome(response.status, response.body, pod);
   if (outcome === 'failed') {
     throw new Stop(`evict ${podRef(pod)}: HTTP ${response.status}: ${describeBody(response.body)}`);
   }
@@ -28,8 +40,10 @@ export async function evict(target: EvictTarget, pod: PodObject): Promise<'evict
 }
 
 /**
- * Evicts the pods `pick` returns until it returns none, retrying the ones a PodDisruptionBudget
- * holds, until the deadline (epoch milliseconds). Each pod and outcome is reported once.
+ * Evicts the pods `pick` returns until none of those it returned first is left, retrying the ones
+ * a PodDisruptionBudget holds, until the deadline (epoch milliseconds). Pods created since are not
+ * waited for, as `kubectl drain` waits only for the pods it listed. Each pod and outcome is
+ * reported once.
  */
 export async function evictUntilGone(
   target: EvictTarget,
@@ -38,8 +52,9 @@ export async function evictUntilGone(
   what: string,
 ): Promise<void> {
   const reported = new Set<string>();
+  const first = await pick();
   for (;;) {
-    const pods = await pick();
+    const pods = stillListed(first, await pick());
     if (pods.length === 0) {
       return;
     }
@@ -51,11 +66,7 @@ export async function evictUntilGone(
       const key = `${podRef(pod)} ${outcome}`;
       if (!reported.has(key)) {
         reported.add(key);
-        console.log(
-          outcome === 'blocked'
-            ? `WAITING ${podRef(pod)}: a PodDisruptionBudget allows no eviction now; retrying`
-            : `EVICTED ${podRef(pod)}`,
-        );
+        console.log(report[outcome](podRef(pod)));
       }
     }
     await sleep(target.pollMs);

@@ -29,12 +29,18 @@ export interface PodObject {
   readonly metadata: {
     readonly name: string;
     readonly namespace: string;
+    readonly uid?: string;
     readonly creationTimestamp?: string;
+    readonly deletionTimestamp?: string;
     readonly labels?: Readonly<Record<string, string>>;
     readonly annotations?: Readonly<Record<string, string>>;
     readonly ownerReferences?: readonly { readonly kind: string; readonly name: string; readonly controller?: boolean }[];
   };
-  readonly spec?: { readonly nodeName?: string; readonly hostNetwork?: boolean };
+  readonly spec?: {
+    readonly nodeName?: string;
+    readonly hostNetwork?: boolean;
+    readonly volumes?: readonly { readonly name: string; readonly emptyDir?: object }[];
+  };
   readonly status?: {
     readonly phase?: string;
     readonly podIP?: string;
@@ -201,31 +207,6 @@ export function switchPatch(node: NodeObject, label: MoveNodeSpec['switchLabel']
     patch: { metadata: { labels: { [label.key]: label.value }, annotations: { [SWITCHED_ANNOTATION]: switchedAt } } },
     switchedAt,
   };
-}
-
-/** What an eviction answer means: done, retry later (a PodDisruptionBudget says no), or failed. */
-export function evictionOutcome(status: number): 'evicted' | 'gone' | 'blocked' | 'failed' {
-  if (status >= 200 && status < 300) {
-    return 'evicted';
-  }
-  if (status === 404) {
-    return 'gone';
-  }
-  // 429: the eviction would violate a PodDisruptionBudget; the API says to retry.
-  if (status === 429) {
-    return 'blocked';
-  }
-  return 'failed';
-}
-
-/** The Eviction object POSTed to `pods/<name>/eviction`. */
-export function evictionBody(pod: PodObject): unknown {
-  return { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: pod.metadata.name, namespace: pod.metadata.namespace } };
-}
-
-/** The API path of a pod's eviction subresource. */
-export function evictionPath(pod: PodObject): string {
-  return `/api/v1/namespaces/${encodeURIComponent(pod.metadata.namespace)}/pods/${encodeURIComponent(pod.metadata.name)}/eviction`;
 }
 
 /** The parts of a Node the network-condition Job reads. */

@@ -6,13 +6,15 @@
  *
  * Dependency-free: bundled into the per-node preflight Job and imported by the tests.
  */
-import { podRef, podsOffRange, type PodObject } from './move-node.ts';
+import { inCidr, podRef, podsOffRange, type PodObject } from './move-node.ts';
 import type { CheckResult } from './shared/report.ts';
 
 /** What the per-node preflight checks, rendered into its ConfigMap. */
 export interface PerNodePreflightSpec {
   readonly phase: 'migrate' | 'switch';
   readonly nodeCount: number;
+  /** The nodes of the config, whose podCIDRs phase switch reads. */
+  readonly nodes: readonly string[];
   readonly migrationCIDR: string;
   readonly acknowledgeUnenforcedPolicies: boolean;
 }
@@ -115,10 +117,27 @@ export function checkCalicoGone(ds: CalicoNodeDaemonSet | undefined): CheckResul
   return { outcome: 'PASS', check: 'calico-removed', subject: SUBJECT, detail: 'absent' };
 }
 
-/** Phase switch: every pod-network pod runs on Cilium's migration range, so every node was moved. */
-export function checkAllMoved(spec: PerNodePreflightSpec, pods: readonly PodObject[]): CheckResult {
+/** The parts of a Node read here: its name and the podCIDR Cilium's kubernetes IPAM allocates from. */
+export interface NodeCidr {
+  readonly metadata: { readonly name: string };
+  readonly spec?: { readonly podCIDR?: string };
+}
+
+/**
+ * Phase switch: every pod-network pod runs on Cilium, so every node was moved: its address is from
+ * the migration range, or (a retry after step 250 re-addressed some) from its own node's podCIDR,
+ * where Cilium's kubernetes IPAM puts it. Anything else is an address Calico gave it.
+ */
+export function checkAllMoved(spec: PerNodePreflightSpec, pods: readonly PodObject[], nodes: readonly NodeCidr[]): CheckResult {
   const subject = 'pods';
-  const left = podsOffRange(pods, spec.migrationCIDR);
+  const podCidrs = new Map(nodes.map((n) => [n.metadata.name, n.spec?.podCIDR]));
+  const offRange = podsOffRange(pods, spec.migrationCIDR);
+  const onOwnNode = (p: PodObject) => {
+    const cidr = podCidrs.get(p.spec?.nodeName ?? '');
+    return cidr !== undefined && inCidr(p.status!.podIP!, cidr);
+  };
+  const readdressed = offRange.filter(onOwnNode);
+  const left = offRange.filter((p) => !onOwnNode(p));
   if (left.length > 0) {
     const names = left
       .slice(0, 5)
@@ -128,8 +147,13 @@ export function checkAllMoved(spec: PerNodePreflightSpec, pods: readonly PodObje
       outcome: 'FAIL',
       check: 'all-moved',
       subject,
-      detail: `${left.length} pod(s) outside ${spec.migrationCIDR}: ${names}${left.length > 5 ? ', …' : ''}; finish the migrate phase (or restart them) before phase: switch`,
+      detail: `${left.length} pod(s) neither on ${spec.migrationCIDR} nor on their node's podCIDR: ${names}${left.length > 5 ? ', …' : ''}; finish the migrate phase (or restart them) before phase: switch`,
     };
   }
-  return { outcome: 'PASS', check: 'all-moved', subject, detail: `every pod-network pod has an address from ${spec.migrationCIDR}` };
+  return {
+    outcome: 'PASS',
+    check: 'all-moved',
+    subject,
+    detail: `every pod-network pod has an address from ${spec.migrationCIDR}${readdressed.length > 0 ? ` (${readdressed.length} already on its node's podCIDR)` : ''}`,
+  };
 }

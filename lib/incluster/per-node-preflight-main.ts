@@ -12,6 +12,7 @@ import {
   checkCalicoHealthy,
   checkPolicies,
   type CalicoNodeDaemonSet,
+  type NodeCidr,
   type PerNodePreflightSpec,
 } from './per-node-checks.ts';
 import { report, runMain, type CheckResult } from './shared/report.ts';
@@ -29,7 +30,15 @@ async function main(): Promise<number> {
     results.push(checkPolicies(spec, policies?.items ?? []));
   } else {
     const pods = await api.get<{ items: PodObject[] }>('/api/v1/pods');
-    results.push(checkCalicoGone(calico), checkAllMoved(spec, pods?.items ?? []));
+    const nodes = await Promise.all(spec.nodes.map((name) => api.get<NodeCidr>(`/api/v1/nodes/${name}`)));
+    results.push(
+      checkCalicoGone(calico),
+      checkAllMoved(
+        spec,
+        pods?.items ?? [],
+        nodes.filter((n): n is NodeCidr => n !== undefined),
+      ),
+    );
   }
   return report(results, 'per-node preflight');
 }

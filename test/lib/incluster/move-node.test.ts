@@ -68,6 +68,23 @@ describe.skipIf(!HAVE_OPENSSL)('move-node script against a fake API server', () 
         if (!target) {
           return [404, { kind: 'Status', code: 404 }];
         }
+        if (target.metadata.namespace === 'closing') {
+          // The namespace is being deleted: every eviction is refused; the namespace controller
+          // marks the pod deleted, and it goes some polls later.
+          if (target.metadata.deletionTimestamp !== undefined) {
+            pods = pods.filter((p) => p !== target);
+          } else {
+            pods = pods.map((p) => (p === target ? { ...p, metadata: { ...p.metadata, deletionTimestamp: '2026-01-01T00:00:01Z' } } : p));
+          }
+          return [
+            403,
+            {
+              kind: 'Status',
+              reason: 'Forbidden',
+              details: { causes: [{ type: 'NamespaceTerminating', message: 'namespace closing is being terminated' }] },
+            },
+          ];
+        }
         if (target.metadata.name === 'web-1' && refusals > 0) {
           refusals--;
           return [429, { kind: 'Status', message: "Cannot evict pod as it would violate the pod's disruption budget." }];
@@ -82,6 +99,13 @@ describe.skipIf(!HAVE_OPENSSL)('move-node script against a fake API server', () 
             }),
             spec: { nodeName: 'n1', hostNetwork: true },
           });
+        }
+        // A controller that places its pods itself, ignoring the cordon: a new pod for each evicted
+        // one, on Calico until the node is switched.
+        if (target.metadata.name.startsWith('sticky-')) {
+          const n = Number(target.metadata.name.split('-')[1]) + 1;
+          const switched = node.metadata.labels['cilium-cutover.io/cni'] === 'cilium';
+          pods.push(pod('batch', `sticky-${n}`, 'ReplicaSet', switched ? `10.245.0.${n}` : `192.168.1.${20 + n}`, { uid: `u${n}` }));
         }
         if (target.metadata.name === 'logs-old') {
           pods.push(pod('monitoring', 'logs-new', 'DaemonSet', '10.245.0.7'));
@@ -141,6 +165,25 @@ describe.skipIf(!HAVE_OPENSSL)('move-node script against a fake API server', () 
     expect(again.lines).toContain('READY Cilium agent kube-system/cilium-new (started after the switch)');
     expect(again.lines.some((l) => l.startsWith('EVICTED') || l.startsWith('RESTARTED'))).toBe(false);
     expect(again.lines).toContain('KEPT switch of n1 (since ' + node.metadata.annotations['cilium-cutover.io/switched-at'] + ')');
+  });
+
+  it('waits only for the pods it listed, as kubectl drain does, and through a namespace being deleted', async () => {
+    reset([pod('batch', 'sticky-1', 'ReplicaSet', '192.168.1.21', { uid: 'u1' }), pod('closing', 'leftover', 'ReplicaSet', '192.168.1.9')]);
+    const result = await api.runScript('move-node-main', spec, { env: { CILIUM_CUTOVER_POLL_MS: '20' } });
+    expect(result.lines.slice(0, 8)).toEqual([
+      'move-node n1',
+      'CORDONED n1',
+      'WAITING shop/web-1: a PodDisruptionBudget allows no eviction now; retrying',
+      'EVICTED batch/sticky-1',
+      'WAITING closing/leftover: its namespace is being deleted; retrying until the pod is marked deleted',
+      'WAITING closing/leftover: its namespace is being deleted; waiting for the pod to go',
+      'EVICTED shop/web-1',
+      'DRAINED n1',
+    ]);
+    expect(result.code).toBe(0);
+    // The pod its controller put back during the drain is not evicted again and again: it was not listed.
+    expect(result.lines.filter((l) => l.startsWith('EVICTED batch/'))).toEqual(['EVICTED batch/sticky-1', 'EVICTED batch/sticky-2']);
+    expect(result.lines.at(-1)).toBe('move-node: done');
   });
 
   it('leaves a node cordoned by someone else cordoned', async () => {
@@ -215,7 +258,7 @@ describe.skipIf(!HAVE_OPENSSL)('per-node preflight script against a fake API ser
     spec: { template: { spec: { containers: [{ name: 'calico-node', env: [{ name: 'IP_AUTODETECTION_METHOD', value: method }] }] } } },
     status: { numberReady: 3, desiredNumberScheduled: 3 },
   });
-  const spec = { phase: 'migrate', nodeCount: 3, migrationCIDR: '10.245.0.0/16', acknowledgeUnenforcedPolicies: false };
+  const spec = { phase: 'migrate', nodeCount: 3, nodes: ['n1'], migrationCIDR: '10.245.0.0/16', acknowledgeUnenforcedPolicies: false };
 
   it('passes a healthy Calico with safe address detection and no NetworkPolicy', async () => {
     objects = {
@@ -238,7 +281,8 @@ describe.skipIf(!HAVE_OPENSSL)('per-node preflight script against a fake API ser
     objects = {
       '/apis/apps/v1/namespaces/kube-system/daemonsets/calico-node': calico('first-found'),
       '/apis/networking.k8s.io/v1/networkpolicies': { items: [] },
-      '/api/v1/pods': { items: [] },
+      '/api/v1/pods': { items: [pod('shop', 'web-1', 'ReplicaSet', '10.42.0.5'), pod('shop', 'web-2', 'ReplicaSet', '10.245.0.5')] },
+      '/api/v1/nodes/n1': { metadata: { name: 'n1' }, spec: { podCIDR: '10.42.0.0/24' } },
     };
     const migrate = await api.runScript('per-node-preflight-main', spec);
     expect(migrate.code).toBe(1);
@@ -249,5 +293,9 @@ describe.skipIf(!HAVE_OPENSSL)('per-node preflight script against a fake API ser
     const switching = await api.runScript('per-node-preflight-main', { ...spec, phase: 'switch' });
     expect(switching.code).toBe(1);
     expect(switching.lines[0]).toMatch(/^FAIL calico-removed kube-system\/calico-node: still exists/);
+    // Read through the API with the Job's access (a GET of each node by name): web-1 was re-addressed by an earlier step 250.
+    expect(switching.lines[1]).toBe(
+      "PASS all-moved pods: every pod-network pod has an address from 10.245.0.0/16 (1 already on its node's podCIDR)",
+    );
   });
 });

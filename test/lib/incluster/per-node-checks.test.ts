@@ -11,7 +11,13 @@ import {
   type PerNodePreflightSpec,
 } from '../../../lib/incluster/per-node-checks.ts';
 
-const spec: PerNodePreflightSpec = { phase: 'migrate', nodeCount: 3, migrationCIDR: '10.245.0.0/16', acknowledgeUnenforcedPolicies: false };
+const spec: PerNodePreflightSpec = {
+  phase: 'migrate',
+  nodeCount: 3,
+  nodes: ['n1', 'n2', 'n3'],
+  migrationCIDR: '10.245.0.0/16',
+  acknowledgeUnenforcedPolicies: false,
+};
 
 function calico(ready: number, desired: number, method?: string): CalicoNodeDaemonSet {
   return {
@@ -58,11 +64,21 @@ describe('per-node preflight checks', () => {
   it('phase switch: Calico gone and no pod left outside the migration range', () => {
     expect(checkCalicoGone(calico(3, 3)).outcome).toBe('FAIL');
     expect(checkCalicoGone(undefined).outcome).toBe('PASS');
+    const nodes = [
+      { metadata: { name: 'n1' }, spec: { podCIDR: '10.42.0.0/24' } },
+      { metadata: { name: 'n2' }, spec: { podCIDR: '10.42.1.0/24' } },
+    ];
     const moved = [pod('a', '10.245.1.2'), pod('host', '10.0.0.2', { spec: { hostNetwork: true } })];
-    expect(checkAllMoved(spec, moved).outcome).toBe('PASS');
-    const left = checkAllMoved(spec, [...moved, pod('b', '192.168.3.4')]);
+    expect(checkAllMoved(spec, moved, nodes).outcome).toBe('PASS');
+    const left = checkAllMoved(spec, [...moved, pod('b', '192.168.3.4')], nodes);
     expect(left.outcome).toBe('FAIL');
     expect(left.detail).toMatch(/ns\/b \(192\.168\.3\.4 on n1\)/);
+    // A retry after a partial step 250: the pods it re-addressed have their node's podCIDR.
+    const readdressed = checkAllMoved(spec, [...moved, pod('c', '10.42.0.7')], nodes);
+    expect(readdressed).toMatchObject({ outcome: 'PASS' });
+    expect(readdressed.detail).toContain("1 already on its node's podCIDR");
+    // Another node's podCIDR is not where Cilium puts a pod of n1: a Calico address in the cluster CIDR.
+    expect(checkAllMoved(spec, [...moved, pod('d', '10.42.1.9')], nodes).outcome).toBe('FAIL');
   });
 });
 
