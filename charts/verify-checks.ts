@@ -18,6 +18,7 @@ import type { VerifySpec, VerifySpecFile } from '../lib/incluster/verify-spec.ts
 import { LABEL_COMPONENT, TOOL } from '../lib/labels.ts';
 import { verifyTable } from '../lib/output/verify-table.ts';
 import { RETRY, type AbortGuide, type Step, type StepChart } from '../lib/step.ts';
+import { all } from '../lib/words.ts';
 import { ECHO, ECHO_NODEPORT, ECHO_POD_PORT, ECHO_SERVICE_PORT } from './verify-workloads.ts';
 
 /** Every check's log carries this component label: `kubectl logs -l app.kubernetes.io/component=verify`. */
@@ -227,7 +228,7 @@ export function verifyChecksPlan(config: ResolvedConfig): string[] {
   const nodes = verifiedNodes(config);
   const { waitSeconds, windowSeconds } = limitsOf(config);
   return [
-    `\`verify-cluster\` reads the API; for each of the ${nodes.length} checked node${nodes.length === 1 ? '' : 's'} (${nodes.map((n) => `\`${n.name}\``).join(', ')}), \`verify-pods-<node>\` runs on that node's pod network and \`verify-host-<node>\` on its host network. Each waits up to ${waitSeconds}s for what it tests (an echo pod Ready on every checked node, the agent answering), then judges rounds ${VERIFY_ROUND_SECONDS}s apart for up to ${windowSeconds}s: every subject must pass ${verify.limits.consecutive} rounds in a row, and every echo pod must have answered through the ClusterIP. Each prints one \`PASS\`, \`FAIL\` or \`SKIP\` line per subject, naming the node or pair, and fails on a FAIL. Read them all with:`,
+    `\`verify-cluster\` reads the API; for ${all(nodes.length, 'checked node')} (${nodes.map((n) => `\`${n.name}\``).join(', ')}), \`verify-pods-<node>\` runs on that node's pod network and \`verify-host-<node>\` on its host network. Each waits up to ${waitSeconds}s for what it tests (an echo pod Ready on every checked node, the agent answering), then judges rounds ${VERIFY_ROUND_SECONDS}s apart for up to ${windowSeconds}s: every subject must pass ${verify.limits.consecutive} rounds in a row, and every echo pod must have answered through the ClusterIP. Each prints one \`PASS\`, \`FAIL\` or \`SKIP\` line per subject, naming the node or pair, and fails on a FAIL. Read them all with:`,
     '',
     `\`kubectl logs -n ${verify.namespace} -l ${LABEL_COMPONENT}=${VERIFY_COMPONENT} --prefix --tail=-1\``,
     '',

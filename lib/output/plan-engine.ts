@@ -20,6 +20,18 @@ export function byEngine<T>(engine: Engine, texts: { readonly argocd: T; readonl
   return [...(engine === 'flux' ? [] : [texts.argocd]), ...(engine === 'argocd' ? [] : [texts.flux])];
 }
 
+/** The Argo CD that applies the steps is this cluster's own: its destination is the in-cluster address. */
+export function argoInCluster(config: ResolvedConfig): boolean {
+  const { engine, argocd } = config.gitops;
+  const server = argocd.destinationServer;
+  return engine !== 'flux' && server !== undefined && /^https:\/\/kubernetes\.default(\.svc)?(\.cluster\.local)?(:443)?\/?$/.test(server);
+}
+
+/** `apply` for this output: its directory, and the built-in example's flag where it is that. */
+export function applyCommand(origin: OutputOrigin): string {
+  return `npx cilium-cutover apply --dir ${outDirOf(origin)}${origin.builtInExample ? ' --built-in-example' : ''}`;
+}
+
 /** What a step is to the engine: the start of the "Steps" section. */
 export function stepsIntro(config: ResolvedConfig): string[] {
   const each = {
@@ -66,17 +78,17 @@ export function applying(config: ResolvedConfig, steps: readonly RenderedStep[],
     ...entries,
     '- **From a workstation** when no GitOps controller can run:',
     '',
-    ...workstation(steps, out),
+    ...workstation(steps, out, applyCommand(origin)),
     '',
   ];
 }
 
-function workstation(steps: readonly RenderedStep[], out: string): string[] {
+function workstation(steps: readonly RenderedStep[], out: string, apply: string): string[] {
   const first = (steps[0]?.step.dir ?? '').split('-')[0];
   const lines = [
     '```sh',
     '# every step in order, each awaited (Jobs complete, DaemonSets and Deployments ready); resumes after a failure',
-    `npx cilium-cutover apply --dir ${out} --kubeconfig <kubeconfig pointing at a server node>`,
+    `${apply} --kubeconfig <kubeconfig pointing at a server node>`,
     `# or one step at a time: --from ${first} --to ${first}; first a check: --dry-run=server`,
     '```',
     '',

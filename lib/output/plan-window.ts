@@ -9,7 +9,8 @@ import type { StepDefinition } from '../step.ts';
 import { durationSeconds } from '../duration.ts';
 import { all, count } from '../words.ts';
 import { POD_CIDRS } from './plan-network.ts';
-import { outDirOf, type OutputOrigin, type RenderedStep } from './rendered.ts';
+import { applyCommand, argoInCluster, byEngine } from './plan-engine.ts';
+import type { OutputOrigin, RenderedStep } from './rendered.ts';
 
 /** One checklist item: what must hold (a title and its detail), and the command or check that proves it. */
 interface Item {
@@ -29,7 +30,7 @@ export function beforeTheWindow(config: ResolvedConfig, steps: readonly Rendered
     ...network(config),
     engine(config, origin),
     consoleAccess(config),
-    maintenanceWindow(config, steps),
+    ...maintenanceWindow(config, steps),
     preflight(config, origin),
   ];
   return [
@@ -81,8 +82,24 @@ function k3sSettings(config: ResolvedConfig): Item {
   };
 }
 
-/** What the network must do that the API does not show, by profile and routing. */
+/** What the network must do that the API does not show: the migration's tunnel, then the final routing. */
 function network(config: ResolvedConfig): Item[] {
+  const migration = config.cilium.migration;
+  return [
+    ...(migration
+      ? [
+          {
+            what: `UDP ${migration.tunnelPort} between every pair of nodes.`,
+            detail: `Cilium's own VXLAN beside Calico (\`perNode.tunnelPort\`) passes host and provider firewalls both ways.`,
+            check: 'the firewall rules of every node and of the provider allow it (Hetzner Cloud: `hcloud firewall describe <firewall>`).',
+          },
+        ]
+      : []),
+    ...finalRouting(config),
+  ];
+}
+
+function finalRouting(config: ResolvedConfig): Item[] {
   const { cluster } = config;
   const cilium = config.finalCilium;
   if (cilium.routingMode === 'tunnel') {
@@ -116,7 +133,9 @@ function network(config: ResolvedConfig): Item[] {
         detail: `Cilium routes each pod CIDR straight to its node${cluster.network?.vSwitchSubnet ? `, on the vSwitch \`${cluster.network.vSwitchSubnet}\`` : ''}.`,
         check:
           "the node preflight's `peer-routes` check (every other node on-link)" +
-          (cluster.profile === 'hetzner-vswitch' ? ' and `vswitch-node` (each InternalIP in the vSwitch subnet).' : '.'),
+          (cluster.profile === 'hetzner-vswitch'
+            ? " and the preflight's `vswitch-node` check (each InternalIP in the vSwitch subnet)."
+            : '.'),
       },
     ];
   }
@@ -132,27 +151,32 @@ function network(config: ResolvedConfig): Item[] {
 /** The engine that applies the steps, and whether it keeps working while the pod network is down. */
 function engine(config: ResolvedConfig, origin: OutputOrigin): Item {
   const { gitops, cluster } = config;
-  const apply = `\`npx cilium-cutover apply --dir ${outDirOf(origin)} --dry-run=server --kubeconfig <kubeconfig>\` from the workstation passes`;
   const outage = config.strategy === 'cutover';
-  if (gitops.engine === 'argocd') {
-    return {
-      what: 'An engine that runs through the migration.',
-      detail: `Argo CD applies the steps from outside this cluster${outage ? ', so the outage does not stop it' : ''}, or \`apply\` from a workstation.`,
-      check: `\`argocd cluster list\` shows \`${gitops.argocd.destinationServer}\` as this cluster, reached from the Argo CD's own cluster; or ${apply}.`,
-    };
-  }
-  const flux = {
-    what: 'An engine that runs through the migration.',
-    detail: `Flux applies the steps${outage ? `, its controllers on the host network and the API at \`${cluster.apiServer.host}:${cluster.apiServer.port}\` so the outage does not stop them` : ''}, or \`apply\` from a workstation.`,
-    check: `\`kubectl -n ${gitops.flux.namespace} get deploy -o custom-columns=NAME:.metadata.name,HOSTNETWORK:.spec.template.spec.hostNetwork\`${outage ? ' shows `true` for each controller' : ' lists its controllers'}; or ${apply}.`,
-  };
-  if (gitops.engine === 'flux') {
-    return flux;
-  }
+  const workstation = `\`${applyCommand(origin)} --to 000 --dry-run=server --kubeconfig <kubeconfig>\` reaches the API server from the workstation`;
+  const argo = argoInCluster(config)
+    ? {
+        detail: `The Argo CD of \`gitops.argocd.destinationServer\` (${gitops.argocd.destinationServer}) runs inside this cluster${outage ? ' and stops at step 100: register this cluster in a management Argo CD and name its address there, or use `apply`' : ''}.`,
+        check: '`argocd cluster list` in the Argo CD that applies the steps shows this cluster',
+      }
+    : {
+        detail: `Argo CD applies the steps from outside this cluster${outage ? ', so the outage does not stop it' : ''}.`,
+        check: `\`argocd cluster list\` shows \`${gitops.argocd.destinationServer}\` in the Argo CD that applies the steps`,
+      };
+  const columns = 'NAME:.metadata.name,READY:.status.readyReplicas,HOSTNETWORK:.spec.template.spec.hostNetwork';
+  const flux = outage
+    ? {
+        detail: `Flux applies the steps from outside this cluster, or from inside it with its controllers on the host network and the API at \`${cluster.apiServer.host}:${cluster.apiServer.port}\` (see the risks).`,
+        check: `for a Flux in this cluster, \`kubectl -n ${gitops.flux.namespace} get deploy -o custom-columns=${columns}\` shows \`true\` for each controller`,
+      }
+    : {
+        detail: 'Flux applies the steps.',
+        check: `\`kubectl -n ${gitops.flux.namespace} get deploy -o custom-columns=${columns}\` shows each controller ready`,
+      };
+  const parts = byEngine(gitops.engine, { argocd: argo, flux });
   return {
-    what: 'One engine that runs through the migration, and only one.',
-    detail: `Argo CD from outside this cluster, or Flux${outage ? ' on the host network' : ''}, or \`apply\` from a workstation.`,
-    check: `for Argo CD \`argocd cluster list\` shows \`${gitops.argocd.destinationServer}\`; for Flux \`kubectl -n ${gitops.flux.namespace} get deploy -o custom-columns=NAME:.metadata.name,HOSTNETWORK:.spec.template.spec.hostNetwork\`; or ${apply}.`,
+    what: gitops.engine === 'both' ? 'One engine that applies the steps, and only one.' : 'An engine that applies the steps.',
+    detail: `${parts.map((p) => p.detail).join(' Or: ')} Or \`apply\` from a workstation.`,
+    check: `${parts.map((p) => p.check).join('; ')}; or ${workstation}.`,
   };
 }
 
@@ -172,13 +196,17 @@ function consoleAccess(config: ResolvedConfig): Item {
 }
 
 /** The window: how long nothing works, and what is paused. */
-function maintenanceWindow(config: ResolvedConfig, steps: readonly RenderedStep[]): Item {
+function maintenanceWindow(config: ResolvedConfig, steps: readonly RenderedStep[]): Item[] {
   const { maintenance } = config;
   const listed = maintenance.workloads.length + maintenance.flux.length + maintenance.argocd.length;
+  const cost =
+    config.strategy === 'per-node' && config.phase === 'migrate'
+      ? 'each restarts as its node is drained'
+      : 'they fail their requests in the meantime';
   const paused =
     listed > 0
       ? `step 050 pauses ${count(listed, 'listed object')} (\`maintenance\`); each must exist, or the pause Job changes nothing and fails`
-      : 'no application is paused (`maintenance` is empty): they fail their requests in the meantime';
+      : `no application is paused (\`maintenance\` lists none): ${cost}`;
   const span = disruption(config);
   const inside = steps.filter((s) => span?.kinds.includes(s.step.kind));
   const minutes = Math.ceil(inside.reduce((sum, s) => sum + durationSeconds(s.step.timeout), 0) / 60);
@@ -186,34 +214,50 @@ function maintenanceWindow(config: ResolvedConfig, steps: readonly RenderedStep[
   const bound = `at most ${minutes} minutes, the timeouts of steps ${[numbers.slice(0, -1).join(', '), numbers.at(-1)].filter((n) => n).join(' and ')} together: a step that takes longer has failed (see "If a step fails")`;
   const affected =
     listed > 0
-      ? `after step 050, \`kubectl -n ${config.run.namespace} logs -l app.kubernetes.io/component=pause\` shows a PAUSED line per object`
+      ? `after step 050, \`kubectl -n ${config.run.namespace} logs -l app.kubernetes.io/component=pause --tail=-1\` shows a PAUSED line per object`
       : '`kubectl get deployments,statefulsets,daemonsets -A` lists what fails its requests meanwhile';
-  if (config.strategy === 'cutover') {
-    return {
-      what: 'A maintenance window for the full outage.',
-      detail: `From step 100 until Cilium is ready in step 200${config.cilium.kubeProxyReplacementEnabled ? ' (for Services, from the k3s rollout)' : ''}; ${paused}.`,
-      check: `${bound}; ${affected}.`,
-    };
-  }
+  const remote = maintenance.remoteArgocd.map((a) => `-n ${a.namespace} application ${a.name}`);
+  const remoteItems: Item[] =
+    remote.length > 0
+      ? [
+          {
+            what: `${count(remote.length, 'Argo CD Application')} in another cluster paused by hand.`,
+            detail:
+              '`maintenance.remoteArgocd` lists them and no Job here reaches them: turn their automated sync off before the window, and back on after it.',
+            check: remote
+              .map((t) => `\`kubectl --context <argocd-cluster> get ${t} -o jsonpath='{.spec.syncPolicy.automated}'\` prints nothing`)
+              .join('; '),
+          },
+        ]
+      : [];
   const pdb = '`kubectl get pdb -A`: a budget with ALLOWED DISRUPTIONS 0 stops a drain or an eviction until it allows one';
-  return config.phase === 'migrate'
-    ? {
-        what: 'Every pod restarts once.',
-        detail: `Node by node, as its node is drained; ${paused}.`,
-        check: `${pdb}.`,
-      }
-    : {
-        what: 'A short cluster-wide disruption.',
-        detail: `The agents restart with the final settings and step 250 restarts every pod; ${paused}.`,
-        check: `${pdb}; ${bound}.`,
-      };
+  const item: Item =
+    config.strategy === 'cutover'
+      ? {
+          what: 'A maintenance window for the full outage.',
+          detail: `From step 100 until step 250 has restarted the pods started under Calico${config.cilium.kubeProxyReplacementEnabled ? ' (for Services, from the k3s rollout)' : ''}; ${paused}.`,
+          check: `${bound}; ${affected}.`,
+        }
+      : config.phase === 'migrate'
+        ? {
+            what: 'Every pod restarts, once for each node it runs on.',
+            detail: `Node by node, as its node is drained (a pod rescheduled onto a node not moved yet restarts again when that one moves); ${paused}.`,
+            check: `${pdb}.`,
+          }
+        : {
+            what: 'A short cluster-wide disruption.',
+            detail: `The agents restart with the final settings and step 250 restarts every pod; ${paused}.`,
+            check: `${pdb}; ${bound}.`,
+          };
+  return [item, ...remoteItems];
 }
 
 function preflight(config: ResolvedConfig, origin: OutputOrigin): Item {
+  const components = ['preflight', 'node-preflight', ...(config.strategy === 'per-node' ? ['per-node-preflight'] : [])];
   return {
     what: 'The preflight passes, and the Cilium images are on every node.',
-    detail: 'Its per-node Jobs pull them on the host network, before anything changes.',
-    check: `\`npx cilium-cutover apply --dir ${outDirOf(origin)} --to 000 --kubeconfig <kubeconfig>\` runs step 000 alone; \`kubectl -n ${config.run.namespace} logs -l app.kubernetes.io/component=preflight\` shows no FAIL line.`,
+    detail: 'Its node Jobs pull them on the host network, before anything changes.',
+    check: `\`${applyCommand(origin)} --to 000 --kubeconfig <kubeconfig>\` runs step 000 alone; \`kubectl -n ${config.run.namespace} logs -l 'app.kubernetes.io/component in (${components.join(',')})' --prefix --tail=-1\` shows no FAIL line.`,
   };
 }
 
@@ -223,7 +267,10 @@ function disruption(config: ResolvedConfig): { readonly title: string; readonly 
     return undefined;
   }
   if (config.strategy === 'cutover') {
-    return { title: 'Full outage: no pod network on any node', kinds: ['calico-delete', 'node-cleanup', 'cilium'] };
+    return {
+      title: 'Full outage: no pod network on any node, then none for pods started under Calico',
+      kinds: ['calico-delete', 'node-cleanup', 'cilium', 'kube-proxy-cleanup', 'readdress-pods'],
+    };
   }
   if (config.phase === 'migrate') {
     return undefined;

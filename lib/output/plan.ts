@@ -4,7 +4,7 @@
  */
 import type { ResolvedConfig } from '../config/resolve.ts';
 import { all, count } from '../words.ts';
-import { applying, engineDeletes, engineName, handOver, retrying, stepPlace, stepsIntro } from './plan-engine.ts';
+import { applying, argoInCluster, engineDeletes, engineName, handOver, retrying, stepPlace, stepsIntro } from './plan-engine.ts';
 import { accessSection, networkSection } from './plan-network.ts';
 import { beforeTheWindow, stepGraph } from './plan-window.ts';
 import { outDirOf, synthCommandOf, type OutputOrigin, type RenderedStep } from './rendered.ts';
@@ -223,8 +223,8 @@ function risks(config: ResolvedConfig, steps: readonly RenderedStep[]): string[]
   }
   const { cilium, calico, cluster, maintenance, run, verify } = config;
   const items: string[] = [
-    `**Full outage.** ${cilium.kubeProxyReplacementEnabled ? 'It begins with the k3s rollout (before step 000): kube-proxy stops, and Services run on the rules it left, which follow no endpoint change. ' : ''}From step 100 until every Cilium agent is ready in step 200 no pod has a working network: DNS, ClusterIP Services and Ingress are down on ${all(cluster.nodes.length, 'node')}${cluster.nodes.length > 1 ? ' at once' : ''} (this is a cutover, not a node-by-node migration). Plan a window${cilium.kubeProxyReplacementEnabled ? ' that starts with the rollout' : ''}; keep a way to the API that does not need the pod network (${DOCS.applying}).`,
-    `**Pods must be recreated.** Pods started under Calico keep their Calico addresses (from the Calico pool ${calico.ipPools.map((p) => `\`${p}\``).join(', ')}) and interfaces; Cilium does not manage them. The operator restarts unmanaged pods; a rolling reboot (\`host/rolling-reboot.sh\`) restarts everything (${DOCS.cilium}).`,
+    `**Full outage.** ${cilium.kubeProxyReplacementEnabled ? 'It begins with the k3s rollout (before step 000): kube-proxy stops, and Services run on the rules it left, which follow no endpoint change. ' : ''}From step 100 until every Cilium agent is ready in step 200 no pod has a working network, and a pod started under Calico has none until step 250 restarts it (CoreDNS once Cilium's operator restarts it): DNS, ClusterIP Services and Ingress are down on ${all(cluster.nodes.length, 'node')}${cluster.nodes.length > 1 ? ' at once' : ''} (this is a cutover, not a node-by-node migration). Plan a window${cilium.kubeProxyReplacementEnabled ? ' that starts with the rollout' : ''}; keep a way to the API that does not need the pod network (${DOCS.applying}).`,
+    `**Pods must be recreated.** Pods started under Calico keep their Calico addresses (from the Calico pool ${calico.ipPools.map((p) => `\`${p}\``).join(', ')}) and interfaces; Cilium does not manage them, and its operator restarts only CoreDNS: step 250 evicts every other one so it comes back on Cilium, and until then it has no working network (${DOCS.cilium}).`,
     `**Calico's custom resources go with its CRDs.** Deleting the CRDs destroys every Calico IP pool, IPAM block and Calico policy; the configured ones are kept first in namespace \`cilium-cutover-inventory\`, and \`npx cilium-cutover restore\` brings them back after Calico is applied again. Only Kubernetes NetworkPolicies stay in force (${DOCS.calico}).`,
   ];
   if (cilium.mtu !== undefined) {
@@ -264,10 +264,9 @@ function failedJobRisk(config: ResolvedConfig): string {
 function engineRisks(config: ResolvedConfig): string[] {
   const { engine, argocd } = config.gitops;
   const items: string[] = [];
-  const server = argocd.destinationServer;
-  if (engine !== 'flux' && server !== undefined && /^https:\/\/kubernetes\.default(\.svc)?(\.cluster\.local)?(:443)?\/?$/.test(server)) {
+  if (argoInCluster(config)) {
     items.push(
-      `**Argo CD inside this cluster** (\`gitops.argocd.destinationServer\` is ${server}): its controller reaches its repo server and Redis through Services and cluster DNS, which go down at step 100, so the sync stops before Cilium is installed. Apply from a management Argo CD or with \`apply\` (${DOCS.applying}).`,
+      `**Argo CD inside this cluster** (\`gitops.argocd.destinationServer\` is ${argocd.destinationServer}): its controller reaches its repo server and Redis through Services and cluster DNS, which go down at step 100, so the sync stops before Cilium is installed. Apply from a management Argo CD or with \`apply\` (${DOCS.applying}).`,
     );
   }
   if (engine !== 'argocd') {
@@ -287,7 +286,7 @@ function perNodeRisks(config: ResolvedConfig): string[] {
   const items: string[] = [];
   if (config.phase === 'migrate') {
     items.push(
-      `**Every pod restarts once per phase.** Each node's drain evicts its pods (PodDisruptionBudgets hold; a budget that never allows an eviction stops the step after ${perNode.drainTimeout}). Applications with a single replica are down while they move.`,
+      `**Every pod restarts, up to once for each node it runs on.** Each node's drain evicts its pods, and one rescheduled onto a node not moved yet restarts again when that node moves (PodDisruptionBudgets hold; a budget that never allows an eviction stops the step after ${perNode.drainTimeout}). Applications with a single replica are down while they move.`,
       `**No policy enforcement on moved nodes** until the switch phase: Cilium runs with \`enable-policy: never\`, and Calico no longer enforces for pods on Cilium${perNode.acknowledgeUnenforcedPolicies ? ' (acknowledged: perNode.acknowledgeUnenforcedPolicies)' : '; the preflight refuses while NetworkPolicies exist unless perNode.acknowledgeUnenforcedPolicies is set'}.`,
     );
     if (calico.backend === 'bird') {

@@ -43,7 +43,7 @@ export const DEVIATIONS: readonly Deviation[] = [
   },
   {
     id: 'gitops-metadata',
-    what: "Every object carries this tool's labels (`app.kubernetes.io/managed-by`, `cilium-cutover.io/step`, and `app.kubernetes.io/part-of` where the chart sets none) and the GitOps annotations of its step (its sync wave, its protection from prune); none carries the chart's `helm.sh/chart` label.",
+    what: "Every object carries this tool's labels (`app.kubernetes.io/managed-by`, `cilium-cutover.io/step`, and `app.kubernetes.io/part-of` where the chart sets none) and the GitOps annotations of its step (its place in the order, its protection from prune); none carries the chart's `helm.sh/chart` label.",
     why: 'The engine orders, protects and prunes the objects by them; a Helm label on objects Helm does not manage would mislead Helm-aware tools.',
   },
 ];

@@ -167,11 +167,41 @@ describe('PLAN.md: before the window', () => {
     const plan = render(load(robotPair()).config).files.get('PLAN.md')!;
     const lines = items(plan);
     expect(lines.find((l) => l.includes('one layer-2 segment'))).toContain(
-      "Check: the node preflight's `peer-routes` check (every other node on-link) and `vswitch-node`",
+      "Check: the node preflight's `peer-routes` check (every other node on-link) and the preflight's `vswitch-node` check",
     );
     expect(lines.find((l) => l.includes('Console or rescue access to both nodes.'))).toContain('https://robot-ws.your-server.de/boot/');
     expect(plan).toContain('are down on both nodes at once');
     expect(plan).not.toContain('hcloud');
+  });
+
+  it('per-node: asks for the migration tunnel port, and counts the restarts per node', () => {
+    const plan = render(load(perNodeData('migrate')).config).files.get('PLAN.md')!;
+    const lines = items(plan);
+    expect(lines.some((l) => l.startsWith('- [ ] **UDP 8473 between every pair of nodes.**'))).toBe(true);
+    expect(lines.some((l) => l.startsWith('- [ ] **Every pod restarts, once for each node it runs on.**'))).toBe(true);
+    // Moving a node is no outage: the checklist does not promise failed requests.
+    expect(checklist(plan)).not.toContain('fail their requests');
+  });
+
+  it('says an in-cluster Argo CD stops at step 100, and names the Applications paused by hand elsewhere', () => {
+    const data = engine('argocd');
+    data.gitops.argocd.destinationServer = 'https://kubernetes.default.svc';
+    data.maintenance = { remoteArgocd: [{ name: 'shop' }] };
+    const lines = items(render(load(data).config).files.get('PLAN.md')!);
+    expect(lines.find((l) => l.includes('An engine that applies the steps.'))).toContain(
+      'runs inside this cluster and stops at step 100: register this cluster in a management Argo CD',
+    );
+    expect(lines.find((l) => l.includes('1 Argo CD Application in another cluster paused by hand.'))).toContain(
+      "`kubectl --context <argocd-cluster> get -n argocd application shop -o jsonpath='{.spec.syncPolicy.automated}'` prints nothing",
+    );
+  });
+
+  it('gives the built-in example its flag wherever it runs apply, and only there', () => {
+    const example = readFileSync(new URL('../../../dist/PLAN.md', import.meta.url), 'utf8');
+    const applies = example.match(/npx cilium-cutover apply --dir dist[^`\n]*/g)!;
+    expect(applies.length).toBeGreaterThanOrEqual(3);
+    expect(applies.filter((a) => !a.startsWith('npx cilium-cutover apply --dir dist --built-in-example'))).toEqual([]);
+    expect(render(load(exampleData()).config).files.get('PLAN.md')).not.toContain('--built-in-example');
   });
 
   it('has no checklist once the migration is over', () => {
@@ -203,7 +233,12 @@ describe('PLAN.md: the step graph', () => {
   const perNode = (phase: 'migrate' | 'switch') => render(load(perNodeData(phase)).config);
 
   const cases: [string, () => Rendered, string[]][] = [
-    ['cutover', () => renderExample(), ['100-calico-delete', '110-node-cleanup', '200-cilium']],
+    // Pods started under Calico have no network until step 250 restarts them.
+    [
+      'cutover',
+      () => renderExample(),
+      ['100-calico-delete', '110-node-cleanup', '200-cilium', '210-kube-proxy-cleanup', '250-readdress-pods'],
+    ],
     ['per-node migrate', () => perNode('migrate'), []],
     ['per-node switch', () => perNode('switch'), ['200-cilium', '210-kube-proxy-cleanup', '250-readdress-pods']],
     ['steady', () => render(load({ ...exampleData(), phase: 'steady' }).config), []],
