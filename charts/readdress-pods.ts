@@ -25,6 +25,8 @@ export function buildReaddressPods(chart: StepChart, config: ResolvedConfig): vo
     rules: [
       { apiGroup: '', resource: 'pods', verbs: ['list'] },
       { apiGroup: '', resource: 'pods/eviction', verbs: ['create'] },
+      // run.deleteBrokenPods: any pod of the cluster may be one, so no names.
+      ...(config.run.deleteBrokenPods ? [{ apiGroup: '', resource: 'pods', verbs: ['delete' as const] }] : []),
       ...(perNode ? [] : [{ apiGroup: 'cilium.io', resource: 'ciliumendpoints', verbs: ['list' as const] }]),
     ],
   });
@@ -32,6 +34,7 @@ export function buildReaddressPods(chart: StepChart, config: ResolvedConfig): vo
     ...(perNode ? { migrationCIDR: config.perNode.podCIDR } : {}),
     timeoutSeconds: READDRESS_TIMEOUT.toSeconds(),
     evictUnmanagedPods: config.perNode.evictUnmanagedPods,
+    deleteBrokenPods: config.run.deleteBrokenPods,
   };
   new ScriptJob(chart, 'Readdress', config, {
     name: 'readdress',
@@ -42,14 +45,21 @@ export function buildReaddressPods(chart: StepChart, config: ResolvedConfig): vo
   });
 }
 
+/** What happens to a broken pod whose budget refuses its eviction. */
+function brokenPods(config: ResolvedConfig): string {
+  return config.run.deleteBrokenPods
+    ? '; a pod that is not Ready and whose eviction a budget refuses is deleted (`run.deleteBrokenPods`: it has no network to protect)'
+    : '; a pod that is not Ready and whose eviction a budget refuses holds the step (the default `unhealthyPodEvictionPolicy: IfHealthyBudget` refuses while the budget is short): the Job names it, and `run.deleteBrokenPods` deletes such pods';
+}
+
 export function readdressPodsPlan(config: ResolvedConfig): string[] {
   if (config.strategy !== 'per-node') {
     return [
-      `Cilium manages only the pods started since it runs; its operator restarts CoreDNS, nothing else. Every other pod on the pod network (the ingress controller, the applications) still has its Calico address, which nothing routes any more: the Job evicts each pod without a CiliumEndpoint (PodDisruptionBudgets hold) and waits until none is left. Pods without a controller are listed for a manual restart${config.perNode.evictUnmanagedPods ? ' (evicted too: perNode.evictUnmanagedPods is set)' : ''}.`,
+      `Cilium manages only the pods started since it runs; its operator restarts CoreDNS, nothing else. Every other pod on the pod network (the ingress controller, the applications) still has its Calico address, which nothing routes any more: the Job evicts each pod without a CiliumEndpoint (PodDisruptionBudgets hold) and waits until none is left${brokenPods(config)}. Pods without a controller are listed for a manual restart${config.perNode.evictUnmanagedPods ? ' (evicted too: perNode.evictUnmanagedPods is set)' : ''}.`,
     ];
   }
   return [
-    `Cilium now hands out addresses from each node's podCIDR (\`ipam: ${config.finalCilium.ipamMode}\`, ${config.finalCilium.routingMode} routing). Pods still on ${config.perNode.podCIDR} lost their routes with the overlay: the Job evicts them all (PodDisruptionBudgets hold) and waits until none is left. Pods without a controller are listed for a manual restart${config.perNode.evictUnmanagedPods ? ' (evicted too: perNode.evictUnmanagedPods is set)' : ''}.`,
+    `Cilium now hands out addresses from each node's podCIDR (\`ipam: ${config.finalCilium.ipamMode}\`, ${config.finalCilium.routingMode} routing). Pods still on ${config.perNode.podCIDR} lost their routes with the overlay: the Job evicts them all (PodDisruptionBudgets hold) and waits until none is left${brokenPods(config)}. Pods without a controller are listed for a manual restart${config.perNode.evictUnmanagedPods ? ' (evicted too: perNode.evictUnmanagedPods is set)' : ''}.`,
   ];
 }
 

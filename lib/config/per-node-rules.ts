@@ -43,6 +43,13 @@ export function checkPerNode(config: Config): ConfigProblem[] {
       });
     }
   });
+  if (config.phase === 'switch' && !perNode.acknowledgeSwitchOutage) {
+    problems.push({
+      path: 'perNode.acknowledgeSwitchOutage',
+      message:
+        "phase switch is a full outage: an agent restarted with the final IPAM drops every pod's migration-range address, so no pod has a network until step 250 re-creates it; plan a maintenance window (maintenance lists what to pause), then set perNode.acknowledgeSwitchOutage: true",
+    });
+  }
   if (config.run.skipNodes.length > 0) {
     problems.push({
       path: 'run.skipNodes',

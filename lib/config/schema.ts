@@ -453,6 +453,11 @@ const runSchema = z.strictObject({
     .describe(
       "Namespace the migration Jobs run in. The tool's own: it is created, labelled privileged and deleted at graduation, so not a namespace of Kubernetes, Calico, Cilium or a GitOps engine, and not verify.namespace.",
     ),
+  deleteBrokenPods: bool()
+    .default(false)
+    .describe(
+      'Step 250: delete a pod on an old address that is not Ready and whose eviction a PodDisruptionBudget refuses, instead of waiting for the budget. Such a pod has no network and serves nothing the budget protects; under the default `unhealthyPodEvictionPolicy: IfHealthyBudget` its eviction is refused while the budget is short, and the step would wait until its timeout.',
+    ),
   skipNodes: z
     .array(z.string({ error: (i) => `expected a node name, got ${show(i.input)}` }), {
       error: (i) => `expected a list of node names, got ${show(i.input)}`,
@@ -535,6 +540,11 @@ const perNodeSchema = z.strictObject({
     .default(false)
     .describe(
       'Go on although NetworkPolicies exist: Cilium enforces no policy until the switch phase, so pods on migrated nodes are not isolated meanwhile.',
+    ),
+  acknowledgeSwitchOutage: bool()
+    .default(false)
+    .describe(
+      "Required for phase switch, which is a full outage: an agent restarted with the final IPAM cannot re-allocate the migration-range address of a pod and drops its endpoint, so every pod is without network from its node's agent restart in step 200 until step 250 re-creates it. Set it once a maintenance window is planned.",
     ),
 });
 

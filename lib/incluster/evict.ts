@@ -50,6 +50,7 @@ export async function evictUntilGone(
   pick: () => Promise<readonly PodObject[]>,
   deadline: number,
   what: string,
+  onBlocked?: (pod: PodObject) => Promise<string | undefined>,
 ): Promise<void> {
   const reported = new Set<string>();
   const first = await pick();
@@ -63,10 +64,11 @@ export async function evictUntilGone(
     }
     for (const pod of pods) {
       const outcome = await evict(target, pod);
-      const key = `${podRef(pod)} ${outcome}`;
-      if (!reported.has(key)) {
-        reported.add(key);
-        console.log(report[outcome](podRef(pod)));
+      // A refused eviction the caller may settle otherwise (its own line then replaces WAITING).
+      const line = (outcome === 'blocked' ? await onBlocked?.(pod) : undefined) ?? report[outcome](podRef(pod));
+      if (!reported.has(line)) {
+        reported.add(line);
+        console.log(line);
       }
     }
     await sleep(target.pollMs);

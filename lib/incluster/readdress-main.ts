@@ -2,13 +2,14 @@
  * Entry point of the re-addressing Job: once Cilium runs with its final IPAM, every pod that
  * still has an old address is evicted (PodDisruptionBudgets hold) and comes back with an address
  * from Cilium. Per-node phase switch: the pods on the migration range. Cutover: the pods without a
- * CiliumEndpoint (still on Calico's addresses). Pods nothing recreates are listed, not deleted.
+ * CiliumEndpoint (still on Calico's addresses). Pods nothing recreates are listed, not deleted; a
+ * broken pod a budget holds is deleted only under run.deleteBrokenPods.
  */
 import { readFileSync } from 'node:fs';
 import { runMain } from './shared/report.ts';
-import { apiClient } from './shared/api-client.ts';
+import { apiClient, describeBody } from './shared/api-client.ts';
 import { evictUntilGone } from './evict.ts';
-import { podRef, restartable, type PodObject } from './move-node.ts';
+import { isReady, podRef, restartable, type PodObject } from './move-node.ts';
 import { podsInRange, podsUnmanaged, type ReaddressSpec } from './readdress.ts';
 
 const target = {
@@ -17,6 +18,28 @@ const target = {
   pollMs: Number(process.env.CILIUM_CUTOVER_POLL_MS ?? '5000'),
 };
 const api = apiClient(target.host, target.port);
+
+/**
+ * A pod on an old address whose eviction a PodDisruptionBudget refuses. Not Ready, it has no
+ * network and serves nothing the budget protects (and under the default
+ * `unhealthyPodEvictionPolicy: IfHealthyBudget` its eviction stays refused while the budget is
+ * short): deleted with run.deleteBrokenPods, else named with that setting while the Job waits.
+ */
+async function settleBroken(spec: ReaddressSpec, pod: PodObject): Promise<string | undefined> {
+  if (isReady(pod)) {
+    return undefined;
+  }
+  const ref = podRef(pod);
+  if (!spec.deleteBrokenPods) {
+    return `WAITING ${ref}: not Ready, and a PodDisruptionBudget refuses its eviction; run.deleteBrokenPods: true deletes such a pod (it has no network)`;
+  }
+  const path = `/api/v1/namespaces/${encodeURIComponent(pod.metadata.namespace)}/pods/${encodeURIComponent(pod.metadata.name)}`;
+  const response = await api.request('DELETE', path);
+  if (response.status !== 404 && (response.status < 200 || response.status >= 300)) {
+    throw new Error(`delete ${ref}: HTTP ${response.status}: ${describeBody(response.body)}`);
+  }
+  return `DELETED ${ref}: not Ready, and a PodDisruptionBudget refuses its eviction (run.deleteBrokenPods)`;
+}
 
 async function main(): Promise<number> {
   const spec = JSON.parse(readFileSync(process.argv[2] ?? '/etc/cilium-cutover/readdress.json', 'utf8')) as ReaddressSpec;
@@ -45,6 +68,7 @@ async function main(): Promise<number> {
     },
     Date.now() + spec.timeoutSeconds * 1000,
     what,
+    (pod) => settleBroken(spec, pod),
   );
   for (const pod of manual) {
     console.log(

@@ -14,6 +14,8 @@ export interface ReaddressSpec {
   readonly migrationCIDR?: string;
   readonly timeoutSeconds: number;
   readonly evictUnmanagedPods: boolean;
+  /** run.deleteBrokenPods: delete a pod that is not Ready and whose eviction a budget refuses. */
+  readonly deleteBrokenPods: boolean;
 }
 
 /** The label of Cilium's agent pods (the DaemonSet's selector). */

@@ -245,9 +245,9 @@ function maintenanceWindow(config: ResolvedConfig, steps: readonly RenderedStep[
             check: `${pdb}.`,
           }
         : {
-            what: 'A short cluster-wide disruption.',
-            detail: `The agents restart with the final settings and step 250 restarts every pod; ${paused}.`,
-            check: `${pdb}; ${bound}.`,
+            what: 'A maintenance window for the full outage.',
+            detail: `From the agents' restart in step 200 until step 250 has re-created every pod (\`perNode.acknowledgeSwitchOutage\`); ${paused}.`,
+            check: `${bound}; ${config.run.deleteBrokenPods ? affected : `${pdb} (or set \`run.deleteBrokenPods\`: a pod without network is deleted instead)`}.`,
           };
   return [item, ...remoteItems];
 }
@@ -275,7 +275,10 @@ function disruption(config: ResolvedConfig): { readonly title: string; readonly 
   if (config.phase === 'migrate') {
     return undefined;
   }
-  return { title: 'Disruption: agents restart, every pod restarts', kinds: ['cilium', 'kube-proxy-cleanup', 'readdress-pods'] };
+  return {
+    title: 'Full outage: no pod has a network until step 250 re-creates it',
+    kinds: ['cilium', 'kube-proxy-cleanup', 'readdress-pods'],
+  };
 }
 
 /** Mermaid's text in a quoted label: its own entity for the quote, nothing that starts markup. */

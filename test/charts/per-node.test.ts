@@ -16,7 +16,7 @@ const PER_NODE_EXAMPLE = new URL('../../examples/hetzner-3-servers-per-node.yaml
 function perNodeData(edit: (d: Record<string, any>) => void = () => {}): Record<string, any> {
   const data = exampleData();
   data.strategy = 'per-node';
-  data.perNode = { acknowledgeCalicoBGP: true };
+  data.perNode = { acknowledgeCalicoBGP: true, acknowledgeSwitchOutage: true };
   edit(data);
   return data;
 }
@@ -331,6 +331,18 @@ describe('strategy per-node: config rules', () => {
         d.perNode.tunnelPort = 4789;
       }),
     ).toMatch(/^perNode\.tunnelPort: 4789 is the port of Calico's VXLAN overlay/);
+  });
+
+  it('wants the full outage of phase switch acknowledged, and only for that phase', () => {
+    const unacknowledged = (phase: string) => (d: any) => {
+      d.phase = phase;
+      delete d.perNode.acknowledgeSwitchOutage;
+    };
+    expect(errorOf(unacknowledged('switch'))).toMatch(
+      /^perNode\.acknowledgeSwitchOutage: phase switch is a full outage: an agent restarted with the final IPAM drops every pod's migration-range address, .*set perNode\.acknowledgeSwitchOutage: true$/,
+    );
+    expect(errorOf(unacknowledged('migrate'))).toBeUndefined();
+    expect(errorOf(unacknowledged('steady'))).toBeUndefined();
   });
 
   it('wants an acknowledgement for Calico with BGP, not for VXLAN', () => {

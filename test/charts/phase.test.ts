@@ -34,7 +34,7 @@ describe('phase: steady', () => {
   const perNode = (phase: string) =>
     renderExample((d) => {
       d.strategy = 'per-node';
-      d.perNode = { acknowledgeCalicoBGP: true };
+      d.perNode = { acknowledgeCalicoBGP: true, acknowledgeSwitchOutage: phase === 'switch' };
       d.phase = phase;
     });
 

@@ -1124,6 +1124,7 @@ describe.skipIf(why !== undefined)('strategy per-node on a simulated cluster', (
         ]);
       }
       const switchData = { ...parse(readFileSync(join(ROOT, 'examples/hetzner-3-servers-per-node.yaml'), 'utf8')), phase: 'switch' };
+      switchData.perNode = { ...switchData.perNode, acknowledgeSwitchOutage: true };
       verifyForSimulation(switchData);
       const switchConfig = load(switchData).config;
       const second = await apply(kubeconfig, synth(switchConfig), []);

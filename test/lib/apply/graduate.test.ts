@@ -36,7 +36,7 @@ const config = (edit: (d: Record<string, any>) => void = () => {}) => {
 
 const perNode = (phase: string, version?: string) => (d: Record<string, any>) => {
   d.strategy = 'per-node';
-  d.perNode = { acknowledgeCalicoBGP: true };
+  d.perNode = { acknowledgeCalicoBGP: true, acknowledgeSwitchOutage: phase === 'switch' };
   d.phase = phase;
   if (version) {
     d.cilium.version = version;

@@ -62,7 +62,7 @@ describe('defaults', () => {
       },
       limits: { wait: '10m', window: '3m', consecutive: 3, payloadBytes: 65536 },
     });
-    expect(config.run).toEqual({ retries: [], namespace: 'cilium-cutover', skipNodes: [] });
+    expect(config.run).toEqual({ retries: [], namespace: 'cilium-cutover', deleteBrokenPods: false, skipNodes: [] });
     expect(config.phase).toBe('migrate');
     expect(config.safety).toEqual({ maxSnapshotAge: '24h', acknowledgeNoSnapshot: false, acknowledgeDroppedPolicies: false });
     expect(config.images.node.repository).toBe('docker.io/library/node');

@@ -217,18 +217,71 @@ describe.skipIf(!HAVE_OPENSSL)('readdress script against a fake API server', () 
       }
       const eviction = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/eviction$/.exec(url);
       if (method === 'POST' && eviction) {
+        // The budget of the api pods is short: both are broken (not Ready), and with
+        // unhealthyPodEvictionPolicy IfHealthyBudget their eviction is refused.
+        if (eviction[2]!.startsWith('api-')) {
+          return [429, { kind: 'Status', message: "Cannot evict pod as it would violate the pod's disruption budget." }];
+        }
         pods = pods.filter((p) => p.metadata.name !== eviction[2]);
         pods.push(pod(eviction[1]!, `${eviction[2]}-new`, 'ReplicaSet', '10.42.1.9'));
         return [201, {}];
+      }
+      const deletion = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)$/.exec(url);
+      if (method === 'DELETE' && deletion) {
+        pods = pods.filter((p) => p.metadata.name !== deletion[2]);
+        pods.push(pod(deletion[1]!, `${deletion[2]}-new`, 'ReplicaSet', '10.42.1.9'));
+        return [200, {}];
       }
       return undefined;
     });
   });
   afterAll(() => api.close());
 
-  const readdress: ReaddressSpec = { migrationCIDR: '10.245.0.0/16', timeoutSeconds: 20, evictUnmanagedPods: false };
+  const readdress: ReaddressSpec = {
+    migrationCIDR: '10.245.0.0/16',
+    timeoutSeconds: 20,
+    evictUnmanagedPods: false,
+    deleteBrokenPods: false,
+  };
+
+  it('deletes the broken pods a budget holds only under run.deleteBrokenPods, and names the setting otherwise', async () => {
+    const broken = (name: string) => ({
+      ...pod('shop', name, 'ReplicaSet', '10.245.0.8'),
+      status: { phase: 'Running', podIP: '10.245.0.8', conditions: [{ type: 'Ready', status: 'False' }] },
+    });
+    pods = [broken('api-1'), broken('api-2')];
+    api.requests.length = 0;
+    const waiting = await api.runScript('readdress-main', { ...readdress, timeoutSeconds: 1 }, { env: { CILIUM_CUTOVER_POLL_MS: '20' } });
+    expect(waiting.code).toBe(1);
+    expect(waiting.lines).toContain(
+      'WAITING shop/api-1: not Ready, and a PodDisruptionBudget refuses its eviction; run.deleteBrokenPods: true deletes such a pod (it has no network)',
+    );
+    expect(waiting.lines.at(-1)).toMatch(/^FAILED pods on 10\.245\.0\.0\/16: still waiting for shop\/api-1, shop\/api-2 at the deadline/);
+    expect(api.requests.filter((r) => r.startsWith('DELETE'))).toEqual([]);
+    const deleting = await api.runScript(
+      'readdress-main',
+      { ...readdress, deleteBrokenPods: true },
+      { env: { CILIUM_CUTOVER_POLL_MS: '20' } },
+    );
+    expect(deleting.lines).toEqual([
+      'DELETED shop/api-1: not Ready, and a PodDisruptionBudget refuses its eviction (run.deleteBrokenPods)',
+      'DELETED shop/api-2: not Ready, and a PodDisruptionBudget refuses its eviction (run.deleteBrokenPods)',
+      'readdress: no pods on 10.245.0.0/16 any more',
+    ]);
+    expect(deleting.code).toBe(0);
+    // A Ready pod a budget holds is never deleted: it is waited for.
+    pods = [pod('shop', 'api-3', 'ReplicaSet', '10.245.0.9')];
+    const ready = await api.runScript(
+      'readdress-main',
+      { ...readdress, deleteBrokenPods: true, timeoutSeconds: 1 },
+      { env: { CILIUM_CUTOVER_POLL_MS: '20' } },
+    );
+    expect(ready.lines[0]).toBe('WAITING shop/api-3: a PodDisruptionBudget allows no eviction now; retrying');
+    expect(ready.code).toBe(1);
+  });
 
   it('evicts the pods on the migration range and lists the ones nothing would recreate', async () => {
+    api.requests.length = 0;
     pods = [
       pod('shop', 'web-1', 'ReplicaSet', '10.245.0.5'),
       pod('shop', 'web-2', 'ReplicaSet', '10.42.0.5'),

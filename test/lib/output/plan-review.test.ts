@@ -32,10 +32,12 @@ async function synthPlan(data: Record<string, any>, configPath: string, out: str
 }
 
 /** The per-node example in a phase. */
-const perNodeData = (phase: 'migrate' | 'switch'): Record<string, any> => ({
-  ...(parse(readFileSync(new URL('../../../examples/hetzner-3-servers-per-node.yaml', import.meta.url), 'utf8')) as object),
-  phase,
-});
+const perNodeData = (phase: 'migrate' | 'switch'): Record<string, any> => {
+  const data = parse(readFileSync(new URL('../../../examples/hetzner-3-servers-per-node.yaml', import.meta.url), 'utf8'));
+  data.phase = phase;
+  data.perNode.acknowledgeSwitchOutage = phase === 'switch';
+  return data;
+};
 
 /** Two Robot servers on a vSwitch, Argo CD and Flux. */
 const robotPair = (): Record<string, any> => {

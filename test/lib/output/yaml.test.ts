@@ -22,7 +22,9 @@ function renders() {
   }));
   big.maintenance = { workloads: [{ kind: 'Deployment', namespace: 'shop', name: 'web' }], flux: [{ kind: 'HelmRelease', name: 'x' }] };
   big.verify.ingress = { host: 'echo.example.com' };
-  return [example, perNode, { ...perNode, phase: 'switch' }, big].map((d) => render(load(d).config));
+  return [example, perNode, { ...perNode, phase: 'switch', perNode: { ...perNode.perNode, acknowledgeSwitchOutage: true } }, big].map((d) =>
+    render(load(d).config),
+  );
 }
 
 describe('the direct YAML writer', () => {
