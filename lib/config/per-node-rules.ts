@@ -14,6 +14,11 @@ export const PER_NODE_MAX_NODES = 100;
 /** The per-node CiliumNodeConfig selects `kubernetes.io/hostname`, a label value (k3s sets it to the node name). */
 const LABEL_VALUE_MAX = 63;
 
+/** An Argo CD destination that is the cluster's own API Service: that Argo CD runs inside the cluster. */
+export function isInClusterServer(server: string | undefined): boolean {
+  return server !== undefined && /^https:\/\/kubernetes\.default(\.svc)?(\.cluster\.local)?(:443)?\/?$/.test(server);
+}
+
 /** The per-node problems; under strategy cutover only a per-node phase (`switch`) is one. */
 export function checkPerNode(config: Config): ConfigProblem[] {
   const { cluster, calico, perNode } = config;
@@ -43,6 +48,12 @@ export function checkPerNode(config: Config): ConfigProblem[] {
       });
     }
   });
+  if (config.phase === 'switch' && config.gitops.engine !== 'flux' && isInClusterServer(config.gitops.argocd.destinationServer)) {
+    problems.push({
+      path: 'gitops.argocd.destinationServer',
+      message: `${config.gitops.argocd.destinationServer} is an Argo CD inside this cluster, which loses its network with every other pod in phase switch and cannot finish it; give the address a management Argo CD has for this cluster, or apply the phase from a workstation with gitops.engine: flux`,
+    });
+  }
   if (config.phase === 'switch' && !perNode.acknowledgeSwitchOutage) {
     problems.push({
       path: 'perNode.acknowledgeSwitchOutage',

@@ -4,6 +4,7 @@
  * other one, and the output directory and config the output was made with. Sections of plan.ts,
  * kept apart for their length.
  */
+import { isInClusterServer } from '../config/per-node-rules.ts';
 import type { ResolvedConfig } from '../config/resolve.ts';
 import { gitopsName, LABEL_STEP } from '../labels.ts';
 import { outDirOf, type OutputOrigin, type RenderedStep } from './rendered.ts';
@@ -22,9 +23,7 @@ export function byEngine<T>(engine: Engine, texts: { readonly argocd: T; readonl
 
 /** The Argo CD that applies the steps is this cluster's own: its destination is the in-cluster address. */
 export function argoInCluster(config: ResolvedConfig): boolean {
-  const { engine, argocd } = config.gitops;
-  const server = argocd.destinationServer;
-  return engine !== 'flux' && server !== undefined && /^https:\/\/kubernetes\.default(\.svc)?(\.cluster\.local)?(:443)?\/?$/.test(server);
+  return config.gitops.engine !== 'flux' && isInClusterServer(config.gitops.argocd.destinationServer);
 }
 
 /** `apply` for this output: its directory, and the built-in example's flag where it is that. */

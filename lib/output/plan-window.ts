@@ -1,15 +1,13 @@
 /**
- * PLAN.md's one-page view at the top: the checklist of what must hold before the maintenance
- * window, each item with the check that proves it, and the step graph (a Mermaid flowchart, which
- * GitHub renders in the pull request) with the outage span and the destructive and irreversible
- * steps marked. Sections of plan.ts, kept apart for their length.
+ * PLAN.md's checklist at the top: what must hold before the maintenance window, each item with
+ * the check that proves it. A section of plan.ts, kept apart for its length.
  */
 import type { ResolvedConfig } from '../config/resolve.ts';
-import type { StepDefinition } from '../step.ts';
 import { durationSeconds } from '../duration.ts';
 import { all, count } from '../words.ts';
 import { POD_CIDRS } from './plan-network.ts';
 import { applyCommand, argoInCluster, byEngine } from './plan-engine.ts';
+import { disruption } from './plan-graph.ts';
 import type { OutputOrigin, RenderedStep } from './rendered.ts';
 
 /** One checklist item: what must hold (a title and its detail), and the command or check that proves it. */
@@ -259,67 +257,4 @@ function preflight(config: ResolvedConfig, origin: OutputOrigin): Item {
     detail: 'Its node Jobs pull them on the host network, before anything changes.',
     check: `\`${applyCommand(origin)} --to 000 --kubeconfig <kubeconfig>\` runs step 000 alone; \`kubectl -n ${config.run.namespace} logs -l 'app.kubernetes.io/component in (${components.join(',')})' --prefix --tail=-1\` shows no FAIL line.`,
   };
-}
-
-/** The steps inside the span the pod network is down or disrupted, and what the span is. */
-function disruption(config: ResolvedConfig): { readonly title: string; readonly kinds: readonly StepDefinition['kind'][] } | undefined {
-  if (config.phase === 'steady') {
-    return undefined;
-  }
-  if (config.strategy === 'cutover') {
-    return {
-      title: 'Full outage: no pod network on any node, then none for pods started under Calico',
-      kinds: ['calico-delete', 'node-cleanup', 'cilium', 'kube-proxy-cleanup', 'readdress-pods'],
-    };
-  }
-  if (config.phase === 'migrate') {
-    return undefined;
-  }
-  return {
-    title: 'Full outage: no pod has a network until step 250 re-creates it',
-    kinds: ['cilium', 'kube-proxy-cleanup', 'readdress-pods'],
-  };
-}
-
-/** Mermaid's text in a quoted label: its own entity for the quote, nothing that starts markup. */
-function label(text: string): string {
-  return text.replace(/"/g, '#quot;').replace(/</g, '#lt;').replace(/>/g, '#gt;');
-}
-
-/** The node id of a step in the graph: its number. */
-export function graphNodeId(step: StepDefinition): string {
-  return `s${step.dir.split('-')[0]}`;
-}
-
-/** "Step graph": the steps in order as a Mermaid flowchart. */
-export function stepGraph(config: ResolvedConfig, steps: readonly RenderedStep[]): string[] {
-  const span = disruption(config);
-  const node = ({ step }: RenderedStep) =>
-    `${graphNodeId(step)}["${label(step.dir)}<br/>${label(step.title)}${step.impact ? `<br/>${step.impact}` : ''}"]${step.impact ? `:::${step.impact}` : ''}`;
-  const inside = steps.filter((s) => span?.kinds.includes(s.step.kind));
-  const lines = ['flowchart TD'];
-  for (const s of steps) {
-    if (s === inside[0]) {
-      lines.push(`  subgraph outage["${label(span!.title)}"]`, ...inside.map((i) => `    ${node(i)}`), '  end');
-    } else if (!inside.includes(s)) {
-      lines.push(`  ${node(s)}`);
-    }
-  }
-  for (let i = 1; i < steps.length; i++) {
-    lines.push(`  ${graphNodeId(steps[i - 1]!.step)} --> ${graphNodeId(steps[i]!.step)}`);
-  }
-  lines.push('  classDef destructive fill:#fff3cd,stroke:#b7791f', '  classDef irreversible fill:#f8d7da,stroke:#c53030,stroke-width:2px');
-  return [
-    '## Step graph',
-    '',
-    '```mermaid',
-    ...lines,
-    '```',
-    '',
-    [
-      'Red: **irreversible**, it deletes what no step brings back. Amber: **destructive**, it stops, evicts or deletes what a later step or a restart brings back.',
-      span ? ` The box marks the steps of the ${span.title.charAt(0).toLowerCase()}${span.title.slice(1)}.` : '',
-    ].join(''),
-    '',
-  ];
 }

@@ -6,7 +6,8 @@ import type { ResolvedConfig } from '../config/resolve.ts';
 import { all, count } from '../words.ts';
 import { applying, argoInCluster, engineDeletes, engineName, handOver, retrying, stepPlace, stepsIntro } from './plan-engine.ts';
 import { accessSection, networkSection } from './plan-network.ts';
-import { beforeTheWindow, stepGraph } from './plan-window.ts';
+import { stepGraph } from './plan-graph.ts';
+import { beforeTheWindow } from './plan-window.ts';
 import { outDirOf, synthCommandOf, type OutputOrigin, type RenderedStep } from './rendered.ts';
 
 function table(header: readonly string[], rows: readonly (readonly string[])[]): string {

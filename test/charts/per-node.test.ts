@@ -345,6 +345,22 @@ describe('strategy per-node: config rules', () => {
     expect(errorOf(unacknowledged('steady'))).toBeUndefined();
   });
 
+  it('refuses an Argo CD inside the cluster for phase switch, which takes its network', () => {
+    const inCluster =
+      (phase: string, engine = 'both') =>
+      (d: any) => {
+        d.phase = phase;
+        d.gitops.engine = engine;
+        d.gitops.argocd.destinationServer = 'https://kubernetes.default.svc';
+      };
+    expect(errorOf(inCluster('switch'))).toMatch(
+      /^gitops\.argocd\.destinationServer: https:\/\/kubernetes\.default\.svc is an Argo CD inside this cluster, which loses its network with every other pod in phase switch/,
+    );
+    // The migrate phase keeps the pod network up; Flux objects alone name no Argo CD.
+    expect(errorOf(inCluster('migrate'))).toBeUndefined();
+    expect(errorOf(inCluster('switch', 'flux'))).toBeUndefined();
+  });
+
   it('wants an acknowledgement for Calico with BGP, not for VXLAN', () => {
     expect(errorOf((d) => delete d.perNode.acknowledgeCalicoBGP)).toMatch(/^perNode\.acknowledgeCalicoBGP: calico\.backend is bird/);
     expect(

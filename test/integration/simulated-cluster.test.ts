@@ -1147,6 +1147,17 @@ describe.skipIf(why !== undefined)('strategy per-node on a simulated cluster', (
       expect(podNetwork.length).toBeGreaterThan(0);
       expect(podNetwork.filter((ip) => !ip.startsWith('10.42.'))).toEqual([]);
       expect(sim.nodes).toHaveLength(3);
+
+      // A retry of the phase after step 250 re-addressed pods (run.retries renames its Jobs): the
+      // preflight finds them on their own node's podCIDR, reads each node by name, and passes.
+      const retry = load({ ...switchData, run: { retries: ['000-preflight'] } }).config;
+      const again = await apply(kubeconfig, synth(retry), ['--from', '000', '--to', '000']);
+      expect(again.stderr).toEqual([]);
+      expect(again.code).toBe(0);
+      const preflight = await jobLogs(kubeconfig, 'cilium-cutover', 'per-node-preflight-');
+      expect(preflight.some((l) => /^PASS all-moved pods: every pod-network pod .* \(\d+ already on its node's podCIDR\)$/.test(l))).toBe(
+        true,
+      );
     });
   }, 600_000);
 
