@@ -71,6 +71,7 @@ export function buildMoveNode(chart: StepChart, config: ResolvedConfig): void {
     drainTimeoutSeconds: config.durations.drainTimeoutSeconds,
     agentTimeoutSeconds: AGENT_TIMEOUT.toSeconds(),
     evictUnmanagedPods: config.perNode.evictUnmanagedPods,
+    deleteEmptyDirData: config.perNode.deleteEmptyDirData,
     switchLabel: SWITCH_LABEL,
     agent: { namespace: CILIUM_NAMESPACE, labelSelector: 'k8s-app=cilium' },
   };
@@ -106,7 +107,7 @@ export function moveNodePlan(config: ResolvedConfig, step: StepDefinition): stri
     `\`${nodeConfigName(node)}\` (CiliumNodeConfig) selects ${node} once it carries the label \`${SWITCH_LABEL.key}=${SWITCH_LABEL.value}\`: the agent there then writes Cilium's CNI config and moves Calico's aside. The Job runs on another node and:`,
     '',
     `1. cordons ${node} (remembering that it did, in \`cilium-cutover.io/cordoned\`);`,
-    `2. evicts its pods through the eviction API, so PodDisruptionBudgets hold, for up to ${config.perNode.drainTimeout} (DaemonSet and static pods stay; a pod without a controller stops the Job${config.perNode.evictUnmanagedPods ? ', unless perNode.evictUnmanagedPods, which is set' : ''});`,
+    `2. evicts its pods through the eviction API, so PodDisruptionBudgets hold, for up to ${config.perNode.drainTimeout} (DaemonSet and static pods stay; a pod without a controller stops the Job${config.perNode.evictUnmanagedPods ? ', unless perNode.evictUnmanagedPods, which is set' : ''}; so does a pod with an emptyDir volume, whose data the eviction deletes${config.perNode.deleteEmptyDirData ? ', unless perNode.deleteEmptyDirData, which is set' : ''}; either stops it before anything changes);`,
     `3. labels ${node} and restarts its Cilium agent, which reads the CiliumNodeConfig when it starts;`,
     `4. evicts the pods still on a Calico address there (DaemonSet pods) and waits until every pod-network pod on ${node} has an address from ${config.perNode.podCIDR};`,
     `5. uncordons ${node} (only if it cordoned it).`,

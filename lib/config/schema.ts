@@ -531,6 +531,11 @@ const perNodeSchema = z.strictObject({
     .describe(
       'Evict pods no controller owns (they are gone for good, as with `kubectl drain --force`). Without it such a pod stops the drain, and the re-addressing after a cutover (step 250) lists it and fails.',
     ),
+  deleteEmptyDirData: bool()
+    .default(false)
+    .describe(
+      "Let a node's drain evict pods with emptyDir volumes, whose data the eviction deletes (`kubectl drain --delete-emptydir-data`). Without it such a pod stops the node's step before anything changes, naming it. k3s's Traefik and metrics-server keep only scratch data there.",
+    ),
   acknowledgeCalicoBGP: bool()
     .default(false)
     .describe(

@@ -53,10 +53,15 @@ async function main(): Promise<number> {
   }
 
   // Nothing changes while a pod would be lost for good.
-  const first = drainPlan(await podsOn(spec.node), spec.evictUnmanagedPods);
+  const first = drainPlan(await podsOn(spec.node), spec.evictUnmanagedPods, spec.deleteEmptyDirData);
   if (first.refuse.length > 0) {
     throw new Stop(
       `pods without a controller would be deleted for good: ${first.refuse.map(podRef).join(', ')}; move them, or set perNode.evictUnmanagedPods: true`,
+    );
+  }
+  if (first.localData.length > 0) {
+    throw new Stop(
+      `pods with emptyDir volumes would lose that data: ${first.localData.map(podRef).join(', ')}; move them, or set perNode.deleteEmptyDirData: true`,
     );
   }
 
@@ -71,13 +76,7 @@ async function main(): Promise<number> {
   const drainDeadline = Date.now() + spec.drainTimeoutSeconds * 1000;
   await evictUntilGone(
     target,
-    async () => {
-      const plan = drainPlan(await podsOn(spec.node), spec.evictUnmanagedPods);
-      if (plan.refuse.length > 0) {
-        throw new Stop(`pods without a controller appeared: ${plan.refuse.map(podRef).join(', ')}`);
-      }
-      return plan.evict;
-    },
+    async () => drainPlan(await podsOn(spec.node), spec.evictUnmanagedPods, spec.deleteEmptyDirData).evict,
     drainDeadline,
     'drain',
   );

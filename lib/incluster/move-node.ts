@@ -18,6 +18,8 @@ export interface MoveNodeSpec {
   /** How long the node's Cilium agent may take to become Ready after its restart. */
   readonly agentTimeoutSeconds: number;
   readonly evictUnmanagedPods: boolean;
+  /** perNode.deleteEmptyDirData: evict pods with emptyDir volumes too. */
+  readonly deleteEmptyDirData: boolean;
   /** The label the node's CiliumNodeConfig selects, set once the node is drained. */
   readonly switchLabel: { readonly key: string; readonly value: string };
   /** Where the Cilium agents run and how to find them. */
@@ -89,13 +91,19 @@ export interface DrainPlan {
   readonly keep: readonly { readonly pod: PodObject; readonly reason: string }[];
   /** Stop the drain: pods without a controller, which an eviction would delete for good. */
   readonly refuse: readonly PodObject[];
+  /** Stop the drain: pods with emptyDir volumes, whose data an eviction deletes, unless allowed. */
+  readonly localData: readonly PodObject[];
 }
 
-/** `kubectl drain --ignore-daemonsets --delete-emptydir-data`, with `--force` only when asked. */
-export function drainPlan(pods: readonly PodObject[], evictUnmanagedPods: boolean): DrainPlan {
+/**
+ * `kubectl drain --ignore-daemonsets`, with `--force` (pods without a controller) and
+ * `--delete-emptydir-data` (pods with emptyDir volumes) only when asked.
+ */
+export function drainPlan(pods: readonly PodObject[], evictUnmanagedPods: boolean, deleteEmptyDirData: boolean): DrainPlan {
   const evict: PodObject[] = [];
   const keep: { pod: PodObject; reason: string }[] = [];
   const refuse: PodObject[] = [];
+  const localData: PodObject[] = [];
   for (const pod of pods) {
     const controller = controllerOf(pod);
     if (finished(pod)) {
@@ -106,11 +114,13 @@ export function drainPlan(pods: readonly PodObject[], evictUnmanagedPods: boolea
       keep.push({ pod, reason: 'DaemonSet pod' });
     } else if (!controller && !evictUnmanagedPods) {
       refuse.push(pod);
+    } else if (!deleteEmptyDirData && (pod.spec?.volumes ?? []).some((v) => v.emptyDir !== undefined)) {
+      localData.push(pod);
     } else {
       evict.push(pod);
     }
   }
-  return { evict, keep, refuse };
+  return { evict, keep, refuse, localData };
 }
 
 /** True when the address lies in the CIDR (both as the config's rules parse them). */

@@ -33,6 +33,7 @@ const spec: MoveNodeSpec = {
   drainTimeoutSeconds: 20,
   agentTimeoutSeconds: 20,
   evictUnmanagedPods: false,
+  deleteEmptyDirData: false,
   switchLabel: { key: 'cilium-cutover.io/cni', value: 'cilium' },
   agent: { namespace: 'kube-system', labelSelector: 'k8s-app=cilium' },
 };
@@ -184,6 +185,25 @@ describe.skipIf(!HAVE_OPENSSL)('move-node script against a fake API server', () 
     // The pod its controller put back during the drain is not evicted again and again: it was not listed.
     expect(result.lines.filter((l) => l.startsWith('EVICTED batch/'))).toEqual(['EVICTED batch/sticky-1', 'EVICTED batch/sticky-2']);
     expect(result.lines.at(-1)).toBe('move-node: done');
+  });
+
+  it('changes nothing while a pod would lose its emptyDir data, unless allowed', async () => {
+    const scratch = {
+      ...pod('kube-system', 'traefik-1', 'ReplicaSet', '192.168.1.8'),
+      spec: { nodeName: 'n1', volumes: [{ name: 'data', emptyDir: {} }] },
+    };
+    reset([scratch]);
+    const refused = await api.runScript('move-node-main', spec, { env: { CILIUM_CUTOVER_POLL_MS: '20' } });
+    expect(refused.code).toBe(1);
+    expect(refused.lines[1]).toBe(
+      'FAILED pods with emptyDir volumes would lose that data: kube-system/traefik-1; move them, or set perNode.deleteEmptyDirData: true',
+    );
+    expect(node.spec.unschedulable).toBeUndefined();
+    expect(api.requests.filter((r) => !r.startsWith('GET'))).toEqual([]);
+    reset([scratch]);
+    const allowed = await api.runScript('move-node-main', { ...spec, deleteEmptyDirData: true }, { env: { CILIUM_CUTOVER_POLL_MS: '20' } });
+    expect(allowed.code).toBe(0);
+    expect(allowed.lines).toContain('EVICTED kube-system/traefik-1');
   });
 
   it('leaves a node cordoned by someone else cordoned', async () => {

@@ -92,11 +92,21 @@ describe('move-node decisions', () => {
       { ...pod('done', '192.168.0.4'), status: { phase: 'Succeeded' } },
       pod('bare', '192.168.0.5'),
     ];
-    const plan = drainPlan(pods, false);
+    const plan = drainPlan(pods, false, false);
     expect(plan.evict.map((p) => p.metadata.name)).toEqual(['web']);
     expect(plan.refuse.map((p) => p.metadata.name)).toEqual(['bare']);
     expect(plan.keep.map((k) => k.reason)).toEqual(['DaemonSet pod', 'static pod', 'finished (Succeeded)']);
-    expect(drainPlan(pods, true).evict.map((p) => p.metadata.name)).toEqual(['web', 'bare']);
+    expect(drainPlan(pods, true, false).evict.map((p) => p.metadata.name)).toEqual(['web', 'bare']);
+    // An emptyDir volume's data goes with the eviction: as kubectl drain, only when asked.
+    const scratch: PodObject = {
+      ...pod('traefik', '192.168.0.6'),
+      metadata: { name: 'traefik', namespace: 'kube-system', ...owned('ReplicaSet') },
+      spec: { nodeName: 'n1', volumes: [{ name: 'data', emptyDir: {} }] },
+    };
+    expect(drainPlan([...pods, scratch], false, false).localData.map((p) => p.metadata.name)).toEqual(['traefik']);
+    expect(drainPlan([...pods, scratch], false, false).evict.map((p) => p.metadata.name)).toEqual(['web']);
+    expect(drainPlan([...pods, scratch], false, true).evict.map((p) => p.metadata.name)).toEqual(['web', 'traefik']);
+    expect(drainPlan([...pods, scratch], false, true).localData).toEqual([]);
   });
 
   it('restarts an agent older than the switch, and only that', () => {
