@@ -53,6 +53,7 @@ export function deletionSpec(config: ResolvedConfig): DeletionSpec {
     crdPollSeconds: 2,
     nodes: config.cluster.nodes.map((n) => n.name),
     skipNodes: config.run.skipNodes,
+    ...(config.strategy === 'per-node' ? { migrationCIDR: config.perNode.podCIDR } : {}),
   };
 }
 
@@ -83,8 +84,10 @@ export function deletionRules(config: ResolvedConfig): AccessRule[] {
     // Inventory: every custom resource of the CRDs it deletes (all of them, so no resourceNames).
     ...deletedCrds(objects).map((c): AccessRule => ({ apiGroup: c.group, resource: c.plural, verbs: ['list'] })),
     { apiGroup: '', resource: 'configmaps', verbs: ['create', 'list'], namespace: INVENTORY_NAMESPACE },
-    // Waiting for Calico's pods to go.
-    { apiGroup: '', resource: 'pods', verbs: ['list'], namespace: 'kube-system' },
+    // Waiting for Calico's pods to go; per-node: first, no pod anywhere left on a Calico address.
+    config.strategy === 'per-node'
+      ? { apiGroup: '', resource: 'pods', verbs: ['list'] }
+      : { apiGroup: '', resource: 'pods', verbs: ['list'], namespace: 'kube-system' },
     // Whether a node is Ready (its Calico pods are awaited), and its NetworkUnavailable.
     { apiGroup: '', resource: 'nodes', verbs: ['get'], names: config.cluster.nodes.map((n) => n.name) },
   ];

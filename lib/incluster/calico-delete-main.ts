@@ -16,6 +16,7 @@ import {
   type PartObject,
 } from './calico-inventory.ts';
 import { coveringInventory, type ReadPart } from './calico-inventory-read.ts';
+import { podRef, podsOffRange, type PodObject } from './move-node.ts';
 import { apiClient, apiPost, describeBody, objectPath } from './shared/api-client.ts';
 import {
   crdTerminatingLine,
@@ -245,9 +246,27 @@ async function waitForPods(spec: DeletionSpec): Promise<boolean> {
   }
 }
 
+/** strategy per-node: no pod is left on a Calico address, which would lose its network with Calico. */
+async function allOnCilium(migrationCIDR: string): Promise<boolean> {
+  const left = podsOffRange((await api.get<{ items: PodObject[] }>('/api/v1/pods'))?.items ?? [], migrationCIDR);
+  if (left.length === 0) {
+    console.log(`PASS pods-on-cilium: every pod-network pod has an address from ${migrationCIDR}`);
+    return true;
+  }
+  const names = left.map((p) => `${podRef(p)} (${p.status?.podIP} on ${p.spec?.nodeName ?? '?'})`).join(', ');
+  console.log(
+    `FAIL pods-on-cilium: ${left.length} pod(s) still on a Calico address, which would lose its network with Calico: ${names}; restart them (they come back on Cilium), then run this step again`,
+  );
+  console.log('calico-delete: nothing deleted');
+  return false;
+}
+
 async function main(): Promise<number> {
   const spec = JSON.parse(readFileSync(process.argv[2] ?? '/etc/cilium-cutover/calico-delete.json', 'utf8')) as DeletionSpec;
   console.log(`calico-delete: removing Calico ${spec.calicoVersion} (${spec.targets.length} objects)`);
+  if (spec.migrationCIDR !== undefined && !(await allOnCilium(spec.migrationCIDR))) {
+    return 1;
+  }
   if (!(await inventory(spec))) {
     return 1;
   }

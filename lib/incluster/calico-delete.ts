@@ -39,6 +39,12 @@ export interface DeletionSpec {
   readonly crdWaitSeconds: number;
   /** Pause between two looks at the deleted CRDs. */
   readonly crdPollSeconds: number;
+  /**
+   * strategy per-node: every pod-network pod must hold an address from this range (Cilium's) before
+   * anything is deleted; a pod still on a Calico address would lose its network with Calico.
+   * @default - strategy cutover: Calico is deleted whatever the pods hold
+   */
+  readonly migrationCIDR?: string;
 }
 
 /** A CRD whose custom resources the inventory reads: the version is the CRD's storage version, read on the cluster. */

@@ -77,9 +77,14 @@ describe.skipIf(!HAVE_OPENSSL)('calico-delete script against a fake API server',
   /** The inventory's ConfigMaps, by name; and the status a create answers with instead of creating. */
   const parts = new Map<string, ReadPart>();
   let createFails: number | undefined;
+  /** Every pod of the cluster, as strategy per-node's check before deleting anything lists them. */
+  let clusterPods: unknown[] = [];
   const INVENTORY = '/api/v1/namespaces/cilium-cutover-inventory/configmaps';
   beforeAll(async () => {
     api = await startFakeApi((method, url, body) => {
+      if (method === 'GET' && url === '/api/v1/pods') {
+        return [200, { kind: 'PodList', items: clusterPods }];
+      }
       if (method === 'POST' && url === INVENTORY) {
         const part = body as ReadPart;
         if (createFails !== undefined) {
@@ -272,6 +277,32 @@ describe.skipIf(!HAVE_OPENSSL)('calico-delete script against a fake API server',
     );
     expect(api.requests.filter((r) => r.startsWith('DELETE '))).toEqual([]);
     expect(existing.size).toBe(spec.targets.filter((t) => !t.optional).length);
+  });
+
+  it('per-node: deletes nothing while a pod is still on a Calico address, and goes on once every pod is on Cilium', async () => {
+    existing = new Set(spec.targets.filter((t) => !t.optional).map((t) => t.path));
+    parts.clear();
+    const running = (name: string, podIP: string) => ({
+      metadata: { name, namespace: 'shop', ownerReferences: [{ kind: 'ReplicaSet', name: 'x', controller: true }] },
+      spec: { nodeName: 'k3s-server-2' },
+      status: { phase: 'Running', podIP },
+    });
+    clusterPods = [running('web-1', '10.245.1.7'), running('debug', '192.168.4.2')];
+    api.requests.length = 0;
+    const perNode = { ...spec, migrationCIDR: '10.245.0.0/16' };
+    const refused = await api.runScript('calico-delete-main', perNode);
+    expect(refused.code).toBe(1);
+    expect(refused.lines.slice(1)).toEqual([
+      'FAIL pods-on-cilium: 1 pod(s) still on a Calico address, which would lose its network with Calico: shop/debug (192.168.4.2 on k3s-server-2); restart them (they come back on Cilium), then run this step again',
+      'calico-delete: nothing deleted',
+    ]);
+    expect(api.requests.filter((r) => !r.startsWith('GET '))).toEqual([]);
+    clusterPods = [running('web-1', '10.245.1.7')];
+    const passed = await api.runScript('calico-delete-main', perNode);
+    clusterPods = [];
+    expect(passed.lines[1]).toBe('PASS pods-on-cilium: every pod-network pod has an address from 10.245.0.0/16');
+    expect(passed.lines.at(-1)).toBe('calico-delete: done');
+    expect(passed.code).toBe(0);
   });
 
   it('goes on past a Calico pod on a node that is down, listing it', async () => {
