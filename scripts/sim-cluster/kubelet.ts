@@ -154,11 +154,22 @@ export function startKubelet(options: KubeletOptions): Kubelet {
   let running = true;
   const now = () => new Date().toISOString();
 
+  // Once the simulation stops, a status still under way may meet the next test's API server (and
+  // its certificate): what fails then is of no interest, and must not reject unhandled.
   const setStatus = async (pod: Json, status: Json) => {
+    if (!running) {
+      return;
+    }
     const path = `/api/v1/namespaces/${pod.metadata.namespace}/pods/${pod.metadata.name}/status`;
-    const current = await api.call<Json>('GET', path);
-    if (current.status === 200) {
-      await api.call('PUT', path, { ...current.body, status: { ...current.body.status, ...status } });
+    try {
+      const current = await api.call<Json>('GET', path);
+      if (current.status === 200 && running) {
+        await api.call('PUT', path, { ...current.body, status: { ...current.body.status, ...status } });
+      }
+    } catch (err) {
+      if (running) {
+        throw err;
+      }
     }
   };
   const readyStatus = (pod: Json, ready: boolean) => ({
@@ -301,16 +312,16 @@ export function startKubelet(options: KubeletOptions): Kubelet {
     logs.set(key, started.output);
     if (pod.spec.restartPolicy === 'Always') {
       // A server (the echo backend): Ready once its readiness probe answers.
-      void probeUntilReady(pod, node, net.ip);
+      void probeUntilReady(pod, node, net.ip).catch((err: Error) => running && console.error(`simulated kubelet: ${err.message}`));
     } else {
-      void started.done.then(finished);
+      void started.done.then(finished).catch((err: Error) => running && console.error(`simulated kubelet: ${err.message}`));
     }
     return true;
   };
 
   const probeUntilReady = async (pod: Json, node: SimNode, podIP: string) => {
     const probe = pod.spec.containers[0].readinessProbe?.httpGet;
-    for (let i = 0; i < 240 && records.has(pod.metadata.uid); i++) {
+    for (let i = 0; i < 240 && running && records.has(pod.metadata.uid); i++) {
       const ok =
         !probe ||
         spawnSync('ip', [
