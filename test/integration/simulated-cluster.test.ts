@@ -1517,6 +1517,8 @@ describe.skipIf(why !== undefined)('verification that cannot pass a broken clust
     const config = example((d) => {
       d.verify.skip = [];
       d.verify.ingress = { host: 'echo.example.com', controller: 'hostNetwork', port: 80 };
+      // A slow cluster: the replaced echo pod's endpoints and routes settle inside the window.
+      d.verify.limits = { ...d.verify.limits, window: '90s' };
     });
     const scenario: Scenario = {
       evictedCoreDns: true,
@@ -1542,10 +1544,11 @@ describe.skipIf(why !== undefined)('verification that cannot pass a broken clust
       await new Promise((r) => setTimeout(r, 75_000));
       await sim.setAgentHealthy('k3s-server-3', true);
       const result = await checks;
+      const verify = await jobLogs(kubeconfig, 'cilium-cutover-verify', 'verify-');
+      // The checks' own lines say why, should the step fail.
+      expect(verify.filter((l) => l.startsWith('FAIL'))).toEqual([]);
       expect(result.stderr).toEqual([]);
       expect(result.code).toBe(0);
-      const verify = await jobLogs(kubeconfig, 'cilium-cutover-verify', 'verify-');
-      expect(verify.filter((l) => l.startsWith('FAIL'))).toEqual([]);
       expect(verify.some((l) => l.startsWith('WAIT echo k3s-server-3: no Ready echo pod on this node'))).toBe(true);
       expect(verify).toContain(
         'PASS coredns kube-system/coredns: 1 pod(s) Running and Ready; 1 finished or terminating pod(s) not counted',
