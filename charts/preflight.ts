@@ -235,7 +235,11 @@ export function buildPerNodePreflight(chart: StepChart, config: ResolvedConfig, 
         : { apiGroup: '', resource: 'pods', verbs: ['list'] },
       // Phase switch: each node's podCIDR, where a pod re-addressed by an earlier attempt of step 250 is.
       ...(phase === 'switch'
-        ? [{ apiGroup: '', resource: 'nodes', verbs: ['get'] as const, names: config.cluster.nodes.map((n) => n.name) }]
+        ? [
+            { apiGroup: '', resource: 'nodes', verbs: ['get'] as const, names: config.cluster.nodes.map((n) => n.name) },
+            // And the CiliumEndpoints that show such a pod's address is Cilium's, not Calico's.
+            { apiGroup: 'cilium.io', resource: 'ciliumendpoints', verbs: ['list'] as const },
+          ]
         : []),
     ],
   });

@@ -15,6 +15,7 @@ const report: Readonly<Record<Exclude<EvictionOutcome, 'failed'>, (pod: string) 
   evicted: (pod: string) => `EVICTED ${pod}`,
   gone: (pod: string) => `EVICTED ${pod}`,
   blocked: (pod: string) => `WAITING ${pod}: a PodDisruptionBudget allows no eviction now; retrying`,
+  retry: (pod: string) => `WAITING ${pod}: the API server asks to retry the eviction later (HTTP 429); retrying`,
   'namespace-deleting': (pod: string) => `WAITING ${pod}: its namespace is being deleted; retrying until the pod is marked deleted`,
   terminating: (pod: string) => `WAITING ${pod}: its namespace is being deleted; waiting for the pod to go`,
 };
@@ -39,33 +40,46 @@ export async function evict(target: EvictTarget, pod: PodObject): Promise<Exclud
   return outcome;
 }
 
+/** How a run of evictions goes on. */
+export interface EvictOptions {
+  /**
+   * Wait only for the pods the first pick returned (same UID), as `kubectl drain` does: a pod
+   * created since is not the drain's. Otherwise pick again until it returns none.
+   * @default false
+   */
+  readonly onlyFirstListed?: boolean;
+  /** A pod whose eviction a PodDisruptionBudget refuses: the caller's line, when it settled it otherwise. */
+  readonly onBudget?: (pod: PodObject) => Promise<string | undefined>;
+}
+
 /**
- * Evicts the pods `pick` returns until none of those it returned first is left, retrying the ones
- * a PodDisruptionBudget holds, until the deadline (epoch milliseconds). Pods created since are not
- * waited for, as `kubectl drain` waits only for the pods it listed. Each pod and outcome is
- * reported once.
+ * Evicts the pods `pick` returns until none is left (or none of those it returned first, with
+ * `onlyFirstListed`), retrying the ones a PodDisruptionBudget holds, until the deadline (epoch
+ * milliseconds). A pod already terminating is waited for, not evicted again. Each pod and outcome
+ * is reported once.
  */
 export async function evictUntilGone(
   target: EvictTarget,
   pick: () => Promise<readonly PodObject[]>,
   deadline: number,
   what: string,
-  onBlocked?: (pod: PodObject) => Promise<string | undefined>,
+  options: EvictOptions = {},
 ): Promise<void> {
   const reported = new Set<string>();
   const first = await pick();
   for (;;) {
-    const pods = stillListed(first, await pick());
+    const now = await pick();
+    const pods = options.onlyFirstListed ? stillListed(first, now) : now;
     if (pods.length === 0) {
       return;
     }
     if (Date.now() > deadline) {
       throw new Stop(`${what}: still waiting for ${pods.map(podRef).join(', ')} at the deadline`);
     }
-    for (const pod of pods) {
+    for (const pod of pods.filter((p) => p.metadata.deletionTimestamp === undefined)) {
       const outcome = await evict(target, pod);
       // A refused eviction the caller may settle otherwise (its own line then replaces WAITING).
-      const line = (outcome === 'blocked' ? await onBlocked?.(pod) : undefined) ?? report[outcome](podRef(pod));
+      const line = (outcome === 'blocked' ? await options.onBudget?.(pod) : undefined) ?? report[outcome](podRef(pod));
       if (!reported.has(line)) {
         reported.add(line);
         console.log(line);

@@ -7,11 +7,13 @@
  */
 import type { PodObject } from './move-node.ts';
 
-export type EvictionOutcome = 'evicted' | 'gone' | 'blocked' | 'namespace-deleting' | 'terminating' | 'failed';
+export type EvictionOutcome = 'evicted' | 'gone' | 'blocked' | 'retry' | 'namespace-deleting' | 'terminating' | 'failed';
 
 /**
- * What an eviction answer means: `evicted`; `gone` (404); `blocked`, to retry (429: a
- * PodDisruptionBudget allows none now); `namespace-deleting`, to retry (403: the pod's namespace is
+ * What an eviction answer means: `evicted`; `gone` (404, or 409: the pod of that UID is gone,
+ * another took its name); `blocked`, to retry (429 from a PodDisruptionBudget that allows none
+ * now: its cause says how many healthy pods it needs); `retry` (any other 429: the budget's status
+ * not processed yet, a pod changed meanwhile, the server's own throttling); `namespace-deleting`, to retry (403: the pod's namespace is
  * being deleted, and the pod is not marked deleted yet); `terminating` (that 403 for a pod already
  * marked deleted: no eviction will succeed, wait for the deletion); or `failed`.
  */
@@ -19,11 +21,11 @@ export function evictionOutcome(status: number, body: unknown, pod: PodObject): 
   if (status >= 200 && status < 300) {
     return 'evicted';
   }
-  if (status === 404) {
+  if (status === 404 || status === 409) {
     return 'gone';
   }
   if (status === 429) {
-    return 'blocked';
+    return budgetRefused(body) ? 'blocked' : 'retry';
   }
   if (status === 403 && namespaceTerminating(body)) {
     return pod.metadata.deletionTimestamp === undefined ? 'namespace-deleting' : 'terminating';
@@ -31,15 +33,37 @@ export function evictionOutcome(status: number, body: unknown, pod: PodObject): 
   return 'failed';
 }
 
-/** A Status whose causes say the namespace is being terminated (`NamespaceTerminating`). */
-function namespaceTerminating(body: unknown): boolean {
-  const causes = (body as { details?: { causes?: readonly { type?: string }[] } } | undefined)?.details?.causes;
-  return Array.isArray(causes) && causes.some((c) => c?.type === 'NamespaceTerminating');
+function causes(body: unknown): readonly { readonly type?: string; readonly message?: string }[] {
+  const list = (body as { details?: { causes?: unknown } } | undefined)?.details?.causes;
+  return Array.isArray(list) ? list : [];
 }
 
-/** The Eviction object POSTed to `pods/<name>/eviction`. */
+/** A Status whose causes say the namespace is being terminated (`NamespaceTerminating`). */
+function namespaceTerminating(body: unknown): boolean {
+  return causes(body).some((c) => c?.type === 'NamespaceTerminating');
+}
+
+/**
+ * A 429 from a budget that allows no disruption now: its `DisruptionBudget` cause says "The
+ * disruption budget <name> needs <n> healthy pods and has <m> currently" (kubernetes
+ * pkg/registry/core/pod/storage/eviction.go). The same cause type also says a budget's status is
+ * "still being processed", which is no refusal of this pod.
+ */
+function budgetRefused(body: unknown): boolean {
+  return causes(body).some((c) => c?.type === 'DisruptionBudget' && /needs \d+ healthy pods/.test(c.message ?? ''));
+}
+
+/**
+ * The Eviction object POSTed to `pods/<name>/eviction`. With the pod's UID as a precondition, an
+ * eviction sent again never takes a pod that has since taken the name (a StatefulSet's).
+ */
 export function evictionBody(pod: PodObject): unknown {
-  return { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: pod.metadata.name, namespace: pod.metadata.namespace } };
+  return {
+    apiVersion: 'policy/v1',
+    kind: 'Eviction',
+    metadata: { name: pod.metadata.name, namespace: pod.metadata.namespace },
+    ...(pod.metadata.uid ? { deleteOptions: { preconditions: { uid: pod.metadata.uid } } } : {}),
+  };
 }
 
 /** The API path of a pod's eviction subresource. */

@@ -76,9 +76,17 @@ async function main(): Promise<number> {
   const drainDeadline = Date.now() + spec.drainTimeoutSeconds * 1000;
   await evictUntilGone(
     target,
-    async () => drainPlan(await podsOn(spec.node), spec.evictUnmanagedPods, spec.deleteEmptyDirData).evict,
+    async () => {
+      const plan = drainPlan(await podsOn(spec.node), spec.evictUnmanagedPods, spec.deleteEmptyDirData);
+      const lost = [...plan.refuse, ...plan.localData];
+      if (lost.length > 0) {
+        throw new Stop(`pods arrived that the drain would lose (no controller, or emptyDir data): ${lost.map(podRef).join(', ')}`);
+      }
+      return plan.evict;
+    },
     drainDeadline,
     'drain',
+    { onlyFirstListed: true },
   );
   console.log(`DRAINED ${spec.node}`);
 

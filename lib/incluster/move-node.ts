@@ -32,6 +32,7 @@ export interface PodObject {
     readonly name: string;
     readonly namespace: string;
     readonly uid?: string;
+    readonly resourceVersion?: string;
     readonly creationTimestamp?: string;
     readonly deletionTimestamp?: string;
     readonly labels?: Readonly<Record<string, string>>;

@@ -123,18 +123,35 @@ export interface NodeCidr {
   readonly spec?: { readonly podCIDR?: string };
 }
 
+/** The parts of a CiliumEndpoint read here: whose it is, and the address Cilium gave it. */
+export interface EndpointAddress {
+  readonly metadata: { readonly name: string; readonly namespace?: string };
+  readonly status?: { readonly networking?: { readonly addressing?: readonly { readonly ipv4?: string }[] } };
+}
+
 /**
  * Phase switch: every pod-network pod runs on Cilium, so every node was moved: its address is from
  * the migration range, or (a retry after step 250 re-addressed some) from its own node's podCIDR,
- * where Cilium's kubernetes IPAM puts it. Anything else is an address Calico gave it.
+ * where Cilium's kubernetes IPAM puts it, and its CiliumEndpoint has that address. Calico's pools
+ * may overlap the nodes' podCIDRs (k3s's 10.42.0.0/16 for both), so the endpoint decides.
+ * Anything else is an address Calico gave it.
  */
-export function checkAllMoved(spec: PerNodePreflightSpec, pods: readonly PodObject[], nodes: readonly NodeCidr[]): CheckResult {
+export function checkAllMoved(
+  spec: PerNodePreflightSpec,
+  pods: readonly PodObject[],
+  nodes: readonly NodeCidr[],
+  endpoints: readonly EndpointAddress[],
+): CheckResult {
   const subject = 'pods';
   const podCidrs = new Map(nodes.map((n) => [n.metadata.name, n.spec?.podCIDR]));
+  const ciliumAddress = new Map(
+    endpoints.map((e) => [`${e.metadata.namespace}/${e.metadata.name}`, e.status?.networking?.addressing?.map((a) => a.ipv4) ?? []]),
+  );
   const offRange = podsOffRange(pods, spec.migrationCIDR);
   const onOwnNode = (p: PodObject) => {
     const cidr = podCidrs.get(p.spec?.nodeName ?? '');
-    return cidr !== undefined && inCidr(p.status!.podIP!, cidr);
+    const ip = p.status!.podIP!;
+    return cidr !== undefined && inCidr(ip, cidr) && (ciliumAddress.get(podRef(p)) ?? []).includes(ip);
   };
   const readdressed = offRange.filter(onOwnNode);
   const left = offRange.filter((p) => !onOwnNode(p));
@@ -147,7 +164,7 @@ export function checkAllMoved(spec: PerNodePreflightSpec, pods: readonly PodObje
       outcome: 'FAIL',
       check: 'all-moved',
       subject,
-      detail: `${left.length} pod(s) neither on ${spec.migrationCIDR} nor on their node's podCIDR: ${names}${left.length > 5 ? ', …' : ''}; finish the migrate phase (or restart them) before phase: switch`,
+      detail: `${left.length} pod(s) neither on ${spec.migrationCIDR} nor on their node's podCIDR with a CiliumEndpoint of that address: ${names}${left.length > 5 ? ', …' : ''}; finish the migrate phase (or restart them) before phase: switch`,
     };
   }
   return {

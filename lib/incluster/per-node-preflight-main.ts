@@ -12,6 +12,7 @@ import {
   checkCalicoHealthy,
   checkPolicies,
   type CalicoNodeDaemonSet,
+  type EndpointAddress,
   type NodeCidr,
   type PerNodePreflightSpec,
 } from './per-node-checks.ts';
@@ -31,12 +32,14 @@ async function main(): Promise<number> {
   } else {
     const pods = await api.get<{ items: PodObject[] }>('/api/v1/pods');
     const nodes = await Promise.all(spec.nodes.map((name) => api.get<NodeCidr>(`/api/v1/nodes/${name}`)));
+    const endpoints = await api.get<{ items: EndpointAddress[] }>('/apis/cilium.io/v2/ciliumendpoints');
     results.push(
       checkCalicoGone(calico),
       checkAllMoved(
         spec,
         pods?.items ?? [],
         nodes.filter((n): n is NodeCidr => n !== undefined),
+        endpoints?.items ?? [],
       ),
     );
   }

@@ -34,7 +34,13 @@ async function settleBroken(spec: ReaddressSpec, pod: PodObject): Promise<string
     return `WAITING ${ref}: not Ready, and a PodDisruptionBudget refuses its eviction; run.deleteBrokenPods: true deletes such a pod (it has no network)`;
   }
   const path = `/api/v1/namespaces/${encodeURIComponent(pod.metadata.namespace)}/pods/${encodeURIComponent(pod.metadata.name)}`;
-  const response = await api.request('DELETE', path);
+  // Only the pod as it was listed, not Ready: one that changed since (became Ready, or another
+  // took its name) answers 409 and is looked at again next round.
+  const preconditions = { uid: pod.metadata.uid, resourceVersion: pod.metadata.resourceVersion };
+  const response = await api.deleteWith(path, { apiVersion: 'v1', kind: 'DeleteOptions', preconditions });
+  if (response.status === 409) {
+    return `WAITING ${ref}: changed since it was listed; looking again`;
+  }
   if (response.status !== 404 && (response.status < 200 || response.status >= 300)) {
     throw new Error(`delete ${ref}: HTTP ${response.status}: ${describeBody(response.body)}`);
   }
@@ -68,7 +74,7 @@ async function main(): Promise<number> {
     },
     Date.now() + spec.timeoutSeconds * 1000,
     what,
-    (pod) => settleBroken(spec, pod),
+    { onBudget: (pod) => settleBroken(spec, pod) },
   );
   for (const pod of manual) {
     console.log(

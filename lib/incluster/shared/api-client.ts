@@ -23,12 +23,14 @@ export interface ApiClient {
   request(method: 'GET' | 'DELETE', path: string): Promise<ApiResponse>;
   /** A JSON merge patch (RFC 7386: `null` removes a key); returns the response whatever its status. */
   mergePatch(path: string, patch: unknown): Promise<ApiResponse>;
+  /** A DELETE with DeleteOptions (preconditions, grace period); returns the response whatever its status. */
+  deleteWith(path: string, options: unknown): Promise<ApiResponse>;
 }
 
 /** An ApiClient for `https://host:port`, retrying transport errors and 5xx a bounded number of times. */
 export function apiClient(host: string, port: number, attempts = 5, delayMs = 2000): ApiClient {
   const base = `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  const request = async (method: 'GET' | 'DELETE' | 'PATCH', path: string, patch?: unknown): Promise<ApiResponse> => {
+  const request = async (method: 'GET' | 'DELETE' | 'PATCH', path: string, body?: unknown): Promise<ApiResponse> => {
     let last: ApiResponse | undefined;
     let lastError = '';
     for (let attempt = 1; attempt <= attempts; attempt++) {
@@ -40,19 +42,19 @@ export function apiClient(host: string, port: number, attempts = 5, delayMs = 20
           headers: {
             authorization: `Bearer ${token}`,
             accept: 'application/json',
-            ...(patch === undefined ? {} : { 'content-type': 'application/merge-patch+json' }),
+            ...(body === undefined ? {} : { 'content-type': method === 'PATCH' ? 'application/merge-patch+json' : 'application/json' }),
           },
-          ...(patch === undefined ? {} : { body: JSON.stringify(patch) }),
+          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
           signal: AbortSignal.timeout(10_000),
         });
         const text = await response.text();
-        let body: unknown = text;
+        let answer: unknown = text;
         try {
-          body = JSON.parse(text);
+          answer = JSON.parse(text);
         } catch {
           // Not JSON: keep the text for the message.
         }
-        last = { status: response.status, body };
+        last = { status: response.status, body: answer };
         if (response.status < 500) {
           return last;
         }
@@ -71,6 +73,7 @@ export function apiClient(host: string, port: number, attempts = 5, delayMs = 20
   return {
     request: (method, path) => request(method, path),
     mergePatch: (path, patch) => request('PATCH', path, patch),
+    deleteWith: (path, options) => request('DELETE', path, options),
     async get<T>(path: string): Promise<T | undefined> {
       const response = await request('GET', path);
       if (response.status === 404) {

@@ -11,6 +11,15 @@ import { requireTool } from '../../support/tools.ts';
 
 const HAVE_OPENSSL = requireTool('openssl', 'move-node-runner', 'the fake API server has no test certificate');
 
+/** The 429 a budget that allows no disruption answers (kubernetes pkg/registry/core/pod/storage/eviction.go). */
+const BUDGET_REFUSAL = {
+  kind: 'Status',
+  code: 429,
+  reason: 'TooManyRequests',
+  message: "Cannot evict pod as it would violate the pod's disruption budget.",
+  details: { causes: [{ type: 'DisruptionBudget', message: 'The disruption budget web-pdb needs 1 healthy pods and has 1 currently' }] },
+};
+
 type Pod = PodObject & { metadata: PodObject['metadata'] & { labels?: Record<string, string> } };
 
 function pod(namespace: string, name: string, owner: string | undefined, ip: string, extra: Partial<Pod['metadata']> = {}): Pod {
@@ -64,19 +73,22 @@ describe.skipIf(!HAVE_OPENSSL)('move-node script against a fake API server', () 
       }
       const eviction = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/eviction$/.exec(path);
       if (method === 'POST' && eviction) {
-        expect(body).toEqual({ apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: eviction[2], namespace: eviction[1] } });
         const target = pods.find((p) => p.metadata.namespace === eviction[1] && p.metadata.name === eviction[2]);
+        // The pod's UID, where it has one, as the eviction's precondition.
+        expect(body).toEqual({
+          apiVersion: 'policy/v1',
+          kind: 'Eviction',
+          metadata: { name: eviction[2], namespace: eviction[1] },
+          ...(target?.metadata.uid ? { deleteOptions: { preconditions: { uid: target.metadata.uid } } } : {}),
+        });
         if (!target) {
           return [404, { kind: 'Status', code: 404 }];
         }
         if (target.metadata.namespace === 'closing') {
           // The namespace is being deleted: every eviction is refused; the namespace controller
-          // marks the pod deleted, and it goes some polls later.
-          if (target.metadata.deletionTimestamp !== undefined) {
-            pods = pods.filter((p) => p !== target);
-          } else {
-            pods = pods.map((p) => (p === target ? { ...p, metadata: { ...p.metadata, deletionTimestamp: '2026-01-01T00:00:01Z' } } : p));
-          }
+          // marks the pod deleted, and its kubelet removes it a moment later.
+          pods = pods.map((p) => (p === target ? { ...p, metadata: { ...p.metadata, deletionTimestamp: '2026-01-01T00:00:01Z' } } : p));
+          setTimeout(() => (pods = pods.filter((p) => p.metadata.namespace !== 'closing')), 100);
           return [
             403,
             {
@@ -88,7 +100,7 @@ describe.skipIf(!HAVE_OPENSSL)('move-node script against a fake API server', () 
         }
         if (target.metadata.name === 'web-1' && refusals > 0) {
           refusals--;
-          return [429, { kind: 'Status', message: "Cannot evict pod as it would violate the pod's disruption budget." }];
+          return [429, BUDGET_REFUSAL];
         }
         pods = pods.filter((p) => p !== target);
         // The DaemonSets recreate their pods on the node; the new ones run on Cilium.
@@ -171,16 +183,17 @@ describe.skipIf(!HAVE_OPENSSL)('move-node script against a fake API server', () 
   it('waits only for the pods it listed, as kubectl drain does, and through a namespace being deleted', async () => {
     reset([pod('batch', 'sticky-1', 'ReplicaSet', '192.168.1.21', { uid: 'u1' }), pod('closing', 'leftover', 'ReplicaSet', '192.168.1.9')]);
     const result = await api.runScript('move-node-main', spec, { env: { CILIUM_CUTOVER_POLL_MS: '20' } });
-    expect(result.lines.slice(0, 8)).toEqual([
+    expect(result.lines.slice(0, 7)).toEqual([
       'move-node n1',
       'CORDONED n1',
       'WAITING shop/web-1: a PodDisruptionBudget allows no eviction now; retrying',
       'EVICTED batch/sticky-1',
       'WAITING closing/leftover: its namespace is being deleted; retrying until the pod is marked deleted',
-      'WAITING closing/leftover: its namespace is being deleted; waiting for the pod to go',
       'EVICTED shop/web-1',
       'DRAINED n1',
     ]);
+    // Marked deleted, the pod was waited for and not evicted again.
+    expect(api.requests.filter((r) => r === 'POST /api/v1/namespaces/closing/pods/leftover/eviction')).toHaveLength(1);
     expect(result.code).toBe(0);
     // The pod its controller put back during the drain is not evicted again and again: it was not listed.
     expect(result.lines.filter((l) => l.startsWith('EVICTED batch/'))).toEqual(['EVICTED batch/sticky-1', 'EVICTED batch/sticky-2']);
@@ -231,7 +244,7 @@ describe.skipIf(!HAVE_OPENSSL)('readdress script against a fake API server', () 
   let api: FakeApi;
   let pods: Pod[];
   beforeAll(async () => {
-    api = await startFakeApi((method, url) => {
+    api = await startFakeApi((method, url, body) => {
       if (method === 'GET' && url === '/api/v1/pods') {
         return [200, { items: pods }];
       }
@@ -240,7 +253,11 @@ describe.skipIf(!HAVE_OPENSSL)('readdress script against a fake API server', () 
         // The budget of the api pods is short: both are broken (not Ready), and with
         // unhealthyPodEvictionPolicy IfHealthyBudget their eviction is refused.
         if (eviction[2]!.startsWith('api-')) {
-          return [429, { kind: 'Status', message: "Cannot evict pod as it would violate the pod's disruption budget." }];
+          return [429, BUDGET_REFUSAL];
+        }
+        // The server's own throttling: a 429 without a budget's cause.
+        if (eviction[2]!.startsWith('busy-')) {
+          return [429, { kind: 'Status', code: 429, reason: 'TooManyRequests', message: 'Too many requests, please try again later.' }];
         }
         pods = pods.filter((p) => p.metadata.name !== eviction[2]);
         pods.push(pod(eviction[1]!, `${eviction[2]}-new`, 'ReplicaSet', '10.42.1.9'));
@@ -248,6 +265,13 @@ describe.skipIf(!HAVE_OPENSSL)('readdress script against a fake API server', () 
       }
       const deletion = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)$/.exec(url);
       if (method === 'DELETE' && deletion) {
+        // Only the pod as it was listed: its UID and resourceVersion as preconditions.
+        const listed = pods.find((p) => p.metadata.name === deletion[2])!;
+        expect(body).toEqual({
+          apiVersion: 'v1',
+          kind: 'DeleteOptions',
+          preconditions: { uid: listed.metadata.uid, resourceVersion: listed.metadata.resourceVersion },
+        });
         pods = pods.filter((p) => p.metadata.name !== deletion[2]);
         pods.push(pod(deletion[1]!, `${deletion[2]}-new`, 'ReplicaSet', '10.42.1.9'));
         return [200, {}];
@@ -266,7 +290,7 @@ describe.skipIf(!HAVE_OPENSSL)('readdress script against a fake API server', () 
 
   it('deletes the broken pods a budget holds only under run.deleteBrokenPods, and names the setting otherwise', async () => {
     const broken = (name: string) => ({
-      ...pod('shop', name, 'ReplicaSet', '10.245.0.8'),
+      ...pod('shop', name, 'ReplicaSet', '10.245.0.8', { uid: `uid-${name}`, resourceVersion: '41' }),
       status: { phase: 'Running', podIP: '10.245.0.8', conditions: [{ type: 'Ready', status: 'False' }] },
     });
     pods = [broken('api-1'), broken('api-2')];
@@ -289,6 +313,16 @@ describe.skipIf(!HAVE_OPENSSL)('readdress script against a fake API server', () 
       'readdress: no pods on 10.245.0.0/16 any more',
     ]);
     expect(deleting.code).toBe(0);
+    // A 429 that is no budget's refusal is retried, never settled by a delete.
+    pods = [broken('busy-1')];
+    api.requests.length = 0;
+    const busy = await api.runScript(
+      'readdress-main',
+      { ...readdress, deleteBrokenPods: true, timeoutSeconds: 1 },
+      { env: { CILIUM_CUTOVER_POLL_MS: '20' } },
+    );
+    expect(busy.lines[0]).toBe('WAITING shop/busy-1: the API server asks to retry the eviction later (HTTP 429); retrying');
+    expect(api.requests.filter((r) => r.startsWith('DELETE'))).toEqual([]);
     // A Ready pod a budget holds is never deleted: it is waited for.
     pods = [pod('shop', 'api-3', 'ReplicaSet', '10.245.0.9')];
     const ready = await api.runScript(
@@ -356,6 +390,9 @@ describe.skipIf(!HAVE_OPENSSL)('per-node preflight script against a fake API ser
       '/apis/networking.k8s.io/v1/networkpolicies': { items: [] },
       '/api/v1/pods': { items: [pod('shop', 'web-1', 'ReplicaSet', '10.42.0.5'), pod('shop', 'web-2', 'ReplicaSet', '10.245.0.5')] },
       '/api/v1/nodes/n1': { metadata: { name: 'n1' }, spec: { podCIDR: '10.42.0.0/24' } },
+      '/apis/cilium.io/v2/ciliumendpoints': {
+        items: [{ metadata: { name: 'web-1', namespace: 'shop' }, status: { networking: { addressing: [{ ipv4: '10.42.0.5' }] } } }],
+      },
     };
     const migrate = await api.runScript('per-node-preflight-main', spec);
     expect(migrate.code).toBe(1);

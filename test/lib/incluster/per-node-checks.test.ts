@@ -68,17 +68,25 @@ describe('per-node preflight checks', () => {
       { metadata: { name: 'n1' }, spec: { podCIDR: '10.42.0.0/24' } },
       { metadata: { name: 'n2' }, spec: { podCIDR: '10.42.1.0/24' } },
     ];
+    // CiliumEndpoint status.networking.addressing, as the agent writes it (cilium.io/v2 CiliumEndpoint).
+    const endpoint = (name: string, ipv4: string) => ({
+      metadata: { name, namespace: 'ns' },
+      status: { networking: { addressing: [{ ipv4 }] } },
+    });
     const moved = [pod('a', '10.245.1.2'), pod('host', '10.0.0.2', { spec: { hostNetwork: true } })];
-    expect(checkAllMoved(spec, moved, nodes).outcome).toBe('PASS');
-    const left = checkAllMoved(spec, [...moved, pod('b', '192.168.3.4')], nodes);
+    expect(checkAllMoved(spec, moved, nodes, []).outcome).toBe('PASS');
+    const left = checkAllMoved(spec, [...moved, pod('b', '192.168.3.4')], nodes, []);
     expect(left.outcome).toBe('FAIL');
     expect(left.detail).toMatch(/ns\/b \(192\.168\.3\.4 on n1\)/);
-    // A retry after a partial step 250: the pods it re-addressed have their node's podCIDR.
-    const readdressed = checkAllMoved(spec, [...moved, pod('c', '10.42.0.7')], nodes);
+    // A retry after a partial step 250: the pods it re-addressed have their node's podCIDR and a CiliumEndpoint of it.
+    const readdressed = checkAllMoved(spec, [...moved, pod('c', '10.42.0.7')], nodes, [endpoint('c', '10.42.0.7')]);
     expect(readdressed).toMatchObject({ outcome: 'PASS' });
     expect(readdressed.detail).toContain("1 already on its node's podCIDR");
-    // Another node's podCIDR is not where Cilium puts a pod of n1: a Calico address in the cluster CIDR.
-    expect(checkAllMoved(spec, [...moved, pod('d', '10.42.1.9')], nodes).outcome).toBe('FAIL');
+    // Calico's pool overlapping the podCIDRs (k3s's 10.42.0.0/16 for both): without Cilium's endpoint it is Calico's address.
+    expect(checkAllMoved(spec, [...moved, pod('c', '10.42.0.7')], nodes, []).outcome).toBe('FAIL');
+    expect(checkAllMoved(spec, [...moved, pod('c', '10.42.0.7')], nodes, [endpoint('c', '10.42.0.8')]).outcome).toBe('FAIL');
+    // Another node's podCIDR is not where Cilium puts a pod of n1.
+    expect(checkAllMoved(spec, [...moved, pod('d', '10.42.1.9')], nodes, [endpoint('d', '10.42.1.9')]).outcome).toBe('FAIL');
   });
 });
 
