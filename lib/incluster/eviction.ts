@@ -44,13 +44,14 @@ function namespaceTerminating(body: unknown): boolean {
 }
 
 /**
- * A 429 from a budget that allows no disruption now: its `DisruptionBudget` cause says "The
- * disruption budget <name> needs <n> healthy pods and has <m> currently" (kubernetes
- * pkg/registry/core/pod/storage/eviction.go). The same cause type also says a budget's status is
- * "still being processed", which is no refusal of this pod.
+ * A 429 from a budget that allows no disruption now: a `DisruptionBudget` cause, "The disruption
+ * budget <name> needs <n> healthy pods and has <m> currently" or, from later releases, "… does not
+ * allow evicting pods currently …" (kubernetes pkg/registry/core/pod/storage/eviction.go,
+ * checkAndDecrement). The same cause type also says a budget's status is "still being processed by
+ * the server", which is no refusal of this pod.
  */
 function budgetRefused(body: unknown): boolean {
-  return causes(body).some((c) => c?.type === 'DisruptionBudget' && /needs \d+ healthy pods/.test(c.message ?? ''));
+  return causes(body).some((c) => c?.type === 'DisruptionBudget' && !/still being processed/.test(c.message ?? ''));
 }
 
 /**

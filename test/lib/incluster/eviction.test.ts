@@ -27,6 +27,10 @@ describe('eviction answers', () => {
     // The UID precondition failed: the pod of that UID is gone, another has its name.
     expect(evictionOutcome(409, {}, pod('a'))).toBe('gone');
     expect(evictionOutcome(429, budget, pod('a'))).toBe('blocked');
+    const later = status('TooManyRequests', [
+      { type: 'DisruptionBudget', message: 'The disruption budget web does not allow evicting pods currently' },
+    ]);
+    expect(evictionOutcome(429, later, pod('a'))).toBe('blocked');
     expect(evictionOutcome(429, processing, pod('a'))).toBe('retry');
     expect(evictionOutcome(429, { kind: 'Status', reason: 'TooManyRequests' }, pod('a'))).toBe('retry');
     expect(evictionOutcome(403, terminating, pod('a'))).toBe('namespace-deleting');
