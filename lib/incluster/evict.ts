@@ -15,6 +15,8 @@ const report: Readonly<Record<Exclude<EvictionOutcome, 'failed'>, (pod: string) 
   evicted: (pod: string) => `EVICTED ${pod}`,
   gone: (pod: string) => `EVICTED ${pod}`,
   blocked: (pod: string) => `WAITING ${pod}: a PodDisruptionBudget allows no eviction now; retrying`,
+  'budget-pending': (pod: string) =>
+    `WAITING ${pod}: a PodDisruptionBudget allows no eviction now (its status is being processed); retrying`,
   retry: (pod: string) => `WAITING ${pod}: the API server asks to retry the eviction later (HTTP 429); retrying`,
   'namespace-deleting': (pod: string) => `WAITING ${pod}: its namespace is being deleted; retrying until the pod is marked deleted`,
   terminating: (pod: string) => `WAITING ${pod}: its namespace is being deleted; waiting for the pod to go`,

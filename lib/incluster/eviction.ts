@@ -7,13 +7,13 @@
  */
 import type { PodObject } from './move-node.ts';
 
-export type EvictionOutcome = 'evicted' | 'gone' | 'blocked' | 'retry' | 'namespace-deleting' | 'terminating' | 'failed';
+export type EvictionOutcome = 'evicted' | 'gone' | 'blocked' | 'budget-pending' | 'retry' | 'namespace-deleting' | 'terminating' | 'failed';
 
 /**
  * What an eviction answer means: `evicted`; `gone` (404, or 409: the pod of that UID is gone,
  * another took its name); `blocked`, to retry (429 from a PodDisruptionBudget that allows none
- * now: its cause says how many healthy pods it needs); `retry` (any other 429: the budget's status
- * not processed yet, a pod changed meanwhile, the server's own throttling); `namespace-deleting`, to retry (403: the pod's namespace is
+ * now); `budget-pending`, to retry (429 from a budget whose status the server has not processed
+ * yet); `retry` (any other 429: the server's own throttling); `namespace-deleting`, to retry (403: the pod's namespace is
  * being deleted, and the pod is not marked deleted yet); `terminating` (that 403 for a pod already
  * marked deleted: no eviction will succeed, wait for the deletion); or `failed`.
  */
@@ -25,7 +25,7 @@ export function evictionOutcome(status: number, body: unknown, pod: PodObject): 
     return 'gone';
   }
   if (status === 429) {
-    return budgetRefused(body) ? 'blocked' : 'retry';
+    return budgetAnswer(body) ?? 'retry';
   }
   if (status === 403 && namespaceTerminating(body)) {
     return pod.metadata.deletionTimestamp === undefined ? 'namespace-deleting' : 'terminating';
@@ -44,14 +44,20 @@ function namespaceTerminating(body: unknown): boolean {
 }
 
 /**
- * A 429 from a budget that allows no disruption now: a `DisruptionBudget` cause, "The disruption
- * budget <name> needs <n> healthy pods and has <m> currently" or, from later releases, "… does not
- * allow evicting pods currently …" (kubernetes pkg/registry/core/pod/storage/eviction.go,
- * checkAndDecrement). The same cause type also says a budget's status is "still being processed by
- * the server", which is no refusal of this pod.
+ * A 429 from a PodDisruptionBudget (kubernetes pkg/registry/core/pod/storage/eviction.go,
+ * checkAndDecrement): "Cannot evict pod as it would violate the pod's disruption budget.", with a
+ * `DisruptionBudget` cause ("The disruption budget <name> needs <n> healthy pods and has <m>
+ * currently", from later releases also "… does not allow evicting pods currently …") where the
+ * server adds one. The same cause type says "is still being processed by the server" of a budget
+ * whose status lags its spec: no refusal of this pod yet.
  */
-function budgetRefused(body: unknown): boolean {
-  return causes(body).some((c) => c?.type === 'DisruptionBudget' && !/still being processed/.test(c.message ?? ''));
+function budgetAnswer(body: unknown): 'blocked' | 'budget-pending' | undefined {
+  const budget = causes(body).filter((c) => c?.type === 'DisruptionBudget');
+  if (budget.some((c) => /still being processed/.test(c.message ?? ''))) {
+    return 'budget-pending';
+  }
+  const message = (body as { message?: unknown } | undefined)?.message;
+  return budget.length > 0 || (typeof message === 'string' && /disruption budget/i.test(message)) ? 'blocked' : undefined;
 }
 
 /**

@@ -31,8 +31,14 @@ describe('eviction answers', () => {
       { type: 'DisruptionBudget', message: 'The disruption budget web does not allow evicting pods currently' },
     ]);
     expect(evictionOutcome(429, later, pod('a'))).toBe('blocked');
-    expect(evictionOutcome(429, processing, pod('a'))).toBe('retry');
-    expect(evictionOutcome(429, { kind: 'Status', reason: 'TooManyRequests' }, pod('a'))).toBe('retry');
+    expect(evictionOutcome(429, processing, pod('a'))).toBe('budget-pending');
+    // A server that adds no cause still says it is the budget.
+    expect(
+      evictionOutcome(429, { kind: 'Status', message: "Cannot evict pod as it would violate the pod's disruption budget." }, pod('a')),
+    ).toBe('blocked');
+    expect(
+      evictionOutcome(429, { kind: 'Status', reason: 'TooManyRequests', message: 'Too many requests, please try again later.' }, pod('a')),
+    ).toBe('retry');
     expect(evictionOutcome(403, terminating, pod('a'))).toBe('namespace-deleting');
     expect(evictionOutcome(403, terminating, pod('a', 'u', '2026-12-07T10:00:00Z'))).toBe('terminating');
     expect(evictionOutcome(403, status('Forbidden', []), pod('a'))).toBe('failed');
