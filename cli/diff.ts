@@ -19,9 +19,10 @@ export function diffCommand(cli: Command, io: CliIo): void {
     .option('--exit-code', 'exit 1 when anything differs (for CI)')
     .action((opts: { config?: string; against: string; out: string; exitCode?: boolean }) => {
       const loaded = loadFor(io, opts.config);
-      const before = readAgainst(io.cwd, opts.against, opts.out);
+      const dir = directoryAt(io.cwd, opts.against);
+      const before = readAgainst(io.cwd, dir, opts.against, opts.out);
       // PLAN.md names the output directory: the one compared with, or where it lives at that revision.
-      const out = isDirectory(io.cwd, opts.against) ? opts.against : opts.out;
+      const out = dir === undefined ? opts.out : opts.against;
       const rendered = render(loaded.config, loaded.warnings, originOf(loaded, opts.config, out));
       const diffs = diffTrees(before, rendered.files);
       formatDiff(diffs).forEach((line) => io.stdout(line));
@@ -31,10 +32,10 @@ export function diffCommand(cli: Command, io: CliIo): void {
     });
 }
 
-/** The output to compare with: a directory, else the output directory at a git revision. */
-function readAgainst(cwd: string, against: string, out: string): Map<string, string> {
-  if (isDirectory(cwd, against)) {
-    const files = readTree(against.startsWith('/') ? against : join(cwd, against));
+/** The output to compare with: the directory `--against` names, else the output directory at that git revision. */
+function readAgainst(cwd: string, dir: string | undefined, against: string, out: string): Map<string, string> {
+  if (dir !== undefined) {
+    const files = readTree(dir);
     files.delete(MARKER_FILE);
     return files;
   }
@@ -51,7 +52,8 @@ function readAgainst(cwd: string, against: string, out: string): Map<string, str
   return files;
 }
 
-function isDirectory(cwd: string, path: string): boolean {
+/** `path` as a directory seen from `cwd`, or undefined when it is none (a git revision, say). */
+function directoryAt(cwd: string, path: string): string | undefined {
   const dir = path.startsWith('/') ? path : join(cwd, path);
-  return existsSync(dir) && statSync(dir).isDirectory();
+  return existsSync(dir) && statSync(dir).isDirectory() ? dir : undefined;
 }

@@ -16,7 +16,7 @@ import {
   type PartObject,
 } from './calico-inventory.ts';
 import { coveringInventory, type ReadPart } from './calico-inventory-read.ts';
-import { podRef, podsOffRange, type PodObject } from './move-node.ts';
+import { podsOffRange, podWhere, type PodObject } from './move-node.ts';
 import { apiClient, apiPost, describeBody, objectPath } from './shared/api-client.ts';
 import {
   crdTerminatingLine,
@@ -253,7 +253,7 @@ async function allOnCilium(migrationCIDR: string): Promise<boolean> {
     console.log(`PASS pods-on-cilium: every pod-network pod has an address from ${migrationCIDR}`);
     return true;
   }
-  const names = left.map((p) => `${podRef(p)} (${p.status?.podIP} on ${p.spec?.nodeName ?? '?'})`).join(', ');
+  const names = left.map(podWhere).join(', ');
   console.log(
     `FAIL pods-on-cilium: ${left.length} pod(s) still on a Calico address, which would lose its network with Calico: ${names}; restart them (they come back on Cilium), then run this step again`,
   );

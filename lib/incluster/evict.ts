@@ -69,8 +69,7 @@ export async function evictUntilGone(
 ): Promise<void> {
   const reported = new Set<string>();
   const first = await pick();
-  for (;;) {
-    const now = await pick();
+  for (let now = first; ; now = await pick()) {
     const pods = options.onlyFirstListed ? stillListed(first, now) : now;
     if (pods.length === 0) {
       return;

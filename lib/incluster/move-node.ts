@@ -131,6 +131,11 @@ export function inCidr(ip: string, cidr: string): boolean {
   return address !== undefined && network !== undefined && cidrContainsIp(network, address);
 }
 
+/** A pod with its address and node, as the check lines name one: `ns/name (10.245.0.7 on node-1)`. */
+export function podWhere(pod: PodObject): string {
+  return `${podRef(pod)} (${pod.status?.podIP} on ${pod.spec?.nodeName ?? '?'})`;
+}
+
 /**
  * Running pods on the pod network whose address is not from the migration range: on a switched
  * node they still run on Calico and must be restarted there.

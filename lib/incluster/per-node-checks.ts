@@ -6,7 +6,7 @@
  *
  * Dependency-free: bundled into the per-node preflight Job and imported by the tests.
  */
-import { inCidr, podRef, podsOffRange, type PodObject } from './move-node.ts';
+import { inCidr, podRef, podsOffRange, podWhere, type PodObject } from './move-node.ts';
 import type { CheckResult } from './shared/report.ts';
 
 /** What the per-node preflight checks, rendered into its ConfigMap. */
@@ -156,10 +156,7 @@ export function checkAllMoved(
   const readdressed = offRange.filter(onOwnNode);
   const left = offRange.filter((p) => !onOwnNode(p));
   if (left.length > 0) {
-    const names = left
-      .slice(0, 5)
-      .map((p) => `${podRef(p)} (${p.status?.podIP} on ${p.spec?.nodeName ?? '?'})`)
-      .join(', ');
+    const names = left.slice(0, 5).map(podWhere).join(', ');
     return {
       outcome: 'FAIL',
       check: 'all-moved',

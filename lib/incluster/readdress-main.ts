@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { runMain } from './shared/report.ts';
-import { apiClient, describeBody } from './shared/api-client.ts';
+import { apiClient, describeBody, objectPath } from './shared/api-client.ts';
 import { evictUntilGone } from './evict.ts';
 import { isReady, podRef, restartable, type PodObject } from './move-node.ts';
 import { podsInRange, podsUnmanaged, type ReaddressSpec } from './readdress.ts';
@@ -33,7 +33,7 @@ async function settleBroken(spec: ReaddressSpec, pod: PodObject): Promise<string
   if (!spec.deleteBrokenPods) {
     return `WAITING ${ref}: not Ready, and a PodDisruptionBudget refuses its eviction; run.deleteBrokenPods: true deletes such a pod (it has no network)`;
   }
-  const path = `/api/v1/namespaces/${encodeURIComponent(pod.metadata.namespace)}/pods/${encodeURIComponent(pod.metadata.name)}`;
+  const path = objectPath('', 'v1', 'pods', pod.metadata.namespace, pod.metadata.name);
   // Only the pod as it was listed, not Ready: one that changed since (became Ready, or another
   // took its name) answers 409 and is looked at again next round.
   const preconditions = { uid: pod.metadata.uid, resourceVersion: pod.metadata.resourceVersion };

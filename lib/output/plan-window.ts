@@ -84,30 +84,25 @@ function k3sSettings(config: ResolvedConfig): Item {
 function network(config: ResolvedConfig): Item[] {
   const migration = config.cilium.migration;
   return [
-    ...(migration
-      ? [
-          {
-            what: `UDP ${migration.tunnelPort} between every pair of nodes.`,
-            detail: `Cilium's own VXLAN beside Calico (\`perNode.tunnelPort\`) passes host and provider firewalls both ways.`,
-            check: 'the firewall rules of every node and of the provider allow it (Hetzner Cloud: `hcloud firewall describe <firewall>`).',
-          },
-        ]
-      : []),
+    ...(migration ? [tunnel(migration.tunnelPort, "Cilium's own VXLAN beside Calico (`perNode.tunnelPort`)")] : []),
     ...finalRouting(config),
   ];
+}
+
+/** A VXLAN port every pair of nodes must pass, through every firewall between them. */
+function tunnel(port: number, what: string): Item {
+  return {
+    what: `UDP ${port} between every pair of nodes.`,
+    detail: `${what} passes host and provider firewalls both ways.`,
+    check: 'the firewall rules of every node and of the provider allow it (Hetzner Cloud: `hcloud firewall describe <firewall>`).',
+  };
 }
 
 function finalRouting(config: ResolvedConfig): Item[] {
   const { cluster } = config;
   const cilium = config.finalCilium;
   if (cilium.routingMode === 'tunnel') {
-    return [
-      {
-        what: 'UDP 8472 between every pair of nodes.',
-        detail: 'The VXLAN tunnel passes host and provider firewalls both ways.',
-        check: 'the firewall rules of every node and of the provider allow it (Hetzner Cloud: `hcloud firewall describe <firewall>`).',
-      },
-    ];
+    return [tunnel(8472, 'The VXLAN tunnel')];
   }
   if (cluster.profile === 'hetzner-cloud') {
     const cc = cluster.network?.cloudController;
