@@ -218,7 +218,11 @@ export class SimCilium {
     const nodeObject = (await api.call<Json>('GET', `/api/v1/nodes/${node.name}`)).body;
     const podCidr = this.podCidrOf(node, settings, nodeObject);
     const gateway = formatIpv4(parseCidr(podCidr)!.first + 1);
-    const agent: Agent = { node, ready: false, settings, podCidr, gateway, nextHost: 10, lbRules: '' };
+    // A restarted agent keeps the addresses its running endpoints hold (Cilium restores them into
+    // its IPAM before it hands out new ones): a new pod never takes a running pod's address.
+    const previous = this.agents.get(node.name);
+    const nextHost = previous?.podCidr === podCidr ? previous.nextHost : 10;
+    const agent: Agent = { node, ready: false, settings, podCidr, gateway, nextHost, lbRules: '' };
     this.agents.set(node.name, agent);
     // cilium_host: the pods' gateway address on the node (made again when the agent restarts).
     tryInNetns(node.netns, ['ip', 'link', 'delete', 'cilium_host']);

@@ -180,6 +180,11 @@ export interface Scenario {
    * @default false
    */
   readonly evictedCoreDns?: boolean;
+  /**
+   * The node CoreDNS's pod is scheduled on (a nodeSelector on its hostname).
+   * @default - wherever the fewest pods run
+   */
+  readonly coreDnsNode?: string;
 }
 
 /**
@@ -412,6 +417,7 @@ export function coreDns(config: ResolvedConfig, scenario: Scenario = {}): Obj[] 
         template: {
           metadata: { labels },
           spec: {
+            ...(scenario.coreDnsNode ? { nodeSelector: { 'kubernetes.io/hostname': scenario.coreDnsNode } } : {}),
             containers: [
               {
                 name: 'coredns',

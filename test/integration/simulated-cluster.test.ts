@@ -1522,6 +1522,9 @@ describe.skipIf(why !== undefined)('verification that cannot pass a broken clust
     });
     const scenario: Scenario = {
       evictedCoreDns: true,
+      // On the node whose agent stalls: the agent that comes back keeps CoreDNS's address, the
+      // replaced echo pod gets another.
+      coreDnsNode: 'k3s-server-3',
       ingress: { controller: 'hostNetwork', nodes: ['k3s-server-1'], redirectHttps: true },
     };
     await onSimulatedCluster(config, scenario, async (sim, kubeconfig) => {
