@@ -6,7 +6,7 @@
 import { ApiObject, Duration } from 'cdk8s';
 import { hashedName, MAX_NAME_LENGTH, shortHash } from '../lib/content-hash.ts';
 import { CILIUM_NAMESPACE } from '../lib/constructs/cilium/cilium-access.ts';
-import { NODE_CNI_DEFAULTS } from '../lib/constructs/cilium/config-data.ts';
+import { nodeCniDefaults } from '../lib/constructs/cilium/config-data.ts';
 import type { ResolvedConfig } from '../lib/config/resolve.ts';
 import type { MoveNodeSpec } from '../lib/incluster/move-node.ts';
 import { setFileName } from '../lib/constructs/file-name.ts';
@@ -55,7 +55,7 @@ export function buildMoveNode(chart: StepChart, config: ResolvedConfig): void {
     metadata: { name: nodeConfigName(node), namespace: CILIUM_NAMESPACE },
     spec: {
       nodeSelector: { matchLabels: { 'kubernetes.io/hostname': node, [SWITCH_LABEL.key]: SWITCH_LABEL.value } },
-      defaults: { ...NODE_CNI_DEFAULTS },
+      defaults: nodeCniDefaults(cilium.kubeProxyReplacementEnabled),
     },
   });
   setFileName(nodeConfig, 'ciliumnodeconfig');
@@ -104,7 +104,7 @@ export function moveNodeRules(node: string): AccessRule[] {
 export function moveNodePlan(config: ResolvedConfig, step: StepDefinition): string[] {
   const node = step.node!;
   return [
-    `\`${nodeConfigName(node)}\` (CiliumNodeConfig) selects ${node} once it carries the label \`${SWITCH_LABEL.key}=${SWITCH_LABEL.value}\`: the agent there then writes Cilium's CNI config and moves Calico's aside. The Job runs on another node and:`,
+    `\`${nodeConfigName(node)}\` (CiliumNodeConfig) selects ${node} once it carries the label \`${SWITCH_LABEL.key}=${SWITCH_LABEL.value}\`: the agent there then writes Cilium's CNI config${config.cilium.kubeProxyReplacementEnabled ? '' : ', chained with portmap so hostPorts keep working'}, which the runtime loads before Calico's (left in place). The Job runs on another node and:`,
     '',
     `1. cordons ${node} (remembering that it did, in \`cilium-cutover.io/cordoned\`);`,
     `2. evicts its pods through the eviction API, so PodDisruptionBudgets hold, for up to ${config.perNode.drainTimeout} (DaemonSet and static pods stay; a pod without a controller stops the Job${config.perNode.evictUnmanagedPods ? ', unless perNode.evictUnmanagedPods, which is set' : ''}; so does a pod with an emptyDir volume, whose data the eviction deletes${config.perNode.deleteEmptyDirData ? ', unless perNode.deleteEmptyDirData, which is set' : ''}; either stops it before anything changes);`,
@@ -123,10 +123,12 @@ export function moveNodeAbort(config: ResolvedConfig, step: StepDefinition): Abo
     failure: `the Job is Failed; \`kubectl logs -n ${config.run.namespace} -l app.kubernetes.io/component=move-node --prefix\` says where it stopped (a PodDisruptionBudget that never allowed an eviction, a pod without a controller, an agent that did not become Ready). ${node} stays cordoned.`,
     action: [
       `to go on, fix the cause, add this step to \`run.retries\`, synth and sync: the new Job continues where this one stopped.`,
-      `To put ${node} back on Calico: \`kubectl -n kube-system delete ciliumnodeconfig ${nodeConfigName(node)}\`, \`kubectl label node ${node} ${SWITCH_LABEL.key}-\`,`,
-      `then on the node \`rm /etc/cni/net.d/05-cilium.conflist\` and rename \`/etc/cni/net.d/10-calico.conflist.cilium_bak\` back to \`10-calico.conflist\`,`,
-      `\`kubectl -n kube-system delete pod -l k8s-app=cilium --field-selector spec.nodeName=${node}\`, restart the node's remaining pods, and \`kubectl uncordon ${node}\`.`,
-      'Remove this step and the later ones from the repository (or stop the sync) before that, or the engine switches the node again.',
+      `To put ${node} back on Calico, first stop the engine from switching it again (remove this step and the later ones from the repository, or stop the sync), then:`,
+      `\`kubectl -n kube-system delete ciliumnodeconfig ${nodeConfigName(node)}\`, \`kubectl label node ${node} ${SWITCH_LABEL.key}-\`,`,
+      `restart the node's agent so it runs without the CiliumNodeConfig and no longer manages the CNI config (\`kubectl -n kube-system delete pod -l k8s-app=cilium --field-selector spec.nodeName=${node}\`) and wait until the new one is Ready,`,
+      `then on the node \`rm /etc/cni/net.d/05-cilium.conflist\` (and rename a \`10-calico.conflist.cilium_bak\` back to \`10-calico.conflist\` should one exist),`,
+      `move its pods back onto Calico: \`kubectl drain ${node} --ignore-daemonsets\` (with \`--delete-emptydir-data\` if that data may go), delete the DaemonSet pods there that still have an address from ${config.perNode.podCIDR}, and \`kubectl uncordon ${node}\`.`,
+      'In that order: an agent still running with the CiliumNodeConfig writes its CNI config again when it is removed.',
     ].join(' '),
   };
 }

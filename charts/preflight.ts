@@ -233,14 +233,11 @@ export function buildPerNodePreflight(chart: StepChart, config: ResolvedConfig, 
       phase === 'migrate'
         ? { apiGroup: 'networking.k8s.io', resource: 'networkpolicies', verbs: ['list'] }
         : { apiGroup: '', resource: 'pods', verbs: ['list'] },
-      // Phase switch: each node's podCIDR, where a pod re-addressed by an earlier attempt of step 250 is.
-      ...(phase === 'switch'
-        ? [
-            { apiGroup: '', resource: 'nodes', verbs: ['get'] as const, names: config.cluster.nodes.map((n) => n.name) },
-            // And the CiliumEndpoints that show such a pod's address is Cilium's, not Calico's.
-            { apiGroup: 'cilium.io', resource: 'ciliumendpoints', verbs: ['list'] as const },
-          ]
-        : []),
+      // Phase migrate: the address Calico runs on, for a detection method that keeps it. Phase
+      // switch: each node's podCIDR, where a pod re-addressed by an earlier attempt of step 250 is.
+      { apiGroup: '', resource: 'nodes', verbs: ['get'], names: config.cluster.nodes.map((n) => n.name) },
+      // And the CiliumEndpoints that show such a pod's address is Cilium's, not Calico's.
+      ...(phase === 'switch' ? [{ apiGroup: 'cilium.io', resource: 'ciliumendpoints', verbs: ['list'] as const }] : []),
     ],
   });
   new ScriptJob(chart, 'PerNode', config, { name: 'per-node-preflight', entry: 'per-node-preflight-main', spec, account });

@@ -71,9 +71,11 @@ export interface StepPlanInput {
 
 /**
  * The steps of a config, in order. `cutover`: STEPS. `per-node`, phase migrate: Cilium beside
- * Calico (200), one step per node (400 on), then Calico's removal (600/610) and verification
- * (700/710). Phase switch: Cilium with its final settings (200), kube-proxy cleanup (210), pods
- * moved off the migration range (250), verification (700/710).
+ * Calico (200), one step per node (400 on), the verification as the gate before anything
+ * irreversible (500/510: every pod on Cilium, pod to pod across the nodes over Cilium's overlay,
+ * the API, DNS and Services from pods), then Calico's removal (600/610). Phase switch: Cilium with
+ * its final settings (200), kube-proxy cleanup (210), pods moved off the migration range (250),
+ * verification (700/710).
  */
 export function stepsFor(input: StepPlanInput): StepDefinition[] {
   return orderedSteps(input).map((s) => {
@@ -99,17 +101,20 @@ function orderedSteps(input: StepPlanInput): StepDefinition[] {
           summary: 'Installs Cilium beside Calico: VXLAN on its own port, its own pod range, no node switched yet.',
         };
   const start = [definition('preflight'), definition('pause'), cilium];
-  const end = [
-    atWave(definition('verify-workloads'), 700),
-    atWave(definition('verify-checks'), 710),
-    definition('resume'),
-    definition('complete'),
-  ];
+  const verification = (wave: number) => [atWave(definition('verify-workloads'), wave), atWave(definition('verify-checks'), wave + 10)];
+  const end = [definition('resume'), definition('complete')];
   if (input.phase === 'switch') {
-    return [...start, definition('kube-proxy-cleanup'), definition('readdress-pods'), ...end];
+    return [...start, definition('kube-proxy-cleanup'), definition('readdress-pods'), ...verification(700), ...end];
   }
   const nodes = input.nodes.map((node, i) => moveNodeDefinition(node, i, input.nodeTimeout));
-  return [...start, ...nodes, atWave(definition('calico-delete'), 600), atWave(definition('node-cleanup'), 610), ...end];
+  return [
+    ...start,
+    ...nodes,
+    ...verification(500),
+    atWave(definition('calico-delete'), 600),
+    atWave(definition('node-cleanup'), 610),
+    ...end,
+  ];
 }
 
 /** The steps of a config, in order (before leaving out the ones without objects). */

@@ -243,7 +243,7 @@ export function verifyChecksPlan(config: ResolvedConfig): string[] {
     ...(verify.skip.length > 0
       ? [`**Not verified** (\`verify.skip\`, also in the status record): ${verify.skip.map((c) => `\`${c}\``).join(', ')}.`, '']
       : []),
-    'Test workloads stay until `verify.enabled: false` (after the migration): the next sync prunes steps 300 and 310.',
+    'Test workloads stay until `verify.enabled: false` (after the migration): the next sync prunes the two verification steps.',
   ];
 }
 
@@ -251,7 +251,11 @@ export function verifyChecksAbort(config: ResolvedConfig): AbortGuide {
   return {
     after: 'every check passed on every checked node; nothing was changed.',
     failure: `a check Job is Failed; \`kubectl logs -n ${config.verify.namespace} -l ${LABEL_COMPONENT}=${VERIFY_COMPONENT} --prefix --tail=-1\` shows the FAIL lines with the node, pair, address or URL.`,
-    action: `${RETRY}. A pod that still has a Calico address fails \`pods-managed\` in \`verify-cluster\` until it is restarted.`,
+    action: `${RETRY}. A pod that still has a Calico address fails \`pods-managed\` in \`verify-cluster\` until it is restarted.${
+      config.strategy === 'per-node' && config.phase === 'migrate'
+        ? " This is the gate before Calico's removal: Calico still runs, nothing irreversible has happened, and step 600 waits for these checks. To put a node back on Calico, follow its node step's guide above."
+        : ''
+    }`,
   };
 }
 

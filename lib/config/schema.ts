@@ -544,7 +544,7 @@ const perNodeSchema = z.strictObject({
   acknowledgeUnenforcedPolicies: bool()
     .default(false)
     .describe(
-      'Go on although NetworkPolicies exist: Cilium enforces no policy until the switch phase, so pods on migrated nodes are not isolated meanwhile.',
+      "Go on although NetworkPolicies exist. Until the switch phase pods on migrated nodes are not isolated (Cilium enforces no policy), and their traffic to pods on nodes not yet migrated arrives from the node's address (Cilium masquerades what leaves its own range outside its tunnel), so a policy Calico still enforces there that admits pods by selector drops it; admit the nodes' addresses with an ipBlock meanwhile.",
     ),
   acknowledgeSwitchOutage: bool()
     .default(false)

@@ -37,7 +37,31 @@ export interface CalicoNodeDaemonSet {
 const SUBJECT = 'kube-system/calico-node';
 /** Calico's node-address detection; `first-found` (the default) may pick Cilium's cilium_host. */
 const AUTODETECT_ENV = 'IP_AUTODETECTION_METHOD';
-const AUTODETECT_FIX = `kubectl -n kube-system set env daemonset/calico-node ${AUTODETECT_ENV}=kubernetes-internal-ip`;
+/** Where calico-node records the address it detected (its BGP and tunnel endpoint), with its prefix length. */
+const CALICO_ADDRESS = 'projectcalico.org/IPv4Address';
+
+/** The parts of a Node read for Calico's address: the annotation calico-node sets, and the InternalIP. */
+export interface CalicoNodeAddress {
+  readonly metadata: { readonly name: string; readonly annotations?: Readonly<Record<string, string>> };
+  readonly status?: { readonly addresses?: readonly { readonly type: string; readonly address: string }[] };
+}
+
+/**
+ * A detection method that keeps every node on the address Calico runs on now: re-detecting another
+ * one re-addresses Calico's BGP and tunnels on a live cluster. The Kubernetes method where that is
+ * each InternalIP; else each current address as a /32 (`cidr=` takes a list); none while a node
+ * has no recorded address.
+ */
+function autodetectFix(nodes: readonly CalicoNodeAddress[]): string {
+  const unknown = nodes.filter((n) => !n.metadata.annotations?.[CALICO_ADDRESS]).map((n) => n.metadata.name);
+  if (unknown.length > 0) {
+    return `set it to a method that selects the address each node runs Calico on now (${unknown.join(', ')} has no ${CALICO_ADDRESS} to read it from), and wait for the rollout`;
+  }
+  const current = nodes.map((n) => n.metadata.annotations![CALICO_ADDRESS]!.split('/')[0]!);
+  const internal = nodes.map((n) => n.status?.addresses?.find((a) => a.type === 'InternalIP')?.address);
+  const method = current.every((a, i) => a === internal[i]) ? 'kubernetes-internal-ip' : `cidr=${current.map((a) => `${a}/32`).join(',')}`;
+  return `run \`kubectl -n kube-system set env daemonset/calico-node ${AUTODETECT_ENV}=${method}\`, which keeps each node on the address Calico uses now (${CALICO_ADDRESS}), and wait for the rollout`;
+}
 
 /** Phase migrate: Calico runs Ready on every node; per-node cannot move pods off a broken network. */
 export function checkCalicoHealthy(spec: PerNodePreflightSpec, ds: CalicoNodeDaemonSet | undefined): CheckResult {
@@ -62,7 +86,7 @@ export function checkCalicoHealthy(spec: PerNodePreflightSpec, ds: CalicoNodeDae
  * (`first-found`) may pick it when calico-node restarts, and Calico's routing breaks (Cilium's
  * migration guide, Calico note).
  */
-export function checkAutodetection(ds: CalicoNodeDaemonSet | undefined): CheckResult {
+export function checkAutodetection(ds: CalicoNodeDaemonSet | undefined, nodes: readonly CalicoNodeAddress[]): CheckResult {
   if (!ds) {
     return { outcome: 'SKIP', check: 'calico-autodetect', subject: SUBJECT, detail: 'Calico is absent' };
   }
@@ -73,7 +97,7 @@ export function checkAutodetection(ds: CalicoNodeDaemonSet | undefined): CheckRe
       outcome: 'FAIL',
       check: 'calico-autodetect',
       subject: SUBJECT,
-      detail: `${AUTODETECT_ENV} is ${method ? `"${method}"` : 'unset (first-found)'}, which may pick Cilium's cilium_host interface; run \`${AUTODETECT_FIX}\` and wait for the rollout`,
+      detail: `${AUTODETECT_ENV} is ${method ? `"${method}"` : 'unset (first-found)'}, which may pick Cilium's cilium_host interface; ${autodetectFix(nodes)}`,
     };
   }
   return { outcome: 'PASS', check: 'calico-autodetect', subject: SUBJECT, detail: `${AUTODETECT_ENV}=${method}` };
@@ -92,7 +116,7 @@ export function checkPolicies(
     .slice(0, 5)
     .map((p) => `${p.metadata.namespace}/${p.metadata.name}`)
     .join(', ');
-  const detail = `${policies.length} (${names}${policies.length > 5 ? ', …' : ''}) are not enforced on migrated nodes until the switch phase`;
+  const detail = `${policies.length} (${names}${policies.length > 5 ? ', …' : ''}) are not enforced on migrated nodes until the switch phase, and on nodes not yet migrated they see migrated pods as their node's address (PLAN.md's risks)`;
   if (spec.acknowledgeUnenforcedPolicies) {
     return { outcome: 'INFO', check: 'policies', subject, detail: `${detail} (acknowledged)` };
   }

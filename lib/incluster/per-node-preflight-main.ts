@@ -11,6 +11,7 @@ import {
   checkCalicoGone,
   checkCalicoHealthy,
   checkPolicies,
+  type CalicoNodeAddress,
   type CalicoNodeDaemonSet,
   type EndpointAddress,
   type NodeCidr,
@@ -23,25 +24,19 @@ async function main(): Promise<number> {
   const api = apiClient(process.env.KUBERNETES_SERVICE_HOST ?? '127.0.0.1', Number(process.env.KUBERNETES_SERVICE_PORT ?? '6444'));
   const calico = await api.get<CalicoNodeDaemonSet>('/apis/apps/v1/namespaces/kube-system/daemonsets/calico-node');
   const results: CheckResult[] = [];
+  const nodes = (await Promise.all(spec.nodes.map((name) => api.get<NodeCidr & CalicoNodeAddress>(`/api/v1/nodes/${name}`)))).filter(
+    (n): n is NodeCidr & CalicoNodeAddress => n !== undefined,
+  );
   if (spec.phase === 'migrate') {
-    results.push(checkCalicoHealthy(spec, calico), checkAutodetection(calico));
+    results.push(checkCalicoHealthy(spec, calico), checkAutodetection(calico, nodes));
     const policies = await api.get<{ items: { metadata: { name: string; namespace: string } }[] }>(
       '/apis/networking.k8s.io/v1/networkpolicies',
     );
     results.push(checkPolicies(spec, policies?.items ?? []));
   } else {
     const pods = await api.get<{ items: PodObject[] }>('/api/v1/pods');
-    const nodes = await Promise.all(spec.nodes.map((name) => api.get<NodeCidr>(`/api/v1/nodes/${name}`)));
     const endpoints = await api.get<{ items: EndpointAddress[] }>('/apis/cilium.io/v2/ciliumendpoints');
-    results.push(
-      checkCalicoGone(calico),
-      checkAllMoved(
-        spec,
-        pods?.items ?? [],
-        nodes.filter((n): n is NodeCidr => n !== undefined),
-        endpoints?.items ?? [],
-      ),
-    );
+    results.push(checkCalicoGone(calico), checkAllMoved(spec, pods?.items ?? [], nodes, endpoints?.items ?? []));
   }
   return report(results, 'per-node preflight');
 }

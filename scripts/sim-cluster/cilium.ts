@@ -25,7 +25,7 @@
  * VXLAN device.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatIpv4, parseCidr } from '../../lib/cidr.ts';
 import type { ResolvedConfig } from '../../lib/config/resolve.ts';
@@ -33,6 +33,7 @@ import { ruleSet } from '../../lib/versions/cilium-releases.ts';
 import { putNodeCondition, type SimApi } from './api.ts';
 import { deleteNetns, inNetns, ip, tryInNetns } from './netns.ts';
 import type { SimNode } from './pod-runner.ts';
+import { chainsPortmap, portMappings, runPortmap, type PortMapping } from './portmap.ts';
 
 const HERE = new URL('.', import.meta.url).pathname;
 type Json = Record<string, any>;
@@ -145,9 +146,14 @@ export interface AgentStatusOverride {
 }
 
 /** A pod the agent addressed. */
+/** The CNI config file Cilium writes on a node (its `write-cni-conf-when-ready`), which the kubelet's runtime loads first. */
+export const CILIUM_CNI_FILE = '05-cilium.conflist';
+
 export interface PodAddress {
   readonly netns: string;
   readonly ip: string;
+  /** The hostPorts the chained portmap plugin published for the pod, to remove with it. */
+  readonly hostPorts?: readonly PortMapping[];
 }
 
 export interface SimCiliumOptions {
@@ -427,7 +433,13 @@ export class SimCilium {
         }
       }
     }
-    writeFileSync(path, `${JSON.stringify({ cniVersion: '0.3.1', name: 'cilium', plugins: [{ type: 'cilium-cni' }] }, null, 2)}\n`);
+    // As the agent renders it per chaining mode: cilium-cni alone, or followed by portmap.
+    const chained = agent.settings['cni-chaining-mode'] === 'portmap';
+    const plugins = [{ type: 'cilium-cni' }, ...(chained ? [{ type: 'portmap', capabilities: { portMappings: true } }] : [])];
+    const text = `${JSON.stringify({ cniVersion: '0.3.1', name: chained ? 'portmap' : 'cilium', plugins }, null, 2)}\n`;
+    if (!existsSync(path) || readFileSync(path, 'utf8') !== text) {
+      writeFileSync(path, text);
+    }
   }
 
   /**
@@ -443,6 +455,12 @@ export class SimCilium {
     const netns = `${this.options.netnsPrefix}-p${++this.podCount}`;
     const link = `lxc${this.podCount}`;
     plugNamespace(node.netns, netns, link, address, agent.gateway);
+    // The chain's next plugin: portmap publishes the pod's hostPorts on the node.
+    const mappings = portMappings(pod);
+    const hostPorts = mappings.length > 0 && chainsPortmap(node, CILIUM_CNI_FILE) ? mappings : undefined;
+    if (hostPorts) {
+      runPortmap('ADD', node, { uid: pod.metadata.uid, netns, ip: address }, hostPorts);
+    }
     const created = await this.options.api.call('POST', `/apis/cilium.io/v2/namespaces/${pod.metadata.namespace}/ciliumendpoints`, {
       apiVersion: 'cilium.io/v2',
       kind: 'CiliumEndpoint',
@@ -460,11 +478,15 @@ export class SimCilium {
     if (created.status >= 300 && created.status !== 409) {
       throw new Error(`simulated agent: CiliumEndpoint ${pod.metadata.namespace}/${pod.metadata.name}: HTTP ${created.status}`);
     }
-    return { netns, ip: address };
+    return { netns, ip: address, hostPorts };
   }
 
-  /** The pod is gone: its namespace goes (and its CiliumEndpoint with it, by owner reference). */
+  /** The pod is gone: its hostPorts and namespace go (and its CiliumEndpoint with it, by owner reference). */
   async removePod(pod: Json, address: PodAddress): Promise<void> {
+    const node = this.options.nodes.find((n) => n.name === pod.spec.nodeName);
+    if (address.hostPorts && node) {
+      runPortmap('DEL', node, { uid: pod.metadata.uid, netns: address.netns, ip: address.ip }, address.hostPorts);
+    }
     deleteNetns(address.netns);
     await this.options.api.call('DELETE', `/apis/cilium.io/v2/namespaces/${pod.metadata.namespace}/ciliumendpoints/${pod.metadata.name}`);
   }
@@ -478,6 +500,11 @@ export class SimCilium {
     for (const agent of this.agents.values()) {
       if (agent.ready) {
         this.programNode(agent, serviceRules);
+        if (agent.settings['cni-exclusive'] === 'true') {
+          // An exclusive agent watches the directory: any change there has it write its config
+          // again and rename the others (cilium/cilium daemon/cmd/cni/config.go).
+          this.writeCniConfig(agent);
+        }
       }
     }
     // k3s's embedded kube-proxy, where the node's k3s runs it (no --disable-kube-proxy in its

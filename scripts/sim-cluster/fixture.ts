@@ -164,6 +164,13 @@ export interface Scenario {
    */
   readonly egressBlocked?: boolean;
   /**
+   * The network between the nodes drops Cilium's overlay during a per-node migration (a firewall
+   * that does not pass its VXLAN port): the simulation's tunnel is routes over the nodes' link, so
+   * it drops the packets to and from `perNode.podCIDR` there.
+   * @default false
+   */
+  readonly overlayBlocked?: boolean;
+  /**
    * Nodes whose link to the network carries smaller packets than their eth1 says (node → MTU): full-size packets are
    * dropped silently, small ones pass.
    * @default - none
@@ -331,7 +338,16 @@ function nodeObject(config: ResolvedConfig, kubeletBasePort: number, i: number, 
   return {
     apiVersion: 'v1',
     kind: 'Node',
-    metadata: { name: node.name, labels: nodeLabels(node.name, node.role), annotations: { 'k3s.io/node-args': nodeArgs(config, i) } },
+    metadata: {
+      name: node.name,
+      labels: nodeLabels(node.name, node.role),
+      annotations: {
+        'k3s.io/node-args': nodeArgs(config, i),
+        // The address calico-node detected and runs BGP and its tunnels on, as it records it:
+        // here the configured InternalIP (/32, as on a Hetzner Cloud private interface).
+        'projectcalico.org/IPv4Address': `${node.internalIP}/32`,
+      },
+    },
     spec: {
       podCIDR: nodePodCidr(config, i),
       podCIDRs: [nodePodCidr(config, i)],

@@ -19,7 +19,7 @@ import { writeFileSync } from 'node:fs';
 import { formatIpv4, parseCidr } from '../../lib/cidr.ts';
 import type { ResolvedConfig } from '../../lib/config/resolve.ts';
 import { putNodeCondition, type SimApi } from './api.ts';
-import { firstCniConfig, type PodAddress, type SimCilium } from './cilium.ts';
+import { CILIUM_CNI_FILE, firstCniConfig, type PodAddress, type SimCilium } from './cilium.ts';
 import { dataPathWriter, resolvConf } from './data-path.ts';
 import { kubeletPort } from './fixture.ts';
 import { deleteNetns, ip } from './netns.ts';
@@ -222,7 +222,7 @@ export function startKubelet(options: KubeletOptions): Kubelet {
       return { netns: node.netns, ip: nodeIP };
     }
     const cni = firstCniConfig(node);
-    if (cni === '05-cilium.conflist') {
+    if (cni === CILIUM_CNI_FILE) {
       const address = await cilium.addPod(pod, node);
       return address && { netns: address.netns, ip: address.ip, address };
     }
@@ -245,7 +245,7 @@ export function startKubelet(options: KubeletOptions): Kubelet {
   const start = async (pod: Json, node: SimNode) => {
     const net = await sandbox(pod, node);
     if (!net) {
-      if (!pod.spec.hostNetwork && firstCniConfig(node) === '05-cilium.conflist' && !sandboxFailures.has(pod.metadata.uid)) {
+      if (!pod.spec.hostNetwork && firstCniConfig(node) === CILIUM_CNI_FILE && !sandboxFailures.has(pod.metadata.uid)) {
         sandboxFailures.add(pod.metadata.uid);
         await reportSandboxFailure(pod, node);
       }
@@ -375,6 +375,15 @@ export function startKubelet(options: KubeletOptions): Kubelet {
     } else if (pod.metadata.labels?.['k8s-app'] === 'kube-dns') {
       if (record.address) {
         serve(record, netns, 'dns-server.mjs', ['0.0.0.0', '53', join(run, 'dns-records.json')]);
+      }
+      await ready();
+    } else if (images.some((i) => i.startsWith('rancher/klipper-lb'))) {
+      // k3s ServiceLB's pod holds the Service's port on the node through its hostPort; its
+      // stand-in answers on the container port (the real one forwards to the Service).
+      if (record.address) {
+        for (const port of pod.spec.containers[0].ports ?? []) {
+          serve(record, netns, 'http-server.mjs', ['0.0.0.0', String(port.containerPort), '200']);
+        }
       }
       await ready();
     } else if (options.crashLoopingLabels && labelsMatch(pod.metadata.labels, options.crashLoopingLabels)) {

@@ -25,6 +25,8 @@ export interface NetworkFaults {
   readonly egressBlocked?: boolean;
   /** Nodes whose link to the network carries smaller packets than their interface says (node name → MTU). */
   readonly linkMtu?: Readonly<Record<string, number>>;
+  /** A range whose packets the network drops between the nodes (Cilium's overlay, blocked). */
+  readonly overlayBlocked?: string;
 }
 
 export interface SimNetwork {
@@ -92,6 +94,17 @@ export function startNetwork(config: ResolvedConfig, netnsPrefix: string, extern
       '}',
     ].join('\n'),
   );
+  if (faults.overlayBlocked) {
+    inNetns(
+      netns,
+      ['nft', '-f', '-'],
+      [
+        'table bridge ccsim_overlay {',
+        `  chain forward { type filter hook forward priority 0; policy accept; ip saddr ${faults.overlayBlocked} drop; ip daddr ${faults.overlayBlocked} drop; }`,
+        '}',
+      ].join('\n'),
+    );
+  }
   const web = spawn(
     'ip',
     ['netns', 'exec', netns, process.execPath, `${HERE}/servers/http-server.mjs`, EXTERNAL_IP, '80', String(externalStatus)],

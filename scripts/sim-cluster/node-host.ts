@@ -8,12 +8,13 @@
  * (chain and set names: projectcalico/calico felix/rules/static.go, felix/ipsets) and kube-proxy's
  * (kubernetes pkg/proxy/iptables/proxier.go), not copies of a real dump.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatIpv4, parseCidr } from '../../lib/cidr.ts';
 import type { ResolvedConfig } from '../../lib/config/resolve.ts';
 import type { Scenario } from './fixture.ts';
 import { inNetns, ip } from './netns.ts';
+import { PORTMAP_PLUGIN } from './portmap.ts';
 
 /** The tools a k3s node's host has, which the node preflight looks for (presence markers). */
 export const HOST_TOOLS = ['bash', 'iptables-legacy-save', 'iptables-nft-save', 'iptables-save', 'ipset', 'ip'];
@@ -139,6 +140,8 @@ export function prepareNodeHost(config: ResolvedConfig, index: number, netns: st
   for (const plugin of [...CALICO_PLUGINS, ...GENERIC_PLUGINS]) {
     write(`opt/cni/bin/${plugin}`, '#!/bin/sh\nexit 0\n', 0o755);
   }
+  // The one generic plugin a chained config of Cilium's runs: the real one.
+  copyFileSync(PORTMAP_PLUGIN, join(root, 'opt', 'cni', 'bin', 'portmap'));
   write('var/lib/calico/nodename', node.name);
   write('var/lib/calico/mtu', '1430');
   mkdirSync(join(root, 'run', 'calico'), { recursive: true });

@@ -184,6 +184,7 @@ export async function startSimulation(options: SimulationOptions): Promise<Simul
     missingRoutes: scenario.missingNetworkRoutes,
     egressBlocked: scenario.egressBlocked,
     linkMtu: scenario.linkMtu,
+    overlayBlocked: scenario.overlayBlocked ? config.perNode.podCIDR : undefined,
   });
   const started = config.cluster.nodes.map((_, i) => startNode(config, i, run, apiSocket, scenario, network, prefix));
   children.push(...started.flatMap((s) => s.forwarders));

@@ -36,19 +36,23 @@ function stepDirs(rendered: Rendered): string[] {
 describe('strategy per-node: steps', () => {
   const rendered = renderPerNode();
 
-  it('moves the example nodes one step each, in config order, between Cilium and the removal of Calico', () => {
+  it('moves the example nodes one step each, in config order, then checks the network before anything removes Calico', () => {
+    // The checks are the gate: the first irreversible step (600) follows them, not the reverse.
     expect(stepDirs(rendered)).toEqual([
       '000-preflight',
       '200-cilium',
       '400-node-k3s-server-1',
       '401-node-k3s-server-2',
       '402-node-k3s-server-3',
+      '500-verify-workloads',
+      '510-verify-checks',
       '600-calico-delete',
       '610-node-cleanup',
-      '700-verify-workloads',
-      '710-verify-checks',
       '900-complete',
     ]);
+    const impact = (dir: string) => rendered.steps.find((s) => s.step.dir === dir)!.step.impact;
+    expect(impact('510-verify-checks')).toBeUndefined();
+    expect(impact('600-calico-delete')).toBe('irreversible');
   });
 
   it('gives every object of a node step its own, increasing sync wave', () => {
@@ -62,7 +66,7 @@ describe('strategy per-node: steps', () => {
     expect(waves).toEqual([400, 401, 402]);
   });
 
-  it('chains the Flux Kustomizations: each node step depends on the one before it', () => {
+  it('chains the Flux Kustomizations: each node step depends on the one before it, and the removal of Calico on the checks', () => {
     const flux = [...rendered.files]
       .filter(([p]) => p.startsWith('flux/kustomization-'))
       .map(([, text]) => parse(text))
@@ -72,7 +76,10 @@ describe('strategy per-node: steps', () => {
     expect(dependency('400-node-k3s-server-1')).toBe('cilium-cutover-hetzner-demo-200-cilium');
     expect(dependency('401-node-k3s-server-2')).toBe('cilium-cutover-hetzner-demo-400-node-k3s-server-1');
     expect(dependency('402-node-k3s-server-3')).toBe('cilium-cutover-hetzner-demo-401-node-k3s-server-2');
-    expect(dependency('600-calico-delete')).toBe('cilium-cutover-hetzner-demo-402-node-k3s-server-3');
+    expect(dependency('500-verify-workloads')).toBe('cilium-cutover-hetzner-demo-402-node-k3s-server-3');
+    // Calico's removal waits for the checks: Flux reconciles it only once they are Ready.
+    expect(dependency('600-calico-delete')).toBe('cilium-cutover-hetzner-demo-510-verify-checks');
+    expect(byPath.get('510-verify-checks')?.spec.wait).toBe(true);
     for (const k of flux) {
       expect(k.metadata.name.length, k.metadata.name).toBeLessThanOrEqual(63);
     }
@@ -178,11 +185,15 @@ describe('strategy per-node: CiliumNodeConfig', () => {
     expect(obj.spec.nodeSelector).toEqual({
       matchLabels: { 'kubernetes.io/hostname': 'k3s-server-2', 'cilium-cutover.io/cni': 'cilium' },
     });
+    // The guide's per-node keys, except: kube-proxy replacement is off beside Calico, so hostPort
+    // needs the portmap chaining mode (cilium/cilium daemon/cmd/cni/config.go renders cilium-cni
+    // then portmap for it); and an exclusive agent renames every other CNI config and watches the
+    // directory (same file, cleanupOtherCNI), which would undo a rollback.
     expect(obj.spec.defaults).toEqual({
       'write-cni-conf-when-ready': '/host/etc/cni/net.d/05-cilium.conflist',
       'custom-cni-conf': 'false',
-      'cni-chaining-mode': 'none',
-      'cni-exclusive': 'true',
+      'cni-chaining-mode': 'portmap',
+      'cni-exclusive': 'false',
     });
   });
 
@@ -227,8 +238,9 @@ describe('strategy per-node: Cilium beside Calico', () => {
   it("the checks after the migrate phase expect pods on the migration range, after the switch on the cluster's", () => {
     const specOf = (r: Rendered) =>
       JSON.parse(
-        manifestObjects(r, 'manifests/710-verify-checks/').find(({ obj }) => obj.kind === 'ConfigMap' && obj.data?.['verify.json'])!.obj
-          .data['verify.json'],
+        manifestObjects(r, `manifests/${stepDirs(r).find((d) => d.endsWith('-verify-checks'))}/`).find(
+          ({ obj }) => obj.kind === 'ConfigMap' && obj.data?.['verify.json'],
+        )!.obj.data['verify.json'],
       );
     expect(specOf(rendered).podCIDR).toBe('10.245.0.0/16');
     expect(specOf(renderPerNode((d) => (d.phase = 'switch'))).podCIDR).toBe('10.42.0.0/16');

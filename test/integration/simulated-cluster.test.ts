@@ -10,7 +10,7 @@
  * CILIUM_CUTOVER_REQUIRE_SIMULATION=1 (.ci/run) a missing prerequisite fails the run instead.
  */
 import { execFile, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -25,9 +25,12 @@ import { deletionSet, KINDS } from '../../lib/versions/calico-deletion-sets.ts';
 import { NEWER_APIS, outputAtSimulationLevel } from '../../scripts/sim-cluster/api-level.ts';
 import { EXTERNAL_IP, EXTERNAL_NAME } from '../../scripts/sim-cluster/network.ts';
 import { GENERIC_PLUGINS, HOST_CHAINS, HOST_IPSETS } from '../../scripts/sim-cluster/node-host.ts';
+import { PORTMAP_PLUGIN } from '../../scripts/sim-cluster/portmap.ts';
+import { firstCniConfig } from '../../scripts/sim-cluster/cilium.ts';
 import { cloudController as cloudControllerObjects, type CloudControllerShape, type Scenario } from '../../scripts/sim-cluster/fixture.ts';
 import { startSimulation, type Simulation } from '../../scripts/sim-cluster/simulation.ts';
 import { readInventory } from '../../lib/incluster/calico-inventory-read.ts';
+import { inCidr } from '../../lib/incluster/move-node.ts';
 import { calicoObjects, CRD_KINDS } from '../../scripts/sim-cluster/calico-fixture.ts';
 import { everyKind, manyPolicies } from '../support/calico-resources.ts';
 import { exampleData, load, permissiveCrd } from '../support/helpers.ts';
@@ -60,6 +63,9 @@ function missing(): string | undefined {
   ).find((tool) => !hasTool(tool));
   if (absent !== undefined) {
     return `${absent} is not installed`;
+  }
+  if (!existsSync(PORTMAP_PLUGIN)) {
+    return 'the portmap CNI plugin is not installed (containernetworking-plugins)';
   }
   if (!existsSync(join(CONTROL_PLANE_BIN, 'bin', 'kube-apiserver'))) {
     return 'no control plane: run scripts/control-plane/build.sh';
@@ -169,6 +175,16 @@ async function jobLogs(kubeconfig: string, namespace: string, prefix: string): P
     pods.map((pod) => run('kubectl', ['--kubeconfig', kubeconfig, '-n', namespace, 'logs', pod]).catch(() => ({ stdout: '' }))),
   );
   return logs.flatMap((l) => l.stdout.trim().split('\n')).filter((l) => l !== '');
+}
+
+/** The HTTP status a node's port 80 answers with, asked from another node's network namespace ('000': none). */
+function hostPortAnswer(fromNetns: string, address: string): string {
+  const curl = spawnSync(
+    'ip',
+    ['netns', 'exec', fromNetns, 'curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', '--max-time', '5', `http://${address}:80/`],
+    { encoding: 'utf8' },
+  );
+  return curl.stdout.trim();
 }
 
 function kubectl(kubeconfig: string, args: string[]): { code: number | null; out: string } {
@@ -1089,12 +1105,12 @@ describe.skipIf(why !== undefined)('strategy per-node on a simulated cluster', (
 
   it('runs the migrate phase node by node, then the switch: every move, network-condition, re-addressing and check Job its real program', async () => {
     const migrate = perNode();
-    await onSimulatedCluster(migrate, { calicoAutodetection: 'interface=eth1' }, async (sim, kubeconfig) => {
+    await onSimulatedCluster(migrate, { calicoAutodetection: 'interface=eth1', serviceLB: true }, async (sim, kubeconfig) => {
       const first = await apply(kubeconfig, synth(migrate), []);
       expect(first.stderr).toEqual([]);
       expect(first.code).toBe(0);
       expect(first.stdout.at(-1)).toBe(
-        'done: 000-preflight, 200-cilium, 400-node-k3s-server-1, 401-node-k3s-server-2, 402-node-k3s-server-3, 600-calico-delete, 610-node-cleanup, 700-verify-workloads, 710-verify-checks, 900-complete',
+        'done: 000-preflight, 200-cilium, 400-node-k3s-server-1, 401-node-k3s-server-2, 402-node-k3s-server-3, 500-verify-workloads, 510-verify-checks, 600-calico-delete, 610-node-cleanup, 900-complete',
       );
       for (const node of migrate.cluster.nodes) {
         const moved = await jobLogs(kubeconfig, 'cilium-cutover', `move-node-${node.name}-`);
@@ -1108,6 +1124,12 @@ describe.skipIf(why !== undefined)('strategy per-node on a simulated cluster', (
       const verify = await jobLogs(kubeconfig, 'cilium-cutover-verify', 'verify-');
       expect(verify.filter((l) => l.startsWith('FAIL'))).toEqual([]);
       expect(verify.some((l) => l.startsWith('PASS pod-to-pod '))).toBe(true);
+      // k3s ServiceLB's hostPort 80 answers on every moved node, from another node (kube-proxy
+      // replacement is off in this phase: only the chained portmap plugin publishes it).
+      for (const [i, node] of migrate.cluster.nodes.entries()) {
+        const from = sim.nodes[(i + 1) % sim.nodes.length]!;
+        expect(`${node.name} ${hostPortAnswer(from.netns, node.internalIP)}`).toBe(`${node.name} 200`);
+      }
 
       // Phase switch, after k3s runs without its kube-proxy on every node (what host/k3s-rollout.sh
       // does; here the node-args k3s would then write).
@@ -1158,6 +1180,73 @@ describe.skipIf(why !== undefined)('strategy per-node on a simulated cluster', (
       expect(preflight.some((l) => /^PASS all-moved pods: every pod-network pod .* \(\d+ already on its node's podCIDR\)$/.test(l))).toBe(
         true,
       );
+    });
+  }, 600_000);
+
+  it("puts one moved node back on Calico with PLAN.md's rollback: Calico's CNI config stays in force and its pods get Calico addresses", async () => {
+    const migrate = perNode();
+    await onSimulatedCluster(migrate, { calicoAutodetection: 'interface=eth1', serviceLB: true }, async (sim, kubeconfig) => {
+      const node = sim.nodes[0]!;
+      const dir = synth(migrate);
+      expect((await apply(kubeconfig, dir, ['--to', `400-node-${node.name}`])).code).toBe(0);
+      expect(firstCniConfig(node)).toBe('05-cilium.conflist');
+      // `namespace/name address` of each running pod on the pod network there.
+      const onNode = (): string[] =>
+        parse(
+          kubectl(kubeconfig, ['get', 'pods', '-A', '--field-selector', `spec.nodeName=${node.name},status.phase=Running`, '-o', 'json'])
+            .out,
+        )
+          .items.filter((p: any) => !p.spec.hostNetwork && p.status.podIP)
+          .map((p: any) => `${p.metadata.namespace}/${p.metadata.name} ${p.status.podIP}`);
+      expect(onNode().some((l) => inCidr(l.split(' ')[1]!, migrate.perNode.podCIDR))).toBe(true);
+
+      // The rollback, step by step as the node step's abort guide in PLAN.md says it. Each kubectl
+      // runs asynchronously: the simulated kubelet, in this process, confirms what it waits for.
+      const ok = async (args: string[]) => {
+        await promisify(execFile)('kubectl', ['--kubeconfig', kubeconfig, ...args]);
+      };
+      await ok(['-n', 'kube-system', 'delete', 'ciliumnodeconfig', `cilium-cutover-${node.name}`]);
+      await ok(['label', 'node', node.name, 'cilium-cutover.io/cni-']);
+      await ok(['-n', 'kube-system', 'delete', 'pod', '-l', 'k8s-app=cilium', '--field-selector', `spec.nodeName=${node.name}`]);
+      const agentReady = () =>
+        kubectl(kubeconfig, [
+          ...`-n kube-system get pods -l k8s-app=cilium --field-selector spec.nodeName=${node.name}`.split(' '),
+          '-o',
+          'jsonpath={.items[*].status.conditions[?(@.type=="Ready")].status}',
+        ]).out;
+      await expect.poll(agentReady, { timeout: 120_000, interval: 1000 }).toBe('True');
+      rmSync(join(node.root, 'etc/cni/net.d/05-cilium.conflist'));
+      await ok(['drain', node.name, '--ignore-daemonsets', '--delete-emptydir-data', '--timeout=180s']);
+      for (const line of onNode().filter((l) => inCidr(l.split(' ')[1]!, migrate.perNode.podCIDR))) {
+        const [ns, name] = line.split(' ')[0]!.split('/');
+        await ok(['-n', ns!, 'delete', 'pod', name!, '--wait=false']);
+      }
+      await ok(['uncordon', node.name]);
+
+      // A few passes of the agent later, Calico's config is still the one the runtime loads.
+      await new Promise((r) => setTimeout(r, 5000));
+      expect(firstCniConfig(node)).toBe('10-calico.conflist');
+      const pool = migrate.calico.ipPools![0]!;
+      await expect.poll(() => onNode().filter((l) => !inCidr(l.split(' ')[1]!, pool)), { timeout: 120_000, interval: 2000 }).toEqual([]);
+      expect(onNode().some((l) => l.startsWith('kube-system/svclb-'))).toBe(true);
+    });
+  }, 600_000);
+
+  it("stops at the checks before Calico's removal when the network drops Cilium's overlay between the nodes: Calico stays", async () => {
+    const migrate = perNode();
+    await onSimulatedCluster(migrate, { calicoAutodetection: 'interface=eth1', overlayBlocked: true }, async (_sim, kubeconfig) => {
+      const result = await apply(kubeconfig, synth(migrate), []);
+      expect(result.code).toBe(1);
+      expect(result.stderr.join('\n')).toMatch(/step 510-verify-checks failed/);
+      const verify = await jobLogs(kubeconfig, 'cilium-cutover-verify', 'verify-');
+      expect(verify.some((l) => l.startsWith('FAIL pod-to-pod k3s-server-1 -> k3s-server-2 '))).toBe(true);
+      expect(verify.some((l) => l.startsWith('PASS pod-to-pod k3s-server-1 -> k3s-server-1 '))).toBe(true);
+      // Nothing irreversible ran: Calico is all there, and no step after the gate applied.
+      expect(kubectl(kubeconfig, ['-n', 'kube-system', 'get', 'daemonset', 'calico-node', '-o', 'name']).out.trim()).toBe(
+        'daemonset.apps/calico-node',
+      );
+      expect(kubectl(kubeconfig, ['get', 'crd', 'ippools.crd.projectcalico.org', '-o', 'name']).code).toBe(0);
+      expect(kubectl(kubeconfig, ['-n', 'cilium-cutover', 'get', 'jobs', '-o', 'name']).out).not.toMatch(/calico-delete/);
     });
   }, 600_000);
 
@@ -1228,8 +1317,9 @@ describe.skipIf(why !== undefined)('strategy per-node on a simulated cluster', (
       expect(result.code).toBe(1);
       const lines = await jobLogs(kubeconfig, 'cilium-cutover', 'per-node-preflight-');
       expect(lines).toContain('PASS calico-ready kube-system/calico-node: 3/3 Ready');
+      // Calico runs on each node's InternalIP here: the Kubernetes method keeps every address.
       expect(lines.find((l) => l.startsWith('FAIL calico-autodetect'))).toMatch(
-        /IP_AUTODETECTION_METHOD is unset \(first-found\).*kubectl/,
+        /IP_AUTODETECTION_METHOD is unset \(first-found\).*`kubectl -n kube-system set env daemonset\/calico-node IP_AUTODETECTION_METHOD=kubernetes-internal-ip`, which keeps each node on the address Calico uses now/,
       );
     });
   }, 180_000);

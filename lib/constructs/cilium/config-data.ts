@@ -120,12 +120,26 @@ function migrationData(m: MigrationSettings): Record<string, string> {
 }
 
 /**
- * What a migrated node's CiliumNodeConfig sets (the guide's per-node defaults): write Cilium's CNI
- * config, without chaining, and move the other CNI configs aside.
+ * What a migrated node's CiliumNodeConfig sets: the guide's per-node defaults (write Cilium's CNI
+ * config there), with two changes.
+ *
+ * - Chained with portmap while kube-proxy replacement is off, as it is beside Calico: only the
+ *   replacement serves hostPort in eBPF, so without it a pod's hostPort (k3s ServiceLB's svclb
+ *   pods, an ingress controller on 80/443) needs the portmap plugin, which Calico's install put in
+ *   /opt/cni/bin. Chaining mode `portmap` writes cilium-cni then portmap (cilium/cilium
+ *   `daemon/cmd/cni/config.go`, `cniConfigs`).
+ * - Not exclusive: with `cni-exclusive: "true"` the agent renames every other CNI config on the
+ *   node (a Multus or Istio CNI config too) and watches the directory to do it again, which also
+ *   undoes a rollback that puts Calico's config back (same file, `cleanupOtherCNI` and
+ *   `watchForDirectoryChanges`). Cilium's `05-cilium.conflist` sorts before Calico's
+ *   `10-calico.conflist`, and the runtime loads the first config only, so Calico's may stay until
+ *   the node cleanup removes it.
  */
-export const NODE_CNI_DEFAULTS: Readonly<Record<string, string>> = {
-  'write-cni-conf-when-ready': '/host/etc/cni/net.d/05-cilium.conflist',
-  'custom-cni-conf': 'false',
-  'cni-chaining-mode': 'none',
-  'cni-exclusive': 'true',
-};
+export function nodeCniDefaults(kubeProxyReplacement: boolean): Record<string, string> {
+  return {
+    'write-cni-conf-when-ready': '/host/etc/cni/net.d/05-cilium.conflist',
+    'custom-cni-conf': 'false',
+    'cni-chaining-mode': kubeProxyReplacement ? 'none' : 'portmap',
+    'cni-exclusive': 'false',
+  };
+}

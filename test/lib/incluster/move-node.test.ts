@@ -389,7 +389,12 @@ describe.skipIf(!HAVE_OPENSSL)('per-node preflight script against a fake API ser
       '/apis/apps/v1/namespaces/kube-system/daemonsets/calico-node': calico('first-found'),
       '/apis/networking.k8s.io/v1/networkpolicies': { items: [] },
       '/api/v1/pods': { items: [pod('shop', 'web-1', 'ReplicaSet', '10.42.0.5'), pod('shop', 'web-2', 'ReplicaSet', '10.245.0.5')] },
-      '/api/v1/nodes/n1': { metadata: { name: 'n1' }, spec: { podCIDR: '10.42.0.0/24' } },
+      // Calico runs on the public address, not the InternalIP (projectcalico.org/IPv4Address).
+      '/api/v1/nodes/n1': {
+        metadata: { name: 'n1', annotations: { 'projectcalico.org/IPv4Address': '203.0.113.7/32' } },
+        spec: { podCIDR: '10.42.0.0/24' },
+        status: { addresses: [{ type: 'InternalIP', address: '10.0.0.2' }] },
+      },
       '/apis/cilium.io/v2/ciliumendpoints': {
         items: [{ metadata: { name: 'web-1', namespace: 'shop' }, status: { networking: { addressing: [{ ipv4: '10.42.0.5' }] } } }],
       },
@@ -397,7 +402,7 @@ describe.skipIf(!HAVE_OPENSSL)('per-node preflight script against a fake API ser
     const migrate = await api.runScript('per-node-preflight-main', spec);
     expect(migrate.code).toBe(1);
     expect(migrate.lines[1]).toMatch(
-      /^FAIL calico-autodetect .*kubectl -n kube-system set env daemonset\/calico-node IP_AUTODETECTION_METHOD=kubernetes-internal-ip/,
+      /^FAIL calico-autodetect .*`kubectl -n kube-system set env daemonset\/calico-node IP_AUTODETECTION_METHOD=cidr=203\.0\.113\.7\/32`/,
     );
     expect(migrate.lines.at(-1)).toBe('per-node preflight: 1 check(s) failed; nothing was changed');
     const switching = await api.runScript('per-node-preflight-main', { ...spec, phase: 'switch' });

@@ -4,6 +4,7 @@ import { agentState, drainPlan, inCidr, networkConditionPatch, switchPatch } fro
 import {
   checkAllMoved,
   checkAutodetection,
+  type CalicoNodeAddress,
   checkCalicoGone,
   checkCalicoHealthy,
   checkPolicies,
@@ -46,12 +47,39 @@ describe('per-node preflight checks', () => {
     expect(checkCalicoHealthy(spec, calico(2, 2)).outcome).toBe('FAIL');
   });
 
+  // calico-node records the address it detected (its BGP and IPIP endpoint) in the Node's
+  // projectcalico.org/IPv4Address annotation, with the prefix length ("10.0.1.20/24").
+  const node = (name: string, internalIP: string, calicoAddress?: string): CalicoNodeAddress => ({
+    metadata: { name, annotations: calicoAddress ? { 'projectcalico.org/IPv4Address': calicoAddress } : {} },
+    status: { addresses: [{ type: 'InternalIP', address: internalIP }] },
+  });
+
   it("refuses Calico's first-found address detection, which may pick cilium_host", () => {
-    expect(checkAutodetection(calico(3, 3)).outcome).toBe('FAIL');
-    expect(checkAutodetection(calico(3, 3, 'first-found')).outcome).toBe('FAIL');
-    const fixed = checkAutodetection(calico(3, 3, 'kubernetes-internal-ip'));
+    const nodes = [node('a', '10.0.0.2', '10.0.0.2/16'), node('b', '10.0.0.3', '10.0.0.3/16')];
+    expect(checkAutodetection(calico(3, 3), nodes).outcome).toBe('FAIL');
+    expect(checkAutodetection(calico(3, 3, 'first-found'), nodes).outcome).toBe('FAIL');
+    const fixed = checkAutodetection(calico(3, 3, 'kubernetes-internal-ip'), nodes);
     expect(fixed).toMatchObject({ outcome: 'PASS', detail: 'IP_AUTODETECTION_METHOD=kubernetes-internal-ip' });
-    expect(checkAutodetection(calico(3, 3)).detail).toContain('kubectl -n kube-system set env daemonset/calico-node');
+    // Calico already runs on each InternalIP: the Kubernetes method keeps every address.
+    expect(checkAutodetection(calico(3, 3), nodes).detail).toContain(
+      '`kubectl -n kube-system set env daemonset/calico-node IP_AUTODETECTION_METHOD=kubernetes-internal-ip`',
+    );
+  });
+
+  it('names a fix that keeps the address Calico runs on where that is not the InternalIP (a public address)', () => {
+    // As on Hetzner, where first-found often picked the public interface: the Kubernetes method
+    // would move BGP and IPIP of node a to the private network on a live cluster.
+    const nodes = [node('a', '10.0.0.2', '203.0.113.7/32'), node('b', '10.0.0.3', '10.0.0.3/16')];
+    const result = checkAutodetection(calico(3, 3), nodes);
+    expect(result.outcome).toBe('FAIL');
+    expect(result.detail).toContain(
+      '`kubectl -n kube-system set env daemonset/calico-node IP_AUTODETECTION_METHOD=cidr=203.0.113.7/32,10.0.0.3/32`',
+    );
+    expect(result.detail).not.toContain('kubernetes-internal-ip`');
+    // A node without the annotation: no command can be known to keep its address.
+    const unknown = checkAutodetection(calico(3, 3), [node('a', '10.0.0.2'), node('b', '10.0.0.3', '10.0.0.3/16')]);
+    expect(unknown.detail).not.toContain('kubectl');
+    expect(unknown.detail).toContain('a has no projectcalico.org/IPv4Address');
   });
 
   it('wants NetworkPolicies acknowledged', () => {
