@@ -113,6 +113,8 @@ export function moveNodePlan(config: ResolvedConfig, step: StepDefinition): stri
     `5. uncordons ${node} (only if it cordoned it).`,
     '',
     'The guide reboots each node here; this step restarts the pods instead, and step 610 removes what Calico left on the nodes. A re-run skips what is done.',
+    '',
+    `**hostPort of pods that started under Calico.** The runtime removes a pod's network with the CNI config it loads at that moment, and portmap names its rules after the network: the rules it wrote for a pod under Calico's network (\`k8s-pod-network\`) stay when that pod is deleted under Cilium's, and the portmap Calico installs keeps them ahead of the new pod's (containernetworking/plugins#752), so such a hostPort (k3s ServiceLB's svclb pods) may keep forwarding to the old address. Once this step has completed, reboot ${node} (drained), as the guide does, or delete on it the \`CNI-HOSTPORT-DNAT\` rules whose comment names \`k8s-pod-network\` (\`iptables -t nat -S CNI-HOSTPORT-DNAT\`) and the \`CNI-DN-…\` chains they jump to.`,
   ];
 }
 
@@ -125,10 +127,10 @@ export function moveNodeAbort(config: ResolvedConfig, step: StepDefinition): Abo
       `to go on, fix the cause, add this step to \`run.retries\`, synth and sync: the new Job continues where this one stopped.`,
       `To put ${node} back on Calico, first stop the engine from switching it again (remove this step and the later ones from the repository, or stop the sync), then:`,
       `\`kubectl -n kube-system delete ciliumnodeconfig ${nodeConfigName(node)}\`, \`kubectl label node ${node} ${SWITCH_LABEL.key}-\`,`,
-      `restart the node's agent so it runs without the CiliumNodeConfig and no longer manages the CNI config (\`kubectl -n kube-system delete pod -l k8s-app=cilium --field-selector spec.nodeName=${node}\`) and wait until the new one is Ready,`,
+      `restart the node's agent so it runs without the CiliumNodeConfig and no longer manages the CNI config (\`kubectl -n kube-system delete pod -l k8s-app=cilium --field-selector spec.nodeName=${node}\`) and wait until the old pod is gone,`,
       `then on the node \`rm /etc/cni/net.d/05-cilium.conflist\` (and rename a \`10-calico.conflist.cilium_bak\` back to \`10-calico.conflist\` should one exist),`,
-      `move its pods back onto Calico: \`kubectl drain ${node} --ignore-daemonsets\` (with \`--delete-emptydir-data\` if that data may go), delete the DaemonSet pods there that still have an address from ${config.perNode.podCIDR}, and \`kubectl uncordon ${node}\`.`,
-      'In that order: an agent still running with the CiliumNodeConfig writes its CNI config again when it is removed.',
+      `move its pods back onto Calico: \`kubectl drain ${node} --ignore-daemonsets\` (with \`--delete-emptydir-data\` if that data may go, \`--force\` for pods without a controller), delete the DaemonSet pods there that still have an address from ${config.perNode.podCIDR}, and \`kubectl uncordon ${node}\`.`,
+      "In that order: the file goes only once no agent that was told to write it runs. Then reboot the node, or remove the hostPort rules left behind (see the step's hostPort note).",
     ].join(' '),
   };
 }
