@@ -26,7 +26,7 @@ export function buildReaddressPods(chart: StepChart, config: ResolvedConfig): vo
       { apiGroup: '', resource: 'pods', verbs: ['list'] },
       { apiGroup: '', resource: 'pods/eviction', verbs: ['create'] },
       // run.deleteBrokenPods: any pod of the cluster may be one, so no names.
-      ...(config.run.deleteBrokenPods ? [{ apiGroup: '', resource: 'pods', verbs: ['delete' as const] }] : []),
+      ...(config.run.deleteBrokenPods ? [{ apiGroup: '', resource: 'pods', verbs: ['delete' as const], anyObject: true }] : []),
       ...(perNode ? [] : [{ apiGroup: 'cilium.io', resource: 'ciliumendpoints', verbs: ['list' as const] }]),
     ],
   });

@@ -25,6 +25,12 @@ export interface AccessRule {
    */
   readonly names?: readonly string[];
   /**
+   * The verbs apply to objects no one can name when the manifests are written (a broken pod of any
+   * application): no resourceNames, deliberately. The caller says why beside the rule.
+   * @default false
+   */
+  readonly anyObject?: boolean;
+  /**
    * Namespace of the objects.
    * @default - cluster-scoped: the rule goes into the ClusterRole
    */
@@ -100,7 +106,10 @@ function validateRule(account: string, rule: AccessRule): void {
     throw new Error(`${where}: 'verbs' must not be empty`);
   }
   const nameable = rule.verbs.filter((v) => !UNNAMEABLE.has(v));
-  if (rule.names === undefined && nameable.length > 0) {
+  if (rule.anyObject && rule.names !== undefined) {
+    throw new Error(`${where}: 'anyObject' and 'names' exclude each other`);
+  }
+  if (rule.names === undefined && nameable.length > 0 && !rule.anyObject) {
     throw new Error(`${where}: 'names' is required for verbs ${nameable.join(', ')}`);
   }
   if (rule.names !== undefined) {

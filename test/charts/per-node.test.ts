@@ -307,6 +307,23 @@ describe('strategy per-node: the drain Job', () => {
     expect(role.rules.flatMap((r: { verbs: string[] }) => r.verbs).sort()).toEqual(['create', 'list']);
     expect(role.rules.map((r: { resources: string[] }) => r.resources[0]).sort()).toEqual(['pods', 'pods/eviction']);
   });
+
+  it('under run.deleteBrokenPods the re-addressing Job may also delete pods, any of them, in both strategies', () => {
+    // A broken pod can belong to any application, so the rule names none; without the setting there is none.
+    const deleteRule = (r: Rendered) =>
+      manifestObjects(r, 'manifests/250-readdress-pods/')
+        .find(({ obj }) => obj.kind === 'ClusterRole')!
+        .obj.rules.filter((rule: { verbs: string[] }) => rule.verbs.includes('delete'));
+    const switched = renderPerNode((d) => {
+      d.phase = 'switch';
+      d.run = { deleteBrokenPods: true };
+    });
+    expect(deleteRule(switched)).toEqual([{ apiGroups: [''], resources: ['pods'], verbs: ['delete'] }]);
+    const cutover = exampleData();
+    cutover.run = { deleteBrokenPods: true };
+    expect(deleteRule(render(load(cutover).config))).toEqual([{ apiGroups: [''], resources: ['pods'], verbs: ['delete'] }]);
+    expect(deleteRule(renderPerNode((d) => (d.phase = 'switch')))).toEqual([]);
+  });
 });
 
 describe('strategy per-node: config rules', () => {

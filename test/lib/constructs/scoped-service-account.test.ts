@@ -40,6 +40,13 @@ describe('ScopedServiceAccount', () => {
     );
   });
 
+  it('allows a rule over any object only when asked for by anyObject, never beside names', () => {
+    expect(() => synth([{ apiGroup: '', resource: 'pods', verbs: ['delete'], anyObject: true }])).not.toThrow();
+    expect(() => synth([{ apiGroup: '', resource: 'pods', verbs: ['delete'], anyObject: true, names: ['p'] }])).toThrow(
+      "ScopedServiceAccount 'x': rule for 'pods': 'anyObject' and 'names' exclude each other",
+    );
+  });
+
   it('rejects empty lists and create with names', () => {
     expect(() => synth([])).toThrow("ScopedServiceAccount 'x': 'rules' must not be empty");
     expect(() => synth([{ apiGroup: '', resource: 'pods', verbs: [] }])).toThrow(
