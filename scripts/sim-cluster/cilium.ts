@@ -27,7 +27,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { formatIpv4, parseCidr } from '../../lib/cidr.ts';
+import { formatIpv4, parseCidr, parseIpv4 } from '../../lib/cidr.ts';
 import type { ResolvedConfig } from '../../lib/config/resolve.ts';
 import { ruleSet } from '../../lib/versions/cilium-releases.ts';
 import { putNodeCondition, type SimApi } from './api.ts';
@@ -177,6 +177,9 @@ export class SimCilium {
 
   constructor(private readonly options: SimCiliumOptions) {}
 
+  /** Told each address whose endpoint an agent dropped on restart (the kubelet marks its pod NotReady). */
+  public onEndpointDropped: (address: string) => void = () => {};
+
   /** Whether this node's agent is ready (its CNI config written, health answering). */
   agentReady(nodeName: string): boolean {
     return this.agents.get(nodeName)?.ready ?? false;
@@ -228,6 +231,9 @@ export class SimCilium {
     // its IPAM before it hands out new ones): a new pod never takes a running pod's address.
     const previous = this.agents.get(node.name);
     const nextHost = previous?.podCidr === podCidr ? previous.nextHost : 10;
+    if (previous && previous.podCidr !== podCidr) {
+      await this.dropUnrestorable(node, podCidr);
+    }
     const agent: Agent = { node, ready: false, settings, podCidr, gateway, nextHost, lbRules: '' };
     this.agents.set(node.name, agent);
     // cilium_host: the pods' gateway address on the node (made again when the agent restarts).
@@ -279,6 +285,28 @@ export class SimCilium {
     );
     this.writeCniConfig(agent);
     agent.ready = true;
+  }
+
+  /**
+   * A restarted agent re-allocates each endpoint's address from its IPAM; one outside the node's
+   * new allocation CIDR is refused, and the endpoint is removed (cilium/cilium
+   * daemon/cmd/endpoint_restore.go): its CiliumEndpoint goes, and so does its data path.
+   */
+  private async dropUnrestorable(node: SimNode, podCidr: string): Promise<void> {
+    const { api, config } = this.options;
+    const nodeIP = config.cluster.nodes[node.index]!.internalIP;
+    const range = parseCidr(podCidr)!;
+    const list = (await api.call<Json>('GET', '/apis/cilium.io/v2/ciliumendpoints')).body?.items ?? [];
+    for (const cep of list) {
+      const address: string | undefined = cep.status?.networking?.addressing?.[0]?.ipv4;
+      const value = address === undefined ? undefined : parseIpv4(address);
+      if (cep.status?.networking?.node !== nodeIP || value === undefined || (value >= range.first && value <= range.last)) {
+        continue;
+      }
+      tryInNetns(node.netns, ['ip', 'route', 'del', `${address}/32`]);
+      await api.call('DELETE', `/apis/cilium.io/v2/namespaces/${cep.metadata.namespace}/ciliumendpoints/${cep.metadata.name}`);
+      this.onEndpointDropped(address!);
+    }
   }
 
   stopAgent(nodeName: string): void {

@@ -212,6 +212,15 @@ export function startKubelet(options: KubeletOptions): Kubelet {
     );
   };
 
+  // A pod whose endpoint its agent dropped has no network: its readiness probe fails (the
+  // simulated containers of other projects; the tool's own programs meet the missing route).
+  cilium.onEndpointDropped = (address) => {
+    const record = [...records.values()].find((r) => r.address?.ip === address);
+    if (record && !runs(record.pod.spec.containers[0].image)) {
+      void setStatus(record.pod, readyStatus(record.pod, false)).catch(() => undefined);
+    }
+  };
+
   /** The pod's network: its node's, Cilium's, Calico's; undefined while there is none. */
   const sandbox = async (
     pod: Json,

@@ -1102,6 +1102,28 @@ describe.skipIf(why !== undefined)('strategy per-node on a simulated cluster', (
     verifyForSimulation(data);
     return load(data).config;
   };
+  /** The example in phase switch, its outage acknowledged. */
+  const switchPhase = (): Record<string, any> => {
+    const data = { ...parse(readFileSync(join(ROOT, 'examples/hetzner-3-servers-per-node.yaml'), 'utf8')), phase: 'switch' };
+    data.perNode = { ...data.perNode, acknowledgeSwitchOutage: true };
+    verifyForSimulation(data);
+    return data;
+  };
+  /** k3s restarted without its kube-proxy on every node (what host/k3s-rollout.sh does): the node-args it then writes. */
+  const withoutKubeProxy = (kubeconfig: string, config: ResolvedConfig): void => {
+    for (const node of config.cluster.nodes) {
+      const args = JSON.parse(
+        kubectl(kubeconfig, ['get', 'node', node.name, '-o', "jsonpath={.metadata.annotations['k3s\\.io/node-args']}"]).out,
+      );
+      kubectl(kubeconfig, [
+        'annotate',
+        'node',
+        node.name,
+        '--overwrite',
+        `k3s.io/node-args=${JSON.stringify([...args, '--disable-kube-proxy', 'true'])}`,
+      ]);
+    }
+  };
 
   it('runs the migrate phase node by node, then the switch: every move, network-condition, re-addressing and check Job its real program', async () => {
     const migrate = perNode();
@@ -1131,23 +1153,9 @@ describe.skipIf(why !== undefined)('strategy per-node on a simulated cluster', (
         expect(`${node.name} ${hostPortAnswer(from.netns, node.internalIP)}`).toBe(`${node.name} 200`);
       }
 
-      // Phase switch, after k3s runs without its kube-proxy on every node (what host/k3s-rollout.sh
-      // does; here the node-args k3s would then write).
-      for (const node of migrate.cluster.nodes) {
-        const args = JSON.parse(
-          kubectl(kubeconfig, ['get', 'node', node.name, '-o', "jsonpath={.metadata.annotations['k3s\\.io/node-args']}"]).out,
-        );
-        kubectl(kubeconfig, [
-          'annotate',
-          'node',
-          node.name,
-          '--overwrite',
-          `k3s.io/node-args=${JSON.stringify([...args, '--disable-kube-proxy', 'true'])}`,
-        ]);
-      }
-      const switchData = { ...parse(readFileSync(join(ROOT, 'examples/hetzner-3-servers-per-node.yaml'), 'utf8')), phase: 'switch' };
-      switchData.perNode = { ...switchData.perNode, acknowledgeSwitchOutage: true };
-      verifyForSimulation(switchData);
+      // Phase switch, after k3s runs without its kube-proxy on every node.
+      withoutKubeProxy(kubeconfig, migrate);
+      const switchData = switchPhase();
       const switchConfig = load(switchData).config;
       const second = await apply(kubeconfig, synth(switchConfig), []);
       expect(second.stderr).toEqual([]);
@@ -1231,6 +1239,37 @@ describe.skipIf(why !== undefined)('strategy per-node on a simulated cluster', (
       expect(onNode().some((l) => l.startsWith('kube-system/svclb-'))).toBe(true);
     });
   }, 600_000);
+
+  it('the switch re-creates the pods its agents left without a network, those a PodDisruptionBudget holds under run.deleteBrokenPods', async () => {
+    const migrate = perNode();
+    const scenario: Scenario = {
+      calicoAutodetection: 'interface=eth1',
+      // Two replicas, one may go: the drain moves them one by one; after the switch both are NotReady.
+      deployments: [{ namespace: 'shop', name: 'web', replicas: 2, maxUnavailable: 1 }],
+    };
+    await onSimulatedCluster(migrate, scenario, async (_sim, kubeconfig) => {
+      expect((await apply(kubeconfig, synth(migrate), [])).code).toBe(0);
+      withoutKubeProxy(kubeconfig, migrate);
+      const switchConfig = load({ ...switchPhase(), run: { deleteBrokenPods: true } }).config;
+      const result = await apply(kubeconfig, synth(switchConfig), []);
+      expect(result.stderr).toEqual([]);
+      expect(result.code).toBe(0);
+      const lines = await jobLogs(kubeconfig, 'cilium-cutover', 'readdress-');
+      expect(
+        lines.filter((l) =>
+          /^DELETED shop\/web-\S+: not Ready, and a PodDisruptionBudget refuses its eviction \(run\.deleteBrokenPods\)$/.test(l),
+        ),
+      ).toHaveLength(2);
+      expect(lines.at(-1)).toBe(`readdress: no pods on ${migrate.perNode.podCIDR} any more`);
+      // Both back, Ready, on their nodes' podCIDRs.
+      const web = () =>
+        parse(kubectl(kubeconfig, ['-n', 'shop', 'get', 'pods', '-l', 'app=web', '-o', 'json']).out).items.map(
+          (p: any) =>
+            `${inCidr(p.status.podIP ?? '', migrate.cluster.podCIDR)} ${p.status.conditions?.find((c: any) => c.type === 'Ready')?.status}`,
+        );
+      await expect.poll(web, { timeout: 60_000, interval: 1000 }).toEqual(['true True', 'true True']);
+    });
+  }, 900_000);
 
   it("stops at the checks before Calico's removal when the network drops Cilium's overlay between the nodes: Calico stays", async () => {
     const migrate = perNode();
