@@ -27,7 +27,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { formatIpv4, parseCidr, parseIpv4 } from '../../lib/cidr.ts';
+import { cidrContainsIp, formatIpv4, parseCidr, parseIpv4 } from '../../lib/cidr.ts';
 import type { ResolvedConfig } from '../../lib/config/resolve.ts';
 import { ruleSet } from '../../lib/versions/cilium-releases.ts';
 import { putNodeCondition, type SimApi } from './api.ts';
@@ -145,10 +145,10 @@ export interface AgentStatusOverride {
   readonly failingController?: { readonly name: string; readonly message: string };
 }
 
-/** A pod the agent addressed. */
 /** The CNI config file Cilium writes on a node (its `write-cni-conf-when-ready`), which the kubelet's runtime loads first. */
 export const CILIUM_CNI_FILE = '05-cilium.conflist';
 
+/** A pod the agent addressed. */
 export interface PodAddress {
   readonly netns: string;
   readonly ip: string;
@@ -300,7 +300,7 @@ export class SimCilium {
     for (const cep of list) {
       const address: string | undefined = cep.status?.networking?.addressing?.[0]?.ipv4;
       const value = address === undefined ? undefined : parseIpv4(address);
-      if (cep.status?.networking?.node !== nodeIP || value === undefined || (value >= range.first && value <= range.last)) {
+      if (cep.status?.networking?.node !== nodeIP || value === undefined || cidrContainsIp(range, value)) {
         continue;
       }
       tryInNetns(node.netns, ['ip', 'route', 'del', `${address}/32`]);

@@ -1097,14 +1097,16 @@ describe.skipIf(why !== undefined)('the maintenance window on a simulated cluste
 });
 
 describe.skipIf(why !== undefined)('strategy per-node on a simulated cluster', () => {
+  /** The per-node example as written. */
+  const perNodeExample = (): Record<string, any> => parse(readFileSync(join(ROOT, 'examples/hetzner-3-servers-per-node.yaml'), 'utf8'));
   const perNode = (): ResolvedConfig => {
-    const data = parse(readFileSync(join(ROOT, 'examples/hetzner-3-servers-per-node.yaml'), 'utf8'));
+    const data = perNodeExample();
     verifyForSimulation(data);
     return load(data).config;
   };
   /** The example in phase switch, its outage acknowledged. */
   const switchPhase = (): Record<string, any> => {
-    const data = { ...parse(readFileSync(join(ROOT, 'examples/hetzner-3-servers-per-node.yaml'), 'utf8')), phase: 'switch' };
+    const data: Record<string, any> = { ...perNodeExample(), phase: 'switch' };
     data.perNode = { ...data.perNode, acknowledgeSwitchOutage: true };
     verifyForSimulation(data);
     return data;
@@ -1290,7 +1292,7 @@ describe.skipIf(why !== undefined)('strategy per-node on a simulated cluster', (
   }, 600_000);
 
   it('stops the move of a node whose pod a PodDisruptionBudget never lets go: the node stays cordoned, not switched', async () => {
-    const data = parse(readFileSync(join(ROOT, 'examples/hetzner-3-servers-per-node.yaml'), 'utf8'));
+    const data = perNodeExample();
     const config = load({ ...data, perNode: { ...data.perNode, drainTimeout: '20s' } }).config;
     const scenario: Scenario = {
       calicoAutodetection: 'interface=eth1',
