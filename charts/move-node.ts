@@ -9,6 +9,7 @@ import { CILIUM_NAMESPACE } from '../lib/constructs/cilium/cilium-access.ts';
 import { nodeCniDefaults } from '../lib/constructs/cilium/config-data.ts';
 import type { ResolvedConfig } from '../lib/config/resolve.ts';
 import type { MoveNodeSpec } from '../lib/incluster/move-node.ts';
+import type { MovedNodeCheckSpec } from '../lib/incluster/moved-node-checks.ts';
 import { setFileName } from '../lib/constructs/file-name.ts';
 import { ScopedServiceAccount, type AccessRule } from '../lib/constructs/scoped-service-account.ts';
 import { ScriptJob } from '../lib/constructs/script-job.ts';
@@ -18,22 +19,38 @@ import type { AbortGuide, Step, StepDefinition } from '../lib/step.ts';
 
 /** The label a node gets once drained; its CiliumNodeConfig selects it together with the hostname. */
 export const SWITCH_LABEL = { key: 'cilium-cutover.io/cni', value: 'cilium' } as const;
+/** The label a node gets once its pods run on Cilium: its connectivity check's pod waits for it. */
+export const MOVED_LABEL = { key: 'cilium-cutover.io/moved', value: 'true' } as const;
 /** How long a node's restarted Cilium agent may take to become Ready. */
 const AGENT_TIMEOUT = Duration.minutes(10);
+/** How many peers the connectivity check asks at once. */
+const CHECK_BATCH = 8;
+/** cilium-health's port on each node's health endpoint (Cilium's `cluster-health-port`, 4240 by default). */
+const HEALTH_PORT = 4240;
 
 /** A node Job's deadline: evictions, the agent's restart, the pods' return. */
 function moveNodeDeadline(config: ResolvedConfig): Duration {
   return Duration.seconds(2 * config.durations.drainTimeoutSeconds + AGENT_TIMEOUT.toSeconds() + 60);
 }
 
-/** How long a node step may take (Flux timeout, `apply`): the Job's deadline and five minutes to start it. */
-export function moveNodeTimeout(config: ResolvedConfig): string {
-  return `${Math.ceil(moveNodeDeadline(config).toSeconds() / 60) + 5}m`;
+/**
+ * The check Job's deadline: it counts from its creation, and its pod waits for the move. Once it
+ * runs, each batch of peers that never answer takes under a minute (six tries, five seconds apart,
+ * each up to five seconds).
+ */
+function checkDeadline(config: ResolvedConfig): Duration {
+  const batches = Math.ceil((config.cluster.nodes.length - 1) / CHECK_BATCH);
+  return Duration.seconds(moveNodeDeadline(config).toSeconds() + Duration.minutes(2 + batches).toSeconds());
 }
 
-/** The drain Job's ServiceAccount (and RBAC) name: readable, cut with a hash for long node names. */
-function accountName(node: string): string {
-  const name = `${TOOL}-move-${node}`;
+/** How long a node step may take (Flux timeout, `apply`): the check's deadline and five minutes to start it. */
+export function moveNodeTimeout(config: ResolvedConfig): string {
+  return `${Math.ceil(checkDeadline(config).toSeconds() / 60) + 5}m`;
+}
+
+/** A node Job's ServiceAccount (and RBAC) name: readable, cut with a hash for long node names. */
+function accountName(role: 'move' | 'check', node: string): string {
+  const name = `${TOOL}-${role}-${node}`;
   return name.length <= MAX_NAME_LENGTH ? name : hashedName(name, shortHash(node));
 }
 
@@ -61,7 +78,7 @@ export function buildMoveNode(chart: StepChart, config: ResolvedConfig): void {
   setFileName(nodeConfig, 'ciliumnodeconfig');
 
   const account = new ScopedServiceAccount(chart, 'Access', {
-    name: accountName(node),
+    name: accountName('move', node),
     namespace,
     rules: moveNodeRules(node),
   });
@@ -73,6 +90,7 @@ export function buildMoveNode(chart: StepChart, config: ResolvedConfig): void {
     evictUnmanagedPods: config.perNode.evictUnmanagedPods,
     deleteEmptyDirData: config.perNode.deleteEmptyDirData,
     switchLabel: SWITCH_LABEL,
+    movedLabel: MOVED_LABEL,
     agent: { namespace: CILIUM_NAMESPACE, labelSelector: 'k8s-app=cilium' },
   };
   new ScriptJob(chart, 'Move', config, {
@@ -85,6 +103,42 @@ export function buildMoveNode(chart: StepChart, config: ResolvedConfig): void {
     // Never on the node it drains: the drain would evict the Job itself.
     avoidNode: node,
     activeDeadline: moveNodeDeadline(config),
+  });
+  buildMovedNodeCheck(chart, config, node);
+}
+
+/**
+ * The node's connectivity check, before the next node moves: a pod on the pod network that the
+ * scheduler places on the node once the move labels it (tolerating its cordon and taints, as every
+ * Job here). It reads the other nodes' CiliumNodes, by name, for their health endpoints.
+ */
+function buildMovedNodeCheck(chart: StepChart, config: ResolvedConfig, node: string): void {
+  const peers = config.cluster.nodes.map((n) => n.name).filter((n) => n !== node);
+  const account = new ScopedServiceAccount(chart, 'CheckAccess', {
+    name: accountName('check', node),
+    namespace: config.run.namespace,
+    rules: [{ apiGroup: 'cilium.io', resource: 'ciliumnodes', verbs: ['get'], names: peers }],
+  });
+  const spec: MovedNodeCheckSpec = {
+    node,
+    migrationCIDR: config.perNode.podCIDR,
+    peers,
+    healthPort: HEALTH_PORT,
+    attempts: 6,
+    retryDelaySeconds: 5,
+    concurrency: CHECK_BATCH,
+  };
+  new ScriptJob(chart, 'Check', config, {
+    name: `check-node-${node}`,
+    script: 'check-node',
+    component: 'check-node',
+    entry: 'moved-node-check-main',
+    spec,
+    account,
+    hostAccess: 'none',
+    nodeLabels: { 'kubernetes.io/hostname': node, [MOVED_LABEL.key]: MOVED_LABEL.value },
+    fieldEnv: { POD_IP: 'status.podIP' },
+    activeDeadline: checkDeadline(config),
   });
 }
 
@@ -110,7 +164,9 @@ export function moveNodePlan(config: ResolvedConfig, step: StepDefinition): stri
     `2. evicts its pods through the eviction API, so PodDisruptionBudgets hold, for up to ${config.perNode.drainTimeout} (DaemonSet and static pods stay; a pod without a controller stops the Job${config.perNode.evictUnmanagedPods ? ', unless perNode.evictUnmanagedPods, which is set' : ''}; so does a pod with an emptyDir volume, whose data the eviction deletes${config.perNode.deleteEmptyDirData ? ', unless perNode.deleteEmptyDirData, which is set' : ''}; either stops it before anything changes);`,
     `3. labels ${node} and restarts its Cilium agent, which reads the CiliumNodeConfig when it starts;`,
     `4. evicts the pods still on a Calico address there (DaemonSet pods) and waits until every pod-network pod on ${node} has an address from ${config.perNode.podCIDR};`,
-    `5. uncordons ${node} (only if it cordoned it).`,
+    `5. labels ${node} \`${MOVED_LABEL.key}=${MOVED_LABEL.value}\` and uncordons it (only if it cordoned it).`,
+    '',
+    `Then a pod on ${node}'s pod network, which the scheduler places there only once it carries that label, checks the node before the next one moves: its own address is from ${config.perNode.podCIDR}, the API server answers through the \`kubernetes\` Service, and the cilium-health endpoint of every other node answers over Cilium's overlay (UDP ${config.perNode.tunnelPort} between the nodes). A failure stops the run here, with ${node} moved and every later node still on Calico.`,
     '',
     'The guide reboots each node here; this step restarts the pods instead, and step 610 removes what Calico left on the nodes. A re-run skips what is done.',
     '',
@@ -122,11 +178,11 @@ export function moveNodeAbort(config: ResolvedConfig, step: StepDefinition): Abo
   const node = step.node!;
   return {
     after: `${node} runs its pods on Cilium (${config.perNode.podCIDR}); the nodes after it still run Calico, and both reach each other.`,
-    failure: `the Job is Failed; \`kubectl logs -n ${config.run.namespace} -l app.kubernetes.io/component=move-node --prefix\` says where it stopped (a PodDisruptionBudget that never allowed an eviction, a pod without a controller, an agent that did not become Ready). ${node} stays cordoned.`,
+    failure: `a Job is Failed. The move: \`kubectl logs -n ${config.run.namespace} -l app.kubernetes.io/component=move-node --prefix\` says where it stopped (a PodDisruptionBudget that never allowed an eviction, a pod without a controller, an agent that did not become Ready); ${node} stays cordoned. The check: \`kubectl logs -n ${config.run.namespace} -l app.kubernetes.io/component=check-node --prefix\` names each FAIL; ${node} runs on Cilium, uncordoned, and its pods may not reach the other nodes' (a \`pod-overlay\` FAIL: the network drops UDP ${config.perNode.tunnelPort} between the nodes, a firewall such as Hetzner's included).`,
     action: [
-      `to go on, fix the cause, add this step to \`run.retries\`, synth and sync: the new Job continues where this one stopped.`,
+      `to go on, fix the cause, add this step to \`run.retries\`, synth and sync: the new Jobs continue where these stopped.`,
       `To put ${node} back on Calico, first stop the engine from switching it again (remove this step and the later ones from the repository, or stop the sync), then:`,
-      `\`kubectl -n kube-system delete ciliumnodeconfig ${nodeConfigName(node)}\`, \`kubectl label node ${node} ${SWITCH_LABEL.key}-\`,`,
+      `\`kubectl -n kube-system delete ciliumnodeconfig ${nodeConfigName(node)}\`, \`kubectl label node ${node} ${SWITCH_LABEL.key}- ${MOVED_LABEL.key}-\`,`,
       `restart the node's agent so it runs without the CiliumNodeConfig and no longer manages the CNI config (\`kubectl -n kube-system delete pod -l k8s-app=cilium --field-selector spec.nodeName=${node}\`) and wait until the old pod is gone,`,
       `then on the node \`rm /etc/cni/net.d/05-cilium.conflist\` (and rename a \`10-calico.conflist.cilium_bak\` back to \`10-calico.conflist\` should one exist),`,
       `move its pods back onto Calico: \`kubectl drain ${node} --ignore-daemonsets\` (with \`--delete-emptydir-data\` if that data may go, \`--force\` for pods without a controller), delete the DaemonSet pods there that still have an address from ${config.perNode.podCIDR}, and \`kubectl uncordon ${node}\`.`,
@@ -184,7 +240,7 @@ export function moveNodeDefinition(node: string, index: number, timeout: string)
     wave,
     title: `Move ${node}`,
     impact: 'destructive',
-    summary: `Drains ${node}, switches it to Cilium's CNI and waits until its pods run on Cilium.`,
+    summary: `Drains ${node}, switches it to Cilium's CNI, waits until its pods run on Cilium and checks them there.`,
     timeout,
     node,
   };

@@ -20,6 +20,7 @@ export const INCLUSTER_ENTRIES = [
   'echo-server',
   'maintenance-main',
   'move-node-main',
+  'moved-node-check-main',
   'network-condition-main',
   'node-check-main',
   'node-preflight-main',

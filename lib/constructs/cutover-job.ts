@@ -87,6 +87,8 @@ export interface CutoverJobProps {
    * @see https://kubernetes.io/docs/concepts/scheduling-eviction/assign-pod-node/#nodename
    */
   readonly nodeName?: string;
+  /** Labels the pod's node must carry (nodeSelector): the pod waits for such a node. @default - none */
+  readonly nodeLabels?: Readonly<Record<string, string>>;
   /**
    * A node the pod must not run on: the node the Job drains.
    * @default - none
@@ -240,6 +242,7 @@ export class CutoverJob extends Construct {
           // would hide misspelt field names from the type check.
           restartPolicy: 'Never',
           nodeName: props.nodeName,
+          nodeSelector: props.nodeLabels === undefined ? undefined : { ...props.nodeLabels },
           affinity: props.avoidNode === undefined ? undefined : avoidNodeAffinity(props.avoidNode),
           serviceAccountName: props.api?.serviceAccountName,
           automountServiceAccountToken: props.api !== undefined,

@@ -1,6 +1,7 @@
 /**
  * The shape most steps share: one bundled in-cluster script and the JSON spec it reads, in a
- * JobFiles ConfigMap, run by a CutoverJob under a ScopedServiceAccount at the direct API address.
+ * JobFiles ConfigMap, run by a CutoverJob under a ScopedServiceAccount at the direct API address
+ * (the kubernetes Service for a Job on the pod network).
  */
 import { Construct } from 'constructs';
 import { bundleInCluster, type InClusterEntry } from './bundle.ts';
@@ -49,7 +50,8 @@ export class ScriptJob extends Construct {
       name,
       namespace,
       component,
-      api: { serviceAccountName: account.name, server: config.cluster.apiServer },
+      // A pod-network Job reaches the API through the kubernetes Service, as the kubelet sets it.
+      api: { serviceAccountName: account.name, server: job.hostAccess === 'none' ? undefined : config.cluster.apiServer },
       attempt: StepChart.attemptOf(this),
       image: config.images.node,
       command: ['node', `${FILES_DIR}/${script}.mjs`, `${FILES_DIR}/${script}.json`],

@@ -12,6 +12,7 @@ import {
   agentState,
   cordonPatch,
   drainPlan,
+  movedPatch,
   podRef,
   podsOffRange,
   restartable,
@@ -131,6 +132,13 @@ async function main(): Promise<number> {
   );
   console.log(`ON-CILIUM every pod-network pod on ${spec.node} has an address from ${spec.migrationCIDR}`);
 
+  node = (await api.get<NodeObject>(nodePath))!;
+  const moved = movedPatch(node, spec.movedLabel);
+  if (moved !== undefined) {
+    // The node's connectivity check schedules onto the node once it carries this label.
+    await patch(nodePath, moved, 'label');
+    console.log(`MOVED ${spec.node}: label ${spec.movedLabel.key}=${spec.movedLabel.value}`);
+  }
   node = (await api.get<NodeObject>(nodePath))!;
   const uncordon = uncordonPatch(node);
   if (uncordon === undefined) {

@@ -22,6 +22,8 @@ export interface MoveNodeSpec {
   readonly deleteEmptyDirData: boolean;
   /** The label the node's CiliumNodeConfig selects, set once the node is drained. */
   readonly switchLabel: { readonly key: string; readonly value: string };
+  /** The label the node gets once its pods run on Cilium: the node's connectivity check waits for it. */
+  readonly movedLabel: { readonly key: string; readonly value: string };
   /** Where the Cilium agents run and how to find them. */
   readonly agent: { readonly namespace: string; readonly labelSelector: string };
 }
@@ -223,6 +225,14 @@ export function switchPatch(node: NodeObject, label: MoveNodeSpec['switchLabel']
     patch: { metadata: { labels: { [label.key]: label.value }, annotations: { [SWITCHED_ANNOTATION]: switchedAt } } },
     switchedAt,
   };
+}
+
+/** The merge patch that marks a node whose pods all run on Cilium; undefined once it carries the label. */
+export function movedPatch(node: NodeObject, label: MoveNodeSpec['movedLabel']): unknown {
+  if (node.metadata.labels?.[label.key] === label.value) {
+    return undefined;
+  }
+  return { metadata: { labels: { [label.key]: label.value } } };
 }
 
 /** The parts of a Node the network-condition Job reads. */

@@ -269,6 +269,15 @@ export class SimCilium {
       { stdio: 'ignore' },
     );
     agent.healthEndpoint = this.startHealthEndpoint(node, podCidr);
+    // The agent registers its node: the allocation CIDR and the health endpoint's address
+    // (cilium/cilium pkg/k8s/apis/cilium.io/v2/types.go, NodeSpec `ipam.podCIDRs`, `health.ipv4`).
+    const ciliumNode = {
+      apiVersion: 'cilium.io/v2',
+      kind: 'CiliumNode',
+      metadata: { name: node.name },
+      spec: { health: { ipv4: formatIpv4(parseCidr(podCidr)!.first + 2) }, ipam: { podCIDRs: [podCidr] } },
+    };
+    await api.apply(ciliumNode, 'ciliumnodes');
     await this.writeAgentStatus(agent);
     agent.api = spawn(
       'ip',

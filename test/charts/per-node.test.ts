@@ -270,9 +270,15 @@ describe('strategy per-node: the drain Job', () => {
   const rendered = renderPerNode();
   const step = (kind: string) => manifestObjects(rendered, 'manifests/400-node-k3s-server-1/').filter(({ obj }) => obj.kind === kind);
 
+  const named = (kind: string, name: string) => step(kind).find(({ obj }) => obj.metadata.name === name)!.obj;
+  const job = (component: string) => step('Job').find(({ obj }) => obj.metadata.labels['app.kubernetes.io/component'] === component)!.obj;
+
   it('may cordon and label only its node, list pods, and evict; never delete', () => {
-    const [role] = step('ClusterRole');
-    expect(role!.obj.rules).toEqual([
+    expect(step('ClusterRole').map(({ obj }) => obj.metadata.name)).toEqual([
+      'cilium-cutover-check-k3s-server-1',
+      'cilium-cutover-move-k3s-server-1',
+    ]);
+    expect(named('ClusterRole', 'cilium-cutover-move-k3s-server-1').rules).toEqual([
       { apiGroups: [''], resources: ['nodes'], verbs: ['get', 'patch'], resourceNames: ['k3s-server-1'] },
       { apiGroups: [''], resources: ['pods'], verbs: ['list'] },
       { apiGroups: [''], resources: ['pods/eviction'], verbs: ['create'] },
@@ -281,13 +287,42 @@ describe('strategy per-node: the drain Job', () => {
   });
 
   it('runs on the host network, unprivileged, never on the node it drains', () => {
-    const [job] = step('Job');
-    const pod = job!.obj.spec.template.spec;
+    const pod = job('move-node').spec.template.spec;
     expect(pod.hostNetwork).toBe(true);
     expect(pod.containers[0].securityContext).toMatchObject({ runAsNonRoot: true, allowPrivilegeEscalation: false });
     expect(pod.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms).toEqual([
       { matchFields: [{ key: 'metadata.name', operator: 'NotIn', values: ['k3s-server-1'] }] },
     ]);
+  });
+
+  it('checks the node from a pod on its pod network, placed there only once the move has labelled it', () => {
+    const check = job('check-node');
+    const pod = check.spec.template.spec;
+    expect(pod.hostNetwork).toBeUndefined();
+    expect(pod.nodeName).toBeUndefined();
+    expect(pod.nodeSelector).toEqual({ 'kubernetes.io/hostname': 'k3s-server-1', 'cilium-cutover.io/moved': 'true' });
+    const env = pod.containers[0].env;
+    // The API through the kubernetes Service (the kubelet's variables), and the pod's own address.
+    expect(env.map((e: any) => e.name)).not.toContain('KUBERNETES_SERVICE_HOST');
+    expect(env).toContainEqual({ name: 'POD_IP', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'status.podIP' } } });
+    expect(pod.containers[0].securityContext).toMatchObject({
+      runAsNonRoot: true,
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'] },
+    });
+    // Its deadline counts from its creation: it outlasts the move's.
+    expect(check.spec.activeDeadlineSeconds).toBeGreaterThan(job('move-node').spec.activeDeadlineSeconds);
+    // It reads the other nodes' CiliumNodes by name, nothing else.
+    expect(named('ClusterRole', 'cilium-cutover-check-k3s-server-1').rules).toEqual([
+      { apiGroups: ['cilium.io'], resources: ['ciliumnodes'], verbs: ['get'], resourceNames: ['k3s-server-2', 'k3s-server-3'] },
+    ]);
+    const spec = JSON.parse(step('ConfigMap').find(({ obj }) => obj.data?.['check-node.json'] !== undefined)!.obj.data['check-node.json']);
+    expect(spec).toMatchObject({
+      node: 'k3s-server-1',
+      peers: ['k3s-server-2', 'k3s-server-3'],
+      migrationCIDR: '10.245.0.0/16',
+      healthPort: 4240,
+    });
   });
 
   it("after Calico's removal, a Job may patch the nodes' status by name only", () => {

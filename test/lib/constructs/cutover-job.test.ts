@@ -142,6 +142,7 @@ describe('CutoverJob', () => {
       activeDeadline: Duration.minutes(2),
       nodeName: 'node-a',
       avoidNode: 'node-b',
+      nodeLabels: { 'example.org/ready': 'true' },
       hostAccess: 'privileged',
       env: { Z_LAST: 'z', A_FIRST: 'a' },
       fieldEnv: { NODE_NAME: 'spec.nodeName' },
@@ -151,6 +152,7 @@ describe('CutoverJob', () => {
     const reference = new k8s.KubeJob(Testing.chart(), 'Reference', { spec: job.spec }).toJson();
     expect(jobObj.spec).toEqual(reference.spec);
     expect(jobObj.spec.template.spec.hostPID).toBe(true);
+    expect(jobObj.spec.template.spec.nodeSelector).toEqual({ 'example.org/ready': 'true' });
   });
 
   it("on the pod network: cluster DNS, the kubelet's API address, unprivileged, fields from the pod", () => {

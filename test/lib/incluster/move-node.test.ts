@@ -44,6 +44,7 @@ const spec: MoveNodeSpec = {
   evictUnmanagedPods: false,
   deleteEmptyDirData: false,
   switchLabel: { key: 'cilium-cutover.io/cni', value: 'cilium' },
+  movedLabel: { key: 'cilium-cutover.io/moved', value: 'true' },
   agent: { namespace: 'kube-system', labelSelector: 'k8s-app=cilium' },
 };
 
@@ -159,6 +160,7 @@ describe.skipIf(!HAVE_OPENSSL)('move-node script against a fake API server', () 
       'READY Cilium agent kube-system/cilium-new (started after the switch)',
       'EVICTED monitoring/logs-old',
       'ON-CILIUM every pod-network pod on n1 has an address from 10.245.0.0/16',
+      'MOVED n1: label cilium-cutover.io/moved=true',
       'UNCORDONED n1',
       'move-node: done',
     ]);
@@ -168,6 +170,7 @@ describe.skipIf(!HAVE_OPENSSL)('move-node script against a fake API server', () 
     expect(api.requests.filter((r) => r.startsWith('POST')).every((r) => r.endsWith('/eviction'))).toBe(true);
     expect(node.spec.unschedulable).toBeUndefined();
     expect(node.metadata.labels['cilium-cutover.io/cni']).toBe('cilium');
+    expect(node.metadata.labels['cilium-cutover.io/moved']).toBe('true');
     expect(node.metadata.annotations['cilium-cutover.io/cordoned']).toBeUndefined();
     expect(node.metadata.annotations['cilium-cutover.io/switched-at']).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
 
@@ -176,7 +179,7 @@ describe.skipIf(!HAVE_OPENSSL)('move-node script against a fake API server', () 
     const again = await api.runScript('move-node-main', spec, { env: { CILIUM_CUTOVER_POLL_MS: '20' } });
     expect(again.code).toBe(0);
     expect(again.lines).toContain('READY Cilium agent kube-system/cilium-new (started after the switch)');
-    expect(again.lines.some((l) => l.startsWith('EVICTED') || l.startsWith('RESTARTED'))).toBe(false);
+    expect(again.lines.some((l) => /^(EVICTED|RESTARTED|MOVED) /.test(l))).toBe(false);
     expect(again.lines).toContain('KEPT switch of n1 (since ' + node.metadata.annotations['cilium-cutover.io/switched-at'] + ')');
   });
 
