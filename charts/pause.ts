@@ -4,9 +4,11 @@
  * when the config lists something.
  */
 import { Duration } from 'cdk8s';
+import { pausedHere } from '../lib/config/maintenance.ts';
 import type { ResolvedConfig } from '../lib/config/resolve.ts';
 import { objectPath } from '../lib/incluster/shared/api-client.ts';
-import { PAUSE_ANNOTATIONS, type MaintenanceSpec, type MaintenanceTarget, type TargetType } from '../lib/incluster/maintenance.ts';
+import { remoteCommands } from '../lib/output/plan-maintenance.ts';
+import { type ListedEngines, type MaintenanceSpec, type MaintenanceTarget, type TargetType } from '../lib/incluster/maintenance.ts';
 import { ScopedServiceAccount, type AccessRule } from '../lib/constructs/scoped-service-account.ts';
 import { ScriptJob } from '../lib/constructs/script-job.ts';
 import { RETRY, type AbortGuide, type Step, type StepChart } from '../lib/step.ts';
@@ -24,7 +26,7 @@ const KINDS: Readonly<Record<string, { type: TargetType; group: string; version:
 /** True when the config lists anything to pause in this cluster. */
 export function maintenanceEnabled(config: ResolvedConfig): boolean {
   const m = config.maintenance;
-  return m.workloads.length + m.flux.length + m.argocd.length > 0;
+  return pausedHere(m) > 0;
 }
 
 /** The targets in pause order: the engines first (so they do not scale back up), then the workloads. */
@@ -43,8 +45,25 @@ export function maintenanceTargets(config: ResolvedConfig): MaintenanceTarget[] 
   });
 }
 
-/** Exactly what the Job uses: get and patch on each listed object, by name. */
-export function maintenanceRules(config: ResolvedConfig): AccessRule[] {
+/** How long the paused workloads' pods may take to stop (their grace periods). */
+const STOP_TIMEOUT = Duration.minutes(10);
+/** How long after pausing the Job reads every object again. */
+const SETTLE = Duration.seconds(30);
+
+/** The engines the config lists, here and in another cluster, as the pause's owner check names them. */
+function listedEngines(config: ResolvedConfig): ListedEngines {
+  const m = config.maintenance;
+  return {
+    flux: m.flux.map((f) => `${f.kind} ${f.namespace}/${f.name}`),
+    argocd: [...m.argocd, ...m.remoteArgocd].map((a) => `${a.namespace}/${a.name}`),
+  };
+}
+
+/**
+ * Exactly what the Job uses: get and patch on each listed object, by name; to pause, also list
+ * pods in the workloads' namespaces (to wait until they are gone: pods cannot be named up front).
+ */
+export function maintenanceRules(config: ResolvedConfig, mode: MaintenanceSpec['mode'] = 'resume'): AccessRule[] {
   const byResource = new Map<string, { apiGroup: string; resource: string; namespace: string; names: string[] }>();
   for (const t of maintenanceTargets(config)) {
     const k = KINDS[t.kind]!;
@@ -53,7 +72,17 @@ export function maintenanceRules(config: ResolvedConfig): AccessRule[] {
     entry.names.push(t.name);
     byResource.set(key, entry);
   }
-  return [...byResource.values()].map((e) => ({ ...e, verbs: ['get', 'patch'] }));
+  const pods: AccessRule[] =
+    mode === 'pause'
+      ? [...new Set(config.maintenance.workloads.map((w) => w.namespace))].map((namespace) => ({
+          apiGroup: '',
+          resource: 'pods',
+          verbs: ['list'],
+          namespace,
+        }))
+      : [];
+  const objects: AccessRule[] = [...byResource.values()].map((e) => ({ ...e, verbs: ['get', 'patch'] }));
+  return [...objects, ...pods];
 }
 
 /** The pause or resume Job, when the config lists anything. */
@@ -63,15 +92,18 @@ export function buildMaintenanceJob(chart: StepChart, config: ResolvedConfig, mo
   }
   const namespace = config.run.namespace;
   const targets = maintenanceTargets(config);
-  const spec: MaintenanceSpec = { mode, targets: mode === 'pause' ? targets : [...targets].reverse() };
-  const account = new ScopedServiceAccount(chart, 'Access', { name: `${TOOL}-${mode}`, namespace, rules: maintenanceRules(config) });
+  const spec: MaintenanceSpec =
+    mode === 'pause'
+      ? { mode, targets, engines: listedEngines(config), stopTimeoutSeconds: STOP_TIMEOUT.toSeconds(), settleSeconds: SETTLE.toSeconds() }
+      : { mode, targets: [...targets].reverse() };
+  const account = new ScopedServiceAccount(chart, 'Access', { name: `${TOOL}-${mode}`, namespace, rules: maintenanceRules(config, mode) });
   new ScriptJob(chart, 'Maintenance', config, {
     name: mode,
     script: 'maintenance',
     entry: 'maintenance-main',
     spec,
     account,
-    activeDeadline: Duration.minutes(5),
+    activeDeadline: mode === 'pause' ? Duration.seconds(STOP_TIMEOUT.toSeconds() + SETTLE.toSeconds() + 180) : Duration.minutes(5),
   });
 }
 
@@ -81,39 +113,6 @@ export function buildPause(chart: StepChart, config: ResolvedConfig): void {
 
 function listing(config: ResolvedConfig): string[] {
   return maintenanceTargets(config).map((t) => `- ${t.kind} \`${t.namespace}/${t.name}\``);
-}
-
-/** kubectl commands for Applications in another cluster, which no Job here can reach. */
-export function remoteCommands(config: ResolvedConfig, mode: MaintenanceSpec['mode']): string[] {
-  const remote = config.maintenance.remoteArgocd;
-  if (remote.length === 0) {
-    return [];
-  }
-  const annotation = PAUSE_ANNOTATIONS.argocd;
-  const lines = remote.flatMap((a) => {
-    const target = `-n ${a.namespace} application ${a.name}`;
-    return mode === 'pause'
-      ? [
-          `# ${a.name}: remember automated sync in an annotation, then turn it off`,
-          `kubectl --context <argocd-cluster> annotate ${target} ${annotation}="$(kubectl --context <argocd-cluster> get ${target} -o jsonpath='{.spec.syncPolicy.automated}')"`,
-          `kubectl --context <argocd-cluster> patch ${target} --type merge -p '{"spec":{"syncPolicy":{"automated":null}}}'`,
-        ]
-      : [
-          `# ${a.name}: restore automated sync from the annotation (when it is empty, sync was off before: skip the patch)`,
-          `kubectl --context <argocd-cluster> patch ${target} --type merge -p "{\\"spec\\":{\\"syncPolicy\\":{\\"automated\\":$(kubectl --context <argocd-cluster> get ${target} -o jsonpath='{.metadata.annotations.${annotation.replace(/\./g, '\\.')}}')}}}"`,
-          `kubectl --context <argocd-cluster> annotate ${target} ${annotation}-`,
-        ];
-  });
-  return [
-    '',
-    mode === 'pause'
-      ? '**Before this step**, in the cluster that runs Argo CD (its Applications for this cluster cannot be reached from a Job here):'
-      : '**After this step**, in the cluster that runs Argo CD:',
-    '',
-    '```sh',
-    ...lines,
-    '```',
-  ];
 }
 
 /** The controllers paused before the workloads, so they do not scale them back up. */
@@ -143,8 +142,8 @@ export function pauseAbort(config: ResolvedConfig): AbortGuide {
       ...(config.maintenance.flux.length > 0 ? ['the listed Flux objects are suspended'] : []),
       ...(config.maintenance.workloads.length > 0 ? ['the listed workloads run no pods'] : []),
     ].join(', ')}; each remembers its previous state in a \`cilium-cutover.io/paused-*\` annotation.`,
-    failure: `the Job is Failed; \`kubectl logs -n ${config.run.namespace} -l app.kubernetes.io/component=pause\` shows a FAILED line per object (a missing object changes nothing at all).`,
-    action: `${RETRY}; pausing again keeps the remembered values. To back out, apply \`800-resume\` (or sync it): it restores exactly what was remembered.`,
+    failure: `the Job is Failed; \`kubectl logs -n ${config.run.namespace} -l app.kubernetes.io/component=pause\` shows a FAILED line per object. A missing object, or one an engine the config does not list applies, changes nothing at all; pods still stopping at the deadline, or a pause that something undid (an unlisted engine, KEDA, a parent Application), leave the objects paused with their state remembered.`,
+    action: `list the engine the FAILED line names in \`maintenance\` (or stop what undid the pause), then ${RETRY}; pausing again keeps the remembered values. To back out, apply \`800-resume\` alone (see "The maintenance window"): it restores exactly what was remembered.`,
   };
 }
 
@@ -156,7 +155,8 @@ export const pauseStep: Step = {
     title: 'Pause applications',
     impact: 'destructive',
     summary: 'Maintenance window: pauses the listed applications.',
-    timeout: '10m',
+    // The Job's deadline: the pods' stop, the re-read after the pause, and room to start.
+    timeout: '20m',
   },
   build: buildPause,
   plan: pausePlan,

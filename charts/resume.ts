@@ -3,7 +3,8 @@
  */
 import type { ResolvedConfig } from '../lib/config/resolve.ts';
 import { RETRY, type AbortGuide, type Step, type StepChart } from '../lib/step.ts';
-import { buildMaintenanceJob, remoteCommands } from './pause.ts';
+import { remoteCommands } from '../lib/output/plan-maintenance.ts';
+import { buildMaintenanceJob } from './pause.ts';
 
 export function buildResume(chart: StepChart, config: ResolvedConfig): void {
   buildMaintenanceJob(chart, config, 'resume');

@@ -30,21 +30,47 @@ export interface MaintenanceTarget {
   readonly path: string;
 }
 
+/** The GitOps objects the config lists, here or in another cluster: the owners a pause may leave running. */
+export interface ListedEngines {
+  /** `Kustomization <namespace>/<name>` and `HelmRelease <namespace>/<name>`. */
+  readonly flux: readonly string[];
+  /** `<namespace>/<name>` of each Application, in this cluster or another. */
+  readonly argocd: readonly string[];
+}
+
 /** The Job's spec file. */
 export interface MaintenanceSpec {
   readonly mode: 'pause' | 'resume';
   /** In the order they are handled: pause stops the engines before scaling; resume the reverse. */
   readonly targets: readonly MaintenanceTarget[];
+  /** pause: what may own a listed object and is paused too. */
+  readonly engines?: ListedEngines;
+  /** pause: how long the paused workloads' pods may take to stop. */
+  readonly stopTimeoutSeconds?: number;
+  /** pause: how long after pausing every object is read again, to see that the pause held. */
+  readonly settleSeconds?: number;
+}
+
+/** A label selector (`spec.selector` of a Deployment or StatefulSet). */
+export interface LabelSelector {
+  readonly matchLabels?: Readonly<Record<string, string>>;
+  readonly matchExpressions?: readonly { readonly key: string; readonly operator: string; readonly values?: readonly string[] }[];
 }
 
 /** A live object, as far as read here. */
 export interface LiveTarget {
-  readonly metadata?: { readonly annotations?: Readonly<Record<string, string>> };
+  readonly metadata?: { readonly annotations?: Readonly<Record<string, string>>; readonly labels?: Readonly<Record<string, string>> };
   readonly spec?: {
     readonly replicas?: number;
     readonly suspend?: boolean;
     readonly syncPolicy?: { readonly automated?: unknown };
+    readonly selector?: LabelSelector;
   };
+}
+
+/** A pod, as far as the wait for a workload's pods reads it. */
+export interface LivePod {
+  readonly metadata: { readonly name: string; readonly ownerReferences?: readonly { readonly kind: string; readonly name: string }[] };
 }
 
 /** What to do with one object: an optional merge patch, and the line to print. */
@@ -146,4 +172,92 @@ export function resumeDecision(t: MaintenanceTarget, live: LiveTarget | undefine
       return { patch: { ...forget, spec: { syncPolicy: { automated } } }, line: `RESUMED ${ref(t)}: automated sync ${remembered}` };
     }
   }
+}
+
+/**
+ * What re-applies a listed object although the config does not list it: the Flux object whose
+ * labels kustomize-controller and helm-controller put on what they apply
+ * (`kustomize.toolkit.fluxcd.io/name` and `/namespace`, `helm.toolkit.fluxcd.io/name` and
+ * `/namespace`), or the Argo CD Application of its `argocd.argoproj.io/tracking-id` annotation
+ * (`<application>:<group>/<kind>:<namespace>/<name>`, the application as `<namespace>_<name>`
+ * outside Argo CD's own namespace). Undefined when the config lists each one it finds.
+ */
+export function ownerProblem(t: MaintenanceTarget, live: LiveTarget, engines: ListedEngines): string | undefined {
+  const labels = live.metadata?.labels ?? {};
+  const owners: string[] = [];
+  for (const [kind, prefix] of [
+    ['Kustomization', 'kustomize.toolkit.fluxcd.io'],
+    ['HelmRelease', 'helm.toolkit.fluxcd.io'],
+  ] as const) {
+    const name = labels[`${prefix}/name`];
+    const namespace = labels[`${prefix}/namespace`];
+    if (name !== undefined && namespace !== undefined && !engines.flux.includes(`${kind} ${namespace}/${name}`)) {
+      owners.push(`Flux ${kind} ${namespace}/${name}, which maintenance.flux does not list`);
+    }
+  }
+  const tracking = live.metadata?.annotations?.['argocd.argoproj.io/tracking-id'];
+  const application = tracking?.split(':')[0];
+  if (
+    application &&
+    !engines.argocd.some((a) => {
+      const [namespace, name] = a.split('/');
+      return application === name || application === `${namespace}_${name}`;
+    })
+  ) {
+    owners.push(`Argo CD Application ${application}, which neither maintenance.argocd nor maintenance.remoteArgocd lists`);
+  }
+  return owners.length === 0
+    ? undefined
+    : `FAILED ${ref(t)}: applied by ${owners.join(' and by ')}; list it there too, or it undoes the pause`;
+}
+
+/** After the pause, what someone else changed back; undefined while the pause holds. */
+export function heldProblem(t: MaintenanceTarget, live: LiveTarget | undefined): string | undefined {
+  if (!live) {
+    return `FAILED ${ref(t)}: deleted after the pause`;
+  }
+  const undone = (what: string) =>
+    `FAILED ${ref(t)}: ${what} after the pause: something else manages it (an engine or autoscaler the config does not list, KEDA's ScaledObject, a parent Application or Kustomization); pause that too, then retry this step`;
+  switch (t.type) {
+    case 'workload':
+      return live.spec?.replicas === 0 ? undefined : undone(`scaled back to ${live.spec?.replicas ?? 1}`);
+    case 'flux':
+      return live.spec?.suspend === true ? undefined : undone('resumed (spec.suspend is not true)');
+    case 'argocd': {
+      const automated = live.spec?.syncPolicy?.automated;
+      return automated === undefined || automated === null ? undefined : undone(`automated sync back on (${JSON.stringify(automated)})`);
+    }
+  }
+}
+
+/** `spec.selector` as a `labelSelector` query; undefined for one that selects nothing it can name. */
+export function selectorQuery(selector: LabelSelector | undefined): string | undefined {
+  const parts = Object.entries(selector?.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`);
+  for (const e of selector?.matchExpressions ?? []) {
+    const values = (e.values ?? []).join(',');
+    switch (e.operator) {
+      case 'In':
+        parts.push(`${e.key} in (${values})`);
+        break;
+      case 'NotIn':
+        parts.push(`${e.key} notin (${values})`);
+        break;
+      case 'Exists':
+        parts.push(e.key);
+        break;
+      case 'DoesNotExist':
+        parts.push(`!${e.key}`);
+        break;
+    }
+  }
+  return parts.length === 0 ? undefined : parts.join(',');
+}
+
+/** The selected pods that belong to the workload: a StatefulSet's own, a Deployment's through its ReplicaSets. */
+export function podsOf(t: MaintenanceTarget, pods: readonly LivePod[]): LivePod[] {
+  return pods.filter((p) =>
+    (p.metadata.ownerReferences ?? []).some((o) =>
+      t.kind === 'StatefulSet' ? o.kind === 'StatefulSet' && o.name === t.name : o.kind === 'ReplicaSet' && o.name.startsWith(`${t.name}-`),
+    ),
+  );
 }

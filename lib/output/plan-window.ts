@@ -2,6 +2,7 @@
  * PLAN.md's checklist at the top: what must hold before the maintenance window, each item with
  * the check that proves it. A section of plan.ts, kept apart for its length.
  */
+import { pausedHere } from '../config/maintenance.ts';
 import type { ResolvedConfig } from '../config/resolve.ts';
 import { durationSeconds } from '../duration.ts';
 import { all, count } from '../words.ts';
@@ -191,7 +192,7 @@ function consoleAccess(config: ResolvedConfig): Item {
 /** The window: how long nothing works, and what is paused. */
 function maintenanceWindow(config: ResolvedConfig, steps: readonly RenderedStep[]): Item[] {
   const { maintenance } = config;
-  const listed = maintenance.workloads.length + maintenance.flux.length + maintenance.argocd.length;
+  const listed = pausedHere(maintenance);
   const cost =
     config.strategy === 'per-node' && config.phase === 'migrate'
       ? 'each restarts as its node is drained'

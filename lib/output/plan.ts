@@ -2,11 +2,13 @@
  * PLAN.md: what a reviewer reads before the YAML. Derived from the rendered steps, so it cannot
  * drift from what is applied.
  */
+import { pausedHere } from '../config/maintenance.ts';
 import type { ResolvedConfig } from '../config/resolve.ts';
 import { all, count } from '../words.ts';
 import { applying, argoInCluster, engineDeletes, engineName, handOver, retrying, stepPlace, stepsIntro } from './plan-engine.ts';
 import { accessSection, networkSection } from './plan-network.ts';
 import { stepGraph } from './plan-graph.ts';
+import { maintenanceSection, windowHint } from './plan-maintenance.ts';
 import { beforeTheWindow } from './plan-window.ts';
 import { outDirOf, synthCommandOf, type OutputOrigin, type RenderedStep } from './rendered.ts';
 
@@ -143,7 +145,7 @@ function abortSection(config: ResolvedConfig, steps: readonly RenderedStep[], ou
       '',
       `- **After it succeeds:** ${abort.after}`,
       `- **How a failure shows:** ${abort.failure}`,
-      `- **What to do:** ${abort.action}`,
+      `- **What to do:** ${abort.action}${windowHint(config, step.wave)}`,
       '',
     );
   }
@@ -238,7 +240,7 @@ function risks(config: ResolvedConfig, steps: readonly RenderedStep[]): string[]
       `**kube-proxy replacement.** Cilium serves every Service from step 200; k3s must run with \`disable-kube-proxy\` first, and step 210 removes the old kube-proxy rules. A server restarted without the drop-in brings kube-proxy back (${DOCS.cilium}).`,
     );
   }
-  if (maintenance.workloads.length + maintenance.flux.length + maintenance.argocd.length === 0) {
+  if (pausedHere(maintenance) === 0) {
     items.push(
       `**Applications keep running through the outage** and fail their requests; \`maintenance\` pauses them (${DOCS.maintenance}).`,
     );
@@ -351,6 +353,7 @@ export function renderPlan(
     ...accessSection(config),
     ...perNodePhases(config),
     ...risks(config, steps),
+    ...maintenanceSection(config, origin),
     '## Steps',
     '',
     ...stepsIntro(config),

@@ -31,7 +31,21 @@ export interface Deployment {
    * @default - none
    */
   readonly maxUnavailable?: number;
+  /**
+   * Seconds its pods take to stop once deleted (a process that finishes its work after SIGTERM,
+   * within the grace period the pods get for it).
+   * @default - they stop at once
+   */
+  readonly stopSeconds?: number;
+  /**
+   * Labels of the Deployment itself (what a GitOps engine puts on what it applies).
+   * @default - only `app`
+   */
+  readonly labels?: Readonly<Record<string, string>>;
 }
+
+/** The pod annotation the simulated kubelet reads for Deployment.stopSeconds. */
+export const STOP_SECONDS_ANNOTATION = 'ccsim.cilium-cutover.io/stop-seconds';
 
 /** What a test can switch on. */
 export interface Scenario {
@@ -590,13 +604,14 @@ function deployments(scenario: Scenario): Obj[] {
       {
         apiVersion: 'apps/v1',
         kind: 'Deployment',
-        metadata: { name: d.name, namespace: d.namespace, labels },
+        metadata: { name: d.name, namespace: d.namespace, labels: { ...labels, ...d.labels } },
         spec: {
           replicas: d.replicas,
           selector: { matchLabels: labels },
           template: {
-            metadata: { labels },
+            metadata: { labels, ...(d.stopSeconds ? { annotations: { [STOP_SECONDS_ANNOTATION]: String(d.stopSeconds) } } : {}) },
             spec: {
+              ...(d.stopSeconds ? { terminationGracePeriodSeconds: d.stopSeconds + 30 } : {}),
               containers: [{ name: d.name, image: 'docker.io/library/nginx:1.27' }],
               ...(d.node ? { nodeSelector: { 'kubernetes.io/hostname': d.node } } : {}),
             },

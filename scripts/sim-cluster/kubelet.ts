@@ -21,7 +21,7 @@ import type { ResolvedConfig } from '../../lib/config/resolve.ts';
 import { putNodeCondition, type SimApi } from './api.ts';
 import { CILIUM_CNI_FILE, firstCniConfig, type PodAddress, type SimCilium } from './cilium.ts';
 import { dataPathWriter, resolvConf } from './data-path.ts';
-import { kubeletPort } from './fixture.ts';
+import { kubeletPort, STOP_SECONDS_ANNOTATION } from './fixture.ts';
 import { deleteNetns, ip } from './netns.ts';
 import { calicoBlock } from './node-host.ts';
 import { labelsMatch, placement } from './scheduling.ts';
@@ -496,7 +496,15 @@ export function startKubelet(options: KubeletOptions): Kubelet {
             continue;
           }
           if (pod.metadata.deletionTimestamp && pod.spec.nodeName) {
-            // The kubelet stops the containers, then confirms the graceful deletion.
+            // The kubelet stops the containers, then confirms the graceful deletion; a pod whose
+            // process takes a while after SIGTERM (the scenario's stopSeconds) is confirmed then.
+            const stopMs = Number(pod.metadata.annotations?.[STOP_SECONDS_ANNOTATION] ?? 0) * 1000;
+            if (
+              stopMs > 0 &&
+              Date.now() < Date.parse(pod.metadata.deletionTimestamp) - pod.metadata.deletionGracePeriodSeconds * 1000 + stopMs
+            ) {
+              continue;
+            }
             const record = records.get(pod.metadata.uid);
             if (record && runsCalicoShutdown(pod)) {
               await setNetworkUnavailable(record.node.name, 'CalicoIsDown', 'Calico is shutting down on this node');

@@ -2,8 +2,11 @@
  * The maintenance window (050-pause, 800-resume): the decisions per object, the generated steps and
  * their RBAC, and the bundled Job against a fake API server that applies the merge patches.
  */
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { maintenanceRules, maintenanceTargets } from '../../charts/pause.ts';
+import { durationSeconds } from '../../lib/duration.ts';
 import {
   type LiveTarget,
   type MaintenanceSpec,
@@ -123,12 +126,21 @@ describe('the maintenance steps', () => {
         'Role flux-system',
         'Role shop',
       ]);
+      // To pause, the Job may also list pods in the workloads' namespace (to wait until they are gone).
+      const pods = roles.flatMap((r) =>
+        r.obj.rules
+          .filter((rule: Any) => rule.resources[0] === 'pods')
+          .map((rule: Any) => `${r.obj.metadata.namespace} ${rule.verbs} ${rule.resourceNames}`),
+      );
+      expect(pods).toEqual(step === '050-pause' ? ['shop list undefined'] : []);
       const granted = roles.flatMap((r) =>
-        r.obj.rules.flatMap((rule: Any) =>
-          rule.resourceNames.map(
-            (n: string) => `${r.obj.metadata.namespace} ${rule.apiGroups[0]}/${rule.resources[0]}/${n} ${rule.verbs.join(',')}`,
+        r.obj.rules
+          .filter((rule: Any) => rule.resources[0] !== 'pods')
+          .flatMap((rule: Any) =>
+            rule.resourceNames.map(
+              (n: string) => `${r.obj.metadata.namespace} ${rule.apiGroups[0]}/${rule.resources[0]}/${n} ${rule.verbs.join(',')}`,
+            ),
           ),
-        ),
       );
       expect(granted.sort()).toEqual(
         [
@@ -138,6 +150,14 @@ describe('the maintenance steps', () => {
           'shop apps/statefulsets/db get,patch',
         ].sort(),
       );
+    }
+  });
+
+  it("each step waits longer than its Job's deadline", () => {
+    for (const dir of ['050-pause', '800-resume']) {
+      const job = objects.find((o) => o.path.startsWith(`manifests/${dir}/`) && o.obj.kind === 'Job')!.obj;
+      const timeout = rendered.steps.find((s) => s.step.dir === dir)!.step.timeout;
+      expect(durationSeconds(timeout), dir).toBeGreaterThan(job.spec.activeDeadlineSeconds);
     }
   });
 
@@ -154,12 +174,58 @@ describe('the maintenance steps', () => {
     const plan = rendered.files.get('PLAN.md')!;
     expect(plan).toContain('- Deployment `shop/web`');
     expect(plan).toContain('- Application `argocd/shop`');
+    const k = 'kubectl --context <argocd-cluster> -n argocd';
+    expect(plan).toContain(`${k} patch application shop-remote --type merge -p '{"spec":{"syncPolicy":{"automated":null}}}'`);
+    // Remembered only when nothing is yet: a second pause keeps the first value.
     expect(plan).toContain(
-      `kubectl --context <argocd-cluster> patch -n argocd application shop-remote --type merge -p '{"spec":{"syncPolicy":{"automated":null}}}'`,
+      `${k} get application shop-remote -o jsonpath='{.metadata.annotations.cilium-cutover\\.io/paused-automated}' | grep -q . || ${k} annotate application shop-remote ${PAUSE_ANNOTATIONS.argocd}=`,
     );
-    expect(plan).toContain(`kubectl --context <argocd-cluster> annotate -n argocd application shop-remote ${PAUSE_ANNOTATIONS.argocd}-`);
+    expect(plan).toContain(`${k} annotate application shop-remote ${PAUSE_ANNOTATIONS.argocd}-`);
     // Applications here are handled by the Job, not by commands.
     expect(plan).not.toContain('application shop --type');
+  });
+
+  it('PLAN.md says how to end the window early, and every failed step inside it points there', () => {
+    const plan = rendered.files.get('PLAN.md')!;
+    const section = plan.slice(plan.indexOf('## The maintenance window'), plan.indexOf('## Steps'));
+    expect(section).toContain('### Ending the window early');
+    expect(section).toContain('npx cilium-cutover apply --dir dist --kubeconfig <kubeconfig> --from 800-resume --to 800-resume');
+    expect(section).toContain('kubectl apply --server-side --field-manager=cilium-cutover -k dist/manifests/800-resume');
+    const whatToDo = (dir: string) => {
+      const from = plan.indexOf(`### \`${dir}\` failed`);
+      return plan
+        .slice(from, plan.indexOf('\n### ', from + 1))
+        .split('\n')
+        .find((l) => l.startsWith('- **What to do:**'))!;
+    };
+    for (const dir of ['100-calico-delete', '200-cilium', '310-verify-checks']) {
+      expect(whatToDo(dir), dir).toMatch(/The listed applications stay paused meanwhile: "Ending the window early"/);
+    }
+    for (const dir of ['000-preflight', '050-pause', '800-resume', '900-complete']) {
+      expect(whatToDo(dir), dir).not.toMatch(/Ending the window early/);
+    }
+  });
+
+  it('PLAN.md gives the commands for Applications in another cluster when nothing here is paused', () => {
+    const remoteOnly = renderExample((d) => {
+      d.maintenance = { remoteArgocd: [{ name: 'shop-remote' }] };
+    });
+    expect(remoteOnly.steps.map((s) => s.step.dir)).not.toContain('050-pause');
+    const plan = remoteOnly.files.get('PLAN.md')!;
+    const section = plan.slice(plan.indexOf('## The maintenance window'), plan.indexOf('## Steps'));
+    expect(section).toMatch(/1 Argo CD Application in another cluster \(`maintenance\.remoteArgocd`\) is paused by hand: before step 000/);
+    expect(section).toContain(`--type merge -p '{"spec":{"syncPolicy":{"automated":null}}}'`);
+    expect(section).not.toContain('Ending the window early');
+  });
+
+  it('with strategy per-node, PLAN.md says the applications stay paused through every move', () => {
+    const perNode = renderExample((d) => {
+      Object.assign(d, parse(readFileSync('examples/hetzner-3-servers-per-node.yaml', 'utf8')));
+      d.maintenance = { workloads: [{ kind: 'Deployment', namespace: 'shop', name: 'web' }] };
+    });
+    expect(perNode.files.get('PLAN.md')).toMatch(
+      /In the migrate phase that is from step 050 through every node's move and the checks to step 800/,
+    );
   });
 
   it('the phase steady output has neither step', () => {
@@ -204,7 +270,8 @@ describe.skipIf(!HAVE_OPENSSL)('the maintenance Job against a fake API server', 
     };
     api.requests.length = 0;
   };
-  const spec = (mode: 'pause' | 'resume'): MaintenanceSpec => ({ mode, targets: mode === 'pause' ? targets : [...targets].reverse() });
+  const spec = (mode: 'pause' | 'resume'): MaintenanceSpec =>
+    mode === 'pause' ? { mode, targets, settleSeconds: 0 } : { mode, targets: [...targets].reverse() };
 
   it('pauses, resumes to the remembered replicas, and touches nothing that is not listed', async () => {
     fresh();
@@ -238,7 +305,7 @@ describe.skipIf(!HAVE_OPENSSL)('the maintenance Job against a fake API server', 
   });
 
   it('the RBAC covers exactly the paths the Job uses', () => {
-    const rules = maintenanceRules(config);
+    const rules = maintenanceRules(config, 'resume');
     for (const t of targets) {
       const [, , group, , , ns, resource, name] = t.path.split('/');
       expect(rules.some((r) => r.apiGroup === group && r.resource === resource && r.namespace === ns && r.names?.includes(name!))).toBe(

@@ -18,7 +18,9 @@ import { readDist } from '../../lib/apply/dist.ts';
 import { outputIdentity } from '../../lib/apply/identity.ts';
 import { writeOutput } from '../../lib/output/writer.ts';
 import { render } from '../../charts/app.ts';
-import { exampleData, isObjectFile, load, permissiveCrd, renderExample } from '../support/helpers.ts';
+import { remoteCommands } from '../../lib/output/plan-maintenance.ts';
+import { PAUSE_ANNOTATIONS } from '../../lib/incluster/maintenance.ts';
+import { exampleConfig, exampleData, isObjectFile, load, permissiveCrd, renderExample } from '../support/helpers.ts';
 import { outputAtSimulationLevel } from '../../scripts/sim-cluster/api-level.ts';
 
 const kubeconfig = process.env.CILIUM_CUTOVER_TEST_KUBECONFIG;
@@ -220,6 +222,47 @@ describe.skipIf(!kubeconfig)('against a real API server', () => {
       expect(result.err, dir).toBe('');
       expect(result.code, dir).toBe(0);
     }
+  });
+
+  it("PLAN.md's commands for Argo CD Applications in another cluster: a second pause keeps what the first remembered, resume restores it", () => {
+    const config = exampleConfig((d) => {
+      d.maintenance = { remoteArgocd: [{ name: 'remote-auto' }, { name: 'remote-manual' }] };
+    });
+    const automated = { prune: true, selfHeal: true };
+    for (const [name, syncPolicy] of [
+      ['remote-auto', { automated }],
+      ['remote-manual', {}],
+    ] as const) {
+      const app = {
+        apiVersion: 'argoproj.io/v1alpha1',
+        kind: 'Application',
+        metadata: { name, namespace: 'argocd' },
+        spec: { syncPolicy },
+      };
+      expect(kubectl(['apply', '--server-side', '--field-manager=argocd-test', '-f', '-'], stringify(app)).code).toBe(0);
+    }
+    // The commands as PLAN.md prints them, with this API server for the Argo CD cluster.
+    const run = (mode: 'pause' | 'resume') => {
+      const script = remoteCommands(config, mode)
+        .filter((l) => l.startsWith('kubectl ') || l.startsWith('a='))
+        .map((l) => l.replaceAll('--context <argocd-cluster>', `--kubeconfig ${kubeconfig}`))
+        .join('\n');
+      const result = spawnSync('bash', ['-euc', script], { encoding: 'utf8' });
+      expect(result.stderr.replace(/^.*annotation .* not found.*\n?/gm, '')).toBe('');
+      expect(result.status).toBe(0);
+    };
+    const state = (name: string) => {
+      const app = parse(kubectl(['-n', 'argocd', 'get', 'application', name, '-o', 'yaml']).out);
+      return { automated: app.spec.syncPolicy?.automated, remembered: app.metadata.annotations?.[PAUSE_ANNOTATIONS.argocd] };
+    };
+    run('pause');
+    run('pause');
+    expect(state('remote-auto')).toEqual({ automated: undefined, remembered: JSON.stringify(automated) });
+    expect(state('remote-manual')).toEqual({ automated: undefined, remembered: 'none' });
+    run('resume');
+    run('resume');
+    expect(state('remote-auto')).toEqual({ automated, remembered: undefined });
+    expect(state('remote-manual')).toEqual({ automated: undefined, remembered: undefined });
   });
 
   describe('every generated ServiceAccount can do what its rules say, and nothing else', () => {
