@@ -20,7 +20,7 @@ import type { HttpAnswer } from './verify-paths.ts';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function main(): Promise<number> {
-  const spec = JSON.parse(readFileSync(process.argv[2] ?? '/etc/cilium-cutover/moved-node-check.json', 'utf8')) as MovedNodeCheckSpec;
+  const spec = JSON.parse(readFileSync(process.argv[2] ?? '/etc/cilium-cutover/check-node.json', 'utf8')) as MovedNodeCheckSpec;
   // The kubelet's variables: the kubernetes Service, reached through this pod's network.
   const host = process.env.KUBERNETES_SERVICE_HOST ?? '127.0.0.1';
   const port = Number(process.env.KUBERNETES_SERVICE_PORT ?? '443');
