@@ -4,6 +4,7 @@
  * configuration; one line per object; exit 1 when any delete failed. Re-running is safe: what is
  * gone is reported ABSENT, and an inventory taken again never replaces an earlier one.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { readFileSync } from 'node:fs';
 import { INVENTORY_NAMESPACE, LABEL_INVENTORY } from '../labels.ts';
 import {
@@ -32,7 +33,6 @@ import {
 const host = process.env.KUBERNETES_SERVICE_HOST ?? '127.0.0.1';
 const port = Number(process.env.KUBERNETES_SERVICE_PORT ?? '6444');
 const api = apiClient(host, port);
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * A CRD's storage version and kind, and whether it is being deleted; undefined when it is absent.

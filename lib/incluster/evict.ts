@@ -2,14 +2,13 @@
  * Evicting pods through the eviction API (so PodDisruptionBudgets hold), shared by the per-node
  * Jobs. Dependency-free apart from the API client; bundled into their scripts.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { apiPost, describeBody } from './shared/api-client.ts';
 import { evictionBody, evictionOutcome, evictionPath, stillListed, type EvictionOutcome } from './eviction.ts';
 import { podRef, type PodObject } from './move-node.ts';
 
 /** A stop with a message for the Job's log. */
 export class Stop extends Error {}
-
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const report: Readonly<Record<Exclude<EvictionOutcome, 'failed'>, (pod: string) => string>> = {
   evicted: (pod: string) => `EVICTED ${pod}`,

@@ -5,6 +5,7 @@
  * has paused, it waits until the workloads' pods are gone, then reads every object again after a
  * while and fails when someone else undid the pause.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { readFileSync } from 'node:fs';
 import { apiClient, describeBody } from './shared/api-client.ts';
 import { runMain } from './shared/report.ts';
@@ -23,7 +24,6 @@ import {
 
 const api = apiClient(process.env.KUBERNETES_SERVICE_HOST ?? '127.0.0.1', Number(process.env.KUBERNETES_SERVICE_PORT ?? '6444'));
 const pollMs = Number(process.env.CILIUM_CUTOVER_POLL_MS ?? '2000');
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const ref = (t: MaintenanceTarget) => `${t.kind} ${t.namespace}/${t.name}`;
 
 /**

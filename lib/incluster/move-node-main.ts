@@ -6,7 +6,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { apiClient, describeBody } from './shared/api-client.ts';
-import { evict, evictUntilGone, sleep, Stop } from './evict.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { evict, evictUntilGone, Stop } from './evict.ts';
 import { runMain } from './shared/report.ts';
 import {
   agentState,

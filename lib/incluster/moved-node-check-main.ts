@@ -3,6 +3,7 @@
  * the node once the move marked it (moved-node-checks.ts says what it judges). One line per check;
  * exit 1 when any failed, which stops the run before the next node moves.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { readFileSync } from 'node:fs';
 import { apiClient } from './shared/api-client.ts';
 import { printResults, runMain, type CheckResult } from './shared/report.ts';
@@ -16,8 +17,6 @@ import {
 } from './moved-node-checks.ts';
 import { fetchAnswer, inBatches } from './verify-probes.ts';
 import type { HttpAnswer } from './verify-paths.ts';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function main(): Promise<number> {
   const spec = JSON.parse(readFileSync(process.argv[2] ?? '/etc/cilium-cutover/check-node.json', 'utf8')) as MovedNodeCheckSpec;
