@@ -16,6 +16,7 @@ import {
   type MaintenanceSpec,
   type MaintenanceTarget,
   ownerProblem,
+  type PauseSpec,
   pauseDecision,
   podsOf,
   resumeDecision,
@@ -61,12 +62,12 @@ async function waitStopped(t: MaintenanceTarget, live: LiveTarget, deadline: num
 }
 
 /** Pauses every object, or none ('refused'); the number of objects that failed. */
-async function pause(spec: MaintenanceSpec, live: readonly (LiveTarget | undefined)[]): Promise<number | 'refused'> {
+async function pause(spec: PauseSpec, live: readonly (LiveTarget | undefined)[]): Promise<number | 'refused'> {
   const decisions = spec.targets.map((t, i) => pauseDecision(t, live[i]));
   const refused = [
     ...decisions.filter((d) => d.failed).map((d) => d.line),
     ...spec.targets.flatMap((t, i) => {
-      const problem = live[i] && spec.engines ? ownerProblem(t, live[i]!, spec.engines) : undefined;
+      const problem = live[i] ? ownerProblem(t, live[i]!, spec.engines) : undefined;
       return problem === undefined ? [] : [problem];
     }),
   ];
@@ -75,14 +76,14 @@ async function pause(spec: MaintenanceSpec, live: readonly (LiveTarget | undefin
     return 'refused';
   }
   let failed = await patchAll(spec, decisions);
-  const deadline = Date.now() + (spec.stopTimeoutSeconds ?? 600) * 1000;
+  const deadline = Date.now() + spec.stopTimeoutSeconds * 1000;
   for (const [i, t] of spec.targets.entries()) {
     if (t.type === 'workload' && !(await waitStopped(t, live[i]!, deadline))) {
       failed++;
     }
   }
   // An engine or autoscaler the config does not list may scale or resume an object again.
-  await sleep((spec.settleSeconds ?? 30) * 1000);
+  await sleep(spec.settleSeconds * 1000);
   const again = await Promise.all(spec.targets.map((t) => api.get<LiveTarget>(t.path)));
   for (const [i, t] of spec.targets.entries()) {
     const problem = heldProblem(t, again[i]);
@@ -92,7 +93,7 @@ async function pause(spec: MaintenanceSpec, live: readonly (LiveTarget | undefin
     }
   }
   if (failed === 0) {
-    console.log(`HELD every object still paused after ${spec.settleSeconds ?? 30}s`);
+    console.log(`HELD every object still paused after ${spec.settleSeconds}s`);
   }
   return failed;
 }

@@ -38,18 +38,28 @@ export interface ListedEngines {
   readonly argocd: readonly string[];
 }
 
-/** The Job's spec file. */
-export interface MaintenanceSpec {
-  readonly mode: 'pause' | 'resume';
-  /** In the order they are handled: pause stops the engines before scaling; resume the reverse. */
+/** The pause Job's spec file. */
+export interface PauseSpec {
+  readonly mode: 'pause';
+  /** In the order they are handled: the engines before the workloads they scale. */
   readonly targets: readonly MaintenanceTarget[];
-  /** pause: what may own a listed object and is paused too. */
-  readonly engines?: ListedEngines;
-  /** pause: how long the paused workloads' pods may take to stop. */
-  readonly stopTimeoutSeconds?: number;
-  /** pause: how long after pausing every object is read again, to see that the pause held. */
-  readonly settleSeconds?: number;
+  /** What may own a listed object and is paused too. */
+  readonly engines: ListedEngines;
+  /** How long the paused workloads' pods may take to stop. */
+  readonly stopTimeoutSeconds: number;
+  /** How long after pausing every object is read again, to see that the pause held. */
+  readonly settleSeconds: number;
 }
+
+/** The resume Job's spec file. */
+export interface ResumeSpec {
+  readonly mode: 'resume';
+  /** In the reverse order of the pause. */
+  readonly targets: readonly MaintenanceTarget[];
+}
+
+/** The spec file of either Job. */
+export type MaintenanceSpec = PauseSpec | ResumeSpec;
 
 /** A label selector (`spec.selector` of a Deployment or StatefulSet). */
 export interface LabelSelector {

@@ -271,7 +271,9 @@ describe.skipIf(!HAVE_OPENSSL)('the maintenance Job against a fake API server', 
     api.requests.length = 0;
   };
   const spec = (mode: 'pause' | 'resume'): MaintenanceSpec =>
-    mode === 'pause' ? { mode, targets, settleSeconds: 0 } : { mode, targets: [...targets].reverse() };
+    mode === 'pause'
+      ? { mode, targets, engines: { flux: [], argocd: [] }, stopTimeoutSeconds: 30, settleSeconds: 0 }
+      : { mode, targets: [...targets].reverse() };
 
   it('pauses, resumes to the remembered replicas, and touches nothing that is not listed', async () => {
     fresh();
