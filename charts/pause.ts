@@ -4,7 +4,7 @@
  * when the config lists something.
  */
 import { Duration } from 'cdk8s';
-import { pausedHere } from '../lib/config/maintenance.ts';
+import { PAUSE_SETTLE_SECONDS, PAUSE_STOP_TIMEOUT_SECONDS, pausedHere } from '../lib/config/maintenance.ts';
 import type { ResolvedConfig } from '../lib/config/resolve.ts';
 import { objectPath } from '../lib/incluster/shared/api-client.ts';
 import { remoteCommands } from '../lib/output/plan-maintenance.ts';
@@ -44,11 +44,6 @@ export function maintenanceTargets(config: ResolvedConfig): MaintenanceTarget[] 
     };
   });
 }
-
-/** How long the paused workloads' pods may take to stop (their grace periods). */
-const STOP_TIMEOUT = Duration.minutes(10);
-/** How long after pausing the Job reads every object again. */
-const SETTLE = Duration.seconds(30);
 
 /** The engines the config lists, here and in another cluster, as the pause's owner check names them. */
 function listedEngines(config: ResolvedConfig): ListedEngines {
@@ -94,7 +89,13 @@ export function buildMaintenanceJob(chart: StepChart, config: ResolvedConfig, mo
   const targets = maintenanceTargets(config);
   const spec: MaintenanceSpec =
     mode === 'pause'
-      ? { mode, targets, engines: listedEngines(config), stopTimeoutSeconds: STOP_TIMEOUT.toSeconds(), settleSeconds: SETTLE.toSeconds() }
+      ? {
+          mode,
+          targets,
+          engines: listedEngines(config),
+          stopTimeoutSeconds: PAUSE_STOP_TIMEOUT_SECONDS,
+          settleSeconds: PAUSE_SETTLE_SECONDS,
+        }
       : { mode, targets: [...targets].reverse() };
   const account = new ScopedServiceAccount(chart, 'Access', { name: `${TOOL}-${mode}`, namespace, rules: maintenanceRules(config, mode) });
   new ScriptJob(chart, 'Maintenance', config, {
@@ -103,7 +104,7 @@ export function buildMaintenanceJob(chart: StepChart, config: ResolvedConfig, mo
     entry: 'maintenance-main',
     spec,
     account,
-    activeDeadline: mode === 'pause' ? Duration.seconds(STOP_TIMEOUT.toSeconds() + SETTLE.toSeconds() + 180) : Duration.minutes(5),
+    activeDeadline: mode === 'pause' ? Duration.seconds(PAUSE_STOP_TIMEOUT_SECONDS + PAUSE_SETTLE_SECONDS + 180) : Duration.minutes(5),
   });
 }
 

@@ -3,7 +3,7 @@
  * itself, how to end the window early after a failed step, and the commands for Argo CD
  * Applications in another cluster, which no Job here reaches.
  */
-import { pausedHere, pausesAnything } from '../config/maintenance.ts';
+import { PAUSE_SETTLE_SECONDS, PAUSE_STOP_TIMEOUT_SECONDS, pausedHere, pausesAnything } from '../config/maintenance.ts';
 import type { ResolvedConfig } from '../config/resolve.ts';
 import { PAUSE_ANNOTATIONS } from '../incluster/maintenance.ts';
 import { count } from '../words.ts';
@@ -74,7 +74,7 @@ export function maintenanceSection(config: ResolvedConfig, origin: OutputOrigin)
           ]
         : []),
       '',
-      "Before it changes anything, the pause refuses an object that a Flux Kustomization or HelmRelease, or an Argo CD Application, applies without the config listing it (their labels and tracking annotation on the object): that engine would undo the pause. Once paused, it waits until the workloads' pods are gone (up to 10 minutes), then reads every object again 30 seconds later and fails if anything undid the pause (KEDA, an autoscaler, a parent Application or Kustomization): a failed step 050 stops the run before the network changes. Pausing again keeps what the first pause remembered.",
+      `Before it changes anything, the pause refuses an object that a Flux Kustomization or HelmRelease, or an Argo CD Application, applies without the config listing it (their labels and tracking annotation on the object): that engine would undo the pause. Once paused, it waits until the workloads' pods are gone (up to ${PAUSE_STOP_TIMEOUT_SECONDS / 60} minutes), then reads every object again ${PAUSE_SETTLE_SECONDS} seconds later and fails if anything undid the pause (KEDA, an autoscaler, a parent Application or Kustomization): a failed step 050 stops the run before the network changes. Pausing again keeps what the first pause remembered.`,
       '',
       `### ${END_EARLY}`,
       '',
