@@ -8,7 +8,7 @@ import type { ResolvedConfig } from '../config/resolve.ts';
 import { PAUSE_ANNOTATIONS } from '../incluster/maintenance.ts';
 import { count } from '../words.ts';
 import { applyCommand } from './plan-engine.ts';
-import { outDirOf, type OutputOrigin } from './rendered.ts';
+import { outDirOf, type OutputOrigin, type RenderedStep } from './rendered.ts';
 
 /** The title of the subsection every failed step inside the window points to. */
 export const END_EARLY = 'Ending the window early';
@@ -105,9 +105,11 @@ export function maintenanceSection(config: ResolvedConfig, origin: OutputOrigin)
   return lines;
 }
 
-/** What a failed step inside the window adds to its "What to do". */
-export function windowHint(config: ResolvedConfig, wave: number): string {
-  return pausedHere(config.maintenance) > 0 && wave > 50 && wave < 800
+/** What a failed step between the output's pause and resume steps adds to its "What to do". */
+export function windowHint(steps: readonly RenderedStep[], index: number): string {
+  const pause = steps.findIndex((s) => s.step.kind === 'pause');
+  const resume = steps.findIndex((s) => s.step.kind === 'resume');
+  return pause >= 0 && resume >= 0 && index > pause && index < resume
     ? ` The listed applications stay paused meanwhile: "${END_EARLY}" under "The maintenance window" brings them back without this step.`
     : '';
 }

@@ -139,13 +139,13 @@ function abortSection(config: ResolvedConfig, steps: readonly RenderedStep[], ou
     'A failed step stops the sync (or the workstation loop) before the next one starts. Per step:',
     '',
   ];
-  for (const { step, abort } of steps) {
+  for (const [i, { step, abort }] of steps.entries()) {
     lines.push(
       `### \`${step.dir}\` failed`,
       '',
       `- **After it succeeds:** ${abort.after}`,
       `- **How a failure shows:** ${abort.failure}`,
-      `- **What to do:** ${abort.action}${windowHint(config, step.wave)}`,
+      `- **What to do:** ${abort.action}${windowHint(steps, i)}`,
       '',
     );
   }
