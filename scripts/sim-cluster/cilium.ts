@@ -275,7 +275,7 @@ export class SimCilium {
       apiVersion: 'cilium.io/v2',
       kind: 'CiliumNode',
       metadata: { name: node.name },
-      spec: { health: { ipv4: formatIpv4(parseCidr(podCidr)!.first + 2) }, ipam: { podCIDRs: [podCidr] } },
+      spec: { health: { ipv4: healthEndpointIp(podCidr) }, ipam: { podCIDRs: [podCidr] } },
     };
     await api.apply(ciliumNode, 'ciliumnodes');
     await this.writeAgentStatus(agent);
@@ -335,7 +335,7 @@ export class SimCilium {
    */
   private startHealthEndpoint(node: SimNode, podCidr: string): Agent['healthEndpoint'] {
     const netns = `${this.options.netnsPrefix}-h${node.index}`;
-    const address = formatIpv4(parseCidr(podCidr)!.first + 2);
+    const address = healthEndpointIp(podCidr);
     const gateway = formatIpv4(parseCidr(podCidr)!.first + 1);
     deleteNetns(netns);
     tryInNetns(node.netns, ['ip', 'link', 'delete', 'lxc_health']);
@@ -392,7 +392,7 @@ export class SimCilium {
           s,
           answer.body,
         );
-        peers.push({ name: other.name, ip: other.internalIP, healthIP: formatIpv4(parseCidr(cidr)!.first + 2) });
+        peers.push({ name: other.name, ip: other.internalIP, healthIP: healthEndpointIp(cidr) });
       }
     }
     const version = config.cilium.version.version;
@@ -700,6 +700,11 @@ function dnatTarget(backends: readonly string[]): string {
   const port = backends[0]!.split(':')[1];
   const map = backends.map((b, i) => `${i} : ${b.split(':')[0]}`).join(', ');
   return `numgen random mod ${backends.length} map { ${map} } : ${port}`;
+}
+
+/** The health endpoint's address in a node's pod CIDR: the second, after cilium_host's. */
+function healthEndpointIp(podCidr: string): string {
+  return formatIpv4(parseCidr(podCidr)!.first + 2);
 }
 
 /** The config file the runtime loads: the first of the directory in name order (go-cni). */
